@@ -1,0 +1,167 @@
+// Prometheus metrics of spec D11 (prom-client). Implements the engine's EngineMetrics hooks plus HTTP metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { EngineMetrics } from "../engine/contract.ts";
+
+export interface Metrics extends EngineMetrics {
+  readonly registry: Registry;
+  /** Records one HTTP request; `route` is the route template (never the raw path). */
+  httpRequest(method: string, route: string, code: number, seconds: number): void;
+}
+
+const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
+const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(version: string): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+
+  const buildInfo = new Gauge({ name: "heimdall_build_info", help: "Build information (always 1).", labelNames: ["version"], registers: r });
+  buildInfo.set({ version }, 1);
+  const httpTotal = new Counter({
+    name: "heimdall_http_requests_total",
+    help: "HTTP requests served.",
+    labelNames: ["method", "route", "code"],
+    registers: r,
+  });
+  const httpDuration = new Histogram({
+    name: "heimdall_http_request_duration_seconds",
+    help: "HTTP request duration.",
+    labelNames: ["method", "route"],
+    buckets: HTTP_BUCKETS,
+    registers: r,
+  });
+  const submitted = new Counter({
+    name: "heimdall_jobs_submitted_total",
+    help: "Jobs accepted at submit.",
+    labelNames: ["command", "cluster", "mode"],
+    registers: r,
+  });
+  const routingFailures = new Counter({
+    name: "heimdall_job_routing_failures_total",
+    help: "Submissions rejected by routing.",
+    labelNames: ["reason"],
+    registers: r,
+  });
+  const finished = new Counter({
+    name: "heimdall_jobs_finished_total",
+    help: "Jobs that reached a final state.",
+    labelNames: ["command", "cluster", "status"],
+    registers: r,
+  });
+  const runDuration = new Histogram({
+    name: "heimdall_job_run_duration_seconds",
+    help: "Job run time from RUNNING to a final state.",
+    labelNames: ["command", "cluster", "status"],
+    buckets: RUN_BUCKETS,
+    registers: r,
+  });
+  const queueDuration = new Histogram({
+    name: "heimdall_job_queue_duration_seconds",
+    help: "Time from creation to RUNNING of asynchronous jobs.",
+    labelNames: ["command", "cluster"],
+    buckets: RUN_BUCKETS,
+    registers: r,
+  });
+  const running = new Gauge({
+    name: "heimdall_jobs_running",
+    help: "Jobs executing on this instance.",
+    labelNames: ["command", "cluster"],
+    registers: r,
+  });
+  const workers = new Gauge({ name: "heimdall_pool_workers", help: "Async workers of this instance.", labelNames: ["state"], registers: r });
+  const janitor = new Counter({
+    name: "heimdall_janitor_recovered_total",
+    help: "Jobs recovered by the janitor.",
+    labelNames: ["action"],
+    registers: r,
+  });
+  const retention = new Counter({
+    name: "heimdall_janitor_retention_deleted_total",
+    help: "Final jobs deleted by retention.",
+    registers: r,
+  });
+  const cleanup = new Counter({
+    name: "heimdall_plugin_cleanup_total",
+    help: "Plugin cleanup calls by outcome.",
+    labelNames: ["plugin", "outcome"],
+    registers: r,
+  });
+  const health = new Counter({
+    name: "heimdall_cluster_health_checks_total",
+    help: "Cluster health probes by outcome.",
+    labelNames: ["cluster", "status"],
+    registers: r,
+  });
+  const flushFailures = new Counter({
+    name: "heimdall_job_file_flush_failures_total",
+    help: "Job output flushes dropped after retries.",
+    registers: r,
+  });
+  const dbErrors = new Counter({
+    name: "heimdall_database_errors_total",
+    help: "Database operation failures.",
+    labelNames: ["operation"],
+    registers: r,
+  });
+  workers.set({ state: "busy" }, 0);
+  workers.set({ state: "idle" }, 0);
+  retention.inc(0);
+  flushFailures.inc(0);
+
+  // Running jobs per (command, cluster): jobFinished may be called for jobs that never started.
+  const runningCounts = new Map<string, number>();
+  const key = (command: string, cluster: string) => `${command}\u0000${cluster}`;
+
+  return {
+    registry,
+    httpRequest(method, route, code, seconds) {
+      httpTotal.inc({ method, route, code: String(code) });
+      httpDuration.observe({ method, route }, seconds);
+    },
+    jobSubmitted(command, cluster, mode) {
+      submitted.inc({ command, cluster, mode });
+    },
+    routingFailure(reason) {
+      routingFailures.inc({ reason });
+    },
+    jobStarted(command, cluster, queueSeconds) {
+      const k = key(command, cluster);
+      runningCounts.set(k, (runningCounts.get(k) ?? 0) + 1);
+      running.inc({ command, cluster });
+      if (queueSeconds !== undefined) queueDuration.observe({ command, cluster }, Math.max(0, queueSeconds));
+    },
+    jobFinished(command, cluster, status, runSeconds) {
+      finished.inc({ command, cluster, status });
+      runDuration.observe({ command, cluster, status }, Math.max(0, runSeconds));
+      const k = key(command, cluster);
+      const n = runningCounts.get(k) ?? 0;
+      if (n > 0) {
+        runningCounts.set(k, n - 1);
+        running.dec({ command, cluster });
+      }
+    },
+    workers(busy, idle) {
+      workers.set({ state: "busy" }, busy);
+      workers.set({ state: "idle" }, idle);
+    },
+    janitorRecovered(action) {
+      janitor.inc({ action });
+    },
+    retentionDeleted(n) {
+      retention.inc(n);
+    },
+    pluginCleanup(plugin, outcome) {
+      cleanup.inc({ plugin, outcome });
+    },
+    clusterHealthCheck(cluster, status) {
+      health.inc({ cluster, status });
+    },
+    fileFlushFailure() {
+      flushFailures.inc();
+    },
+    databaseError(operation) {
+      dbErrors.inc({ operation });
+    },
+  };
+}

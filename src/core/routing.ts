@@ -1,0 +1,85 @@
+// Job routing (spec 8.1, D3): criteria subsets over ACTIVE commands and clusters, caller check, random pair.
+import type { Cluster, Command } from "./types.ts";
+import { HeimdallError, notFound } from "./errors.ts";
+import { compileCallers, type CallerMatcher } from "./callers.ts";
+
+export const NO_PAIR_MESSAGE = "command-cluster pair is not found";
+export const NOT_ALLOWED_MESSAGE = "caller is not allowed to run this command";
+
+export interface RoutingRegistry {
+  commands: readonly Command[];
+  clusters: readonly Cluster[];
+}
+
+export interface Route {
+  command: Command;
+  cluster: Cluster;
+}
+
+const matcherCache = new WeakMap<Command, CallerMatcher>();
+
+/** The compiled allowed_callers matcher of a command, cached per command object. */
+export function callerMatcher(command: Command): CallerMatcher {
+  let m = matcherCache.get(command);
+  if (m === undefined) {
+    m = compileCallers(command.id, command.allowed_callers);
+    matcherCache.set(command, m);
+  }
+  return m;
+}
+
+/** True when `caller` may submit jobs to `command` (8.2). */
+export function callerAllowed(command: Command, caller: string): boolean {
+  if (command.allowed_callers.length === 0) return true;
+  try {
+    return callerMatcher(command)(caller);
+  } catch {
+    return false; // a stored pattern that no longer compiles admits nobody
+  }
+}
+
+function containsAll(set: ReadonlySet<string>, wanted: readonly string[]): boolean {
+  for (const w of wanted) if (!set.has(w)) return false;
+  return true;
+}
+
+/** Every (command, cluster) pair matching the criteria, before the caller check. */
+export function matchingPairs(
+  reg: RoutingRegistry,
+  commandCriteria: readonly string[] | undefined,
+  clusterCriteria: readonly string[] | undefined,
+): Route[] {
+  if (commandCriteria == null || clusterCriteria == null) return [];
+  const clusters = reg.clusters
+    .filter((cl) => cl.status === "ACTIVE")
+    .map((cl) => ({ cl, tags: new Set(cl.tags) }))
+    .filter(({ tags }) => containsAll(tags, clusterCriteria));
+  const pairs: Route[] = [];
+  for (const cmd of reg.commands) {
+    if (cmd.status !== "ACTIVE") continue;
+    if (!containsAll(new Set(cmd.tags), commandCriteria)) continue;
+    for (const { cl, tags } of clusters) {
+      if (containsAll(tags, cmd.cluster_tags)) pairs.push({ command: cmd, cluster: cl });
+    }
+  }
+  return pairs;
+}
+
+/**
+ * Chooses the (command, cluster) pair for a job. Missing criteria match nothing; [] matches everything.
+ * Throws NOT_FOUND when no pair matches, FORBIDDEN when pairs match but none admits the caller.
+ */
+export function routeJob(
+  reg: RoutingRegistry,
+  commandCriteria: readonly string[] | undefined,
+  clusterCriteria: readonly string[] | undefined,
+  caller: string,
+  random: () => number = Math.random,
+): Route {
+  const pairs = matchingPairs(reg, commandCriteria, clusterCriteria);
+  if (pairs.length === 0) throw notFound(NO_PAIR_MESSAGE);
+  const allowed = pairs.filter((p) => callerAllowed(p.command, caller));
+  if (allowed.length === 0) throw new HeimdallError("FORBIDDEN", NOT_ALLOWED_MESSAGE);
+  const index = Math.min(Math.floor(random() * allowed.length), allowed.length - 1);
+  return allowed[Math.max(index, 0)]!;
+}

@@ -1,0 +1,67 @@
+// Plugin contract (spec 10.2) with Heimdall-TS extensions: services given to create(), optional task views.
+import type { Writable } from "node:stream";
+import type { Cluster, Command, Job, Json, JsonObject, Result } from "../core/index.ts";
+
+export type AbortKind = "cancel" | "shutdown" | "handback" | "lost";
+export interface AbortReason {
+  kind: AbortKind;
+  /** Identity that canceled, when known. */
+  by?: string;
+}
+
+export interface Runtime {
+  readonly workingDirectory: string;
+  readonly version: string;
+  readonly userAgent: string;
+  /** true when continuing a handed-back or interrupted job. */
+  readonly resumed: boolean;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  setResult(result: Result): void;
+  setOutput(key: string, value: string): void;
+}
+
+/** Durable per-job key/value state owned by a plugin (backed by the Store). */
+export interface PluginState {
+  put(jobId: string, key: string, value: Json): Promise<void>;
+  list(jobId: string, prefix?: string): Promise<{ key: string; value: Json }[]>;
+}
+
+export interface PluginLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** What the server gives a plugin when creating a handler. */
+export interface PluginServices {
+  state: PluginState;
+  log: PluginLogger;
+  /** Server build version. */
+  version: string;
+}
+
+export interface Handler {
+  execute(signal: AbortSignal, rt: Runtime, job: Readonly<Job>, cluster: Readonly<Cluster>): Promise<void>;
+  cleanup(jobId: string, cluster: Readonly<Cluster> | undefined, signal: AbortSignal): Promise<void>;
+  healthCheck?(cluster: Readonly<Cluster>, signal: AbortSignal): Promise<void>;
+  /** Throws (message → 400 at submit) when the job context is invalid for this command and cluster. */
+  validateJobContext?(jobContext: JsonObject | undefined, cluster: Readonly<Cluster>): void;
+  /** Optional: the job's external task timeline (ECS attempts), served at GET /api/v1/job/{id}/tasks. */
+  tasks?(job: Readonly<Job>): Promise<Json>;
+  /** Optional: stream one task attempt's logs, served at GET /api/v1/job/{id}/tasks/{slot}/logs. */
+  taskLogs?(
+    job: Readonly<Job>,
+    cluster: Readonly<Cluster> | undefined,
+    q: { slot: number; attempt?: number; follow: boolean },
+    signal: AbortSignal,
+  ): AsyncIterable<string>;
+}
+
+export interface PluginModule {
+  name: string;
+  resumable?: boolean;
+  /** Throws when the command context is invalid (startup error, or 400 `context: <message>` on PUT). */
+  create(commandContext: JsonObject, command: Readonly<Command>, services: PluginServices): Handler | Promise<Handler>;
+}
