@@ -1,3 +1,16 @@
 // Public surface of the domain layer (no I/O here).
 export * from "./types.ts";
 export * from "./errors.ts";
+export * from "./text.ts";
+export * from "./tags.ts";
+export * from "./fields.ts";
+export * from "./status.ts";
+export * from "./validate.ts";
+export * from "./callers.ts";
+export * from "./routing.ts";
+export * from "./cursor.ts";
+export * from "./duration.ts";
+export * from "./layering.ts";
+export * from "./template.ts";
+export * from "./serialize.ts";
+export * from "./ids.ts";

@@ -38,6 +38,18 @@ export function callerAllowed(command: Command, caller: string): boolean {
   }
 }
 
+const tagSetCache = new WeakMap<Command | Cluster, ReadonlySet<string>>();
+
+/** The tag set of a registry object as a Set, cached per object. */
+function tagSet(o: Command | Cluster, tags: readonly string[]): ReadonlySet<string> {
+  let s = tagSetCache.get(o);
+  if (s === undefined) {
+    s = new Set(tags);
+    tagSetCache.set(o, s);
+  }
+  return s;
+}
+
 function containsAll(set: ReadonlySet<string>, wanted: readonly string[]): boolean {
   for (const w of wanted) if (!set.has(w)) return false;
   return true;
@@ -52,12 +64,12 @@ export function matchingPairs(
   if (commandCriteria == null || clusterCriteria == null) return [];
   const clusters = reg.clusters
     .filter((cl) => cl.status === "ACTIVE")
-    .map((cl) => ({ cl, tags: new Set(cl.tags) }))
+    .map((cl) => ({ cl, tags: tagSet(cl, cl.tags) }))
     .filter(({ tags }) => containsAll(tags, clusterCriteria));
   const pairs: Route[] = [];
   for (const cmd of reg.commands) {
     if (cmd.status !== "ACTIVE") continue;
-    if (!containsAll(new Set(cmd.tags), commandCriteria)) continue;
+    if (!containsAll(tagSet(cmd, cmd.tags), commandCriteria)) continue;
     for (const { cl, tags } of clusters) {
       if (containsAll(tags, cmd.cluster_tags)) pairs.push({ command: cmd, cluster: cl });
     }

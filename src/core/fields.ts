@@ -1,0 +1,113 @@
+// Field-level checks shared by the body validators (spec D7). Each check appends `<path>: <problem>`.
+import type { JsonObject } from "./types.ts";
+import { badRequest } from "./errors.ts";
+import { charLength, hasControlChars } from "./text.ts";
+
+export const MAX_CONTEXT_BYTES = 131_072;
+export const MAX_TAGS = 100;
+export const MAX_TAG_LENGTH = 128;
+
+/** Collects validation problems in field order; `throwIfAny` raises one BAD_REQUEST joined with "; ". */
+export class Problems {
+  readonly list: string[] = [];
+  add(message: string): void {
+    this.list.push(message);
+  }
+  get empty(): boolean {
+    return this.list.length === 0;
+  }
+  throwIfAny(): void {
+    if (this.list.length > 0) throw badRequest(this.list.join("; "));
+  }
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Reads an own property; null and absent both give undefined. */
+export function field(body: Record<string, unknown>, key: string): unknown {
+  if (!Object.prototype.hasOwnProperty.call(body, key)) return undefined;
+  const v = body[key];
+  return v === null ? undefined : v;
+}
+
+/** Optional string with a maximum length in characters; returns "" when absent. */
+export function optString(p: Problems, path: string, value: unknown, max: number): string {
+  if (value === undefined) return "";
+  if (typeof value !== "string") {
+    p.add(`${path}: must be a string`);
+    return "";
+  }
+  if (charLength(value) > max) p.add(`${path}: must be at most ${max} characters`);
+  return value;
+}
+
+export function optBoolean(p: Problems, path: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    p.add(`${path}: must be a boolean`);
+    return false;
+  }
+  return value;
+}
+
+/**
+ * An array of strings, each 1..maxLength characters, at most maxEntries entries.
+ * Returns undefined when absent/null; the raw (unsorted) strings otherwise.
+ */
+export function optStringArray(
+  p: Problems,
+  path: string,
+  value: unknown,
+  maxLength = MAX_TAG_LENGTH,
+  maxEntries = MAX_TAGS,
+): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    p.add(`${path}: must be an array of strings`);
+    return [];
+  }
+  if (value.length > maxEntries) {
+    p.add(`${path}: must have at most ${maxEntries} entries`);
+    return [];
+  }
+  const out: string[] = [];
+  value.forEach((item: unknown, i) => {
+    if (typeof item !== "string") p.add(`${path}[${i}]: must be a string`);
+    else if (item === "") p.add(`${path}[${i}]: must not be empty`);
+    else if (charLength(item) > maxLength) p.add(`${path}[${i}]: must be at most ${maxLength} characters`);
+    else out.push(item);
+  });
+  return out;
+}
+
+/** `context`: an object or null/absent (→ undefined); compact JSON at most 128 KiB. */
+export function optContext(p: Problems, path: string, value: unknown): JsonObject | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) {
+    p.add(`${path}: must be an object or null`);
+    return undefined;
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    p.add(`${path}: must be JSON`);
+    return undefined;
+  }
+  if (Buffer.byteLength(json, "utf8") > MAX_CONTEXT_BYTES) p.add(`${path}: must be at most ${MAX_CONTEXT_BYTES} bytes`);
+  return value as JsonObject;
+}
+
+/** Problems of a command/cluster id or name (D7): 1–128, no "/", no control chars, no outer spaces. */
+export function nameProblems(path: string, value: string): string[] {
+  const out: string[] = [];
+  const n = charLength(value);
+  if (n === 0) out.push(`${path}: must not be empty`);
+  if (n > 128) out.push(`${path}: must be at most 128 characters`);
+  if (value.includes("/")) out.push(`${path}: must not contain "/"`);
+  if (hasControlChars(value)) out.push(`${path}: must not contain control characters`);
+  if (n > 0 && value.trim() !== value) out.push(`${path}: must not have leading or trailing spaces`);
+  return out;
+}
