@@ -1,0 +1,86 @@
+// Fastify application: raw-string bodies, identity hook, error mapping (spec 3.4, D1), metrics, routes, UI.
+import Fastify from "fastify";
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HeimdallError, errorMessage } from "../core/index.ts";
+import type { ApiDeps } from "./deps.ts";
+import { BODY_LIMIT, MSG_NO_IDENTITY, MSG_TOO_LARGE, resolveIdentity, sendError, unknownEndpoint } from "./http.ts";
+import { registerFileRoutes } from "./routes-files.ts";
+import { registerHealthRoutes } from "./routes-health.ts";
+import { registerJobRoutes } from "./routes-jobs.ts";
+import { registerRegistryRoutes } from "./routes-registry.ts";
+import { registerUiRoutes } from "./ui.ts";
+
+function mapError(err: unknown): HeimdallError {
+  if (err instanceof HeimdallError) return err;
+  const fe = err as Partial<FastifyError>;
+  if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new HeimdallError("PAYLOAD_TOO_LARGE", MSG_TOO_LARGE);
+  if (fe.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") return new HeimdallError("BAD_REQUEST", "request body: length does not match Content-Length");
+  if (fe.code === "FST_ERR_BAD_URL") return new HeimdallError("BAD_REQUEST", "invalid URL: malformed percent-encoding");
+  if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new HeimdallError(fe.statusCode === 404 ? "NOT_FOUND" : "BAD_REQUEST", errorMessage(err));
+  }
+  return new HeimdallError("INTERNAL", `internal error: ${errorMessage(err)}`, { cause: err });
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const s = deps.config.server;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    keepAliveTimeout: s.idle_timeout * 1000,
+    requestTimeout: s.read_timeout * 1000,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      void sendError(reply, mapError(err));
+    },
+  });
+  if (s.read_header_timeout > 0) {
+    const headers = s.read_header_timeout * 1000;
+    app.server.headersTimeout = s.read_timeout > 0 ? Math.min(headers, s.read_timeout * 1000) : headers;
+  }
+
+  // Bodies are read as raw text of any content type; the handlers parse JSON themselves (3.3).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  app.decorateRequest("caller", "");
+  app.addHook("onRequest", async (req) => {
+    req.caller = resolveIdentity(deps.config, req);
+    if (req.routeOptions.config.identity && req.caller === "") throw new HeimdallError("UNAUTHENTICATED", MSG_NO_IDENTITY);
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const route = req.routeOptions.config.template ?? "unmatched";
+    deps.metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const he = mapError(err);
+    if (he.status >= 500) req.log.error({ err, url: req.url, method: req.method }, "request failed");
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    reply.removeHeader("Content-Range");
+    reply.removeHeader("Content-Length");
+    return sendError(reply, he);
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, unknownEndpoint(req)));
+
+  const routes: { method: string; template: string }[] = [];
+  app.addHook("onRoute", (opts) => {
+    const template = (opts.config as { template?: string } | undefined)?.template;
+    if (!template || template === "/*") return;
+    for (const m of Array.isArray(opts.method) ? opts.method : [opts.method]) routes.push({ method: m, template });
+  });
+
+  registerJobRoutes(app, deps);
+  registerFileRoutes(app, deps);
+  registerRegistryRoutes(app, deps);
+  registerHealthRoutes(app, deps, () => routes);
+  registerUiRoutes(app, deps);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,17 @@
+// What the API is built from (see buildApp in index.ts).
+import type { Logger } from "pino";
+import type { HeimdallConfig } from "../config/types.ts";
+import type { EngineApi } from "../engine/contract.ts";
+import type { Store } from "../store/contract.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface ApiDeps {
+  config: HeimdallConfig;
+  store: Store;
+  engine: EngineApi;
+  log: Logger;
+  version: string;
+  metrics: Metrics;
+  /** Directory with the built web UI (index.html + assets); missing = a small placeholder page. */
+  uiRoot?: string;
+}

@@ -1,0 +1,73 @@
+// Request helpers shared by the route modules: identity, body, query values and fixed error messages.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { HeimdallError, parseJsonBody, validateIdentity } from "../core/index.ts";
+import type { HeimdallConfig } from "../config/types.ts";
+
+export const API_PREFIX = "/api/v1";
+export const BODY_LIMIT = 1_048_576;
+export const MSG_NO_IDENTITY = "cannot identify caller -- access denied";
+export const MSG_TOO_LARGE = `request body too large (limit ${BODY_LIMIT} bytes)`;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Caller identity ("" = anonymous), resolved in the onRequest hook. */
+    caller: string;
+  }
+  interface FastifyContextConfig {
+    /** POST/PUT routes: identity required (401 before the body is read). */
+    identity?: boolean;
+    /** Route template for metrics and OpenAPI, spec style (`/api/v1/job/{id}`). */
+    template?: string;
+  }
+}
+
+/** The identity of a request (3.2): configured header, else the demo default user, else anonymous. */
+export function resolveIdentity(config: HeimdallConfig, req: FastifyRequest): string {
+  const auth = config.auth;
+  if (!auth) return "";
+  const raw = req.headers[auth.header.toLowerCase()];
+  const value = (Array.isArray(raw) ? raw[0] : raw) ?? "";
+  if (value !== "") return value;
+  return auth.default_user ?? "";
+}
+
+/** Identity of a POST/PUT after the body was read: 400 when longer than 64 characters. */
+export function callerOf(req: FastifyRequest): string {
+  if (req.caller === "") throw new HeimdallError("UNAUTHENTICATED", MSG_NO_IDENTITY);
+  validateIdentity(req.caller);
+  return req.caller;
+}
+
+/** The JSON object body of a POST/PUT (empty = {}). */
+export function bodyOf(req: FastifyRequest): Record<string, unknown> {
+  const raw = typeof req.body === "string" ? req.body : "";
+  return parseJsonBody(raw);
+}
+
+export function unknownEndpoint(req: FastifyRequest): HeimdallError {
+  const path = req.url.split("?")[0] ?? req.url;
+  return new HeimdallError("NOT_FOUND", `unknown endpoint: ${req.method} ${path}`);
+}
+
+/** First string value of a query parameter (repeated parameters: the first one). */
+export function queryString(req: FastifyRequest, name: string): string | undefined {
+  const q = req.query as Record<string, unknown>;
+  const v = q[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === "string" ? first : undefined;
+}
+
+export function queryRecord(req: FastifyRequest): Record<string, unknown> {
+  return (req.query ?? {}) as Record<string, unknown>;
+}
+
+export function param(req: FastifyRequest, name: string): string {
+  const p = req.params as Record<string, string | undefined>;
+  return p[name] ?? "";
+}
+
+export function sendError(reply: FastifyReply, err: HeimdallError): FastifyReply {
+  const body: { error: string; id?: string } = { error: err.message };
+  if (err.jobId !== undefined) body.id = err.jobId;
+  return reply.code(err.status).type("application/json; charset=utf-8").send(body);
+}

@@ -1,0 +1,154 @@
+// Job files (spec 4.5, D6): stdout/stderr/result streamed from the store with ?offset= and Range; plus the
+// ECS task views (issue 4): GET P/job/{id}/tasks and GET P/job/{id}/tasks/{slot}/logs.
+import { Readable } from "node:stream";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { HeimdallError } from "../core/index.ts";
+import type { Job, JobFile } from "../core/index.ts";
+import type { ApiDeps } from "./deps.ts";
+import { API_PREFIX, param, queryString } from "./http.ts";
+import { loadJob } from "./routes-jobs.ts";
+
+const P = API_PREFIX;
+const FILES = new Set(["stdout", "stderr", "result"]);
+const TEXT = "text/plain; charset=utf-8";
+
+/** A byte window [start, end) of a file of `size` bytes; `partial` = answer 206 with Content-Range. */
+export interface Window {
+  start: number;
+  end: number;
+  partial: boolean;
+}
+
+/** Parses a single `Range: bytes=…` header. undefined = serve the whole file (absent, multi-range or invalid). */
+export function rangeWindow(header: string | undefined, size: number): Window | "unsatisfiable" | undefined {
+  if (header === undefined) return undefined;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m) return undefined;
+  const a = m[1] ?? "";
+  const b = m[2] ?? "";
+  if (a === "" && b === "") return undefined;
+  if (a === "") {
+    const n = Number(b);
+    if (n === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - n), end: size, partial: true };
+  }
+  const start = Number(a);
+  if (b !== "" && Number(b) < start) return undefined;
+  if (start >= size) return "unsatisfiable";
+  const end = b === "" ? size : Math.min(Number(b) + 1, size);
+  return { start, end, partial: true };
+}
+
+/** `?offset=N` (negative = from the end, clamped). */
+export function offsetWindow(raw: string | undefined, size: number): Window {
+  if (raw === undefined || raw === "") return { start: 0, end: size, partial: false };
+  if (!/^[+-]?\d+$/.test(raw.trim())) throw new HeimdallError("BAD_REQUEST", "offset: must be an integer");
+  const n = Number(raw.trim());
+  const start = n >= 0 ? Math.min(n, size) : Math.max(0, size + n);
+  return { start, end: size, partial: false };
+}
+
+function sendWindow(
+  reply: FastifyReply,
+  job: Job,
+  size: number,
+  w: Window,
+  type: string,
+  body: () => Readable | Buffer,
+): FastifyReply {
+  reply.header("Accept-Ranges", "bytes");
+  reply.header("X-Heimdall-Job-Status", job.status);
+  reply.header("X-Heimdall-File-Size", String(size));
+  reply.type(type);
+  if (w.partial) {
+    reply.code(206);
+    reply.header("Content-Range", `bytes ${w.start}-${w.end - 1}/${size}`);
+  }
+  reply.header("Content-Length", String(w.end - w.start));
+  if (w.end <= w.start) return reply.send(Buffer.alloc(0));
+  return reply.send(body());
+}
+
+function unsatisfiable(reply: FastifyReply, size: number): FastifyReply {
+  return reply
+    .code(416)
+    .header("Content-Range", `bytes */${size}`)
+    .type("application/json; charset=utf-8")
+    .send({ error: "range not satisfiable" });
+}
+
+function pickWindow(reply: FastifyReply, range: string | undefined, offset: string | undefined, size: number): Window | undefined {
+  const r = rangeWindow(range, size);
+  if (r === "unsatisfiable") {
+    unsatisfiable(reply, size);
+    return undefined;
+  }
+  return r ?? offsetWindow(offset, size);
+}
+
+export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get(`${P}/job/:id/:file`, { config: { template: `${P}/job/{id}/{file}` } }, async (req, reply) => {
+    const file = param(req, "file");
+    if (!FILES.has(file)) throw new HeimdallError("NOT_FOUND", `unknown file: ${file}`);
+    const id = param(req, "id");
+    const job = await loadJob(deps, id);
+    const range = req.headers.range;
+    const offset = queryString(req, "offset");
+    if (file === "result") {
+      const json = await deps.store.getResult(id);
+      if (json === undefined) throw new HeimdallError("NOT_FOUND", "file not found: result");
+      const buf = Buffer.from(json, "utf8");
+      const w = pickWindow(reply, range, offset, buf.length);
+      if (!w) return reply;
+      return sendWindow(reply, job, buf.length, w, "application/json; charset=utf-8", () => buf.subarray(w.start, w.end));
+    }
+    const f = file as JobFile;
+    const size = await deps.store.fileSize(id, f);
+    const w = pickWindow(reply, range, offset, size);
+    if (!w) return reply;
+    return sendWindow(reply, job, size, w, TEXT, () => Readable.from(deps.store.readFile(id, f, w.start, w.end), { objectMode: false }));
+  });
+
+  app.get(`${P}/job/:id/tasks`, { config: { template: `${P}/job/{id}/tasks` } }, async (req) => {
+    const job = await loadJob(deps, param(req, "id"));
+    const h = await deps.engine.handlerFor(job);
+    if (!h?.handler.tasks) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
+    return h.handler.tasks(job);
+  });
+
+  app.get(`${P}/job/:id/tasks/:slot/logs`, { config: { template: `${P}/job/{id}/tasks/{slot}/logs` } }, async (req, reply) => {
+    const job = await loadJob(deps, param(req, "id"));
+    const slotRaw = param(req, "slot");
+    if (!/^\d+$/.test(slotRaw)) throw new HeimdallError("BAD_REQUEST", "slot: must be a non-negative integer");
+    const attemptRaw = queryString(req, "attempt");
+    let attempt: number | undefined;
+    if (attemptRaw !== undefined && attemptRaw !== "") {
+      if (!/^\d+$/.test(attemptRaw)) throw new HeimdallError("BAD_REQUEST", "attempt: must be a non-negative integer");
+      attempt = Number(attemptRaw);
+    }
+    const follow = queryString(req, "follow")?.toLowerCase() === "true";
+    const h = await deps.engine.handlerFor(job);
+    if (!h?.handler.taskLogs) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
+    const ac = new AbortController();
+    reply.raw.once("close", () => ac.abort());
+    const q: { slot: number; attempt?: number; follow: boolean } = { slot: Number(slotRaw), follow };
+    if (attempt !== undefined) q.attempt = attempt;
+    const iter = h.handler.taskLogs(job, h.cluster, q, ac.signal)[Symbol.asyncIterator]();
+    // Pull the first piece before answering so that lookup errors (unknown slot/attempt) become 4xx bodies.
+    const firstP = iter.next();
+    firstP.catch(() => undefined);
+    const first = await Promise.race([firstP, new Promise<"pending">((r) => setTimeout(() => r("pending"), 300).unref())]);
+    if (first !== "pending" && first.done) return reply.type(TEXT).send("");
+    async function* rest(): AsyncGenerator<string> {
+      const head = first === "pending" ? await firstP : first;
+      if (head.done) return;
+      yield head.value;
+      for (;;) {
+        const n = await iter.next();
+        if (n.done) return;
+        yield n.value;
+      }
+    }
+    return reply.type(TEXT).header("Cache-Control", "no-cache").send(Readable.from(rest()));
+  });
+}
