@@ -53,6 +53,5 @@ function remap(c: number): number {
 
 /** True when the string contains a C0/C1 control character or DEL. */
 export function hasControlChars(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f-\u009f]/.test(s);
 }

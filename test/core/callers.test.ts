@@ -2,13 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileCallers, HeimdallError } from "../../src/core/index.ts";
 
-test("empty list allows everyone", () => {
+void test("empty list allows everyone", () => {
   const m = compileCallers("c", []);
   assert.equal(m("anyone"), true);
   assert.equal(m(""), true);
 });
 
-test("patterns are anchored and OR-ed (spec 8.2 example)", () => {
+void test("patterns are anchored and OR-ed (spec 8.2 example)", () => {
   const m = compileCallers("c", ["svc-.*", "alice@example\\.com"]);
   const cases: [string, boolean][] = [
     ["svc-etl", true],
@@ -21,7 +21,7 @@ test("patterns are anchored and OR-ed (spec 8.2 example)", () => {
   for (const [who, want] of cases) assert.equal(m(who), want, who);
 });
 
-test("alternation inside a pattern stays inside its group", () => {
+void test("alternation inside a pattern stays inside its group", () => {
   const m = compileCallers("c", ["a|b"]);
   assert.equal(m("a"), true);
   assert.equal(m("b"), true);
@@ -29,7 +29,7 @@ test("alternation inside a pattern stays inside its group", () => {
   assert.equal(m("xa"), false);
 });
 
-test("validation messages", () => {
+void test("validation messages", () => {
   const cases: [string[], string][] = [
     [[""], "command c: allowed_callers contains empty pattern"],
     [["ok", "  "], "command c: allowed_callers contains empty pattern"],
@@ -46,7 +46,7 @@ test("validation messages", () => {
   }
 });
 
-test("matching is linear-time (no catastrophic backtracking)", () => {
+void test("matching is linear-time (no catastrophic backtracking)", () => {
   const m = compileCallers("c", ["(a+)+$"]);
   // A backtracking engine would never finish this input; a linear one answers at once.
   assert.equal(m("a".repeat(5000) + "!"), false);

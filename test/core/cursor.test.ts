@@ -5,12 +5,12 @@ import { decodeCursor, encodeCursor, HeimdallError, parsePageQuery, type OrderBy
 const invalid = (fn: () => unknown) =>
   assert.throws(fn, (e: unknown) => e instanceof HeimdallError && e.code === "BAD_REQUEST" && e.message === "invalid pagination cursor");
 
-test("the spec's cursor example", () => {
+void test("the spec's cursor example", () => {
   assert.equal(encodeCursor({ v: 1719999999, i: 42 }), "eyJ2IjoxNzE5OTk5OTk5LCJpIjo0Mn0=");
   assert.deepEqual(decodeCursor("eyJ2IjoxNzE5OTk5OTk5LCJpIjo0Mn0=", "created_at"), { v: 1719999999, i: 42 });
 });
 
-test("round trips", () => {
+void test("round trips", () => {
   const cases: [{ v: string | number; i: number }, OrderBy][] = [
     [{ v: 17, i: 17 }, "seq"],
     [{ v: 1719999999, i: 1 }, "updated_at"],
@@ -21,13 +21,13 @@ test("round trips", () => {
   for (const [c, ob] of cases) assert.deepEqual(decodeCursor(encodeCursor(c), ob), c);
 });
 
-test("spaces are read as + (cursor pasted unencoded)", () => {
+void test("spaces are read as + (cursor pasted unencoded)", () => {
   const withPlus = encodeCursor({ v: "~~~>", i: 2 });
   assert.ok(withPlus.includes("+"), withPlus);
   assert.deepEqual(decodeCursor(withPlus.replace(/\+/g, " "), "id"), { v: "~~~>", i: 2 });
 });
 
-test("invalid cursors", () => {
+void test("invalid cursors", () => {
   const b64 = (s: string) => Buffer.from(s).toString("base64");
   const cases: [string, OrderBy][] = [
     ["!!!", "seq"],
@@ -47,7 +47,7 @@ test("invalid cursors", () => {
   for (const [s, ob] of cases) invalid(() => decodeCursor(s, ob));
 });
 
-test("parsePageQuery defaults and coercions", () => {
+void test("parsePageQuery defaults and coercions", () => {
   assert.deepEqual(parsePageQuery({}), { limit: 101, order_by: "seq", direction: "desc" });
   const limits: [unknown, number][] = [
     ["5", 5],

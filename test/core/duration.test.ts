@@ -4,7 +4,7 @@ import { durationMs, formatDuration, HeimdallError, parseDuration, tryParseDurat
 
 const S = 1_000_000_000n;
 
-test("valid durations (spec 10.4 and Go syntax)", () => {
+void test("valid durations (spec 10.4 and Go syntax)", () => {
   const cases: [string, bigint][] = [
     ["30s", 30n * S],
     ["1h", 3600n * S],
@@ -34,7 +34,7 @@ test("valid durations (spec 10.4 and Go syntax)", () => {
   for (const [s, want] of cases) assert.equal(parseDuration(s, "timeout"), want, s);
 });
 
-test("invalid durations", () => {
+void test("invalid durations", () => {
   const cases = ["30", "1d", "1w", "", " 30s", "30s ", "s", ".s", "1.5", "+", "-", "1h-1m", "1e3s", "2562048h", "9223372036854775808ns", "1sec"];
   for (const s of cases) {
     assert.equal(tryParseDuration(s), undefined, s);
@@ -52,7 +52,7 @@ test("invalid durations", () => {
   }
 });
 
-test("formatDuration matches Go's Duration.String()", () => {
+void test("formatDuration matches Go's Duration.String()", () => {
   const cases: [bigint, string][] = [
     [0n, "0s"],
     [1n, "1ns"],
@@ -79,7 +79,7 @@ test("formatDuration matches Go's Duration.String()", () => {
   }
 });
 
-test("durationMs", () => {
+void test("durationMs", () => {
   assert.equal(durationMs(2n * S), 2000);
   assert.equal(durationMs(1_500_000n), 1.5);
   assert.equal(durationMs(0n), 0);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { layerContext, type JsonObject, type LayerSchema } from "../../src/core/index.ts";
 
-test("the spec's worked example (10.3)", () => {
+void test("the spec's worked example (10.3)", () => {
   const schema: LayerSchema = { timeout: "scalar", task_count: "scalar", tags: "map", container_overrides: "array" };
   const defaults = { timeout: "1h", task_count: 1, tags: {}, container_overrides: [] };
   const command = {
@@ -25,7 +25,7 @@ test("the spec's worked example (10.3)", () => {
   assert.equal(JSON.stringify([defaults, command, job]), snapshot);
 });
 
-test("layering rules table", () => {
+void test("layering rules table", () => {
   const schema: LayerSchema = {
     s: "scalar",
     a: "array",
@@ -49,7 +49,7 @@ test("layering rules table", () => {
   for (const [name, layers, want] of cases) assert.deepEqual(layerContext(schema, defaults, ...layers), want, name);
 });
 
-test("the result shares no structure with the inputs", () => {
+void test("the result shares no structure with the inputs", () => {
   const schema: LayerSchema = { a: "array", m: "map" };
   const layer: JsonObject = { a: [{ k: 1 }], m: { x: [1] } };
   const out = layerContext(schema, {}, layer);

@@ -58,7 +58,7 @@ const reg = {
   ],
 };
 
-test("routing table", () => {
+void test("routing table", () => {
   type Case = [string, string[] | undefined, string[] | undefined, string | readonly [string, string]];
   const cases: Case[] = [
     ["exact criteria", ["type:ping"], ["type:localhost"], "ping@localhost"],
@@ -84,7 +84,7 @@ test("routing table", () => {
   }
 });
 
-test("empty criteria match every active command and cluster", () => {
+void test("empty criteria match every active command and cluster", () => {
   const seen = new Set<string>();
   for (let i = 0; i < 10; i++) {
     const r = routeJob(reg, [], [], "x", () => i / 10);
@@ -94,14 +94,14 @@ test("empty criteria match every active command and cluster", () => {
   assert.deepEqual([...seen].sort(), ["ping@localhost", "shell@localhost"]);
 });
 
-test("empty cluster_tags match every cluster", () => {
+void test("empty cluster_tags match every cluster", () => {
   const r = { commands: [cmd("any", ["k:v"])], clusters: [cl("a", []), cl("b", ["x:y"])] };
   assert.equal(routeJob(r, ["k:v"], ["x:y"], "u").cluster.id, "b");
   assert.equal(routeJob(r, ["k:v"], [], "u", () => 0).cluster.id, "a");
   assert.equal(routeJob(r, ["k:v"], [], "u", () => 0.99).cluster.id, "b");
 });
 
-test("allowed_callers: 403 only when pairs match and none admits the caller; filtered before the choice", () => {
+void test("allowed_callers: 403 only when pairs match and none admits the caller; filtered before the choice", () => {
   const locked = cmd("locked", ["type:q"], [], { allowed_callers: ["svc-.*"] });
   const open = cmd("open", ["type:q", "open"], []);
   const r1 = { commands: [locked], clusters: [cl("k", [])] };
@@ -118,7 +118,7 @@ test("allowed_callers: 403 only when pairs match and none admits the caller; fil
   fails(() => routeJob(r1, ["type:q"], [], "xsvc-etl"), ...FB);
 });
 
-test("choice is uniform over pairs", () => {
+void test("choice is uniform over pairs", () => {
   // c3 fits three clusters, c1 fits one: pairs are c1@a, c3@a, c3@b, c3@c (command order, then cluster order)
   const r = {
     commands: [cmd("c1", ["t"], ["only-a"]), cmd("c3", ["t"], [])],

@@ -18,7 +18,7 @@ const command: Command = {
   allowed_callers: [],
 };
 
-test("command: spec 2.2 example, exact text (key order and omissions)", () => {
+void test("command: spec 2.2 example, exact text (key order and omissions)", () => {
   assert.equal(
     JSON.stringify(commandToJson(command)),
     '{"id":"ping-0.0.1","name":"ping-0.0.1","version":"0.0.1","user":"heimdall","description":"Test ping command",' +
@@ -36,7 +36,7 @@ test("command: spec 2.2 example, exact text (key order and omissions)", () => {
   assert.deepEqual(Object.keys(bare), ["id", "user", "tags", "created_at", "updated_at", "status", "plugin", "cluster_tags"]);
 });
 
-test("cluster: key order and omissions", () => {
+void test("cluster: key order and omissions", () => {
   const cluster: Cluster = {
     id: "localhost-0.0.1", name: "localhost-0.0.1", version: "0.0.1", user: "heimdall", description: "Just a localhost",
     tags: ["_id:localhost-0.0.1"], context: { test_url: "http://localhost:8080" }, created_at: 1, updated_at: 2,
@@ -58,7 +58,7 @@ const job: Job = {
   cluster_id: "localhost-0.0.1", cluster_name: "localhost-0.0.1", canceled_by: "", job_attributes: {},
 };
 
-test("job: key order and omissions", () => {
+void test("job: key order and omissions", () => {
   assert.deepEqual(Object.keys(jobToJson(job)), [
     "id", "name", "version", "user", "tags", "context", "created_at", "updated_at", "status",
     "command_criteria", "cluster_criteria", "command_id", "command_name", "cluster_id", "cluster_name",
@@ -79,7 +79,7 @@ test("job: key order and omissions", () => {
   assert.deepEqual(fresh["command_criteria"], []);
 });
 
-test("statusToJson", () => {
+void test("statusToJson", () => {
   assert.equal(JSON.stringify(statusToJson({ updated_at: 5, status: "RUNNING", error: "" })), '{"updated_at":5,"status":"RUNNING"}');
   assert.equal(JSON.stringify(statusToJson({ updated_at: 5, status: "FAILED", error: "x" })), '{"updated_at":5,"status":"FAILED","error":"x"}');
 });

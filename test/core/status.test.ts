@@ -15,7 +15,7 @@ import {
 const unknown = (fn: () => unknown, v: string) =>
   assert.throws(fn, (e: unknown) => e instanceof HeimdallError && e.code === "BAD_REQUEST" && e.message === `unknown status: ${v}`);
 
-test("registry status parsing", () => {
+void test("registry status parsing", () => {
   for (const [s, want] of [["active", "ACTIVE"], ["Inactive", "INACTIVE"], ["DELETED", "DELETED"]] as const) {
     assert.equal(parseRegistryStatus(s), want);
   }
@@ -24,7 +24,7 @@ test("registry status parsing", () => {
   unknown(() => parseRegistryStatus("RUNNING"), "RUNNING");
 });
 
-test("?status= lists", () => {
+void test("?status= lists", () => {
   assert.deepEqual(parseJobStatusList("RUNNING,failed"), ["RUNNING", "FAILED"]);
   assert.deepEqual(parseJobStatusList(",running,,RUNNING, new ,"), ["RUNNING", "NEW"]);
   assert.equal(parseJobStatusList(undefined), undefined);
@@ -36,17 +36,17 @@ test("?status= lists", () => {
   unknown(() => parseRegistryStatusList("active,NEW"), "NEW");
 });
 
-test("?tags= list", () => {
+void test("?tags= list", () => {
   assert.deepEqual(parseTagsFilter(" owner:#dev-core , env:prod,,"), ["owner:#dev-core", "env:prod"]);
   assert.equal(parseTagsFilter(" , "), undefined);
 });
 
-test("status names are sorted", () => {
+void test("status names are sorted", () => {
   assert.deepEqual(JOB_STATUS_NAMES, ["ACCEPTED", "CANCELED", "CANCELING", "FAILED", "KILLED", "NEW", "RUNNING", "SUCCEEDED"]);
   assert.deepEqual(REGISTRY_STATUS_NAMES, ["ACTIVE", "DELETED", "INACTIVE"]);
 });
 
-test("ids", () => {
+void test("ids", () => {
   const id = newJobId();
   assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.notEqual(newJobId(), id);

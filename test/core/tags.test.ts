@@ -2,12 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { charLength, compareCodePoints, finalTags, sortTagSet, systemTags, truncateChars } from "../../src/core/index.ts";
 
-test("systemTags always has the three system tags, even with empty name/version", () => {
+void test("systemTags always has the three system tags, even with empty name/version", () => {
   assert.deepEqual(systemTags("x", "", ""), ["_id:x", "_name:", "_version:"]);
   assert.deepEqual(systemTags("ping-0.0.1", "ping-0.0.1", "0.0.1"), ["_id:ping-0.0.1", "_name:ping-0.0.1", "_version:0.0.1"]);
 });
 
-test("finalTags drops reserved client tags, adds system tags, dedups and sorts", () => {
+void test("finalTags drops reserved client tags, adds system tags, dedups and sorts", () => {
   const tags = finalTags(["type:ping", "_id:evil", "_name:evil", "_version:9", "type:ping", "a"], "id1", "n", "1");
   assert.deepEqual(tags, ["_id:id1", "_name:n", "_version:1", "a", "type:ping"]);
   // the spec's job example
@@ -22,7 +22,7 @@ test("finalTags drops reserved client tags, adds system tags, dedups and sorts",
   assert.deepEqual(finalTags(["_identity"], "i", "n", "v"), ["_id:i", "_identity", "_name:n", "_version:v"]);
 });
 
-test("sortTagSet orders by code point, not UTF-16 units or locale", () => {
+void test("sortTagSet orders by code point, not UTF-16 units or locale", () => {
   const emoji = "\u{1F600}"; // surrogate pair, code point above U+FFFF
   const privateUse = "\uE000"; // BMP character above the surrogate range
   // plain `<` would put the emoji (0xD83D...) before U+E000
@@ -37,7 +37,7 @@ test("sortTagSet orders by code point, not UTF-16 units or locale", () => {
   assert.deepEqual(sortTagSet(words), byBytes);
 });
 
-test("charLength counts code points; truncateChars keeps pairs whole", () => {
+void test("charLength counts code points; truncateChars keeps pairs whole", () => {
   assert.equal(charLength("abc"), 3);
   assert.equal(charLength("\u{1F600}\u{1F600}"), 2);
   assert.equal(charLength("é"), 1);

@@ -20,7 +20,7 @@ const data: TemplateData = {
 
 const render = (src: string) => renderTemplate(parseTemplate(src), data);
 
-test("rendering table", () => {
+void test("rendering table", () => {
   const cases: [string, string][] = [
     ["plain text {not} }} { {", "plain text {not} }} { {"],
     ["", ""],
@@ -42,7 +42,7 @@ test("rendering table", () => {
   for (const [src, want] of cases) assert.equal(render(src), want, src);
 });
 
-test("parse errors", () => {
+void test("parse errors", () => {
   const cases: [string, string | RegExp][] = [
     ["{{ .Cluster.x", "unclosed action"],
     ["abc {{", "unclosed action"],
@@ -72,7 +72,7 @@ test("parse errors", () => {
   }
 });
 
-test("render errors: missing keys, null, objects, arrays", () => {
+void test("render errors: missing keys, null, objects, arrays", () => {
   const cases: [string, RegExp][] = [
     ["{{ .Cluster.missing }}", /\.Cluster has no key "missing"/],
     ["{{ .Outputs.none }}", /\.Outputs has no key "none"/],
@@ -87,7 +87,7 @@ test("render errors: missing keys, null, objects, arrays", () => {
   for (const [src, want] of cases) assert.throws(() => render(src), want, src);
 });
 
-test("renderAttributes keeps the successful renders and reports the others", () => {
+void test("renderAttributes keeps the successful renders and reports the others", () => {
   const out = renderAttributes(
     {
       "Spark History": { kind: "link", value: "{{ .Cluster.spark_history_url }}/history/{{ .Outputs.spark_application_id }}/jobs/" },
@@ -108,7 +108,7 @@ test("renderAttributes keeps the successful renders and reports the others", () 
   assert.match(out.errors[0]!.message, /no key "missing"/);
 });
 
-test("jobTemplateData builds the four roots", () => {
+void test("jobTemplateData builds the four roots", () => {
   const job = {
     id: "j", name: "n", version: "v", user: "u", description: "d", tags: [], created_at: 0, updated_at: 0,
     status: "RUNNING", is_sync: false, store_result_sync: false, error: "", command_criteria: [], cluster_criteria: [],

@@ -24,7 +24,7 @@ function badRequest(fn: () => unknown, message: string): void {
 const long = (n: number, ch = "a") => ch.repeat(n);
 const emoji = "\u{1F600}";
 
-test("parseJsonBody", () => {
+void test("parseJsonBody", () => {
   assert.deepEqual(parseJsonBody(""), {});
   assert.deepEqual(parseJsonBody("  \n\t"), {});
   assert.deepEqual(parseJsonBody('{"a":1}'), { a: 1 });
@@ -32,7 +32,7 @@ test("parseJsonBody", () => {
   assert.throws(() => parseJsonBody("{bad"), (e: unknown) => e instanceof HeimdallError && e.message.startsWith("invalid JSON: "));
 });
 
-test("validateSubmit accepts the spec's example and ignores server-owned keys", () => {
+void test("validateSubmit accepts the spec's example and ignores server-owned keys", () => {
   const input = validateSubmit({
     id: "x",
     status: "SUCCEEDED",
@@ -60,7 +60,7 @@ test("validateSubmit accepts the spec's example and ignores server-owned keys", 
   });
 });
 
-test("validateSubmit: missing or null criteria stay undefined, [] stays []", () => {
+void test("validateSubmit: missing or null criteria stay undefined, [] stays []", () => {
   const a = validateSubmit({});
   assert.equal(a.command_criteria, undefined);
   assert.equal(a.cluster_criteria, undefined);
@@ -72,12 +72,12 @@ test("validateSubmit: missing or null criteria stay undefined, [] stays []", () 
   assert.deepEqual(validateSubmit(undefined), { name: "", version: "", description: "", tags: [], store_result_sync: false });
 });
 
-test("validateSubmit: lengths are counted in characters", () => {
+void test("validateSubmit: lengths are counted in characters", () => {
   assert.equal(validateSubmit({ name: long(300, emoji) }).name.length, 600);
   assert.equal(validateSubmit({ tags: [long(128, emoji)] }).tags.length, 1);
 });
 
-test("validateSubmit messages", () => {
+void test("validateSubmit messages", () => {
   const ctxTooBig = { s: long(131_072 - 8) }; // {"s":"..."} = 8 bytes of syntax
   assert.equal(JSON.stringify(ctxTooBig).length, 131_072);
   validateSubmit({ context: ctxTooBig }); // exactly at the limit is fine
@@ -107,7 +107,7 @@ test("validateSubmit messages", () => {
   for (const [body, message] of cases) badRequest(() => validateSubmit(body), message);
 });
 
-test("validateRegistryId and identity", () => {
+void test("validateRegistryId and identity", () => {
   validateRegistryId("ping-0.0.1");
   validateRegistryId(long(128));
   const cases: [string, string][] = [
@@ -125,7 +125,7 @@ test("validateRegistryId and identity", () => {
   badRequest(() => validateIdentity(long(65)), "user: must be at most 64 characters");
 });
 
-test("validateCommandBody builds the stored definition with defaults", () => {
+void test("validateCommandBody builds the stored definition with defaults", () => {
   const c = validateCommandBody(
     "export-0.0.1",
     {
@@ -165,7 +165,7 @@ test("validateCommandBody builds the stored definition with defaults", () => {
   assert.equal("context" in d, false);
 });
 
-test("validateCommandBody messages", () => {
+void test("validateCommandBody messages", () => {
   const cases: [string, unknown, string][] = [
     ["c", {}, "plugin: is required"],
     ["c", { plugin: 3 }, "plugin: must be a string"],
@@ -188,7 +188,7 @@ test("validateCommandBody messages", () => {
   for (const [id, body, message] of cases) badRequest(() => validateCommandBody(id, body, "u"), message);
 });
 
-test("validateClusterBody builds the stored definition", () => {
+void test("validateClusterBody builds the stored definition", () => {
   const c = validateClusterBody(
     "localhost-0.0.1",
     {
@@ -220,7 +220,7 @@ test("validateClusterBody builds the stored definition", () => {
   assert.deepEqual(validateClusterBody("k", null, "u").attributes, {});
 });
 
-test("validateClusterBody messages", () => {
+void test("validateClusterBody messages", () => {
   const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`l${i}`, { kind: "text", value: "" }]));
   const cases: [unknown, string][] = [
     [{ attributes: { "Test Link Label": { kind: "url", value: "x" } } }, 'attributes.Test Link Label.kind: must be "link" or "text"'],
@@ -239,7 +239,7 @@ test("validateClusterBody messages", () => {
   for (const [body, message] of cases) badRequest(() => validateClusterBody("k", body, "u"), message);
 });
 
-test("parseStatusChange: query wins, case-insensitive, required", () => {
+void test("parseStatusChange: query wins, case-insensitive, required", () => {
   assert.equal(parseStatusChange(undefined, { status: "inactive" }), "INACTIVE");
   assert.equal(parseStatusChange("active", { status: "inactive" }), "ACTIVE");
   assert.equal(parseStatusChange("Deleted", undefined), "DELETED");
