@@ -1,0 +1,91 @@
+// Cluster health probes (spec 7.1, 7.2): one command per cluster (smallest id), bounded, ≤ 10 concurrent.
+import type { Cluster, Command } from "../core/index.ts";
+import { errorMessage, notFound } from "../core/index.ts";
+import type { HealthCheckItem, HealthReport } from "./contract.ts";
+import type { EngineCore } from "./core.ts";
+import type { RegistrySnapshot } from "./registry.ts";
+import { compareIds } from "./util.ts";
+
+const MAX_CONCURRENT_PROBES = 10;
+
+/** The ACTIVE command with the smallest id whose cluster_tags are all in the cluster's tags. */
+export function probeCommand(snap: RegistrySnapshot, cluster: Cluster): Command | undefined {
+  const tags = new Set(cluster.tags);
+  let best: Command | undefined;
+  for (const c of snap.commands) {
+    if (c.status !== "ACTIVE" || !c.cluster_tags.every((t) => tags.has(t))) continue;
+    if (!best || compareIds(c.id, best.id) < 0) best = c;
+  }
+  return best;
+}
+
+export async function probe(core: EngineCore, cluster: Cluster, command: Command): Promise<HealthCheckItem> {
+  const seconds = core.config.health_check.timeout_seconds;
+  const item = (status: HealthCheckItem["status"], latency: number, error?: string): HealthCheckItem => {
+    const out: HealthCheckItem = { cluster_id: cluster.id, cluster_name: cluster.name, plugin: command.plugin, status, latency_ms: latency };
+    if (error) out.error = error;
+    core.metrics?.clusterHealthCheck(cluster.id, status);
+    return out;
+  };
+  const t0 = performance.now();
+  const elapsed = () => Math.round(performance.now() - t0);
+  let handler;
+  try {
+    handler = await core.handlers.get(command);
+  } catch (err) {
+    return item("error", elapsed(), errorMessage(err));
+  }
+  if (!handler.healthCheck) return item("unchecked", elapsed());
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      ac.abort({ kind: "cancel" });
+      resolve(`health check timed out after ${seconds}s`);
+    }, seconds * 1000);
+  });
+  const check = handler.healthCheck;
+  const call = Promise.resolve()
+    .then(() => check.call(handler, cluster, ac.signal))
+    .then(
+      () => undefined,
+      (err: unknown) => errorMessage(err) || "health check failed",
+    );
+  const error = await Promise.race([call, timeout]);
+  clearTimeout(timer);
+  return error === undefined ? item("ok", elapsed()) : item("error", elapsed(), error);
+}
+
+/** 7.1: every ACTIVE cluster with health_check that has a matching command. */
+export async function clustersHealth(core: EngineCore): Promise<HealthReport> {
+  const snap = await core.registry.snapshot();
+  const targets: { cluster: Cluster; command: Command }[] = [];
+  for (const cluster of [...snap.clusters].sort((a, b) => compareIds(a.id, b.id))) {
+    if (cluster.status !== "ACTIVE" || !cluster.health_check) continue;
+    const command = probeCommand(snap, cluster);
+    if (command) targets.push({ cluster, command });
+  }
+  const checks: HealthCheckItem[] = new Array<HealthCheckItem>(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const t = targets[i]!;
+      checks[i] = await probe(core, t.cluster, t.command);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_PROBES, targets.length) }, worker));
+  return { healthy: checks.every((c) => c.status !== "error"), checks };
+}
+
+/** 7.2: one cluster; 404 as specified, otherwise always a report. */
+export async function clusterHealth(core: EngineCore, clusterId: string): Promise<HealthReport> {
+  const snap = await core.registry.snapshot();
+  const cluster = snap.clusterById.get(clusterId);
+  if (!cluster) throw notFound(`unknown cluster_id: ${clusterId}`);
+  if (!cluster.health_check) throw notFound(`health check is not enabled for cluster ${clusterId}`);
+  const command = cluster.status === "ACTIVE" ? probeCommand(snap, cluster) : undefined;
+  if (!command) throw notFound(`no active command matched cluster ${clusterId}`);
+  const check = await probe(core, cluster, command);
+  return { healthy: check.status !== "error", checks: [check] };
+}

@@ -1,0 +1,156 @@
+// Job output streams (spec 9.11): stdout/stderr Writables that store their bytes in the database as
+// append-only chunks, flushed at least once per second and whenever 64 KiB are buffered, capped per file.
+import { Writable } from "node:stream";
+import type pino from "pino";
+import type { JobFile } from "../core/index.ts";
+import type { EngineMetrics } from "./contract.ts";
+import type { Store } from "../store/index.ts";
+import { sleep } from "./util.ts";
+
+export const CHUNK_BYTES = 64 * 1024;
+export const FLUSH_INTERVAL_MS = 1000;
+const FLUSH_RETRIES = 3;
+
+export interface OutputOptions {
+  store: Store;
+  jobId: string;
+  file: JobFile;
+  maxBytes: number;
+  log: pino.Logger;
+  metrics?: EngineMetrics | undefined;
+  /** Bytes already stored (a resumed job continues after them). */
+  initialSize?: number;
+  /** Last stored byte, when initialSize > 0 (decides whether the truncation line needs a line break). */
+  lastByte?: number;
+  retryDelayMs?: number;
+}
+
+export function truncationLine(maxBytes: number): string {
+  return `[heimdall: output truncated at ${maxBytes} bytes]\n`;
+}
+
+export class JobOutputStream extends Writable {
+  private readonly o: OutputOptions;
+  private buf: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes of the file's content kept so far (stored + buffered), truncation line excluded. */
+  private kept: number;
+  private lastByte: number | undefined;
+  private truncated: boolean;
+  private chain: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ended_ = false;
+  /** Bytes dropped because a flush failed even after retries. */
+  droppedBytes = 0;
+
+  constructor(o: OutputOptions) {
+    super({ highWaterMark: CHUNK_BYTES, decodeStrings: true });
+    this.o = o;
+    this.kept = o.initialSize ?? 0;
+    this.lastByte = o.lastByte;
+    // A file already longer than the cap already carries the truncation line.
+    this.truncated = this.kept > o.maxBytes;
+    // A plugin writing after end() must not crash the server with an unhandled 'error' event.
+    this.on("error", (err) => o.log.debug({ err, file: o.file }, "job output stream error"));
+  }
+
+  /** Opens a stream; for a resumed job it continues after the output already stored. */
+  static async open(o: OutputOptions, resumed: boolean): Promise<JobOutputStream> {
+    if (!resumed) return new JobOutputStream(o);
+    const size = await o.store.fileSize(o.jobId, o.file);
+    let lastByte: number | undefined;
+    if (size > 0 && size <= o.maxBytes) {
+      for await (const b of o.store.readFile(o.jobId, o.file, size - 1, size)) if (b.length > 0) lastByte = b[b.length - 1];
+    }
+    return new JobOutputStream({ ...o, initialSize: size, ...(lastByte === undefined ? {} : { lastByte }) });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.ended_) return cb();
+    this.accept(chunk);
+    if (this.buffered >= CHUNK_BYTES) {
+      this.flush().then(() => cb(), () => cb());
+      return;
+    }
+    this.arm();
+    // Backpressure: while a flush is in progress the writer waits for it.
+    if (this.inFlight > 0) this.chain.then(() => cb(), () => cb());
+    else cb();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.flush().then(() => cb(), () => cb());
+  }
+
+  /** Stores what is buffered and stops accepting output (later writes are ignored). */
+  async close(): Promise<void> {
+    this.ended_ = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private accept(chunk: Buffer): void {
+    if (this.truncated || chunk.length === 0) return;
+    const room = this.o.maxBytes - this.kept;
+    const keep = chunk.length <= room ? chunk : chunk.subarray(0, Math.max(room, 0));
+    if (keep.length > 0) {
+      this.push_(keep);
+      this.kept += keep.length;
+      this.lastByte = keep[keep.length - 1];
+    }
+    if (keep.length < chunk.length) {
+      this.truncated = true;
+      const lb = this.kept > 0 && this.lastByte !== 0x0a ? "\n" : "";
+      this.push_(Buffer.from(lb + truncationLine(this.o.maxBytes), "utf8"));
+    }
+  }
+
+  private push_(b: Buffer): void {
+    // Copy: the caller may reuse its buffer after the write callback.
+    this.buf.push(Buffer.from(b));
+    this.buffered += b.length;
+  }
+
+  private arm(): void {
+    if (this.timer || this.buffered === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(() => undefined);
+    }, FLUSH_INTERVAL_MS);
+  }
+
+  /** Stores the buffered bytes; flushes run one after another. */
+  flush(): Promise<void> {
+    this.inFlight++;
+    const run = this.chain.then(() => this.store_());
+    this.chain = run.finally(() => {
+      this.inFlight--;
+      if (!this.ended_) this.arm();
+    });
+    return this.chain;
+  }
+
+  private async store_(): Promise<void> {
+    if (this.buffered === 0) return;
+    const data = Buffer.concat(this.buf, this.buffered);
+    this.buf = [];
+    this.buffered = 0;
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < data.length; i += CHUNK_BYTES) chunks.push(data.subarray(i, i + CHUNK_BYTES));
+    let lastErr: unknown;
+    for (let attempt = 0; attempt <= FLUSH_RETRIES; attempt++) {
+      if (attempt > 0) await sleep((this.o.retryDelayMs ?? 100) * 2 ** (attempt - 1));
+      try {
+        await this.o.store.appendFile(this.o.jobId, this.o.file, chunks);
+        return;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    this.droppedBytes += data.length;
+    this.o.metrics?.fileFlushFailure();
+    this.o.log.error({ err: lastErr, job: this.o.jobId, file: this.o.file, bytes: data.length }, "job output flush failed; bytes dropped");
+  }
+}

@@ -1,0 +1,141 @@
+// Registry cache keyed by the store's registry revision (D2) and the handler cache (10.1).
+import type pino from "pino";
+import type { Cluster, Command } from "../core/index.ts";
+import type { Handler, PluginModule, PluginRegistry, PluginServices } from "../plugins/index.ts";
+import type { Store } from "../store/index.ts";
+import { stableStringify } from "./util.ts";
+
+export interface RegistrySnapshot {
+  revision: number;
+  commands: Command[];
+  clusters: Cluster[];
+  commandById: Map<string, Command>;
+  clusterById: Map<string, Cluster>;
+}
+
+/** Caches the whole registry; every read first checks the revision, so writes on any instance are seen at once. */
+export class RegistryCache {
+  private snap: RegistrySnapshot | undefined;
+  private loading: Promise<RegistrySnapshot> | undefined;
+  private readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  async snapshot(): Promise<RegistrySnapshot> {
+    const revision = await this.store.registryRevision();
+    if (this.snap && this.snap.revision === revision) return this.snap;
+    return this.reload(revision);
+  }
+
+  private reload(minRevision: number): Promise<RegistrySnapshot> {
+    if (this.loading) {
+      const pending = this.loading;
+      return pending.then((s) => (s.revision >= minRevision ? s : this.reload(minRevision)));
+    }
+    const p = this.store.loadRegistry().then((r) => {
+      const snap: RegistrySnapshot = {
+        revision: r.revision,
+        commands: r.commands,
+        clusters: r.clusters,
+        commandById: new Map(r.commands.map((c) => [c.id, c])),
+        clusterById: new Map(r.clusters.map((c) => [c.id, c])),
+      };
+      if (!this.snap || snap.revision >= this.snap.revision) this.snap = snap;
+      return snap;
+    });
+    this.loading = p;
+    const clear = () => {
+      if (this.loading === p) this.loading = undefined;
+    };
+    p.then(clear, clear);
+    return p;
+  }
+}
+
+/** The fields that make a command definition (everything but user and timestamps). */
+export function commandFingerprint(c: Omit<Command, "created_at" | "updated_at" | "user">): string {
+  return stableStringify({
+    id: c.id,
+    name: c.name,
+    version: c.version,
+    description: c.description,
+    tags: [...c.tags].sort(),
+    context: c.context ?? null,
+    status: c.status,
+    plugin: c.plugin,
+    is_sync: c.is_sync,
+    cluster_tags: [...c.cluster_tags].sort(),
+    allowed_callers: [...c.allowed_callers].sort(),
+  });
+}
+
+export function clusterFingerprint(c: Omit<Cluster, "created_at" | "updated_at" | "user">): string {
+  return stableStringify({
+    id: c.id,
+    name: c.name,
+    version: c.version,
+    description: c.description,
+    tags: [...c.tags].sort(),
+    context: c.context ?? null,
+    status: c.status,
+    health_check: c.health_check,
+    attributes: c.attributes,
+  });
+}
+
+/** Handler identity: the command definition create() sees; a status change alone keeps the handler. */
+function handlerKey(c: Readonly<Command>): string {
+  return commandFingerprint({ ...c, status: "ACTIVE" });
+}
+
+export class HandlerError extends Error {}
+
+/** Creates handlers lazily, one per command definition; running executions keep the handler they got. */
+export class HandlerCache {
+  private readonly cache = new Map<string, { key: string; handler: Promise<Handler> }>();
+  private readonly plugins: PluginRegistry;
+  private readonly services: (plugin: string) => PluginServices;
+
+  constructor(plugins: PluginRegistry, store: Store, log: pino.Logger, version: string) {
+    this.plugins = plugins;
+    this.services = (plugin) => ({
+      version,
+      log: log.child({ plugin }),
+      state: {
+        put: (jobId, key, value) => store.putPluginState(jobId, key, value),
+        list: (jobId, prefix) => store.listPluginState(jobId, prefix),
+      },
+    });
+  }
+
+  plugin(name: string): PluginModule | undefined {
+    return this.plugins.get(name);
+  }
+
+  /** Calls the plugin's create (no caching). Throws HandlerError `unknown plugin: <name>` or the plugin's error. */
+  async create(command: Readonly<Command>): Promise<Handler> {
+    const plugin = this.plugins.get(command.plugin);
+    if (!plugin) throw new HandlerError(`unknown plugin: ${command.plugin}`);
+    return plugin.create(command.context ?? {}, command, this.services(plugin.name));
+  }
+
+  /** The cached handler of this definition, creating it when needed. Failures are not cached. */
+  get(command: Readonly<Command>): Promise<Handler> {
+    const key = handlerKey(command);
+    const hit = this.cache.get(command.id);
+    if (hit && hit.key === key) return hit.handler;
+    const handler = this.create(command);
+    this.cache.set(command.id, { key, handler });
+    handler.catch(() => {
+      if (this.cache.get(command.id)?.handler === handler) this.cache.delete(command.id);
+    });
+    return handler;
+  }
+
+  /** Stores a handler created while validating a PUT, so the first job does not create it again. */
+  seed(command: Readonly<Command>, handler: Handler): void {
+    this.cache.set(command.id, { key: handlerKey(command), handler: Promise.resolve(handler) });
+  }
+}

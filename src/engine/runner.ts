@@ -1,0 +1,260 @@
+// Executes one job (spec 9.4): resolve, start, prepare, execute, wait, outcome, flush, finalize.
+// The same procedure serves async jobs (pool workers) and sync jobs (inside the submit request).
+import { chmod, mkdir, rm } from "node:fs/promises";
+import { join, resolve as resolvePath } from "node:path";
+import type { Cluster, Command, Job, Result } from "../core/index.ts";
+import { jobTemplateData, renderAttributes } from "../core/index.ts";
+import type { AbortReason, Handler, Runtime } from "../plugins/index.ts";
+import type { Transition } from "../store/index.ts";
+import { runCleanup } from "./cleanup.ts";
+import type { EngineCore, Execution } from "./core.ts";
+import { JobOutputStream } from "./output.ts";
+import { jobError, sleep, whenAborted } from "./util.ts";
+
+export const KILLED_ERROR = "killed: server shutting down";
+
+export type RunOutcome =
+  | { status: "SUCCEEDED"; result: Result | undefined }
+  | { status: "FAILED"; error: string; setup: boolean }
+  | { status: "CANCELED" }
+  | { status: "KILLED" }
+  /** Nothing written to the job by this runner: handed back, lost, or the claim was taken. */
+  | { status: "DROPPED"; reason: string };
+
+interface Resolved {
+  command: Command | undefined;
+  cluster: Cluster | undefined;
+  handler: Handler | undefined;
+}
+
+class SetupError extends Error {}
+
+export function workingDirectory(core: EngineCore, jobId: string): string {
+  return join(resolvePath(core.config.jobs_directory), jobId);
+}
+
+/** Runs the job of `exec`; never throws (a worker never dies with its job). */
+export async function runJob(core: EngineCore, exec: Execution): Promise<RunOutcome> {
+  try {
+    return await run(core, exec);
+  } catch (err) {
+    core.log.error({ err, job: exec.job.id }, "job runner failed unexpectedly");
+    return { status: "DROPPED", reason: `internal error: ${jobError(err)}` };
+  } finally {
+    if (core.executions.get(exec.job.id) === exec) core.executions.delete(exec.job.id);
+  }
+}
+
+async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
+  const { job } = exec;
+  const r: Resolved = { command: undefined, cluster: undefined, handler: undefined };
+  // 1. Resolve.
+  try {
+    const snap = await core.registry.snapshot();
+    r.command = snap.commandById.get(job.command_id);
+    r.cluster = snap.clusterById.get(job.cluster_id);
+    if (!r.command) throw new SetupError(`unknown command: ${job.command_id}`);
+    if (!r.cluster) throw new SetupError(`unknown cluster: ${job.cluster_id}`);
+    const plugin = core.handlers.plugin(r.command.plugin);
+    if (!plugin) throw new SetupError(`unknown plugin: ${r.command.plugin}`);
+    exec.resumable = plugin.resumable === true;
+    if (exec.resumed && !exec.resumable) {
+      throw new SetupError(`cannot resume job: plugin ${plugin.name} is not resumable`);
+    }
+    r.handler = await core.handlers.get(r.command);
+  } catch (err) {
+    return setupFailure(core, exec, r, jobError(err));
+  }
+  const command = r.command;
+  const cluster = r.cluster;
+  // 2. Start (T4) — async jobs that are not resumed.
+  const startedAt = Date.now();
+  if (!exec.sync && !exec.resumed) {
+    const ok = await tx(core, { id: job.id, from: ["ACCEPTED"], to: "RUNNING", owner: core.name, error: "", markStarted: true });
+    if (!ok) return afterCasFailure(core, exec, r, false);
+  }
+  exec.phase = "started";
+  // 3. Prepare the runtime.
+  const dir = workingDirectory(core, job.id);
+  let stdout: JobOutputStream | undefined;
+  let stderr: JobOutputStream | undefined;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    const base = { store: core.store, jobId: job.id, maxBytes: core.config.job_files.max_bytes, log: core.log, metrics: core.metrics };
+    stdout = await JobOutputStream.open({ ...base, file: "stdout" }, exec.resumed);
+    stderr = await JobOutputStream.open({ ...base, file: "stderr" }, exec.resumed);
+  } catch (err) {
+    await removeDir(core, dir);
+    return setupFailure(core, exec, r, `cannot prepare job runtime: ${jobError(err)}`);
+  }
+  if (exec.sync) {
+    const ok = await tx(core, { id: job.id, from: ["RUNNING"], to: "RUNNING", owner: core.name, markStarted: true });
+    if (!ok) {
+      await closeStreams(stdout, stderr);
+      await removeDir(core, dir);
+      return afterCasFailure(core, exec, r, false);
+    }
+  }
+  core.metrics?.jobStarted(command.id, cluster.id, exec.sync || exec.resumed ? undefined : Math.max(0, Date.now() / 1000 - job.created_at));
+  // 4. Execute.
+  let result: Result | undefined;
+  const outputs: Record<string, string> = {};
+  const rt: Runtime = {
+    workingDirectory: dir,
+    version: core.version,
+    userAgent: `heimdall/${core.version}`,
+    resumed: exec.resumed,
+    stdout,
+    stderr,
+    setResult(res) {
+      result = res;
+    },
+    setOutput(key, value) {
+      outputs[key] = String(value);
+    },
+  };
+  const signal = exec.controller.signal;
+  type Settled = { ok: true } | { ok: false; err: unknown };
+  const handler = r.handler!;
+  const execution: Promise<Settled> = signal.aborted
+    ? Promise.resolve({ ok: false, err: new Error("aborted before execute") })
+    : Promise.resolve()
+        .then(() => handler.execute(signal, rt, job, cluster))
+        .then(
+          (): Settled => ({ ok: true }),
+          (err: unknown): Settled => ({ ok: false, err }),
+        )
+        .then((s) => {
+          exec.phase = "settled";
+          return s;
+        });
+  // 5. Wait.
+  let settled: Settled | undefined = await Promise.race([execution, whenAborted(signal).then(() => undefined)]);
+  const abort = signal.aborted ? (signal.reason as AbortReason) : undefined;
+  exec.phase = "settled";
+  if (abort && settled === undefined) {
+    settled = await Promise.race([execution, sleep(core.abortWaitMs).then(() => undefined)]);
+    if (settled === undefined) core.log.warn({ job: job.id, reason: abort.kind }, "plugin did not settle after abort; continuing");
+  }
+  // 6. Outcome.
+  let outcome: RunOutcome;
+  let attributes: Job["job_attributes"] = {};
+  if (!abort) {
+    const rendered = renderAttributes(cluster.attributes, jobTemplateData(job, command, cluster, outputs));
+    for (const e of rendered.errors) core.log.info({ job: job.id, label: e.label, err: e.message }, "job attribute not rendered");
+    attributes = rendered.rendered;
+    if (settled?.ok) {
+      outcome = { status: "SUCCEEDED", result };
+      if (result !== undefined) {
+        try {
+          await core.store.putResult(job.id, JSON.stringify(result));
+        } catch (err) {
+          outcome = { status: "FAILED", error: jobError(`cannot store result: ${jobError(err)}`), setup: true };
+        }
+      }
+    } else {
+      outcome = { status: "FAILED", error: jobError(settled?.err), setup: false };
+    }
+  } else if (abort.kind === "cancel") {
+    await runCleanup(core, command.plugin, handler, job.id, cluster);
+    outcome = { status: "CANCELED" };
+  } else if (abort.kind === "shutdown") {
+    await runCleanup(core, command.plugin, handler, job.id, cluster);
+    outcome = { status: "KILLED" };
+  } else {
+    outcome = { status: "DROPPED", reason: abort.kind };
+  }
+  // 7. Flush and clean up.
+  await closeStreams(stdout, stderr);
+  await removeDir(core, dir);
+  // 8. Finalize.
+  const runSeconds = (Date.now() - startedAt) / 1000;
+  const finished = (status: string) => core.metrics?.jobFinished(command.id, cluster.id, status, runSeconds);
+  switch (outcome.status) {
+    case "SUCCEEDED":
+    case "FAILED": {
+      const t: Transition = { id: job.id, from: ["RUNNING"], to: outcome.status, owner: core.name, removeClaim: true, jobAttributes: attributes };
+      if (outcome.status === "FAILED") t.error = outcome.error;
+      if (await tx(core, t)) {
+        finished(outcome.status);
+        return outcome;
+      }
+      return afterCasFailure(core, exec, r, false, runSeconds);
+    }
+    case "KILLED":
+      if (await tx(core, { id: job.id, from: ["RUNNING"], to: "KILLED", owner: core.name, error: KILLED_ERROR, removeClaim: true })) {
+        finished("KILLED");
+        return outcome;
+      }
+      return afterCasFailure(core, exec, r, true, runSeconds);
+    case "CANCELED":
+      return finishCancel(core, exec, r, runSeconds);
+    case "DROPPED":
+      if (outcome.reason === "handback") {
+        const ok = await core.store.handBack(job.id, core.name).catch((err: unknown) => {
+          core.log.error({ err, job: job.id }, "hand-back failed");
+          return false;
+        });
+        core.log.info({ job: job.id, ok }, "job handed back");
+      }
+      return outcome;
+  }
+}
+
+/** A compare-and-set transition; a database error counts as "did not match" (logged). */
+async function tx(core: EngineCore, t: Transition): Promise<boolean> {
+  try {
+    return await core.store.transition(t);
+  } catch (err) {
+    core.metrics?.databaseError("transition");
+    core.log.error({ err, job: t.id, to: t.to }, "job transition failed");
+    return false;
+  }
+}
+
+/** T12: setup failure, or the cancel path when the job was canceled meanwhile. */
+async function setupFailure(core: EngineCore, exec: Execution, r: Resolved, error: string): Promise<RunOutcome> {
+  exec.phase = "settled";
+  const ok = await tx(core, { id: exec.job.id, from: ["ACCEPTED", "RUNNING"], to: "FAILED", owner: core.name, error, removeClaim: true });
+  if (ok) {
+    core.metrics?.jobFinished(exec.job.command_id, exec.job.cluster_id, "FAILED", 0);
+    return { status: "FAILED", error, setup: true };
+  }
+  return afterCasFailure(core, exec, r, false);
+}
+
+/** A compare-and-set failed: CANCELING → the cancel path (6b); otherwise the job is no longer ours. */
+async function afterCasFailure(core: EngineCore, exec: Execution, r: Resolved, cleanedUp: boolean, runSeconds = 0): Promise<RunOutcome> {
+  exec.phase = "settled";
+  const current = await core.store.getJob(exec.job.id).catch(() => undefined);
+  if (current?.status === "CANCELING") {
+    if (!cleanedUp) await runCleanup(core, r.command?.plugin ?? "", r.handler, exec.job.id, r.cluster);
+    return finishCancel(core, exec, r, runSeconds);
+  }
+  core.log.info({ job: exec.job.id, status: current?.status }, "job no longer ours; dropped");
+  return { status: "DROPPED", reason: "taken" };
+}
+
+/** T9 for a disconnected sync client (no canceled_by), then T10. */
+async function finishCancel(core: EngineCore, exec: Execution, r: Resolved, runSeconds: number): Promise<RunOutcome> {
+  const ok = await tx(core, { id: exec.job.id, from: ["CANCELING"], to: "CANCELED", owner: core.name, removeClaim: true });
+  if (!ok) {
+    core.log.info({ job: exec.job.id }, "cancel finalization did not match; dropped");
+    return { status: "DROPPED", reason: "taken" };
+  }
+  core.metrics?.jobFinished(r.command?.id ?? exec.job.command_id, r.cluster?.id ?? exec.job.cluster_id, "CANCELED", runSeconds);
+  return { status: "CANCELED" };
+}
+
+async function closeStreams(...streams: (JobOutputStream | undefined)[]): Promise<void> {
+  await Promise.all(streams.map((s) => s?.close()));
+}
+
+async function removeDir(core: EngineCore, dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true, maxRetries: 2 });
+  } catch (err) {
+    core.log.warn({ err, dir }, "cannot delete working directory; it is deleted at the next start");
+  }
+}

@@ -1,0 +1,21 @@
+// Plugin registry (spec 10.1, D12): plugins are compiled in and registered by name.
+import type { PluginModule } from "./contract.ts";
+import { pingPlugin } from "./ping/index.ts";
+import { shellPlugin } from "./shell/index.ts";
+import { ecsPlugin } from "./ecs/index.ts";
+
+export type * from "./contract.ts";
+export { pingPlugin } from "./ping/index.ts";
+export { shellPlugin } from "./shell/index.ts";
+
+export type PluginRegistry = ReadonlyMap<string, PluginModule>;
+
+/** A registry from a list of modules (tests register their own plugins this way). */
+export function pluginRegistry(modules: readonly PluginModule[]): PluginRegistry {
+  return new Map(modules.map((m) => [m.name, m]));
+}
+
+/** The plugins built into the server: ping, shell, ecs. */
+export function builtinPlugins(): PluginRegistry {
+  return pluginRegistry([pingPlugin, shellPlugin, ecsPlugin]);
+}

@@ -1,0 +1,122 @@
+// `shell` plugin (spec 10.8): runs the command context's executable, never through a shell string.
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { clusterToJson, jobToJson, type Cluster, type Job, type JsonObject } from "../../core/index.ts";
+import type { Handler, PluginModule, Runtime } from "../contract.ts";
+import { readResultFile } from "./result-file.ts";
+
+/** Grace period between SIGTERM and SIGKILL of the process group on abort. */
+export const KILL_GRACE_MS = 10_000;
+
+const COMMAND_ERROR = 'shell: "command" must be a non-empty array of strings';
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+/** The job's arguments, or the problem (`arguments: must be an array of strings`). */
+function jobArguments(ctx: JsonObject | undefined): { args: string[] } | { problem: string } {
+  const a = ctx?.["arguments"];
+  if (a === undefined || a === null) return { args: [] };
+  if (!isStringArray(a)) return { problem: "arguments: must be an array of strings" };
+  return { args: a };
+}
+
+function signalName(signal: NodeJS.Signals | null): string {
+  if (signal === null) return "SIGKILL";
+  return signal;
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function writeContext(rt: Runtime, job: Readonly<Job>, command: JsonObject, cluster: Readonly<Cluster>): Promise<void> {
+  const doc = {
+    job: jobToJson(job),
+    command,
+    cluster: clusterToJson(cluster),
+    runtime: { WorkingDirectory: rt.workingDirectory, Version: rt.version, UserAgent: rt.userAgent },
+  };
+  await writeFile(join(rt.workingDirectory, "context.json"), `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Spawns argv in the working directory; resolves with the exit code or signal once the child has exited. */
+function run(argv: string[], rt: Runtime, signal: AbortSignal): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: rt.workingDirectory,
+      env: process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // own process group, so an abort reaches grandchildren too
+      shell: false,
+    });
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      killGroup(child.pid, "SIGTERM");
+      killTimer = setTimeout(() => {
+        if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      }, KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    child.stdout.pipe(rt.stdout, { end: false });
+    child.stderr.pipe(rt.stderr, { end: false });
+    child.once("error", (err) => {
+      signal.removeEventListener("abort", onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      reject(err);
+    });
+    child.once("close", (code, sig) => {
+      signal.removeEventListener("abort", onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      resolve({ code, signal: sig });
+    });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function shellHandler(argv: readonly string[], commandContext: JsonObject): Handler {
+  return {
+    validateJobContext(jobContext) {
+      const a = jobArguments(jobContext);
+      if ("problem" in a) throw new Error(`context.${a.problem}`);
+    },
+    async execute(signal, rt, job, cluster) {
+      const a = jobArguments(job.context);
+      if ("problem" in a) throw new Error(`invalid context: ${a.problem}`);
+      await writeContext(rt, job, commandContext, cluster);
+      if (signal.aborted) throw new Error("aborted before start");
+      const exit = await run([...argv, ...a.args], rt, signal);
+      if (exit.code === 0) {
+        const result = await readResultFile(join(rt.workingDirectory, "result.json"));
+        if (result) rt.setResult(result);
+        return;
+      }
+      if (exit.code !== null) throw new Error(`exit status ${exit.code}`);
+      throw new Error(`signal: ${signalName(exit.signal)}`);
+    },
+    async cleanup() {},
+    async healthCheck() {},
+  };
+}
+
+export const shellPlugin: PluginModule = {
+  name: "shell",
+  resumable: false,
+  create(commandContext) {
+    const command = commandContext["command"];
+    if (!isStringArray(command) || command.length === 0 || command[0] === "") throw new Error(COMMAND_ERROR);
+    return shellHandler([...command], commandContext);
+  },
+};
