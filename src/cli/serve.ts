@@ -1,0 +1,120 @@
+// `heimdall serve`: config → store → plugins → (local ECS) → engine → HTTP app; graceful shutdown (D10).
+import pino from "pino";
+import type { FastifyInstance } from "fastify";
+import { buildApp, createMetrics } from "../api/index.ts";
+import { demoConfig, loadConfig } from "../config/index.ts";
+import type { HeimdallConfig } from "../config/types.ts";
+import { createEngine } from "../engine/index.ts";
+import { startLocalEcs } from "../local-ecs/index.ts";
+import { builtinPlugins } from "../plugins/index.ts";
+import { openStore } from "../store/index.ts";
+import { ensureUiBuilt, uiDistDir } from "../ui/index.ts";
+import type { Store } from "../store/contract.ts";
+import { CliError } from "./client.ts";
+import { VERSION } from "./version.ts";
+
+
+type Closer = { name: string; close: () => Promise<unknown> };
+
+function aws(env: NodeJS.ProcessEnv, url: string): void {
+  env["AWS_ENDPOINT_URL_ECS"] ??= url;
+  env["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] ??= url;
+  env["AWS_ACCESS_KEY_ID"] ??= "heimdall-local";
+  env["AWS_SECRET_ACCESS_KEY"] ??= "heimdall-local";
+  env["AWS_REGION"] ??= "us-east-1";
+}
+
+async function closeAll(closers: Closer[], log: pino.Logger): Promise<void> {
+  for (const c of closers.reverse()) {
+    try {
+      await c.close();
+    } catch (err) {
+      log.warn({ err }, `closing ${c.name} failed`);
+    }
+  }
+}
+
+/** Runs the server until SIGTERM/SIGINT. Startup errors are thrown as CliError (one line, exit 1). */
+export async function serve(opts: { configFile?: string | undefined }): Promise<void> {
+  let config: HeimdallConfig;
+  try {
+    config = opts.configFile ? await loadConfig({ file: opts.configFile, env: process.env }) : demoConfig();
+  } catch (err) {
+    throw new CliError(`configuration: ${(err as Error).message}`);
+  }
+  const log = pino({ level: config.log_level || "info" });
+  const closers: Closer[] = [];
+  let app: FastifyInstance | undefined;
+  let engine: Awaited<ReturnType<typeof createEngine>> | undefined;
+  try {
+    const store: Store = await openStore({ connectionString: config.database.connection_string, maxConnections: config.database.max_connections });
+    closers.push({ name: "store", close: () => store.close() });
+    if (config.local_ecs.enabled) {
+      const ecsOpts: Parameters<typeof startLocalEcs>[0] = { port: config.local_ecs.port, host: config.local_ecs.host };
+      if (config.local_ecs.config !== undefined) ecsOpts.config = config.local_ecs.config;
+      if (config.local_ecs.settings !== undefined) ecsOpts.settings = config.local_ecs.settings;
+      const ecs = await startLocalEcs(ecsOpts);
+      closers.push({ name: "local ECS", close: () => ecs.close() });
+      aws(process.env, ecs.url);
+      log.info({ url: ecs.url }, "local ECS endpoint started");
+    }
+    const metrics = createMetrics(VERSION);
+    engine = await createEngine({ config, store, plugins: builtinPlugins(), log, version: VERSION, metrics });
+    const eng = engine;
+    closers.push({ name: "engine", close: () => eng.drain() });
+    const uiRoot = await ensureUiBuilt().catch((err: unknown) => {
+      log.warn({ err }, "web UI could not be built; serving a placeholder page");
+      return uiDistDir();
+    });
+    app = await buildApp({ config, store, engine, log, version: VERSION, metrics, uiRoot });
+    const address = await app.listen({ host: config.server.host, port: config.server.port });
+    log.info({ url: address, config: config.source, database: store.kind, instance: engine.instanceName }, `heimdall ${VERSION} listening on ${address}`);
+  } catch (err) {
+    if (app) await app.close().catch(() => undefined);
+    await closeAll(closers, log);
+    throw new CliError(`startup failed: ${(err as Error).message}`);
+  }
+
+  const server = app;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting immediately");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "shutting down: draining jobs");
+    void (async () => {
+      // Drain first (health reports unhealthy meanwhile), then stop the listener and close the rest.
+      const engineCloser = closers.find((c) => c.name === "engine");
+      if (engineCloser) {
+        await engineCloser.close().catch((err: unknown) => log.error({ err }, "drain failed"));
+        closers.splice(closers.indexOf(engineCloser), 1);
+      }
+      await server.close().catch((err: unknown) => log.error({ err }, "closing HTTP server failed"));
+      await closeAll(closers, log);
+      log.info("stopped");
+      process.exit(0);
+    })();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** `heimdall local-ecs`: the standalone endpoint until SIGTERM/SIGINT. */
+export async function runLocalEcs(opts: { port: number; host: string; config?: string | undefined }): Promise<void> {
+  const ecsOpts: Parameters<typeof startLocalEcs>[0] = { port: opts.port, host: opts.host };
+  if (opts.config !== undefined) ecsOpts.config = opts.config;
+  let ecs: Awaited<ReturnType<typeof startLocalEcs>>;
+  try {
+    ecs = await startLocalEcs(ecsOpts);
+  } catch (err) {
+    throw new CliError(`local-ecs failed to start: ${(err as Error).message}`);
+  }
+  process.stdout.write(`local ECS endpoint listening on ${ecs.url}\n`);
+  const stop = () => {
+    void ecs.close().finally(() => process.exit(0));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
