@@ -1,0 +1,20 @@
+// Public surface of the store: the contract types and openStore(), which picks the engine from the
+// connection string (`sqlite:<path>` or `postgres://` / `postgresql://`) and migrates the schema.
+import { HeimdallError } from "../core/index.ts";
+import type { OpenStoreOptions, Store } from "./contract.ts";
+import { openPostgresStore } from "./postgres/open.ts";
+import { openSqliteStore } from "./sqlite/open.ts";
+
+export type * from "./contract.ts";
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const cs = opts.connectionString.trim();
+  if (cs.startsWith("sqlite:")) return openSqliteStore(cs.slice("sqlite:".length), opts);
+  if (cs.startsWith("postgres://") || cs.startsWith("postgresql://")) {
+    return openPostgresStore({ ...opts, connectionString: cs });
+  }
+  throw new HeimdallError(
+    "CONFIG",
+    "database.connection_string: must start with sqlite:, postgres:// or postgresql://",
+  );
+}

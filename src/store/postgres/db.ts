@@ -1,0 +1,102 @@
+// node-postgres adapter for the Db port: a shared pg.Pool; transactions check out one client.
+// int8 (BIGINT) columns are parsed to numbers (epoch seconds and sequences stay far below 2^53).
+import pg from "pg";
+import type { Db, Dialect, Row } from "../shared/db.ts";
+import { storeError } from "../shared/db.ts";
+
+export const postgresDialect: Dialect = {
+  name: "postgres",
+  now: "floor(extract(epoch from now()))::bigint",
+  // Columns are COLLATE "C" (binary); ESCAPE '' turns off the backslash escape so only % and _ are special.
+  pattern: (col, param) => `${col} LIKE ${param} ESCAPE ''`,
+  patternValue: (p) => p,
+  inArray: (col, param, type) => `${col} = ANY(${param}::${type}[])`,
+  selectEach: (param, type) => `SELECT unnest(${param}::${type}[]) AS value`,
+  arrayValue: (values) => values,
+};
+
+const INT8_OID = 20;
+/** Per-pool type parsers (not the process-global pg.types). */
+export const pgTypes = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID && format !== "binary") return (v: string) => Number(v);
+    return (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
+  },
+} as unknown as pg.CustomTypesConfig;
+
+interface Queryable {
+  query(cfg: pg.QueryConfig): Promise<pg.QueryResult>;
+}
+
+// Stable statement names so every pooled connection prepares each hot statement once.
+const names = new Map<string, string>();
+const MAX_NAMED = 500; // list queries vary with their filters; beyond this, statements run unnamed
+function queryConfig(sql: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+  let name = names.get(sql);
+  if (!name && names.size < MAX_NAMED) {
+    name = `h${names.size + 1}`;
+    names.set(sql, name);
+  }
+  const values = params ? [...params] : [];
+  return name ? { name, text: sql, values } : { text: sql, values };
+}
+
+class ClientDb implements Db {
+  readonly dialect = postgresDialect;
+  constructor(private readonly q: Queryable) {}
+  async query<R extends Row = Row>(op: string, sql: string, params?: readonly unknown[]): Promise<R[]> {
+    try {
+      return (await this.q.query(queryConfig(sql, params))).rows as R[];
+    } catch (err) {
+      throw storeError(op, err);
+    }
+  }
+  async exec(op: string, sql: string, params?: readonly unknown[]): Promise<number> {
+    try {
+      return (await this.q.query(queryConfig(sql, params))).rowCount ?? 0;
+    } catch (err) {
+      throw storeError(op, err);
+    }
+  }
+  async tx<T>(_op: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+}
+
+export class PostgresDb implements Db {
+  readonly dialect = postgresDialect;
+  private readonly direct: ClientDb;
+  constructor(readonly pool: pg.Pool) {
+    this.direct = new ClientDb(pool);
+  }
+  query<R extends Row = Row>(op: string, sql: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.direct.query<R>(op, sql, params);
+  }
+  exec(op: string, sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.direct.exec(op, sql, params);
+  }
+  async tx<T>(op: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw storeError(op, err);
+    }
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const out = await fn(new ClientDb(client));
+      await client.query("COMMIT");
+      return out;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true;
+      }
+      throw storeError(op, err);
+    } finally {
+      client.release(broken);
+    }
+  }
+}

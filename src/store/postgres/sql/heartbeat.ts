@@ -1,0 +1,20 @@
+// PostgreSQL keepalive (9.5) as ONE statement: heartbeat every claim of $1 and its instance record; return the
+// current status of the claimed jobs. (A data-modifying CTE always runs, even when its output is unused.)
+import type { JobStatus } from "../../../core/index.ts";
+import type { OwnedJobState } from "../../contract.ts";
+import type { Db } from "../../shared/db.ts";
+
+const NOW = "floor(extract(epoch from now()))::bigint";
+
+const HEARTBEAT = `WITH touched AS (
+    UPDATE claims SET heartbeat = ${NOW} WHERE owner = $1 RETURNING job_seq
+  ), inst AS (
+    UPDATE instances SET heartbeat = ${NOW} WHERE name = $1 RETURNING name
+  )
+  SELECT j.id, j.status FROM touched t JOIN jobs j ON j.seq = t.job_seq
+  ORDER BY t.job_seq`;
+
+export async function heartbeat(db: Db, owner: string): Promise<OwnedJobState[]> {
+  const rows = await db.query("heartbeat", HEARTBEAT, [owner]);
+  return rows.map((r) => ({ id: String(r.id), status: String(r.status) as JobStatus }));
+}

@@ -1,0 +1,39 @@
+// PostgreSQL T1/T2 as ONE statement (implicitly one transaction): job row, tag sets from arrays, and the claim
+// (unowned for async jobs; owned, with a heartbeat, for sync jobs). No NOTIFY here: the submit path calls
+// notifyJobsAvailable() after an async insert has committed.
+import type { NewJob } from "../../contract.ts";
+import type { Db } from "../../shared/db.ts";
+import { num } from "../../shared/db.ts";
+import type { InsertedJob } from "../../shared/hot-ops.ts";
+import { JOB_INSERT_COLUMNS, jobInsertValues } from "../../shared/hot-ops.ts";
+
+const NOW = "floor(extract(epoch from now()))::bigint";
+
+const INSERT_JOB = `WITH j AS (
+    INSERT INTO jobs (${JOB_INSERT_COLUMNS})
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ${NOW}, ${NOW})
+    RETURNING seq, created_at
+  ), t AS (
+    INSERT INTO job_tags (job_seq, tag) SELECT j.seq, x FROM j, unnest($17::text[]) AS x ON CONFLICT DO NOTHING
+  ), cc AS (
+    INSERT INTO job_command_criteria (job_seq, tag) SELECT j.seq, x FROM j, unnest($18::text[]) AS x
+    ON CONFLICT DO NOTHING
+  ), kc AS (
+    INSERT INTO job_cluster_criteria (job_seq, tag) SELECT j.seq, x FROM j, unnest($19::text[]) AS x
+    ON CONFLICT DO NOTHING
+  ), c AS (
+    INSERT INTO claims (job_seq, owner, heartbeat, handed_back)
+    SELECT j.seq, $20::text, CASE WHEN $20::text IS NULL THEN NULL ELSE ${NOW} END, FALSE FROM j
+  )
+  SELECT seq, created_at FROM j`;
+
+export async function insertJob(db: Db, job: NewJob): Promise<InsertedJob> {
+  const rows = await db.query("insertJob", INSERT_JOB, [
+    ...jobInsertValues(job),
+    job.tags,
+    job.command_criteria,
+    job.cluster_criteria,
+    job.owner ?? null,
+  ]);
+  return { seq: num(rows[0]?.seq), created_at: num(rows[0]?.created_at) };
+}

@@ -1,0 +1,61 @@
+// Engine-specific hot paths. Each engine implements these as raw SQL in its own sql/ folder.
+import type { JobFile } from "../../core/index.ts";
+import type { NewJob, OwnedJobState } from "../contract.ts";
+import type { Db } from "./db.ts";
+
+export interface InsertedJob {
+  seq: number;
+  created_at: number;
+}
+export interface ClaimedRow {
+  seq: number;
+  resumed: boolean;
+}
+export interface StaleRow {
+  seq: number;
+  owner: string | null;
+  heartbeat: number | null;
+}
+
+export interface HotOps {
+  /** T1/T2: job, its tag sets and its claim in one transaction. */
+  insertJob(db: Db, job: NewJob): Promise<InsertedJob>;
+  /** T3/T5 in one atomic operation; rows in sequence order. */
+  claimJobs(db: Db, owner: string, limit: number): Promise<ClaimedRow[]>;
+  heartbeat(db: Db, owner: string): Promise<OwnedJobState[]>;
+  staleCandidates(db: Db, staleSeconds: number, limit: number): Promise<StaleRow[]>;
+  takeOverClaim(db: Db, id: string, observed: { owner: string | null; heartbeat: number | null }, owner: string): Promise<boolean>;
+  /** Appends non-empty chunks after the last stored one. */
+  appendFile(db: Db, seq: number, file: JobFile, chunks: Buffer[]): Promise<void>;
+}
+
+/** Binary (code point) string order, as the databases sort tag rows. */
+export function codePointCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+export function sortedSet(tags: readonly string[]): string[] {
+  return [...new Set(tags)].sort(codePointCompare);
+}
+
+export const MAX_CHUNK = 64 * 1024;
+/** Splits buffers into non-empty chunks of at most 64 KiB. */
+export function splitChunks(chunks: readonly Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (const c of chunks) {
+    for (let i = 0; i < c.length; i += MAX_CHUNK) out.push(c.subarray(i, Math.min(c.length, i + MAX_CHUNK)));
+  }
+  return out;
+}
+
+/** Column values of a new job row, in the order of JOB_INSERT_COLUMNS. */
+export const JOB_INSERT_COLUMNS = `id, status, name, version, description, context, error, user_name, is_sync,
+  store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name,
+  created_at, updated_at`;
+export function jobInsertValues(job: NewJob): unknown[] {
+  return [
+    job.id, job.status, job.name, job.version, job.description,
+    job.context === undefined || job.context === null ? null : JSON.stringify(job.context),
+    job.error, job.user, job.is_sync, job.store_result_sync, job.canceled_by, JSON.stringify(job.job_attributes),
+    job.command_id, job.command_name, job.cluster_id, job.cluster_name,
+  ];
+}

@@ -1,0 +1,168 @@
+// Job reads, lists, cancel, compare-and-set transitions, hand-back and retention (spec 9.1, 9.9).
+import { FINAL_JOB_STATUSES } from "../../core/index.ts";
+import type { Job, JobFilter, Page, PageQuery } from "../../core/index.ts";
+import type { CancelOutcome, Transition } from "../contract.ts";
+import type { Db, Row } from "./db.ts";
+import { num } from "./db.ts";
+import { buildListQuery, pageRows } from "./list-query.ts";
+import { JOB_COLUMNS, jobFromRow } from "./rows.ts";
+import type { SetTable } from "./tag-sets.ts";
+import { fetchSets, setOf } from "./tag-sets.ts";
+
+export const JOB_SETS: SetTable[] = [
+  { kind: "tags", table: "job_tags", seqColumn: "job_seq" },
+  { kind: "command_criteria", table: "job_command_criteria", seqColumn: "job_seq" },
+  { kind: "cluster_criteria", table: "job_cluster_criteria", seqColumn: "job_seq" },
+];
+
+/** Every table holding rows of a job, children first (retention deletes them in this order). */
+const JOB_CHILD_TABLES = ["job_file_chunks", "job_results", "plugin_state", "job_tags", "job_command_criteria",
+  "job_cluster_criteria", "claims"];
+
+/** Maps job rows to jobs; the three tag sets of the whole page come from one query. */
+export async function jobsFromRows(db: Db, op: string, rows: Row[]): Promise<Job[]> {
+  const sets = await fetchSets(db, op, JOB_SETS, rows.map((r) => num(r.seq)));
+  return rows.map((r) => {
+    const seq = num(r.seq);
+    return jobFromRow(r, {
+      tags: setOf(sets, "tags", seq),
+      command_criteria: setOf(sets, "command_criteria", seq),
+      cluster_criteria: setOf(sets, "cluster_criteria", seq),
+    });
+  });
+}
+
+export async function getJob(db: Db, id: string): Promise<Job | undefined> {
+  const rows = await db.query("getJob", `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id]);
+  return (await jobsFromRows(db, "getJob", rows))[0];
+}
+
+/** Jobs by sequence, in the order of `seqs`. */
+export async function getJobsBySeq(db: Db, op: string, seqs: readonly number[]): Promise<Map<number, Job>> {
+  const out = new Map<number, Job>();
+  if (seqs.length === 0) return out;
+  const d = db.dialect;
+  const rows = await db.query(op, `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${d.inArray("seq", "$1", "bigint")}`,
+    [d.arrayValue(seqs)]);
+  const jobs = await jobsFromRows(db, op, rows);
+  rows.forEach((r, i) => out.set(num(r.seq), jobs[i] as Job));
+  return out;
+}
+
+export async function listJobs(db: Db, f: JobFilter, page: PageQuery): Promise<Page<Job>> {
+  const tags = [...new Set(f.tags ?? [])];
+  const q = buildListQuery(db.dialect, {
+    table: "jobs",
+    columns: JOB_COLUMNS,
+    patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version],
+      ["command_name", f.command], ["cluster_name", f.cluster]],
+    statuses: f.status,
+    extra: (p) => tags.map((t) => `EXISTS (SELECT 1 FROM job_tags t WHERE t.job_seq = jobs.seq AND t.tag = ${p.add(t)})`),
+    page,
+  });
+  const pr = pageRows(await db.query("listJobs", q.sql, q.params), page);
+  const data = await jobsFromRows(db, "listJobs", pr.rows);
+  return pr.next_cursor ? { data, next_cursor: pr.next_cursor } : { data };
+}
+
+export async function cancelJob(db: Db, id: string, by: string | undefined): Promise<CancelOutcome> {
+  return db.tx("cancelJob", async (tx) => {
+    const rows = await tx.query(
+      "cancelJob",
+      `UPDATE jobs SET status = 'CANCELING', canceled_by = coalesce($2, canceled_by), updated_at = ${tx.dialect.now}
+       WHERE id = $1 AND status IN ('NEW', 'ACCEPTED', 'RUNNING', 'CANCELING') RETURNING seq`,
+      [id, by ?? null],
+    );
+    const seq = rows[0]?.seq;
+    if (seq !== undefined) {
+      const claim = await tx.query("cancelJob", `SELECT owner FROM claims WHERE job_seq = $1`, [num(seq)]);
+      const owner = claim[0]?.owner;
+      return { kind: "canceling", owner: owner === null || owner === undefined ? null : String(owner) };
+    }
+    const cur = await tx.query("cancelJob", `SELECT status FROM jobs WHERE id = $1`, [id]);
+    if (cur.length === 0) return { kind: "unknown" };
+    return { kind: "final", status: String(cur[0]?.status) as Job["status"] };
+  });
+}
+
+export async function transition(db: Db, t: Transition): Promise<boolean> {
+  if (t.from.length === 0) return false;
+  const params: unknown[] = [t.id, t.to];
+  const add = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const sets = ["status = $2", `updated_at = ${db.dialect.now}`];
+  if (t.error !== undefined) sets.push(`error = ${add(t.error)}`);
+  if (t.canceledBy !== undefined) sets.push(`canceled_by = ${add(t.canceledBy)}`);
+  if (t.jobAttributes !== undefined) sets.push(`job_attributes = ${add(JSON.stringify(t.jobAttributes))}`);
+  if (t.markStarted) sets.push("started = TRUE");
+  const where = [`id = $1`, `status IN (${t.from.map((s) => add(s)).join(", ")})`];
+  if (t.owner !== undefined) {
+    where.push(`EXISTS (SELECT 1 FROM claims c WHERE c.job_seq = jobs.seq AND c.owner = ${add(t.owner)})`);
+  }
+  const sql = `UPDATE jobs SET ${sets.join(", ")} WHERE ${where.join(" AND ")} RETURNING seq`;
+  const run = async (x: Db): Promise<boolean> => {
+    const rows = await x.query("transition", sql, params);
+    const seq = rows[0]?.seq;
+    if (seq === undefined) return false;
+    if (t.removeClaim) {
+      await x.exec("transition", `DELETE FROM claims WHERE job_seq = $1`, [num(seq)]);
+    } else if (t.clearOwner) {
+      await x.exec("transition", `UPDATE claims SET owner = NULL, heartbeat = NULL WHERE job_seq = $1`, [num(seq)]);
+    }
+    return true;
+  };
+  return t.removeClaim || t.clearOwner ? db.tx("transition", run) : run(db);
+}
+
+/** D10 hand-back: owner and heartbeat cleared, handed-back flag set; the status is not touched. Guard: owner. */
+export async function handBack(db: Db, id: string, owner: string): Promise<boolean> {
+  const n = await db.exec(
+    "handBack",
+    `UPDATE claims SET owner = NULL, heartbeat = NULL, handed_back = TRUE
+     WHERE owner = $2 AND job_seq = (SELECT seq FROM jobs WHERE id = $1)`,
+    [id, owner],
+  );
+  return n > 0;
+}
+
+const FINAL_LIST = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
+
+/** Retention: up to `limit` final jobs older than `cutoff`, each deleted with all its rows in one transaction. */
+export async function deleteFinishedJobs(db: Db, cutoff: number, limit: number): Promise<number> {
+  const rows = await db.query(
+    "deleteFinishedJobs",
+    `SELECT seq FROM jobs WHERE status IN (${FINAL_LIST}) AND updated_at < $1 ORDER BY updated_at, seq LIMIT $2`,
+    [cutoff, limit],
+  );
+  let deleted = 0;
+  for (const r of rows) {
+    const seq = num(r.seq);
+    const ok = await db.tx("deleteFinishedJobs", async (tx) => {
+      const still = await tx.query("deleteFinishedJobs",
+        `SELECT seq FROM jobs WHERE seq = $1 AND status IN (${FINAL_LIST})`, [seq]);
+      if (still.length === 0) return false;
+      for (const table of JOB_CHILD_TABLES) {
+        await tx.exec("deleteFinishedJobs", `DELETE FROM ${table} WHERE job_seq = $1`, [seq]);
+      }
+      return (await tx.exec("deleteFinishedJobs", `DELETE FROM jobs WHERE seq = $1`, [seq])) > 0;
+    });
+    if (ok) deleted++;
+  }
+  return deleted;
+}
+
+export async function registerInstance(db: Db, name: string): Promise<void> {
+  const now = db.dialect.now;
+  await db.exec(
+    "registerInstance",
+    `INSERT INTO instances (name, started_at, heartbeat) VALUES ($1, ${now}, ${now})
+     ON CONFLICT (name) DO UPDATE SET heartbeat = excluded.heartbeat`,
+    [name],
+  );
+}
+
+export async function removeInstance(db: Db, name: string): Promise<void> {
+  await db.exec("removeInstance", `DELETE FROM instances WHERE name = $1`, [name]);
+}

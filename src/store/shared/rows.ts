@@ -1,0 +1,98 @@
+// Column lists and row → domain object mapping shared by both engines.
+import type { Attribute, Cluster, Command, Job, JobStatus, JsonObject, RegistryStatus } from "../../core/index.ts";
+import type { Row } from "./db.ts";
+import { bool, num } from "./db.ts";
+
+export const COMMAND_COLUMNS = `seq, id, name, version, user_name, description, status, plugin, is_sync, context,
+  allowed_callers, created_at, updated_at`;
+export const CLUSTER_COLUMNS = `seq, id, name, version, user_name, description, status, health_check, attributes,
+  context, created_at, updated_at`;
+export const JOB_COLUMNS = `seq, id, status, name, version, description, context, error, user_name, is_sync,
+  store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name,
+  created_at, updated_at`;
+
+function parseJson<T>(v: unknown): T {
+  return JSON.parse(String(v)) as T;
+}
+function contextOf(v: unknown): JsonObject | undefined {
+  return v === null || v === undefined ? undefined : parseJson<JsonObject>(v);
+}
+export function contextText(ctx: JsonObject | undefined): string | null {
+  return ctx === undefined || ctx === null ? null : JSON.stringify(ctx);
+}
+
+export function commandFromRow(r: Row, tags: string[], clusterTags: string[]): Command {
+  const ctx = contextOf(r.context);
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    version: String(r.version),
+    user: String(r.user_name),
+    description: String(r.description),
+    tags,
+    ...(ctx === undefined ? {} : { context: ctx }),
+    created_at: num(r.created_at),
+    updated_at: num(r.updated_at),
+    status: String(r.status) as RegistryStatus,
+    plugin: String(r.plugin),
+    is_sync: bool(r.is_sync),
+    cluster_tags: clusterTags,
+    allowed_callers: parseJson<string[]>(r.allowed_callers),
+  };
+}
+
+export function clusterFromRow(r: Row, tags: string[]): Cluster {
+  const ctx = contextOf(r.context);
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    version: String(r.version),
+    user: String(r.user_name),
+    description: String(r.description),
+    tags,
+    ...(ctx === undefined ? {} : { context: ctx }),
+    created_at: num(r.created_at),
+    updated_at: num(r.updated_at),
+    status: String(r.status) as RegistryStatus,
+    health_check: bool(r.health_check),
+    attributes: parseJson<Record<string, Attribute>>(r.attributes),
+  };
+}
+
+export interface JobSets {
+  tags: string[];
+  command_criteria: string[];
+  cluster_criteria: string[];
+}
+
+export function jobFromRow(r: Row, sets: JobSets): Job {
+  const ctx = contextOf(r.context);
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    version: String(r.version),
+    user: String(r.user_name),
+    description: String(r.description),
+    tags: sets.tags,
+    ...(ctx === undefined ? {} : { context: ctx }),
+    created_at: num(r.created_at),
+    updated_at: num(r.updated_at),
+    status: String(r.status) as JobStatus,
+    is_sync: bool(r.is_sync),
+    store_result_sync: bool(r.store_result_sync),
+    error: String(r.error),
+    command_criteria: sets.command_criteria,
+    cluster_criteria: sets.cluster_criteria,
+    command_id: String(r.command_id),
+    command_name: String(r.command_name),
+    cluster_id: String(r.cluster_id),
+    cluster_name: String(r.cluster_name),
+    canceled_by: String(r.canceled_by),
+    job_attributes: parseJson<Record<string, Attribute>>(r.job_attributes),
+  };
+}
+
+/** Tag sets are unique and sorted by code point (the database returns them in binary order already). */
+export function uniqueTags(tags: readonly string[]): string[] {
+  return [...new Set(tags)];
+}

@@ -1,0 +1,112 @@
+// Assembles the Store contract from the Db port, the shared SQL modules and an engine's hot paths.
+import { HeimdallError } from "../../core/index.ts";
+import type { Job } from "../../core/index.ts";
+import type { ClaimedJob, NewJob, StaleCandidate, Store, StoreCapabilities } from "../contract.ts";
+import type { Db } from "./db.ts";
+import { num } from "./db.ts";
+import * as files from "./files.ts";
+import type { HotOps } from "./hot-ops.ts";
+import { sortedSet, splitChunks } from "./hot-ops.ts";
+import * as jobs from "./jobs.ts";
+import * as registry from "./registry.ts";
+
+export interface Wakeups {
+  onJobsAvailable(listener: () => void): () => void;
+  notifyJobsAvailable(): Promise<void>;
+}
+
+export interface SqlStoreParts {
+  kind: Store["kind"];
+  capabilities: StoreCapabilities;
+  db: Db;
+  hot: HotOps;
+  wakeups: Wakeups;
+  close(): Promise<void>;
+}
+
+export function createSqlStore(p: SqlStoreParts): Store {
+  const { db, hot } = p;
+  let closed: Promise<void> | undefined;
+  return {
+    kind: p.kind,
+    capabilities: p.capabilities,
+    close: () => (closed ??= p.close()),
+    now: async () => num((await db.query("now", `SELECT ${db.dialect.now} AS now`))[0]?.now),
+    ping: async () => {
+      await db.query("ping", "SELECT 1 AS one");
+    },
+
+    registerInstance: (name) => jobs.registerInstance(db, name),
+    removeInstance: (name) => jobs.removeInstance(db, name),
+
+    registryRevision: () => registry.registryRevision(db),
+    putCommand: (cmd) => registry.putCommand(db, cmd),
+    putCluster: (cl) => registry.putCluster(db, cl),
+    getCommand: (id) => registry.getCommand(db, id),
+    getCluster: (id) => registry.getCluster(db, id),
+    setCommandStatus: (id, s, u) => registry.setCommandStatus(db, id, s, u),
+    setClusterStatus: (id, s, u) => registry.setClusterStatus(db, id, s, u),
+    listCommands: (f, page) => registry.listCommands(db, f, page),
+    listClusters: (f, page) => registry.listClusters(db, f, page),
+    loadRegistry: () => registry.loadRegistry(db),
+
+    async insertJob(job: NewJob): Promise<Job> {
+      const { owner, ...rest } = job;
+      const stored: NewJob = {
+        ...rest,
+        tags: sortedSet(job.tags),
+        command_criteria: sortedSet(job.command_criteria),
+        cluster_criteria: sortedSet(job.cluster_criteria),
+        ...(owner === undefined ? {} : { owner }),
+      };
+      const ins = await hot.insertJob(db, stored);
+      const { owner: _o, ...out } = stored;
+      return { ...out, created_at: ins.created_at, updated_at: ins.created_at };
+    },
+    getJob: (id) => jobs.getJob(db, id),
+    listJobs: (f, page) => jobs.listJobs(db, f, page),
+    cancelJob: (id, by) => jobs.cancelJob(db, id, by),
+    async claimJobs(owner, limit): Promise<ClaimedJob[]> {
+      const rows = await hot.claimJobs(db, owner, limit);
+      const byseq = await jobs.getJobsBySeq(db, "claimJobs", rows.map((r) => r.seq));
+      const out: ClaimedJob[] = [];
+      for (const r of rows) {
+        const job = byseq.get(r.seq);
+        if (job) out.push({ job, resumed: r.resumed });
+      }
+      return out;
+    },
+    transition: (t) => jobs.transition(db, t),
+    handBack: (id, owner) => jobs.handBack(db, id, owner),
+    heartbeat: (owner) => hot.heartbeat(db, owner),
+    async staleCandidates(staleSeconds, limit): Promise<StaleCandidate[]> {
+      const rows = await hot.staleCandidates(db, staleSeconds, limit);
+      const byseq = await jobs.getJobsBySeq(db, "staleCandidates", rows.map((r) => r.seq));
+      const out: StaleCandidate[] = [];
+      for (const r of rows) {
+        const job = byseq.get(r.seq);
+        if (job) out.push({ job, owner: r.owner, heartbeat: r.heartbeat });
+      }
+      return out;
+    },
+    takeOverClaim: (id, observed, owner) => hot.takeOverClaim(db, id, observed, owner),
+    deleteFinishedJobs: (cutoff, limit) => jobs.deleteFinishedJobs(db, cutoff, limit),
+
+    async appendFile(jobId, file, chunks): Promise<void> {
+      const parts = splitChunks(chunks);
+      if (parts.length === 0) return;
+      const seq = await files.jobSeq(db, "appendFile", jobId);
+      if (seq === undefined) throw new HeimdallError("STORE", `store appendFile: unknown job ${jobId}`);
+      await hot.appendFile(db, seq, file, parts);
+    },
+    fileSize: (jobId, file) => files.fileSize(db, jobId, file),
+    readFile: (jobId, file, start, end) => files.readFile(db, jobId, file, start, end),
+    putResult: (jobId, json) => files.putResult(db, jobId, json),
+    getResult: (jobId) => files.getResult(db, jobId),
+    putPluginState: (jobId, key, value) => files.putPluginState(db, jobId, key, value),
+    listPluginState: (jobId, prefix) => files.listPluginState(db, jobId, prefix),
+
+    onJobsAvailable: (listener) => p.wakeups.onJobsAvailable(listener),
+    notifyJobsAvailable: () => p.wakeups.notifyJobsAvailable(),
+  };
+}

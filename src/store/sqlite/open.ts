@@ -1,0 +1,89 @@
+// Opens the SQLite store: single-instance lock, WAL, busy timeout, synchronous=NORMAL, migrations.
+import { mkdirSync } from "node:fs";
+import { EventEmitter } from "node:events";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { HeimdallError, errorMessage } from "../../core/index.ts";
+import type { OpenStoreOptions, Store } from "../contract.ts";
+import type { HotOps } from "../shared/hot-ops.ts";
+import { migrate } from "../shared/migrate.ts";
+import { createSqlStore } from "../shared/sql-store.ts";
+import { SqliteDb } from "./db.ts";
+import { acquireLock } from "./lock.ts";
+import { sqliteMigrations } from "./migrations.ts";
+import { appendFile } from "./sql/append-file.ts";
+import { claimJobs } from "./sql/claim.ts";
+import { heartbeat } from "./sql/heartbeat.ts";
+import { insertJob } from "./sql/insert-job.ts";
+import { staleCandidates, takeOverClaim } from "./sql/janitor.ts";
+
+const sqliteHotOps: HotOps = { insertJob, claimJobs, heartbeat, staleCandidates, takeOverClaim, appendFile };
+
+/** `path` is the part after `sqlite:`; relative to the working directory. */
+export async function openSqliteStore(path: string, opts: OpenStoreOptions): Promise<Store> {
+  if (path === "") throw new HeimdallError("CONFIG", "database.connection_string: sqlite: needs a file path");
+  const file = resolve(process.cwd(), path);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (err) {
+    throw new HeimdallError("STORE", `cannot create directory for database ${path}: ${errorMessage(err)}`);
+  }
+  const lock = acquireLock(file, path);
+  let conn: Database.Database | undefined;
+  try {
+    conn = new Database(file, { timeout: opts.statementTimeoutMs ?? 5000 });
+    conn.pragma("journal_mode = WAL");
+    conn.pragma("synchronous = NORMAL");
+    conn.pragma("foreign_keys = ON");
+    conn.pragma("locking_mode = EXCLUSIVE");
+    conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.statementTimeoutMs ?? 5000))}`);
+    const db = new SqliteDb(conn);
+    await migrate(db, sqliteMigrations);
+    const events = new EventEmitter();
+    events.setMaxListeners(0);
+    return createSqlStore({
+      kind: "sqlite",
+      capabilities: { multiInstance: false },
+      db,
+      hot: sqliteHotOps,
+      wakeups: {
+        onJobsAvailable(listener) {
+          events.on("jobs", listener);
+          return () => events.off("jobs", listener);
+        },
+        async notifyJobsAvailable() {
+          for (const l of events.listeners("jobs")) {
+            try {
+              (l as () => void)();
+            } catch {
+              // a listener's failure must not fail the submit path
+            }
+          }
+        },
+      },
+      async close() {
+        try {
+          await db.close();
+        } finally {
+          lock.release();
+        }
+      },
+    });
+  } catch (err) {
+    try {
+      conn?.close();
+    } catch {
+      // ignore
+    }
+    lock.release();
+    if (err instanceof HeimdallError) throw err;
+    const busy = /locked|busy/i.test(errorMessage(err));
+    throw new HeimdallError(
+      "STORE",
+      busy
+        ? `database ${path} is in use by another process; SQLite allows one instance — use PostgreSQL for several`
+        : `cannot open database ${path}: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,33 @@
+// SQLite T1/T2: job row, tag sets and claim in one IMMEDIATE transaction (statements prepared once, cached).
+import type { NewJob } from "../../contract.ts";
+import type { Db } from "../../shared/db.ts";
+import { num } from "../../shared/db.ts";
+import type { InsertedJob } from "../../shared/hot-ops.ts";
+import { JOB_INSERT_COLUMNS, jobInsertValues } from "../../shared/hot-ops.ts";
+
+const INSERT_JOB = `INSERT INTO jobs (${JOB_INSERT_COLUMNS})
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, unixepoch(), unixepoch())
+  RETURNING seq, created_at`;
+const insertSet = (table: string) =>
+  `INSERT INTO ${table} (job_seq, tag) SELECT $1, value FROM json_each($2) WHERE true ON CONFLICT DO NOTHING`;
+const INSERT_TAGS = insertSet("job_tags");
+const INSERT_COMMAND_CRITERIA = insertSet("job_command_criteria");
+const INSERT_CLUSTER_CRITERIA = insertSet("job_cluster_criteria");
+const INSERT_CLAIM = `INSERT INTO claims (job_seq, owner, heartbeat, handed_back)
+  VALUES ($1, $2, CASE WHEN $2 IS NULL THEN NULL ELSE unixepoch() END, 0)`;
+
+export function insertJob(db: Db, job: NewJob): Promise<InsertedJob> {
+  return db.tx("insertJob", async (tx) => {
+    const rows = await tx.query("insertJob", INSERT_JOB, jobInsertValues(job));
+    const seq = num(rows[0]?.seq);
+    if (job.tags.length) await tx.exec("insertJob", INSERT_TAGS, [seq, JSON.stringify(job.tags)]);
+    if (job.command_criteria.length) {
+      await tx.exec("insertJob", INSERT_COMMAND_CRITERIA, [seq, JSON.stringify(job.command_criteria)]);
+    }
+    if (job.cluster_criteria.length) {
+      await tx.exec("insertJob", INSERT_CLUSTER_CRITERIA, [seq, JSON.stringify(job.cluster_criteria)]);
+    }
+    await tx.exec("insertJob", INSERT_CLAIM, [seq, job.owner ?? null]);
+    return { seq, created_at: num(rows[0]?.created_at) };
+  });
+}
