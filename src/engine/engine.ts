@@ -63,9 +63,11 @@ export function createEngine(deps: EngineDeps): Engine {
   let drainPromise: Promise<void> | undefined;
   let unsubscribe: (() => void) | undefined;
 
-  const executionsDone = async () => {
-    while (core.executions.size > 0) {
-      await sleep(20);
+  /** Resolves when no execution is left, or after maxMs. */
+  const executionsDone = async (maxMs = Number.POSITIVE_INFINITY) => {
+    const end = Date.now() + maxMs;
+    while (core.executions.size > 0 && Date.now() < end) {
+      await sleep(Math.min(20, Math.max(end - Date.now(), 1)));
     }
   };
 
@@ -89,7 +91,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     // 3. Wait for running jobs.
     const deadline = config.server.shutdown_timeout * 1000;
-    if (deadline > 0) await Promise.race([executionsDone(), sleep(deadline)]);
+    if (deadline > 0) await executionsDone(deadline);
     // 4. Hand back resumable async jobs; abort the rest with `shutdown` (KILLED, or CANCELED when canceling).
     for (const exec of core.executions.values()) {
       const handBack = !exec.sync && exec.resumable && exec.phase === "started";
@@ -140,7 +142,7 @@ export function createEngine(deps: EngineDeps): Engine {
       await keepalive.stop();
       for (const exec of core.executions.values()) abortExecution(exec, "lost");
       await Promise.all([claiming, cleaning]);
-      await Promise.race([executionsDone(), sleep(core.abortWaitMs + 1000)]);
+      await executionsDone(core.abortWaitMs + 1000);
     },
 
     wake() {

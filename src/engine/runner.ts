@@ -134,7 +134,9 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
   const abort = signal.aborted ? (signal.reason as AbortReason) : undefined;
   exec.phase = "settled";
   if (abort && settled === undefined) {
-    settled = await Promise.race([execution, sleep(core.abortWaitMs).then(() => undefined)]);
+    const stopWaiting = new AbortController();
+    settled = await Promise.race([execution, sleep(core.abortWaitMs, stopWaiting.signal).then(() => undefined)]);
+    stopWaiting.abort();
     if (settled === undefined) core.log.warn({ job: job.id, reason: abort.kind }, "plugin did not settle after abort; continuing");
   }
   // 6. Outcome.
