@@ -1,0 +1,213 @@
+// Job details /jobs/{id} (spec 12): info pane, error, context, tags, criteria, result, live stdout/stderr,
+// the ECS task timeline for jobs of an `ecs` command, and Cancel with confirmation.
+import { h, type VNode } from "preact";
+import { useState } from "preact/hooks";
+import { API, ApiError, CANCELABLE_JOB_STATUSES, apiGet, apiSend, enc, errorMessage, isFinal, type Command, type Job, type Result } from "../api.ts";
+import { Breadcrumbs, ConfirmDialog, ErrorAlert, ExternalLink, Fields, JsonBlock, Loading, Properties, Section, StatusTag, TagList, safeHref } from "../components.ts";
+import { fmtDate, trim } from "../format.ts";
+import { toast, useAsync, useInterval, useRefreshTick } from "../hooks.ts";
+import { LogViewer } from "./log-viewer.ts";
+import { TaskTimeline } from "./task-timeline.ts";
+
+const LIVE_POLL_MS = 2000;
+
+export function JobDetailPage(props: { id: string }): VNode<any> {
+  const { id } = props;
+  const tick = useRefreshTick();
+  const job = useAsync((signal) => apiGet<Job>(`/job/${enc(id)}`, signal), [id, tick]);
+  const j = job.data;
+  useInterval(() => job.reload(), j && !isFinal(j.status) ? LIVE_POLL_MS : 0);
+  const crumbs = h(Breadcrumbs, { items: [{ label: "Jobs", href: "/jobs" }, { label: j?.name || id }] });
+  if (!j) {
+    return h(
+      "div",
+      { class: "page" },
+      crumbs,
+      job.error instanceof ApiError && job.error.status === 404
+        ? h("div", null, h("h1", null, "Job not found"), h("p", null, `There is no job with id ${id}.`))
+        : h(ErrorAlert, { error: job.error }),
+      job.loading ? h(Loading, { what: "job" }) : null,
+    );
+  }
+  return h(
+    "div",
+    { class: "page" },
+    crumbs,
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", { title: j.name }, trim(j.name || j.id, 25), " ", h(StatusTag, { status: j.status })),
+      h(ExternalLink, { href: `${API}/job/${enc(id)}` }, "API Response"),
+    ),
+    h(ErrorAlert, { error: job.error, title: "Refresh failed" }),
+    h(
+      "div",
+      { class: "detail" },
+      h("aside", { class: "info" }, h(JobInfo, { job: j })),
+      h("div", { class: "main" }, h(JobMain, { job: j, onStatus: () => job.reload() })),
+    ),
+    h(CancelBar, { job: j, onChanged: () => job.reload() }),
+  );
+}
+
+function JobInfo(props: { job: Job }): VNode<any> {
+  const j = props.job;
+  const attrs = Object.entries(j.job_attributes ?? {});
+  return h(
+    Section,
+    { title: "Job" },
+    h(Fields, {
+      rows: [
+        ["Job Name", j.name],
+        ["Status", h(StatusTag, { status: j.status })],
+        ["User", j.user],
+        ["Job ID", h("code", { class: "id" }, j.id)],
+        ["Version", j.version],
+        ["Description", j.description],
+        ["Command Name", j.command_id ? h("a", { href: `/commands/${enc(j.command_id)}` }, j.command_name || j.command_id) : undefined],
+        ["Cluster Name", j.cluster_id ? h("a", { href: `/clusters/${enc(j.cluster_id)}` }, j.cluster_name || j.cluster_id) : undefined],
+        ["Created At", fmtDate(j.created_at)],
+        ["Updated At", fmtDate(j.updated_at)],
+        ["Synchronous", j.is_sync ? "yes" : undefined],
+        ["Store result (sync)", j.store_result_sync ? "yes" : undefined],
+        ["Canceled by", j.canceled_by],
+      ],
+    }),
+    h(
+      "ul",
+      { class: "links" },
+      h("li", null, h(ExternalLink, { href: `${API}/job/${enc(j.id)}/stdout` }, "View Stdout")),
+      h("li", null, h(ExternalLink, { href: `${API}/job/${enc(j.id)}/stderr` }, "View Stderr")),
+    ),
+    attrs.length
+      ? h(
+          "div",
+          { class: "attributes" },
+          h("h3", null, "Attributes"),
+          h(
+            "ul",
+            { class: "links" },
+            attrs.map(([label, a]) => {
+              const href = a.kind === "link" ? safeHref(a.value) : undefined;
+              return h("li", { key: label }, href ? h(ExternalLink, { href }, label) : h("span", null, h("strong", null, `${label}: `), a.value));
+            }),
+          ),
+        )
+      : null,
+  );
+}
+
+function JobMain(props: { job: Job; onStatus: () => void }): VNode<any> {
+  const j = props.job;
+  const ctx = j.context ?? undefined;
+  const sql = typeof ctx?.["query"] === "string" ? (ctx["query"] as string) : undefined;
+  const command = useAsync(
+    (signal) => (j.command_id ? apiGet<Command>(`/command/${enc(j.command_id)}`, signal) : Promise.resolve(undefined)),
+    [j.command_id],
+  );
+  return h(
+    "div",
+    null,
+    j.error && (j.status === "FAILED" || j.status === "KILLED" || j.error)
+      ? h("div", { class: "alert alert-error", role: "alert", "data-testid": "job-error" }, h("strong", null, `${j.status}: `), j.error)
+      : null,
+    j.status === "CANCELING" ? h("div", { class: "alert alert-info", role: "status" }, "Canceling job…") : null,
+    h(Properties, { context: ctx }),
+    sql ? h(Section, { title: "SQL Query" }, h("pre", { class: "sql", tabIndex: 0 }, sql)) : null,
+    h(
+      "div",
+      { class: "grid-3" },
+      h(Section, { title: "Tags" }, h(TagList, { tags: j.tags, label: "Job tags" })),
+      h(Section, { title: "Command Criteria" }, h(TagList, { tags: j.command_criteria, label: "Command criteria" })),
+      h(Section, { title: "Cluster Criteria" }, h(TagList, { tags: j.cluster_criteria, label: "Cluster criteria" })),
+    ),
+    ctx !== undefined ? h(Section, { title: "Context" }, h(JsonBlock, { value: ctx, label: "Job context" })) : null,
+    j.status === "SUCCEEDED" || j.result ? h(ResultSection, { job: j }) : null,
+    command.data?.plugin === "ecs" ? h(TaskTimeline, { jobId: j.id, jobStatus: j.status }) : null,
+    h(
+      Section,
+      { title: "Output", id: "output" },
+      h("div", { class: "logs" }, h(LogViewer, { jobId: j.id, file: "stdout", jobStatus: j.status, onStatus: props.onStatus }), h(LogViewer, { jobId: j.id, file: "stderr", jobStatus: j.status, onStatus: props.onStatus })),
+    ),
+  );
+}
+
+function ResultSection(props: { job: Job }): VNode<any> | null {
+  const { job } = props;
+  const result = useAsync<Result | undefined>(
+    async (signal) => {
+      if (job.result) return job.result;
+      try {
+        return await apiGet<Result>(`/job/${enc(job.id)}/result`, signal);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+    [job.id, job.status],
+  );
+  if (result.error) return h(Section, { title: "Result" }, h(ErrorAlert, { error: result.error }));
+  if (!result.data) return result.loading ? null : h(Section, { title: "Result" }, h("p", { class: "muted" }, "No result stored."));
+  return h(Section, { title: "Result", id: "result" }, h(ResultTable, { result: result.data }));
+}
+
+export function ResultTable(props: { result: Result }): VNode<any> {
+  const cols = props.result.columns ?? [];
+  const data = props.result.data ?? [];
+  const cell = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "table", "aria-label": "Result" },
+      h("thead", null, h("tr", null, cols.map((c, i) => h("th", { key: i, scope: "col", title: c.type }, c.name, c.type ? h("span", { class: "muted small" }, ` ${c.type}`) : null)))),
+      h("tbody", null, data.map((row, i) => h("tr", { key: i }, (Array.isArray(row) ? row : [row]).map((v, k) => h("td", { key: k }, h("span", { class: "cell" }, cell(v))))))),
+    ),
+  );
+}
+
+function CancelBar(props: { job: Job; onChanged: () => void }): VNode<any> {
+  const { job } = props;
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const cancelable = CANCELABLE_JOB_STATUSES.includes(job.status);
+  const cancel = async (): Promise<void> => {
+    setOpen(false);
+    setBusy(true);
+    try {
+      const r = await apiSend<{ status?: string }>("POST", `/job/${enc(job.id)}/cancel`);
+      if (r.status === "CANCELING") toast("Job is being canceled...");
+      else toast(`Cancel answered ${r.status ?? "?"}`);
+    } catch (err) {
+      toast(errorMessage(err), "error");
+    } finally {
+      setBusy(false);
+      props.onChanged();
+    }
+  };
+  return h(
+    "div",
+    { class: "footer-bar" },
+    job.status === "CANCELING" ? h("span", { class: "muted", role: "status" }, "Canceling job…") : null,
+    h(
+      "button",
+      {
+        type: "button",
+        class: "btn btn-danger",
+        disabled: !cancelable || busy,
+        title: cancelable ? "Cancel this job" : `A ${job.status} job cannot be canceled`,
+        onClick: () => setOpen(true),
+      },
+      "Cancel Job",
+    ),
+    h(ConfirmDialog, {
+      open,
+      title: "Cancel this job?",
+      body: `Job ${job.name || job.id} (${job.status}) will be stopped; this cannot be undone.`,
+      confirmLabel: "Yes, cancel job",
+      onConfirm: () => void cancel(),
+      onClose: () => setOpen(false),
+    }),
+  );
+}

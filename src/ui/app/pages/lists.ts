@@ -1,0 +1,130 @@
+// The three list pages (spec 12): /jobs, /commands, /clusters.
+import { h, type VNode } from "preact";
+import { enc, type Cluster, type Command, type Job } from "../api.ts";
+import { Breadcrumbs, StatusTag } from "../components.ts";
+import { fmtDate, trim } from "../format.ts";
+import { ListPage, type ListSpec } from "../list.ts";
+import type { Loc } from "../router.ts";
+
+const details = (href: string, what: string): VNode<any> => h("a", { class: "btn btn-small", href, "aria-label": `Details of ${what}` }, "Details");
+const mono = (s: string | undefined): VNode<any> => h("code", { class: "id" }, s ?? "");
+
+const jobsSpec: ListSpec<Job> = {
+  path: "/jobs",
+  endpoint: "/jobs",
+  statusesEndpoint: "/job/statuses",
+  noun: "jobs",
+  withTags: true,
+  defaultOrder: "created_at",
+  defaultDirection: "desc",
+  rowKey: (j) => j.id,
+  filters: [
+    { param: "id", label: "Job ID" },
+    { param: "name", label: "Name" },
+    { param: "username", label: "User" },
+    { param: "version", label: "Version" },
+    { param: "command", label: "Command", placeholder: "command name" },
+    { param: "cluster", label: "Cluster", placeholder: "cluster name" },
+  ],
+  columns: [
+    { label: "Job ID", sort: "id", cell: (j) => h("a", { href: `/jobs/${enc(j.id)}` }, mono(j.id)) },
+    { label: "Name", cell: (j) => h("span", { title: j.name }, trim(j.name, 60)) },
+    { label: "Version", cell: (j) => j.version ?? "" },
+    { label: "User", cell: (j) => j.user ?? "" },
+    { label: "Cluster", cell: (j) => j.cluster_name ?? "" },
+    { label: "Command", cell: (j) => j.command_name ?? "" },
+    { label: "Created At", sort: "created_at", cell: (j) => fmtDate(j.created_at), cls: "nowrap" },
+    { label: "Updated At", sort: "updated_at", cell: (j) => fmtDate(j.updated_at), cls: "nowrap" },
+    { label: "Status", cell: (j) => h(StatusTag, { status: j.status }) },
+    { label: "Details", cell: (j) => details(`/jobs/${enc(j.id)}`, `job ${j.name || j.id}`) },
+  ],
+};
+
+const commandsSpec: ListSpec<Command> = {
+  path: "/commands",
+  endpoint: "/commands",
+  statusesEndpoint: "/command/statuses",
+  noun: "commands",
+  withTags: false,
+  defaultOrder: "",
+  defaultDirection: "desc",
+  rowKey: (c) => c.id,
+  filters: [
+    { param: "id", label: "Command ID" },
+    { param: "name", label: "Name" },
+    { param: "username", label: "User" },
+    { param: "version", label: "Version" },
+    { param: "plugin", label: "Plugin" },
+  ],
+  columns: [
+    { label: "ID", sort: "id", cell: (c) => h("a", { href: `/commands/${enc(c.id)}` }, mono(c.id)) },
+    { label: "Name", cell: (c) => c.name ?? "" },
+    { label: "Version", cell: (c) => c.version ?? "" },
+    { label: "User", cell: (c) => c.user ?? "" },
+    { label: "Description", cell: (c) => trim(c.description, 80) },
+    { label: "Created At", sort: "created_at", cell: (c) => fmtDate(c.created_at), cls: "nowrap" },
+    { label: "Updated At", sort: "updated_at", cell: (c) => fmtDate(c.updated_at), cls: "nowrap" },
+    { label: "Plugin", cell: (c) => c.plugin ?? "" },
+    { label: "Status", cell: (c) => h(StatusTag, { status: c.status, kind: "registry" }) },
+    { label: "Details", cell: (c) => details(`/commands/${enc(c.id)}`, `command ${c.id}`) },
+  ],
+};
+
+const clustersSpec: ListSpec<Cluster> = {
+  path: "/clusters",
+  endpoint: "/clusters",
+  statusesEndpoint: "/cluster/statuses",
+  noun: "clusters",
+  withTags: false,
+  defaultOrder: "",
+  defaultDirection: "desc",
+  rowKey: (c) => c.id,
+  filters: [
+    { param: "id", label: "Cluster ID" },
+    { param: "name", label: "Name" },
+    { param: "username", label: "User" },
+    { param: "version", label: "Version" },
+  ],
+  columns: [
+    { label: "ID", sort: "id", cell: (c) => h("a", { href: `/clusters/${enc(c.id)}` }, mono(c.id)) },
+    { label: "Name", cell: (c) => c.name ?? "" },
+    { label: "Version", cell: (c) => c.version ?? "" },
+    { label: "User", cell: (c) => c.user ?? "" },
+    { label: "Created At", sort: "created_at", cell: (c) => fmtDate(c.created_at), cls: "nowrap" },
+    { label: "Updated At", sort: "updated_at", cell: (c) => fmtDate(c.updated_at), cls: "nowrap" },
+    { label: "Status", cell: (c) => h(StatusTag, { status: c.status, kind: "registry" }) },
+    { label: "Details", cell: (c) => details(`/clusters/${enc(c.id)}`, `cluster ${c.id}`) },
+  ],
+};
+
+export function JobsPage(props: { loc: Loc }): VNode<any> {
+  return h(
+    "div",
+    null,
+    h(Breadcrumbs, { items: [{ label: "Jobs" }] }),
+    h(ListPage<Job>, {
+      spec: jobsSpec,
+      loc: props.loc,
+      title: "Jobs",
+      extra: h("a", { class: "btn btn-primary", href: "/submit" }, "Submit a job"),
+    }),
+  );
+}
+
+export function CommandsPage(props: { loc: Loc }): VNode<any> {
+  return h(
+    "div",
+    null,
+    h(Breadcrumbs, { items: [{ label: "Commands" }] }),
+    h(ListPage<Command>, { spec: commandsSpec, loc: props.loc, title: "Commands" }),
+  );
+}
+
+export function ClustersPage(props: { loc: Loc }): VNode<any> {
+  return h(
+    "div",
+    null,
+    h(Breadcrumbs, { items: [{ label: "Clusters" }] }),
+    h(ListPage<Cluster>, { spec: clustersSpec, loc: props.loc, title: "Clusters" }),
+  );
+}
