@@ -72,4 +72,6 @@ export interface HeimdallConfig {
   local_ecs: LocalEcsSettings;
   /** Log level for pino. */
   log_level: string;
+  /** Accepted-but-ignored and unknown keys, as `<file>:<line>: <key>: <reason>`; log them at startup. */
+  warnings?: readonly string[];
 }

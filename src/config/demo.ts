@@ -1,0 +1,113 @@
+// The built-in demo configuration used by `heimdall serve` / `npm start` when no configuration file exists.
+// examples/heimdall.yaml is the same configuration as an annotated file (a test keeps the two equal).
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import type { HeimdallConfig } from "./types.ts";
+import { configFromYaml } from "./load.ts";
+import type { Env } from "./env.ts";
+
+export const DEMO_SOURCE = "<built-in demo>";
+
+/** Repository root, found from this file (src/config/demo.ts). */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+
+/** Absolute path of the spec's complete-example task definition template. */
+export const DEMO_TASK_DEFINITION = fileURLToPath(new URL("../../examples/ecs/task-definition.json", import.meta.url));
+
+/** The demo configuration as a plain object (the same keys a YAML file has). */
+export function demoConfigDocument(): Record<string, unknown> {
+  return {
+    server: { addr: "0.0.0.0:9090" },
+    database: { connection_string: "sqlite:./.heimdall/heimdall.db" },
+    jobs_directory: "./.heimdall/jobs",
+    auth: { plugin: "auth_header", context: { header: "X-Heimdall-User" }, default_user: "local-user" },
+    local_ecs: { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo" } },
+    commands: [
+      {
+        name: "ping-0.0.1",
+        status: "active",
+        plugin: "ping",
+        version: "0.0.1",
+        description: "Test ping command",
+        tags: ["type:ping"],
+        cluster_tags: ["type:localhost"],
+      },
+      {
+        name: "ping-sync-0.0.1",
+        status: "active",
+        plugin: "ping",
+        version: "0.0.1",
+        description: "Synchronous ping: the job runs inside the submit request",
+        is_sync: true,
+        tags: ["type:ping-sync"],
+        cluster_tags: ["type:localhost"],
+      },
+      {
+        name: "shell-0.0.1",
+        status: "active",
+        plugin: "shell",
+        version: "0.0.1",
+        description: "Echoes the job's arguments (context.arguments) to stdout",
+        tags: ["type:shell"],
+        cluster_tags: ["type:localhost"],
+        context: { command: ["/bin/echo", "hello from the shell plugin:"] },
+      },
+      {
+        name: "ecs-batch-job-0.0.1",
+        status: "active",
+        plugin: "ecs",
+        version: "0.0.1",
+        description: "Run batch jobs on ECS Fargate with retry logic",
+        context: {
+          task_definition_template: DEMO_TASK_DEFINITION,
+          task_count: 2,
+          container_overrides: [{ name: "main", environment: [{ name: "CUSTOM_VAR", value: "custom_value" }] }],
+          polling_interval: "2s",
+          timeout: "1h",
+          max_fail_count: 3,
+          cpu: 256,
+          memory: 512,
+        },
+        tags: ["type:ecs"],
+        cluster_tags: ["type:fargate"],
+      },
+    ],
+    clusters: [
+      {
+        name: "localhost-0.0.1",
+        status: "active",
+        version: "0.0.1",
+        description: "Just a localhost",
+        health_check: true,
+        attributes: {
+          "Job stdout": { kind: "link", value: "{{ .Cluster.base_url }}/api/v1/job/{{ .Job.ID }}/stdout" },
+        },
+        context: { base_url: "http://localhost:9090" },
+        tags: ["type:localhost", "data:local"],
+      },
+      {
+        name: "fargate-cluster",
+        status: "active",
+        version: "0.0.1",
+        description: "ECS Fargate cluster for batch jobs",
+        context: {
+          max_cpu: 4096,
+          max_memory: 8192,
+          max_task_count: 10,
+          execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+          task_role_arn: "arn:aws:iam::123456789012:role/ecsTaskRole",
+          cluster_name: "my-fargate-cluster",
+          launch_type: "FARGATE",
+          region: "us-east-1",
+          vpc_config: { subnets: ["subnet-12345678", "subnet-87654321"], security_groups: ["sg-12345678"] },
+        },
+        tags: ["type:fargate", "data:prod"],
+      },
+    ],
+  };
+}
+
+/** The validated, frozen demo configuration; `env` overrides apply as for a file. */
+export function demoConfig(cwd: string = process.cwd(), env: Env = {}): HeimdallConfig {
+  return configFromYaml(stringify(demoConfigDocument()), DEMO_SOURCE, env, { cwd, baseDir: REPO_ROOT });
+}
