@@ -1,0 +1,54 @@
+// Task outcome: success only when every essential container exited 0; a task stopped without an essential
+// exit code (TaskFailedToStart, CannotPullContainerError, ResourceInitializationError, …) is a failure.
+import type { Task } from "@aws-sdk/client-ecs";
+import type { AttemptRecord, ContainerExit } from "./state.ts";
+import type { ContainerInfo } from "./template.ts";
+
+export interface TaskVerdict {
+  status: "SUCCEEDED" | "FAILED";
+  exitCode: number | null;
+  failure: string | null;
+}
+
+export function iso(d: Date | undefined): string | null {
+  return d === undefined ? null : d.toISOString();
+}
+
+export function containerExits(task: Task): ContainerExit[] {
+  return (task.containers ?? []).map((c) => ({ name: c.name ?? "", exit_code: c.exitCode ?? null, reason: c.reason ?? null }));
+}
+
+/** Judges a STOPPED task by its essential containers' exit codes. */
+export function judgeStoppedTask(task: Task, containers: ContainerInfo[]): TaskVerdict {
+  const exits = containerExits(task);
+  const essential = containers.filter((c) => c.essential).map((c) => c.name);
+  let firstExit: number | null = null;
+  for (const name of essential) {
+    const e = exits.find((x) => x.name === name);
+    const code = e?.exit_code ?? null;
+    if (code === null) {
+      const why = [task.stopCode, task.stoppedReason].filter(Boolean).join(": ") || "no reason given";
+      const creason = e?.reason ? ` (container reason: ${e.reason})` : "";
+      return { status: "FAILED", exitCode: null, failure: `essential container ${name} has no exit code; task stopped: ${why}${creason}` };
+    }
+    if (code !== 0) {
+      const creason = e?.reason ? ` (${e.reason})` : "";
+      return { status: "FAILED", exitCode: code, failure: `essential container ${name} exited with code ${code}${creason}` };
+    }
+    firstExit ??= code;
+  }
+  return { status: "SUCCEEDED", exitCode: firstExit, failure: null };
+}
+
+/** Copies what ECS reports about a task into the attempt; returns true when anything changed. */
+export function observeTask(a: AttemptRecord, task: Task): boolean {
+  const before = JSON.stringify([a.last_status, a.started_at, a.stopped_at, a.stop_code, a.stopped_reason, a.containers]);
+  a.seen = true;
+  a.last_status = task.lastStatus ?? a.last_status;
+  a.started_at = iso(task.startedAt) ?? a.started_at;
+  a.stopped_at = iso(task.stoppedAt) ?? a.stopped_at;
+  a.stop_code = task.stopCode ?? a.stop_code;
+  a.stopped_reason = task.stoppedReason ?? a.stopped_reason;
+  a.containers = containerExits(task);
+  return before !== JSON.stringify([a.last_status, a.started_at, a.stopped_at, a.stop_code, a.stopped_reason, a.containers]);
+}

@@ -1,0 +1,165 @@
+// The ecs handler of one command definition (shared by all its jobs; no per-job state kept here).
+import { DescribeClustersCommand } from "@aws-sdk/client-ecs";
+import type { Cluster, Job, JsonObject } from "../../core/index.ts";
+import type { Handler, PluginServices, Runtime } from "../contract.ts";
+import { awsMessage, endpointFor } from "./aws.ts";
+import { Problems } from "./check.ts";
+import { isFargate, readClusterContext } from "./cluster.ts";
+import type { ClusterSettings } from "./cluster.ts";
+import { attemptTable, setOutputs, writeRepresentativeLogs } from "./output.ts";
+import { pollerFor } from "./poller.ts";
+import { JobRun } from "./run.ts";
+import { checkJobKeys, resolvePlan } from "./settings.ts";
+import type { CommandSettings, JobPlan } from "./settings.ts";
+import { JobState } from "./state.ts";
+import type { JobMeta, Outcome } from "./state.ts";
+import { adoptRevision, ensureDefinition } from "./taskdef.ts";
+import type { Template } from "./template.ts";
+import { cleanupJob, endpointOfMeta, taskLogs, taskTimeline } from "./views.ts";
+
+/** A Template view of stored meta (containers and network mode are all that launching needs). */
+function templateOfMeta(meta: JobMeta, fallback: Template): Template {
+  return { ...fallback, containers: meta.containers };
+}
+
+export class EcsHandler implements Handler {
+  constructor(
+    private readonly cmd: CommandSettings,
+    private readonly services: PluginServices,
+  ) {}
+
+  private resolve(jobContext: JsonObject | undefined, cluster: Readonly<Cluster>): { plan: JobPlan; cl: ClusterSettings; problems: Problems } {
+    const problems = new Problems();
+    checkJobKeys(jobContext, problems);
+    const cl = readClusterContext(cluster.context, problems);
+    const plan = resolvePlan(this.cmd, jobContext, cl, problems);
+    return { plan, cl, problems };
+  }
+
+  validateJobContext(jobContext: JsonObject | undefined, cluster: Readonly<Cluster>): void {
+    const { problems } = this.resolve(jobContext, cluster);
+    problems.throwIfAny();
+  }
+
+  async execute(signal: AbortSignal, rt: Runtime, job: Readonly<Job>, cluster: Readonly<Cluster>): Promise<void> {
+    const { plan, cl, problems } = this.resolve(job.context, cluster);
+    if (!problems.empty) throw new Error(`invalid context: ${problems.list.join("; ")}`);
+    const log = this.services.log;
+    const state = new JobState(this.services.state, job.id);
+    const stored = await state.load();
+    let meta = stored.meta;
+    let template = this.cmd.template;
+    if (meta === undefined) {
+      const ep = endpointFor(cl);
+      const def =
+        plan.taskRevision !== undefined || plan.useLatestRevision
+          ? await adoptRevision(ep, plan.family, plan.taskRevision, signal)
+          : await ensureDefinition(
+              ep,
+              {
+                template,
+                family: plan.family,
+                cpu: plan.cpu,
+                memory: plan.memory,
+                executionRoleArn: cl.executionRoleArn,
+                taskRoleArn: cl.taskRoleArn,
+                fargate: isFargate(cl),
+              },
+              signal,
+            );
+      template = def.template;
+      meta = {
+        job_id: job.id,
+        cluster_name: cl.clusterName,
+        endpoint: cl.endpoint ?? null,
+        region: cl.region,
+        rate_limit_scale: cl.rateLimitScale,
+        task_count: plan.taskCount,
+        max_fail_count: plan.maxFailCount,
+        max_task_count: cl.maxTaskCount,
+        task_definition_arn: def.arn,
+        containers: template.containers,
+        polling_ms: plan.pollingMs,
+        timeout_ms: plan.timeoutMs,
+        first_launch_at: null,
+        outcome: null,
+        representative: null,
+      };
+      await state.putMeta(meta);
+      log.info({ jobId: job.id, taskDefinition: def.arn, registered: def.registered }, "ecs: task definition ready");
+    } else {
+      template = templateOfMeta(meta, template);
+      // The stored plan shape wins on resume so that slots and limits match what was launched.
+      plan.taskCount = meta.task_count;
+      plan.maxFailCount = meta.max_fail_count;
+      plan.timeoutMs = meta.timeout_ms;
+      plan.pollingMs = meta.polling_ms;
+      log.info({ jobId: job.id, resumed: rt.resumed, attempts: stored.attempts.length }, "ecs: continuing from stored state");
+    }
+    const ep = endpointOfMeta(meta);
+    const run = new JobRun({
+      jobId: job.id,
+      plan,
+      cluster: { ...cl, clusterName: meta.cluster_name },
+      template,
+      ep,
+      poller: pollerFor(ep, meta.cluster_name),
+      state,
+      meta,
+      attempts: stored.attempts,
+      log,
+      progress: async (line) => log.info({ jobId: job.id }, line),
+    });
+    let outcome: Outcome;
+    if (meta.outcome !== null) outcome = meta.outcome;
+    else {
+      outcome = await run.run(signal);
+      meta.outcome = outcome;
+      await state.putMeta(meta);
+    }
+    const rep = run.representative(outcome);
+    if (outcome.kind === "timeout" && rep !== undefined) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000));
+    if (rep !== undefined) {
+      meta.representative = { slot: rep.slot, attempt: rep.attempt };
+      await state.putMeta(meta);
+    }
+    await writeRepresentativeLogs(rt, ep, meta, outcome, rep, this.cmd.logMaxBytes, signal);
+    rt.setResult(attemptTable(run.allAttempts));
+    setOutputs(rt, meta, run.allAttempts);
+    if (outcome.kind !== "succeeded") throw new Error(outcome.error);
+  }
+
+  async cleanup(jobId: string, cluster: Readonly<Cluster> | undefined, signal: AbortSignal): Promise<void> {
+    await cleanupJob(new JobState(this.services.state, jobId), cluster, signal, this.services.log);
+  }
+
+  async healthCheck(cluster: Readonly<Cluster>, signal: AbortSignal): Promise<void> {
+    const problems = new Problems();
+    const cl = readClusterContext(cluster.context, problems);
+    problems.throwIfAny("invalid cluster context: ");
+    const ep = endpointFor(cl);
+    let status: string | undefined;
+    try {
+      const res = await ep.call("cluster-read", "DescribeClusters", signal, (abortSignal) =>
+        ep.ecs.send(new DescribeClustersCommand({ clusters: [cl.clusterName] }), { abortSignal }),
+      );
+      status = res.clusters?.[0]?.status;
+      if (status === undefined) {
+        const f = res.failures?.[0];
+        throw new Error(`ECS cluster ${cl.clusterName} not found${f?.reason ? ` (${f.reason})` : ""}`);
+      }
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith("ECS cluster")) throw err;
+      throw new Error(`ECS cluster ${cl.clusterName}: DescribeClusters failed: ${awsMessage(err)}`);
+    }
+    if (status !== "ACTIVE") throw new Error(`ECS cluster ${cl.clusterName} is ${status}, not ACTIVE`);
+  }
+
+  tasks(job: Readonly<Job>) {
+    return taskTimeline(new JobState(this.services.state, job.id));
+  }
+
+  taskLogs(job: Readonly<Job>, _cluster: Readonly<Cluster> | undefined, q: { slot: number; attempt?: number; follow: boolean }, signal: AbortSignal) {
+    return taskLogs(new JobState(this.services.state, job.id), q, signal);
+  }
+}

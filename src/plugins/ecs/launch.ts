@@ -1,0 +1,93 @@
+// RunTask / StopTask / ListTasks: request building and single calls.
+import { createHash } from "node:crypto";
+import { ListTasksCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
+import type { RunTaskCommandInput, Task } from "@aws-sdk/client-ecs";
+import type { JsonObject } from "../../core/index.ts";
+import type { Endpoint } from "./aws.ts";
+import type { ClusterSettings } from "./cluster.ts";
+import { taskName, taskOverride } from "./overrides.ts";
+import type { JobPlan } from "./settings.ts";
+import type { Template } from "./template.ts";
+
+export const STOP_REASON_LIMIT = 1024;
+
+/** Deterministic RunTask idempotency token per (job, slot, attempt, launch try); ≤ 64 ASCII characters. */
+export function clientToken(jobId: string, slot: number, attempt: number, launchTry: number): string {
+  const plain = `${jobId}-${slot}-${attempt}-${launchTry}`;
+  if (plain.length <= 64 && /^[\x21-\x7e]+$/.test(plain)) return plain;
+  return `h-${createHash("sha256").update(plain).digest("hex").slice(0, 60)}`;
+}
+
+export function buildRunTask(
+  jobId: string,
+  slot: number,
+  token: string,
+  plan: JobPlan,
+  cluster: ClusterSettings,
+  definitionArn: string,
+  template: Template,
+): JsonObject {
+  const name = taskName(jobId, slot);
+  const tags = Object.entries({ ...plan.tags, job_id: jobId }).map(([key, value]) => ({ key, value }));
+  const input: JsonObject = {
+    cluster: cluster.clusterName,
+    taskDefinition: definitionArn,
+    count: 1,
+    startedBy: name,
+    clientToken: token,
+    overrides: taskOverride(plan, template, jobId, slot),
+    tags,
+  };
+  if (cluster.capacityProviderStrategy !== undefined) {
+    input.capacityProviderStrategy = cluster.capacityProviderStrategy.map((s) => ({ ...s }));
+  } else if (cluster.launchType !== undefined) {
+    input.launchType = cluster.launchType;
+  }
+  if (cluster.platformVersion !== undefined) input.platformVersion = cluster.platformVersion;
+  const awsvpc = template.definition.networkMode === "awsvpc" || (template.definition.networkMode === undefined && cluster.launchType === "FARGATE");
+  if (awsvpc || cluster.subnets.length > 0) {
+    const vpc: JsonObject = { subnets: cluster.subnets };
+    if (cluster.securityGroups.length > 0) vpc.securityGroups = cluster.securityGroups;
+    if (cluster.assignPublicIp !== undefined) vpc.assignPublicIp = cluster.assignPublicIp;
+    input.networkConfiguration = { awsvpcConfiguration: vpc };
+  }
+  return input;
+}
+
+export type RunOutcome = { kind: "task"; task: Task } | { kind: "failure"; reason: string };
+
+export async function runTask(ep: Endpoint, input: JsonObject, signal: AbortSignal): Promise<RunOutcome> {
+  const res = await ep.call("run-task", "RunTask", signal, (abortSignal) =>
+    ep.ecs.send(new RunTaskCommand(input as unknown as RunTaskCommandInput), { abortSignal }),
+  );
+  const task = res.tasks?.[0];
+  if (task?.taskArn !== undefined) return { kind: "task", task };
+  const reasons = (res.failures ?? []).map((f) => [f.reason, f.detail].filter(Boolean).join(": "));
+  return { kind: "failure", reason: reasons.join("; ") || "RunTask returned no task" };
+}
+
+export function stopReason(text: string): string {
+  return text.length <= STOP_REASON_LIMIT ? text : `${text.slice(0, STOP_REASON_LIMIT - 1)}…`;
+}
+
+export async function stopTask(ep: Endpoint, cluster: string, arn: string, reason: string, signal: AbortSignal): Promise<Task | undefined> {
+  const res = await ep.call("task-modify", "StopTask", signal, (abortSignal) =>
+    ep.ecs.send(new StopTaskCommand({ cluster, task: arn, reason: stopReason(reason) }), { abortSignal }),
+  );
+  return res.task;
+}
+
+/** ARNs of RUNNING-desired tasks started by `startedBy` (all pages). */
+export async function listTasksStartedBy(ep: Endpoint, cluster: string, startedBy: string, signal: AbortSignal): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const res = await ep.call("task-read", "ListTasks", signal, (abortSignal) =>
+      ep.ecs.send(new ListTasksCommand({ cluster, startedBy, desiredStatus: "RUNNING", nextToken: token }), { abortSignal }),
+    );
+    arns.push(...(res.taskArns ?? []));
+    nextToken = res.nextToken;
+  } while (nextToken !== undefined);
+  return arns;
+}

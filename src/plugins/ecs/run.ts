@@ -1,0 +1,323 @@
+// One job's execution: launch a task per slot, watch them through the shared poller, retry failed slots,
+// fail fast, time out, cancel, and resume from stored state without duplicating tasks.
+import { formatDuration } from "../../core/index.ts";
+import type { PluginLogger } from "../contract.ts";
+import type { AbortReason } from "../contract.ts";
+import { awsMessage, isRetryable } from "./aws.ts";
+import type { Endpoint } from "./aws.ts";
+import { iso, judgeStoppedTask, observeTask } from "./classify.ts";
+import type { ClusterSettings } from "./cluster.ts";
+import { buildRunTask, clientToken, runTask, stopTask } from "./launch.ts";
+import { taskName } from "./overrides.ts";
+import type { Observation, TaskPoller } from "./poller.ts";
+import type { JobPlan } from "./settings.ts";
+import { abortError, backoffMs, linkedSignal } from "./sleep.ts";
+import { isFinalAttempt } from "./state.ts";
+import type { AttemptRecord, JobMeta, JobState, Outcome } from "./state.ts";
+import type { Template } from "./template.ts";
+
+export interface RunDeps {
+  jobId: string;
+  plan: JobPlan;
+  cluster: ClusterSettings;
+  template: Template;
+  ep: Endpoint;
+  poller: TaskPoller;
+  state: JobState;
+  meta: JobMeta;
+  attempts: AttemptRecord[];
+  log: PluginLogger;
+  /** Progress lines (to the job's stdout). */
+  progress: (line: string) => Promise<void>;
+}
+
+interface Slot {
+  index: number;
+  attempts: AttemptRecord[];
+  nextLaunchAt: number;
+  missing: number;
+}
+
+const STOP_BUDGET_MS = 30_000;
+
+export class JobRun {
+  private readonly slots: Slot[] = [];
+  constructor(private readonly d: RunDeps) {
+    for (let i = 0; i < d.plan.taskCount; i++) this.slots.push({ index: i, attempts: [], nextLaunchAt: 0, missing: 0 });
+    for (const a of d.attempts) this.slots[a.slot]?.attempts.push(a);
+  }
+
+  get allAttempts(): AttemptRecord[] {
+    return this.slots.flatMap((s) => s.attempts);
+  }
+
+  private current(s: Slot): AttemptRecord | undefined {
+    return s.attempts[s.attempts.length - 1];
+  }
+  private failures(s: Slot): number {
+    return s.attempts.filter((a) => a.status === "FAILED").length;
+  }
+
+  /** Runs to an outcome; rejects only with the abort reason when `signal` aborts (after cancel handling). */
+  async run(signal: AbortSignal): Promise<Outcome> {
+    const { meta, plan } = this.d;
+    try {
+      for (;;) {
+        const now = Date.now();
+        const deadline = meta.first_launch_at === null ? Infinity : meta.first_launch_at + plan.timeoutMs;
+        if (now >= deadline) return await this.timeout();
+        const exhausted = this.slots.find((s) => this.current(s)?.status === "FAILED" && this.failures(s) > plan.maxFailCount);
+        if (exhausted !== undefined) return await this.failFast(exhausted);
+        if (this.slots.every((s) => this.current(s)?.status === "SUCCEEDED")) return { kind: "succeeded" };
+
+        const fatal = await this.launchDue(signal);
+        if (fatal !== undefined) return fatal;
+
+        const active = this.slots.filter((s) => this.current(s)?.status === "ACTIVE");
+        const nextLaunch = Math.min(...this.slots.filter((s) => this.needsLaunch(s)).map((s) => s.nextLaunchAt), Infinity);
+        const dl = meta.first_launch_at === null ? Infinity : meta.first_launch_at + plan.timeoutMs;
+        const waitMs = Math.min(dl, nextLaunch) - Date.now();
+        if (active.length === 0 && waitMs === Infinity) continue; // something to launch right away
+        const w = linkedSignal(signal, waitMs);
+        try {
+          if (active.length === 0) await new Promise<void>((resolve) => w.signal.addEventListener("abort", () => resolve(), { once: true }));
+          else await this.observe(active, await this.d.poller.poll(active.map((s) => this.current(s)!.task_arn!), plan.pollingMs, w.signal));
+        } catch (err) {
+          if (signal.aborted) throw err;
+          if (!w.timedOut()) throw err;
+        } finally {
+          w.dispose();
+        }
+        if (signal.aborted) throw abortError(signal);
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      await this.onAbort(signal.reason as AbortReason | undefined);
+      throw err;
+    }
+  }
+
+  private needsLaunch(s: Slot): boolean {
+    const a = this.current(s);
+    if (a === undefined) return true;
+    if (a.status === "LAUNCHING") return true;
+    return (a.status === "FAILED" && this.failures(s) <= this.d.plan.maxFailCount) || a.status === "STOPPED";
+  }
+
+  /** Launches every slot that is due; returns an outcome when RunTask fails permanently. */
+  private async launchDue(signal: AbortSignal): Promise<Outcome | undefined> {
+    const now = Date.now();
+    const due = this.slots.filter((s) => this.needsLaunch(s) && s.nextLaunchAt <= now);
+    if (due.length === 0) return undefined;
+    if (this.d.meta.first_launch_at === null) {
+      this.d.meta.first_launch_at = now;
+      await this.d.state.putMeta(this.d.meta);
+    }
+    const results = await Promise.all(due.map((s) => this.launch(s, signal)));
+    const fatal = results.find((r) => r !== undefined);
+    if (fatal === undefined) return undefined;
+    await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${fatal}`, undefined);
+    return { kind: "error", error: fatal };
+  }
+
+  /** One RunTask for a slot (a new attempt, or the stored one re-sent with its clientToken). Returns a fatal error text. */
+  private async launch(s: Slot, signal: AbortSignal): Promise<string | undefined> {
+    const { jobId, plan, cluster, meta, template } = this.d;
+    let a = this.current(s);
+    if (a === undefined || a.status !== "LAUNCHING") {
+      const attempt = (a?.attempt ?? 0) + 1;
+      a = {
+        slot: s.index,
+        attempt,
+        task_name: taskName(jobId, s.index),
+        client_token: "",
+        task_arn: null,
+        status: "LAUNCHING",
+        last_status: null,
+        exit_code: null,
+        containers: [],
+        stop_code: null,
+        stopped_reason: null,
+        failure: null,
+        created_at: new Date().toISOString(),
+        started_at: null,
+        stopped_at: null,
+        launch_errors: 0,
+        last_launch_error: null,
+        request: null,
+        seen: false,
+      };
+      s.attempts.push(a);
+      s.missing = 0;
+    }
+    if (a.request === null) {
+      a.client_token = clientToken(jobId, s.index, a.attempt, a.launch_errors);
+      a.request = buildRunTask(jobId, s.index, a.client_token, plan, cluster, meta.task_definition_arn, template);
+      await this.d.state.putAttempt(a); // stored before RunTask: a resumed job re-sends the same token
+    }
+    try {
+      const out = await runTask(this.d.ep, a.request, signal);
+      if (out.kind === "task") {
+        a.task_arn = out.task.taskArn!;
+        a.status = "ACTIVE";
+        a.request = null;
+        observeTask(a, out.task);
+        a.seen = false;
+        await this.d.state.putAttempt(a);
+        await this.d.progress(`ecs: started ${a.task_name} attempt ${a.attempt} ${a.task_arn}`);
+        return undefined;
+      }
+      return await this.launchRetry(s, a, out.reason, true);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const conflict = (err as { resourceIds?: string[] }).resourceIds?.[0];
+      if ((err as Error).name === "ConflictException" && conflict !== undefined) {
+        a.task_arn = conflict;
+        a.status = "ACTIVE";
+        a.request = null;
+        await this.d.state.putAttempt(a);
+        return undefined;
+      }
+      if (isRetryable(err)) return await this.launchRetry(s, a, awsMessage(err), false);
+      return `RunTask for ${a.task_name} failed: ${awsMessage(err)}`;
+    }
+  }
+
+  /** Capacity failures (new clientToken next time) and persistent API errors (same token) are retried with backoff. */
+  private async launchRetry(s: Slot, a: AttemptRecord, reason: string, newToken: boolean): Promise<undefined> {
+    a.launch_errors++;
+    a.last_launch_error = reason;
+    if (newToken) a.request = null;
+    s.nextLaunchAt = Date.now() + backoffMs(a.launch_errors, 1_000, 30_000, 250);
+    await this.d.state.putAttempt(a);
+    await this.d.progress(`ecs: RunTask for ${a.task_name} attempt ${a.attempt} not placed (${reason}); retrying`);
+    return undefined;
+  }
+
+  private async observe(active: Slot[], obs: Map<string, Observation>): Promise<void> {
+    for (const s of active) {
+      const a = this.current(s)!;
+      const o = obs.get(a.task_arn!);
+      if (o === undefined || o.kind === "error") continue;
+      if (o.kind === "missing") {
+        s.missing++;
+        // A task seen before that disappears, or one never seen on two polls in a row (eventual consistency), failed.
+        if (a.seen || s.missing >= 2) await this.finish(s, a, "FAILED", null, `task is ${o.reason} (DescribeTasks does not know it)`);
+        continue;
+      }
+      s.missing = 0;
+      const changed = observeTask(a, o.task);
+      if (o.task.lastStatus === "STOPPED") {
+        const v = judgeStoppedTask(o.task, this.d.template.containers);
+        await this.finish(s, a, v.status, v.exitCode, v.failure);
+      } else if (changed) {
+        await this.d.state.putAttempt(a);
+      }
+    }
+  }
+
+  private async finish(s: Slot, a: AttemptRecord, status: "SUCCEEDED" | "FAILED", exitCode: number | null, failure: string | null): Promise<void> {
+    a.status = status;
+    a.exit_code = exitCode;
+    a.failure = failure;
+    a.stopped_at ??= new Date().toISOString();
+    await this.d.state.putAttempt(a);
+    if (status === "SUCCEEDED") await this.d.progress(`ecs: ${a.task_name} attempt ${a.attempt} succeeded`);
+    else {
+      const left = this.d.plan.maxFailCount + 1 - this.failures(s);
+      await this.d.progress(`ecs: ${a.task_name} attempt ${a.attempt} failed: ${failure}${left > 0 ? `; retrying (${left} left)` : ""}`);
+    }
+  }
+
+  private async failFast(s: Slot): Promise<Outcome> {
+    const { plan, jobId } = this.d;
+    const last = this.current(s)!;
+    const n = this.failures(s);
+    const error = `task slot ${s.index} (${last.task_name}) failed ${n} attempt${n === 1 ? "" : "s"} (max_fail_count ${plan.maxFailCount}); last: ${last.failure ?? "unknown"} [${last.task_arn ?? "no task"}]`;
+    await this.stopAll(`heimdall: job ${jobId} failed: task slot ${s.index} failed ${n} times (max_fail_count ${plan.maxFailCount}): ${last.failure ?? ""}`, undefined);
+    return { kind: "failed", slot: s.index, error };
+  }
+
+  private async timeout(): Promise<Outcome> {
+    const unfinished = this.slots.filter((s) => this.current(s)?.status !== "SUCCEEDED");
+    const list = unfinished.map((s) => {
+      const a = this.current(s);
+      return `${s.index} (${taskName(this.d.jobId, s.index)}${a?.task_arn ? `, ${a.task_arn}` : ", not started"})`;
+    });
+    const error = `timeout after ${formatDuration(BigInt(Math.round(this.d.plan.timeoutMs * 1e6)))}: unfinished task slots ${list.join(", ")}`;
+    await this.stopAll(`heimdall: job ${this.d.jobId} timed out; unfinished slots ${unfinished.map((s) => s.index).join(", ")}`, undefined);
+    return { kind: "timeout", error };
+  }
+
+  private async onAbort(reason: AbortReason | undefined): Promise<void> {
+    const kind = reason?.kind;
+    if (kind !== "cancel" && kind !== "shutdown") return; // handback / lost: leave the tasks running
+    const why = kind === "cancel" ? `canceled${reason?.by ? ` by ${reason.by}` : ""}` : "stopped: server shutting down";
+    await this.stopAll(`heimdall: job ${this.d.jobId} ${why}`, undefined).catch((err: unknown) => {
+      this.d.log.warn({ err: awsMessage(err), jobId: this.d.jobId }, "ecs: stopping tasks after abort failed");
+    });
+  }
+
+  /** StopTask for every running attempt (its own time budget: the job signal may already be aborted). */
+  async stopAll(reason: string, except: number | undefined): Promise<void> {
+    const signal = AbortSignal.timeout(STOP_BUDGET_MS);
+    const targets = this.slots.filter((s) => s.index !== except && this.current(s)?.status === "ACTIVE");
+    await Promise.all(
+      targets.map(async (s) => {
+        const a = this.current(s)!;
+        try {
+          const t = await stopTask(this.d.ep, this.d.cluster.clusterName, a.task_arn!, reason, signal);
+          if (t !== undefined) observeTask(a, t);
+          a.stop_code ??= "UserInitiated";
+        } catch (err) {
+          this.d.log.warn({ err: awsMessage(err), arn: a.task_arn }, "ecs: StopTask failed");
+        }
+        a.status = "STOPPED";
+        a.stopped_at ??= iso(new Date());
+        await this.d.state.putAttempt(a);
+      }),
+    );
+  }
+
+  /** Representative attempt for logs: last success to complete / the exhausted slot's last / first unfinished. */
+  representative(outcome: Outcome): AttemptRecord | undefined {
+    if (outcome.kind === "succeeded") {
+      const done = this.slots.map((s) => this.current(s)).filter((a): a is AttemptRecord => a?.status === "SUCCEEDED");
+      return done.sort((x, y) => (x.stopped_at ?? "").localeCompare(y.stopped_at ?? "") || x.slot - y.slot).at(-1);
+    }
+    if (outcome.kind === "failed") return this.current(this.slots[outcome.slot]!);
+    if (outcome.kind === "timeout") {
+      const s = this.slots.find((x) => this.current(x)?.status !== "SUCCEEDED" && this.current(x)?.task_arn);
+      return s === undefined ? undefined : this.current(s);
+    }
+    return undefined;
+  }
+
+  /** Waits (bounded) until the given attempts are STOPPED at ECS, recording their final state. */
+  async settle(attempts: AttemptRecord[], maxMs: number): Promise<void> {
+    const end = Date.now() + maxMs;
+    let left = attempts.filter((a) => a.task_arn !== null && a.last_status !== "STOPPED");
+    while (left.length > 0 && Date.now() < end) {
+      const w = linkedSignal(new AbortController().signal, end - Date.now());
+      try {
+        const obs = await this.d.poller.poll(left.map((a) => a.task_arn!), Math.min(this.d.plan.pollingMs, 1_000), w.signal);
+        for (const a of left) {
+          const o = obs.get(a.task_arn!);
+          if (o?.kind === "task" && observeTask(a, o.task)) await this.d.state.putAttempt(a);
+        }
+      } catch {
+        break;
+      } finally {
+        w.dispose();
+      }
+      left = left.filter((a) => a.last_status !== "STOPPED");
+    }
+  }
+
+  isDone(): boolean {
+    return this.slots.every((s) => {
+      const a = this.current(s);
+      return a !== undefined && isFinalAttempt(a);
+    });
+  }
+}

@@ -1,0 +1,103 @@
+// Durable per-job state (PluginState rows): one "meta" row and one row per task attempt, written as they change.
+import type { Json, JsonObject } from "../../core/index.ts";
+import type { PluginState } from "../contract.ts";
+import type { ContainerInfo } from "./template.ts";
+
+export type AttemptStatus = "LAUNCHING" | "ACTIVE" | "SUCCEEDED" | "FAILED" | "STOPPED";
+
+export interface ContainerExit {
+  name: string;
+  exit_code: number | null;
+  reason: string | null;
+}
+
+export interface AttemptRecord {
+  slot: number;
+  /** 1-based attempt number within the slot. */
+  attempt: number;
+  task_name: string;
+  client_token: string;
+  task_arn: string | null;
+  status: AttemptStatus;
+  /** ECS lastStatus as last observed. */
+  last_status: string | null;
+  exit_code: number | null;
+  containers: ContainerExit[];
+  stop_code: string | null;
+  stopped_reason: string | null;
+  /** Why the attempt counts as failed (set for FAILED). */
+  failure: string | null;
+  created_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  /** RunTask capacity / API failures before the task existed (not task failures). */
+  launch_errors: number;
+  last_launch_error: string | null;
+  /** The exact RunTask input (kept until the ARN is known, so a resumed job resends it with the same clientToken). */
+  request: JsonObject | null;
+  /** DescribeTasks saw the task at least once. */
+  seen: boolean;
+}
+
+export type Outcome =
+  | { kind: "succeeded" }
+  | { kind: "failed"; slot: number; error: string }
+  | { kind: "timeout"; error: string }
+  | { kind: "canceled"; error: string }
+  | { kind: "error"; error: string };
+
+export interface JobMeta {
+  job_id: string;
+  cluster_name: string;
+  endpoint: string | null;
+  region: string;
+  rate_limit_scale: number;
+  task_count: number;
+  max_fail_count: number;
+  max_task_count: number;
+  task_definition_arn: string;
+  containers: ContainerInfo[];
+  polling_ms: number;
+  timeout_ms: number;
+  /** Epoch ms of the first RunTask of the job (timeout origin). */
+  first_launch_at: number | null;
+  outcome: Outcome | null;
+  /** Representative attempt whose logs were written, when any. */
+  representative: { slot: number; attempt: number } | null;
+}
+
+export const META_KEY = "meta";
+export function attemptKey(slot: number, attempt: number): string {
+  return `attempt/${String(slot).padStart(5, "0")}/${String(attempt).padStart(4, "0")}`;
+}
+
+export class JobState {
+  constructor(
+    readonly store: PluginState,
+    readonly jobId: string,
+  ) {}
+
+  async putMeta(meta: JobMeta): Promise<void> {
+    await this.store.put(this.jobId, META_KEY, meta as unknown as Json);
+  }
+  async putAttempt(a: AttemptRecord): Promise<void> {
+    await this.store.put(this.jobId, attemptKey(a.slot, a.attempt), a as unknown as Json);
+  }
+
+  /** Stored meta and attempts (attempts ordered by slot, then attempt). */
+  async load(): Promise<{ meta: JobMeta | undefined; attempts: AttemptRecord[] }> {
+    const rows = await this.store.list(this.jobId);
+    let meta: JobMeta | undefined;
+    const attempts: AttemptRecord[] = [];
+    for (const r of rows) {
+      if (r.key === META_KEY) meta = r.value as unknown as JobMeta;
+      else if (r.key.startsWith("attempt/")) attempts.push(r.value as unknown as AttemptRecord);
+    }
+    attempts.sort((a, b) => a.slot - b.slot || a.attempt - b.attempt);
+    return { meta, attempts };
+  }
+}
+
+export function isFinalAttempt(a: AttemptRecord): boolean {
+  return a.status === "SUCCEEDED" || a.status === "FAILED" || a.status === "STOPPED";
+}

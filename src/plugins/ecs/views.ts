@@ -1,0 +1,124 @@
+// Cleanup by job id, the attempt timeline (GET …/tasks) and per-attempt logs (GET …/tasks/{slot}/logs).
+import { notFound } from "../../core/index.ts";
+import type { Cluster, Json } from "../../core/index.ts";
+import type { PluginLogger } from "../contract.ts";
+import { awsMessage, endpointFor } from "./aws.ts";
+import type { Endpoint } from "./aws.ts";
+import { Problems } from "./check.ts";
+import { readClusterContext } from "./cluster.ts";
+import { listTasksStartedBy, stopTask } from "./launch.ts";
+import { taskLogChunks } from "./logs.ts";
+import { taskName } from "./overrides.ts";
+import { isFinalAttempt } from "./state.ts";
+import type { AttemptRecord, JobMeta, JobState } from "./state.ts";
+
+export function endpointOfMeta(meta: JobMeta): Endpoint {
+  return endpointFor({ endpoint: meta.endpoint ?? undefined, region: meta.region, rateLimitScale: meta.rate_limit_scale });
+}
+
+/**
+ * Stops every task of the job: stored ARNs first; ListTasks by startedBy for slots whose ARN was never stored,
+ * or for slots 0..max_task_count-1 when nothing is stored. Idempotent; tolerates an undefined cluster.
+ */
+export async function cleanupJob(state: JobState, cluster: Readonly<Cluster> | undefined, signal: AbortSignal, log: PluginLogger): Promise<void> {
+  const { meta, attempts } = await state.load();
+  let ep: Endpoint;
+  let clusterName: string;
+  let slotsToList: number[];
+  if (meta !== undefined) {
+    ep = endpointOfMeta(meta);
+    clusterName = meta.cluster_name;
+    slotsToList = [...new Set(attempts.filter((a) => a.task_arn === null && !isFinalAttempt(a)).map((a) => a.slot))];
+  } else {
+    if (cluster === undefined) return; // never ran here and nothing to find it with
+    const problems = new Problems();
+    const cl = readClusterContext(cluster.context, problems);
+    if (!problems.empty) return;
+    ep = endpointFor(cl);
+    clusterName = cl.clusterName;
+    slotsToList = Array.from({ length: cl.maxTaskCount }, (_, i) => i);
+  }
+  const reason = `heimdall: job ${state.jobId} cleanup (canceled, stale or stopped)`;
+  const stopped = new Set<string>();
+  const stop = async (arn: string) => {
+    if (stopped.has(arn)) return;
+    stopped.add(arn);
+    try {
+      await stopTask(ep, clusterName, arn, reason, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn({ err: awsMessage(err), arn }, "ecs cleanup: StopTask failed");
+    }
+  };
+  const running = attempts.filter((a) => a.task_arn !== null && a.status === "ACTIVE");
+  await Promise.all(
+    running.map(async (a) => {
+      await stop(a.task_arn!);
+      a.status = "STOPPED";
+      a.stop_code ??= "UserInitiated";
+      a.stopped_at ??= new Date().toISOString();
+      await state.putAttempt(a);
+    }),
+  );
+  for (const slot of slotsToList) {
+    try {
+      const arns = await listTasksStartedBy(ep, clusterName, taskName(state.jobId, slot), signal);
+      await Promise.all(arns.map(stop));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn({ err: awsMessage(err), slot }, "ecs cleanup: ListTasks failed");
+    }
+  }
+}
+
+function publicAttempt(a: AttemptRecord): Json {
+  const { request: _request, seen: _seen, ...rest } = a;
+  return rest as unknown as Json;
+}
+
+export async function taskTimeline(state: JobState): Promise<Json> {
+  const { meta, attempts } = await state.load();
+  const slots = new Map<number, AttemptRecord[]>();
+  for (const a of attempts) slots.set(a.slot, [...(slots.get(a.slot) ?? []), a]);
+  return {
+    job_id: state.jobId,
+    cluster_name: meta?.cluster_name ?? null,
+    task_definition_arn: meta?.task_definition_arn ?? null,
+    task_count: meta?.task_count ?? 0,
+    max_fail_count: meta?.max_fail_count ?? 0,
+    first_launch_at: meta?.first_launch_at == null ? null : new Date(meta.first_launch_at).toISOString(),
+    outcome: (meta?.outcome ?? null) as Json,
+    representative: meta?.representative ?? null,
+    slots: [...slots.entries()]
+      .sort((x, y) => x[0] - y[0])
+      .map(([slot, list]) => ({ slot, task_name: taskName(state.jobId, slot), attempts: list.map(publicAttempt) })),
+  };
+}
+
+/** Streams one attempt's logs (latest attempt of the slot by default); follows while it runs when asked. */
+export async function* taskLogs(state: JobState, q: { slot: number; attempt?: number; follow: boolean }, signal: AbortSignal): AsyncGenerator<string> {
+  const { meta, attempts } = await state.load();
+  if (meta === undefined) throw notFound("no ECS tasks for this job");
+  const ofSlot = attempts.filter((a) => a.slot === q.slot);
+  const a = q.attempt === undefined ? ofSlot.at(-1) : ofSlot.find((x) => x.attempt === q.attempt);
+  if (a === undefined) throw notFound(`unknown task: slot ${q.slot}${q.attempt === undefined ? "" : ` attempt ${q.attempt}`}`);
+  const arn = a.task_arn ?? (q.follow ? await waitForArn(state, a, signal) : undefined);
+  if (arn === undefined) return;
+  const follow = q.follow
+    ? async () => {
+        const now = (await state.load()).attempts.find((x) => x.slot === a.slot && x.attempt === a.attempt);
+        return now !== undefined && !isFinalAttempt(now);
+      }
+    : undefined;
+  yield* taskLogChunks(endpointOfMeta(meta), meta.containers, arn, signal, { follow });
+}
+
+async function waitForArn(state: JobState, a: AttemptRecord, signal: AbortSignal): Promise<string | undefined> {
+  while (!signal.aborted) {
+    const now = (await state.load()).attempts.find((x) => x.slot === a.slot && x.attempt === a.attempt);
+    if (now === undefined || isFinalAttempt(now)) return now?.task_arn ?? undefined;
+    if (now.task_arn !== null) return now.task_arn;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  return undefined;
+}
