@@ -1,5 +1,5 @@
 // Fastify application: raw-string bodies, identity hook, error mapping (spec 3.4, D1), metrics, routes, UI.
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeimdallError, errorMessage } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -26,7 +26,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const s = deps.config.server;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
     return503OnClosing: true,
