@@ -1,0 +1,114 @@
+// ECS in-memory state: clusters, task definitions, tasks and RunTask idempotency tokens.
+import type { ChildProcess } from "node:child_process";
+import type { Json } from "../protocol.ts";
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export interface Cluster {
+  name: string;
+  arn: string;
+  status: "ACTIVE" | "INACTIVE";
+  tags: Tag[];
+  settings: Json[];
+  configuration: Json | undefined;
+  capacityProviders: string[];
+  defaultCapacityProviderStrategy: Json[];
+}
+
+export interface TaskDefinition {
+  family: string;
+  revision: number;
+  arn: string;
+  /** The full TaskDefinition shape as returned by DescribeTaskDefinition (defaults filled in). */
+  body: Json;
+  status: "ACTIVE" | "INACTIVE" | "DELETE_IN_PROGRESS";
+  tags: Tag[];
+}
+
+export type TaskStatus =
+  | "PROVISIONING"
+  | "PENDING"
+  | "ACTIVATING"
+  | "RUNNING"
+  | "DEACTIVATING"
+  | "STOPPING"
+  | "DEPROVISIONING"
+  | "STOPPED";
+
+export interface ContainerRecord {
+  name: string;
+  arn: string;
+  image: string;
+  essential: boolean;
+  /** entryPoint + command after overrides and the image map; undefined = nothing to run. */
+  argv: string[] | undefined;
+  env: Record<string, string>;
+  cpu: number;
+  memory: number | undefined;
+  memoryReservation: number | undefined;
+  stopTimeoutSeconds: number;
+  log: { group: string; stream: string; createGroup: boolean } | undefined;
+  lastStatus: "PENDING" | "RUNNING" | "STOPPED";
+  exitCode: number | undefined;
+  reason: string | undefined;
+  runtimeId: string | undefined;
+  proc: ChildProcess | undefined;
+  workDir: string | undefined;
+  /** Set when the container was killed on purpose with a known exit code (OOM, injected exit). */
+  forcedExit: { code: number; reason?: string } | undefined;
+}
+
+export interface TaskRecord {
+  id: string;
+  arn: string;
+  cluster: Cluster;
+  region: string;
+  taskDefinition: TaskDefinition;
+  overridesEcho: Json;
+  startedBy: string | undefined;
+  group: string;
+  launchType: string | undefined;
+  capacityProviderName: string | undefined;
+  platformVersion: string | undefined;
+  cpu: string | undefined;
+  memory: string | undefined;
+  ephemeralStorage: Json | undefined;
+  subnet: string | undefined;
+  enableExecuteCommand: boolean;
+  tags: Tag[];
+  lastStatus: TaskStatus;
+  desiredStatus: "RUNNING" | "STOPPED";
+  version: number;
+  createdAt: number;
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  startedAt?: number;
+  connectivityAt?: number;
+  stoppingAt?: number;
+  executionStoppedAt?: number;
+  stoppedAt?: number;
+  stopCode: string | undefined;
+  stoppedReason: string | undefined;
+  containers: ContainerRecord[];
+  /** Fault timers scheduled for this task at RunTask (from matching fault rules). */
+  pendingFaults: Array<{ kind: "vanish" | "spotInterruption" | "exit" | "failToStart"; afterMs: number; exitCode: number; reason: string | undefined }>;
+}
+
+export interface IdempotencyEntry {
+  fingerprint: string;
+  taskArns: string[];
+  failures: Json[];
+  snapshot: Json[];
+  expiresAt: number;
+}
+
+export class EcsState {
+  readonly clusters = new Map<string, Cluster>();
+  /** family → revisions (index = revision - 1). */
+  readonly families = new Map<string, TaskDefinition[]>();
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly tokens = new Map<string, IdempotencyEntry>();
+}

@@ -1,0 +1,122 @@
+// Local ECS: an ECS + CloudWatch Logs endpoint (AWS JSON 1.1) that runs task containers as local processes.
+// Public surface of src/local-ecs. Documentation: docs/local-ecs.md.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { newCluster } from "./ecs/clusters.ts";
+import { EcsState } from "./ecs/model.ts";
+import type { TaskDeps } from "./ecs/tasks.ts";
+import { FaultEngine, type FaultRule, parseFaultRule } from "./faults.ts";
+import { LogStore } from "./logs/store.ts";
+import { TaskRunner } from "./runtime/task-runner.ts";
+import { type Stats, createHandler } from "./server.ts";
+import { type LocalEcsSettings, applySettings, defaultSettings, localEcsConfigFromYaml } from "./settings.ts";
+import { Throttler } from "./throttle.ts";
+
+export type { FaultRule } from "./faults.ts";
+export type { LocalEcsSettings } from "./settings.ts";
+export { SettingsError, localEcsConfigFromYaml, DEFAULT_BUCKETS, PACING_PRESETS } from "./settings.ts";
+export { CAPACITY_REASON } from "./ecs/tasks.ts";
+
+export interface LocalEcsOptions {
+  /** Port to listen on; 0 (default) = any free port. The CLI uses 4566. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Path of a local-ecs YAML config file. */
+  config?: string;
+  /** Same keys as the config file, applied over it. */
+  settings?: Record<string, unknown>;
+}
+
+export interface LocalEcsStats {
+  calls: Record<string, number>;
+  throttled: Record<string, number>;
+  errors: Record<string, number>;
+  tasks: number;
+  runningProcesses: number;
+}
+
+export interface LocalEcs {
+  /** e.g. http://127.0.0.1:4566 — use as the SDK `endpoint` / AWS_ENDPOINT_URL. */
+  url: string;
+  port: number;
+  host: string;
+  /** Where task working directories and log files live. */
+  dataDir: string;
+  settings: LocalEcsSettings;
+  stats(): LocalEcsStats;
+  resetStats(): void;
+  /** Add a fault rule (same shape as POST /_local/faults); returns the stored rule with its id. */
+  addFault(rule: Record<string, unknown>): FaultRule;
+  clearFaults(): void;
+  setThrottling(enabled: boolean): void;
+  /** Stops the server and kills every task process (SIGKILL to each process group). */
+  close(): Promise<void>;
+}
+
+export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEcs> {
+  let settings = opts.config ? localEcsConfigFromYaml(opts.config) : defaultSettings();
+  settings = applySettings(settings, opts.settings, "settings");
+  const ownDir = settings.dataDir === undefined;
+  const dataDir = settings.dataDir ?? mkdtempSync(join(tmpdir(), "local-ecs-"));
+  const state = new EcsState();
+  for (const name of settings.clusters)
+    state.clusters.set(name, newCluster({ region: settings.region, accountId: settings.accountId, now: Date.now() }, name));
+  const logs = new LogStore(join(dataDir, "logs"));
+  const runner = new TaskRunner(settings, state, logs, join(dataDir, "tasks"));
+  const faults = new FaultEngine(settings.faults);
+  const throttler = new Throttler(settings.throttling.enabled, settings.throttling.buckets);
+  const stats: Stats = { calls: {}, throttled: {}, errors: {} };
+  const tasks: TaskDeps = { state, runtime: runner, faults, settings, allowLaunches: (n) => throttler.allowLaunches(n) };
+  const extraStats = () => ({ tasks: state.tasks.size, runningProcesses: runner.runningProcesses() });
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [k, v] of state.tokens) if (v.expiresAt <= now) state.tokens.delete(k);
+  }, 60_000);
+  sweep.unref();
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, createHandler({ settings, tasks, logs, faults, throttler, stats, extraStats }));
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    host,
+    dataDir,
+    settings,
+    stats: () => ({ calls: { ...stats.calls }, throttled: { ...stats.throttled }, errors: { ...stats.errors }, ...extraStats() }),
+    resetStats: () => {
+      stats.calls = {};
+      stats.throttled = {};
+      stats.errors = {};
+    },
+    addFault: (rule) => faults.add(parseFaultRule(rule)),
+    clearFaults: () => faults.clear(),
+    setThrottling: (enabled) => {
+      throttler.enabled = enabled;
+      settings.throttling.enabled = enabled;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(sweep);
+        runner.close();
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        const deadline = Date.now() + 2000;
+        while (runner.runningProcesses() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        logs.close();
+        if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      })()),
+  };
+}

@@ -1,0 +1,216 @@
+// Local ECS settings: defaults, YAML loading and validation. Keys are documented in docs/local-ecs.md.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import type { FaultRule } from "./faults.ts";
+import { parseFaultRule } from "./faults.ts";
+import type { BucketSpec } from "./throttle.ts";
+
+export interface PhaseDelays {
+  provisioning: number;
+  pending: number;
+  activating: number;
+  deactivating: number;
+  deprovisioning: number;
+}
+
+export interface ImageDefaults {
+  entryPoint?: string[];
+  command?: string[];
+}
+
+export interface LocalEcsSettings {
+  region: string;
+  accountId: string;
+  /** Clusters that exist at start-up (default ["default"]). */
+  clusters: string[];
+  pacing: PhaseDelays;
+  stoppedRetentionMs: number;
+  clientTokenTtlMs: number;
+  /** Default container stopTimeout in seconds (ECS: 30; capped at 120 like Fargate). */
+  defaultStopTimeoutSeconds: number;
+  throttling: { enabled: boolean; buckets: Record<string, BucketSpec> };
+  faults: FaultRule[];
+  images: Record<string, ImageDefaults>;
+  memory: { enforce: boolean; pollMs: number };
+  logs: { autoCreateGroups: boolean };
+  /** Host environment variables passed to every container (the image's ENV stand-in). */
+  passEnv: string[];
+  /** Where task working directories and spilled logs live; default a fresh temp dir removed on close. */
+  dataDir: string | undefined;
+}
+
+export const PACING_PRESETS: Record<string, PhaseDelays> = {
+  instant: { provisioning: 0, pending: 0, activating: 0, deactivating: 0, deprovisioning: 0 },
+  demo: { provisioning: 1000, pending: 1000, activating: 500, deactivating: 500, deprovisioning: 1000 },
+};
+
+/** ECS published token buckets (ecs-api.md §7). `rate` = refill per second. */
+export const DEFAULT_BUCKETS: Record<string, BucketSpec> = {
+  clusterModify: { burst: 20, rate: 1 },
+  clusterRead: { burst: 50, rate: 20 },
+  taskDefinitionModify: { burst: 20, rate: 1 },
+  taskDefinitionRead: { burst: 50, rate: 20 },
+  tagModify: { burst: 20, rate: 10 },
+  tagRead: { burst: 50, rate: 20 },
+  clusterResourceModify: { burst: 100, rate: 40 },
+  clusterResourceRead: { burst: 100, rate: 20 },
+  fargateTaskLaunch: { burst: 100, rate: 20 },
+  logsCreateLogGroup: { burst: 5, rate: 5 },
+  logsCreateLogStream: { burst: 50, rate: 50 },
+  logsDescribe: { burst: 25, rate: 25 },
+  logsPutLogEvents: { burst: 800, rate: 800 },
+  logsGetLogEvents: { burst: 25, rate: 25 },
+  logsFilterLogEvents: { burst: 5, rate: 5 },
+};
+
+export function defaultSettings(): LocalEcsSettings {
+  return {
+    region: "us-east-1",
+    accountId: "000000000000",
+    clusters: ["default"],
+    pacing: { ...PACING_PRESETS.instant! },
+    stoppedRetentionMs: 3600_000,
+    clientTokenTtlMs: 24 * 3600_000,
+    defaultStopTimeoutSeconds: 30,
+    throttling: { enabled: true, buckets: structuredClone(DEFAULT_BUCKETS) },
+    faults: [],
+    images: {},
+    memory: { enforce: false, pollMs: 500 },
+    logs: { autoCreateGroups: true },
+    passEnv: ["PATH", "LANG", "LC_ALL", "TZ"],
+    dataDir: undefined,
+  };
+}
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+type Raw = Record<string, unknown>;
+const isObj = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function nonNegNumber(v: unknown, field: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new SettingsError(`${field} must be a number >= 0`);
+  return v;
+}
+
+function strList(v: unknown, field: string): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new SettingsError(`${field} must be a list of strings`);
+  return v as string[];
+}
+
+export function parsePacing(v: unknown, base: PhaseDelays = PACING_PRESETS.instant!): PhaseDelays {
+  if (typeof v === "string") {
+    const p = PACING_PRESETS[v];
+    if (!p) throw new SettingsError(`pacing must be "instant", "demo" or an object of milliseconds per phase`);
+    return { ...p };
+  }
+  if (!isObj(v)) throw new SettingsError(`pacing must be "instant", "demo" or an object of milliseconds per phase`);
+  const out = { ...base };
+  for (const [k, val] of Object.entries(v)) {
+    if (!(k in out)) throw new SettingsError(`pacing.${k} is not a phase (provisioning, pending, activating, deactivating, deprovisioning)`);
+    out[k as keyof PhaseDelays] = nonNegNumber(val, `pacing.${k}`);
+  }
+  return out;
+}
+
+export function parseThrottling(v: unknown, base: LocalEcsSettings["throttling"]): LocalEcsSettings["throttling"] {
+  if (typeof v === "boolean") return { enabled: v, buckets: base.buckets };
+  if (!isObj(v)) throw new SettingsError("throttling must be true, false or {enabled, buckets}");
+  const out = { enabled: v.enabled === undefined ? true : v.enabled === true, buckets: { ...base.buckets } };
+  if (v.enabled !== undefined && typeof v.enabled !== "boolean") throw new SettingsError("throttling.enabled must be a boolean");
+  if (v.buckets !== undefined) {
+    if (!isObj(v.buckets)) throw new SettingsError("throttling.buckets must be a map of bucket name to {burst, rate}");
+    for (const [name, spec] of Object.entries(v.buckets)) {
+      if (!(name in DEFAULT_BUCKETS)) throw new SettingsError(`throttling.buckets.${name} is not a bucket (${Object.keys(DEFAULT_BUCKETS).join(", ")})`);
+      if (!isObj(spec)) throw new SettingsError(`throttling.buckets.${name} must be {burst, rate}`);
+      const cur = out.buckets[name]!;
+      out.buckets[name] = {
+        burst: spec.burst === undefined ? cur.burst : nonNegNumber(spec.burst, `throttling.buckets.${name}.burst`),
+        rate: spec.rate === undefined ? cur.rate : nonNegNumber(spec.rate, `throttling.buckets.${name}.rate`),
+      };
+    }
+  }
+  return out;
+}
+
+/** Merge raw settings (file or inline, same keys) over `base`. Unknown keys are errors naming the key. */
+export function applySettings(base: LocalEcsSettings, raw: unknown, where = "settings"): LocalEcsSettings {
+  if (raw === undefined || raw === null) return base;
+  if (!isObj(raw)) throw new SettingsError(`${where} must be a mapping`);
+  const s = { ...base };
+  for (const [k, v] of Object.entries(raw)) {
+    switch (k) {
+      case "region":
+      case "accountId":
+        if (typeof v !== "string" || !v) throw new SettingsError(`${k} must be a non-empty string`);
+        s[k] = v;
+        break;
+      case "clusters":
+        s.clusters = strList(v, k);
+        break;
+      case "pacing":
+        s.pacing = parsePacing(v, s.pacing);
+        break;
+      case "stoppedRetentionSeconds":
+        s.stoppedRetentionMs = nonNegNumber(v, k) * 1000;
+        break;
+      case "clientTokenTtlSeconds":
+        s.clientTokenTtlMs = nonNegNumber(v, k) * 1000;
+        break;
+      case "defaultStopTimeoutSeconds":
+        s.defaultStopTimeoutSeconds = Math.min(120, nonNegNumber(v, k));
+        break;
+      case "throttling":
+        s.throttling = parseThrottling(v, s.throttling);
+        break;
+      case "faults":
+        if (!Array.isArray(v)) throw new SettingsError("faults must be a list of fault rules");
+        s.faults = v.map((r, i) => parseFaultRule(r, `faults[${i}]`));
+        break;
+      case "images":
+        if (!isObj(v)) throw new SettingsError("images must be a map of image name to {entryPoint, command}");
+        s.images = {};
+        for (const [img, d] of Object.entries(v)) {
+          if (!isObj(d)) throw new SettingsError(`images.${img} must be {entryPoint?, command?}`);
+          s.images[img] = {
+            ...(d.entryPoint !== undefined ? { entryPoint: strList(d.entryPoint, `images.${img}.entryPoint`) } : {}),
+            ...(d.command !== undefined ? { command: strList(d.command, `images.${img}.command`) } : {}),
+          };
+        }
+        break;
+      case "memory":
+        if (!isObj(v)) throw new SettingsError("memory must be {enforce, pollMs}");
+        s.memory = {
+          enforce: v.enforce === undefined ? s.memory.enforce : v.enforce === true,
+          pollMs: v.pollMs === undefined ? s.memory.pollMs : Math.max(10, nonNegNumber(v.pollMs, "memory.pollMs")),
+        };
+        break;
+      case "logs":
+        if (!isObj(v)) throw new SettingsError("logs must be {autoCreateGroups}");
+        s.logs = { autoCreateGroups: v.autoCreateGroups === undefined ? s.logs.autoCreateGroups : v.autoCreateGroups === true };
+        break;
+      case "passEnv":
+        s.passEnv = strList(v, k);
+        break;
+      case "dataDir":
+        if (typeof v !== "string") throw new SettingsError("dataDir must be a path");
+        s.dataDir = v;
+        break;
+      default:
+        throw new SettingsError(`${where}: unknown key "${k}"`);
+    }
+  }
+  return s;
+}
+
+/** Read a local-ecs YAML config file into settings (over the defaults). */
+export function localEcsConfigFromYaml(path: string): LocalEcsSettings {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new SettingsError(`cannot read local-ecs config ${path}: ${(e as Error).message}`);
+  }
+  return applySettings(defaultSettings(), raw, path);
+}
