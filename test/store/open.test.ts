@@ -1,0 +1,206 @@
+// Opening stores: engine selection, migrations (once, refusing newer schemas), the SQLite single-instance lock,
+// wake-ups, and PostgreSQL multi-instance claiming without duplicates.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { openStore } from "../../src/store/index.ts";
+import type { Store } from "../../src/store/index.ts";
+import type { StoreBackend } from "../helpers/db.ts";
+import { storeBackends } from "../helpers/db.ts";
+import { newJob } from "./fixtures.ts";
+
+const isStoreError = (re: RegExp) => (e: unknown) =>
+  e instanceof Error && (e as Error & { code?: string }).code === "STORE" && re.test(e.message);
+
+async function rawExec(backend: StoreBackend, url: string, sql: string): Promise<unknown[]> {
+  if (backend.name === "sqlite") {
+    const db = new Database(url.slice("sqlite:".length));
+    try {
+      const stmt = db.prepare(sql);
+      return stmt.reader ? stmt.all() : (stmt.run(), []);
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+void test("unknown connection strings are a configuration error", async () => {
+  await assert.rejects(openStore({ connectionString: "mysql://x" }), (e: Error & { code?: string }) =>
+    e.code === "CONFIG" && e.message.includes("database.connection_string"));
+});
+
+for (const backend of storeBackends()) {
+  void describe(`opening ${backend.name}`, { skip: backend.skip }, () => {
+    after(() => backend.closeAll());
+
+    void test("migrations are applied once and recorded; a newer schema is refused", async () => {
+      const url = await backend.freshUrl();
+      const s1 = await backend.open(url);
+      await s1.insertJob(newJob());
+      await s1.close();
+      const s2 = await backend.open(url);
+      assert.equal((await s2.listJobs({}, { limit: 10, order_by: "seq", direction: "desc" })).data.length, 1);
+      await s2.close();
+      const rows = (await rawExec(backend, url, "SELECT version FROM schema_migrations ORDER BY version")) as { version: number }[];
+      assert.deepEqual(rows.map((r) => Number(r.version)), [1]);
+
+      await rawExec(backend, url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
+      await assert.rejects(backend.open(url),
+        isStoreError(/^database schema version 999 is newer than this server \(1\); upgrade the server$/));
+    });
+
+    void test("wake-ups reach listeners; unsubscribing stops them", async () => {
+      const s = await backend.open();
+      let calls = 0;
+      const off = s.onJobsAvailable(() => calls++);
+      await s.notifyJobsAvailable();
+      assert.ok(calls >= 1);
+      off();
+      const before = calls;
+      await s.notifyJobsAvailable();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(calls, before);
+    });
+
+    void test("the clock is the database's, in epoch seconds", async () => {
+      const s = await backend.open();
+      const now = await s.now();
+      assert.ok(Number.isInteger(now));
+      assert.ok(Math.abs(now - Date.now() / 1000) < 5);
+      assert.equal(s.kind, backend.name);
+      assert.equal(s.capabilities.multiInstance, backend.name === "postgres");
+    });
+  });
+}
+
+void describe("SQLite single instance", () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), "heimdall-lock-"));
+    dirs.push(d);
+    return d;
+  };
+
+  void test("relative paths resolve against the working directory; parent directories are created", async () => {
+    const dir = tempDir();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    let s: Store | undefined;
+    try {
+      s = await openStore({ connectionString: "sqlite:./a/b/heimdall.db" });
+      assert.ok(existsSync(join(dir, "a", "b", "heimdall.db")));
+      assert.ok(existsSync(join(dir, "a", "b", "heimdall.db.lock")));
+    } finally {
+      await s?.close();
+      process.chdir(cwd);
+    }
+    assert.equal(existsSync(join(dir, "a", "b", "heimdall.db.lock")), false, "lock released on close");
+  });
+
+  void test("a second opener in the same process is refused until the first closes", async () => {
+    const url = `sqlite:${join(tempDir(), "x.db")}`;
+    const s = await openStore({ connectionString: url });
+    await assert.rejects(openStore({ connectionString: url }),
+      isStoreError(new RegExp(`is in use by another Heimdall server \\(pid ${process.pid}\\); SQLite allows one instance`)));
+    await s.insertJob(newJob()); // the first store is unaffected
+    await s.close();
+    const again = await openStore({ connectionString: url });
+    assert.equal((await again.listJobs({}, { limit: 5, order_by: "seq", direction: "asc" })).data.length, 1);
+    await again.close();
+  });
+
+  void test("another process holding the database is refused; a SIGKILLed holder's lock is stale", async () => {
+    const file = join(tempDir(), "y.db");
+    const url = `sqlite:${file}`;
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "lock-holder.ts"), url], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
+        child.on("exit", (code) => reject(new Error(`lock holder exited early (${code})`)));
+      });
+      await assert.rejects(openStore({ connectionString: url }), isStoreError(
+        new RegExp(`^database ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is in use by another Heimdall server \\(pid ${child.pid}\\); SQLite allows one instance — use PostgreSQL for several$`)));
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.on("exit", r)));
+    }
+    assert.ok(existsSync(`${file}.lock`), "a killed holder leaves its lock file behind");
+    const s = await openStore({ connectionString: url });
+    await s.ping();
+    await s.close();
+  });
+});
+
+void describe("PostgreSQL with several instances", () => {
+  const postgres = storeBackends()[1] as StoreBackend;
+  after(() => postgres.closeAll());
+
+  void test("instances starting together migrate once", { skip: postgres.skip }, async () => {
+    const url = await postgres.freshUrl();
+    await Promise.all([postgres.open(url), postgres.open(url), postgres.open(url)]);
+    const rows = await rawExec(postgres, url, "SELECT version FROM schema_migrations");
+    assert.equal(rows.length, 1);
+  });
+
+  void test("two stores claiming in parallel never get the same job", { skip: postgres.skip }, async () => {
+    const url = await postgres.freshUrl();
+    const a = await postgres.open(url, { maxConnections: 4 });
+    const b = await postgres.open(url, { maxConnections: 4 });
+    const ids: string[] = [];
+    const batch = 50;
+    for (let i = 0; i < 500; i += batch) {
+      const jobs = await Promise.all(Array.from({ length: batch }, () => a.insertJob(newJob())));
+      ids.push(...jobs.map((j) => j.id));
+    }
+    const claimed = new Map<string, string>();
+    const dupes: string[] = [];
+    const worker = async (s: Store, owner: string) => {
+      for (;;) {
+        const got = await s.claimJobs(owner, 1 + Math.floor(Math.random() * 7));
+        if (got.length === 0) return;
+        for (const c of got) {
+          if (claimed.has(c.job.id)) dupes.push(c.job.id);
+          claimed.set(c.job.id, owner);
+          assert.equal(c.job.status, "ACCEPTED");
+        }
+      }
+    };
+    await Promise.all([worker(a, "a1"), worker(a, "a2"), worker(b, "b1"), worker(b, "b2")]);
+    assert.deepEqual(dupes, []);
+    assert.equal(claimed.size, 500);
+    assert.deepEqual([...claimed.keys()].sort(), [...ids].sort());
+    const owners = new Set(claimed.values());
+    assert.ok(owners.size >= 2, `work spread over claimers: ${[...owners].join(",")}`);
+    // Each owner's heartbeat sees exactly its own claims.
+    let total = 0;
+    for (const o of ["a1", "a2", "b1", "b2"]) total += (await a.heartbeat(o)).length;
+    assert.equal(total, 500);
+  });
+
+  void test("a notification from one instance wakes another", { skip: postgres.skip }, async () => {
+    const url = await postgres.freshUrl();
+    const a = await postgres.open(url);
+    const b = await postgres.open(url);
+    await new Promise((r) => setTimeout(r, 300)); // LISTEN connection established
+    const woke = new Promise<void>((resolve) => a.onJobsAvailable(resolve));
+    await b.notifyJobsAvailable();
+    await Promise.race([woke, new Promise((_, rej) => setTimeout(() => rej(new Error("no wake-up within 5 s")), 5000))]);
+  });
+});
