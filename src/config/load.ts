@@ -164,7 +164,10 @@ export function configFromYaml(
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   const diag = new Diagnostics(sourceName, lc);
-  for (const e of doc.errors) diag.error(e.linePos?.[0]?.line, e.message.split("\n")[0] ?? e.message);
+  for (const e of doc.errors) {
+    const first = (e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, "");
+    diag.error(e.linePos?.[0]?.line, `YAML syntax: ${first}`);
+  }
   if (diag.errors.length > 0) throw new HeimdallError("CONFIG", diag.errors.join("\n"));
   const contents = doc.contents;
   let top: YAMLMap | undefined;
