@@ -10,7 +10,8 @@ import type { Metrics } from "../../src/api/index.ts";
 import type { HeimdallConfig } from "../../src/config/types.ts";
 import { createEngine } from "../../src/engine/index.ts";
 import type { Engine } from "../../src/engine/index.ts";
-import { builtinPlugins } from "../../src/plugins/index.ts";
+import { builtinPlugins, pluginRegistry } from "../../src/plugins/index.ts";
+import type { PluginModule } from "../../src/plugins/index.ts";
 import { openStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/contract.ts";
 import { freshDatabaseUrl } from "../helpers/db.ts";
@@ -89,7 +90,11 @@ export async function connectionStringFor(kind: StoreKind, dir: string): Promise
 }
 
 /** Starts store + engine + app; `configure` may adjust the config first. undefined when PostgreSQL is unavailable. */
-export async function startHarness(kind: StoreKind, configure?: (c: HeimdallConfig) => void): Promise<Harness | undefined> {
+export async function startHarness(
+  kind: StoreKind,
+  configure?: (c: HeimdallConfig) => void,
+  extra: { uiRoot?: string; plugins?: PluginModule[] } = {},
+): Promise<Harness | undefined> {
   const dir = mkdtempSync(join(tmpdir(), "heimdall-api-"));
   const url = await connectionStringFor(kind, dir);
   if (!url) return undefined;
@@ -98,9 +103,9 @@ export async function startHarness(kind: StoreKind, configure?: (c: HeimdallConf
   const log = pino({ level: "silent" });
   const store = await openStore({ connectionString: url, maxConnections: config.database.max_connections });
   const metrics = createMetrics("9.9.9-test");
-  const engine = createEngine({ config, store, plugins: builtinPlugins(), log, version: "9.9.9-test", metrics, abortWaitMs: 5000 });
+  const engine = createEngine({ config, store, plugins: pluginRegistry([...builtinPlugins().values(), ...(extra.plugins ?? [])]), log, version: "9.9.9-test", metrics, abortWaitMs: 5000 });
   await engine.start();
-  const app = await buildApp({ config, store, engine, log, version: "9.9.9-test", metrics });
+  const app = await buildApp({ config, store, engine, log, version: "9.9.9-test", metrics, ...(extra.uiRoot ? { uiRoot: extra.uiRoot } : {}) });
   return {
     kind,
     app,

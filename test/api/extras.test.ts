@@ -1,0 +1,216 @@
+// OpenAPI coverage, web UI serving (cookies, SPA fallback, redirect), ECS-style task views through a plugin
+// with a task timeline, and a sync job canceled by the client disconnecting (real listening port).
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { AddressInfo } from "node:net";
+import { OPENAPI_OPERATIONS } from "../../src/api/index.ts";
+import { HeimdallError } from "../../src/core/index.ts";
+import type { PluginModule } from "../../src/plugins/index.ts";
+import { call, startHarness, waitFinal } from "./harness.ts";
+import type { Harness } from "./harness.ts";
+
+const SPEC_ROUTES = [
+  "GET /api/v1/job/statuses",
+  "GET /api/v1/job/{id}/status",
+  "POST /api/v1/job/{id}/cancel",
+  "GET /api/v1/job/{id}/{file}",
+  "GET /api/v1/job/{id}",
+  "GET /api/v1/jobs",
+  "POST /api/v1/job",
+  "GET /api/v1/command/statuses",
+  "GET /api/v1/command/{id}/status",
+  "PUT /api/v1/command/{id}/status",
+  "PUT /api/v1/command/{id}",
+  "GET /api/v1/command/{id}",
+  "GET /api/v1/commands",
+  "GET /api/v1/cluster/statuses",
+  "GET /api/v1/clusters/health",
+  "GET /api/v1/cluster/{id}/health",
+  "GET /api/v1/cluster/{id}/status",
+  "PUT /api/v1/cluster/{id}/status",
+  "PUT /api/v1/cluster/{id}",
+  "GET /api/v1/cluster/{id}",
+  "GET /api/v1/clusters",
+  "GET /api/v1/health",
+  "GET /api/v1/job/{id}/tasks",
+  "GET /api/v1/job/{id}/tasks/{slot}/logs",
+  "GET /api/v1/openapi.json",
+  "GET /metrics",
+];
+
+/** A plugin with a task timeline (like ecs): tasks() and taskLogs() read what execute stored. */
+const timelinePlugin: PluginModule = {
+  name: "timeline",
+  create(_ctx, _cmd, services) {
+    return {
+      async execute(_signal, rt, job) {
+        await services.state.put(job.id, "task/0/1", { slot: 0, attempt: 1, status: "STOPPED" });
+        rt.stdout.write("done\n");
+      },
+      async cleanup() {},
+      async tasks(job) {
+        return { tasks: (await services.state.list(job.id, "task/")).map((r) => r.value) };
+      },
+      async *taskLogs(job, _cluster, q) {
+        const rows = await services.state.list(job.id, `task/${q.slot}/`);
+        if (rows.length === 0) throw new HeimdallError("NOT_FOUND", `unknown task slot: ${q.slot}`);
+        yield `slot ${q.slot} attempt ${q.attempt ?? 1}\n`;
+        yield `follow=${q.follow}\n`;
+      },
+    };
+  },
+};
+
+describe("OpenAPI, UI, task views, client disconnect", () => {
+  let h: Harness;
+  let plain: Harness;
+  const ui = mkdtempSync(join(tmpdir(), "heimdall-ui-"));
+  before(async () => {
+    mkdirSync(join(ui, "assets"));
+    writeFileSync(join(ui, "index.html"), "<!doctype html><title>Heimdall UI</title>");
+    writeFileSync(join(ui, "assets", "app.js"), "console.log(1)");
+    const started = await startHarness(
+      "sqlite",
+      (c) => {
+        c.commands.push({
+          id: "tl",
+          name: "tl",
+          status: "ACTIVE",
+          plugin: "timeline",
+          version: "",
+          description: "",
+          is_sync: false,
+          user: "heimdall",
+          tags: ["type:tl"],
+          cluster_tags: ["type:localhost"],
+          allowed_callers: [],
+        });
+      },
+      { uiRoot: ui, plugins: [timelinePlugin] },
+    );
+    assert.ok(started);
+    h = started;
+    const p = await startHarness("sqlite", (c) => {
+      c.auth = { plugin: "auth_header", header: "X-Forwarded-User", default_user: "demo" };
+    });
+    assert.ok(p);
+    plain = p;
+  });
+  after(async () => {
+    await h.close();
+    await plain.close();
+  });
+
+  it("documents every route in the OpenAPI document", async () => {
+    const r = await call(h.app, "GET", "/api/v1/openapi.json");
+    assert.equal(r.status, 200);
+    assert.equal(r.json.openapi, "3.0.3");
+    const documented = new Set<string>();
+    for (const [path, ops] of Object.entries(r.json.paths as Record<string, Record<string, unknown>>)) {
+      for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${path}`);
+    }
+    assert.deepEqual([...documented].sort(), [...SPEC_ROUTES].sort());
+    for (const route of SPEC_ROUTES) assert.ok(OPENAPI_OPERATIONS[route], `hand-written operation for ${route}`);
+  });
+
+  it("serves the UI with cookies, SPA fallback and the / redirect", async () => {
+    const root = await call(h.app, "GET", "/");
+    assert.equal(root.status, 302);
+    assert.equal(root.headers["location"], "/jobs");
+    const page = await call(h.app, "GET", "/jobs/abc?x=1", { user: "alice" });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Heimdall UI/);
+    assert.match(String(page.headers["content-type"]), /^text\/html/);
+    const cookies = ([] as string[]).concat(page.headers["set-cookie"] as string[]);
+    assert.deepEqual(cookies, ["heimdall-user=alice; Path=/; SameSite=Strict", "heimdall-version=9.9.9-test; Path=/; SameSite=Strict"]);
+    const anon = await call(h.app, "GET", "/commands");
+    assert.match(String(anon.headers["set-cookie"]), /heimdall-user=user@heimdall;/);
+    const js = await call(h.app, "GET", "/assets/app.js");
+    assert.equal(js.body, "console.log(1)");
+    assert.match(String(js.headers["content-type"]), /^text\/javascript/);
+    assert.equal((await call(h.app, "GET", "/assets/missing.js")).status, 404);
+    const escape = await call(h.app, "GET", "/%2e%2e/%2e%2e/etc/passwd");
+    assert.doesNotMatch(escape.body, /root:/);
+    assert.equal((await call(h.app, "GET", "/metrics/")).status, 200);
+  });
+
+  it("serves a placeholder page without a built UI and uses the configured header and default user", async () => {
+    const page = await call(plain.app, "GET", "/jobs");
+    assert.equal(page.status, 200);
+    assert.match(page.body, /web UI is not built/);
+    assert.match(String(page.headers["set-cookie"]), /heimdall-user=demo;/);
+    const s = await call(plain.app, "POST", "/api/v1/job", { body: { command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] } });
+    assert.equal(s.status, 200, s.body);
+    assert.equal(s.json.user, "demo");
+    const other = await call(plain.app, "POST", "/api/v1/job", {
+      headers: { "x-forwarded-user": "erin" },
+      body: { command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] },
+    });
+    assert.equal(other.json.user, "erin");
+  });
+
+  it("answers 401 for every write when there is no auth section", async () => {
+    const anon = await startHarness("sqlite", (c) => {
+      delete c.auth;
+    });
+    assert.ok(anon);
+    try {
+      const r = await call(anon.app, "POST", "/api/v1/job", { user: "alice", body: {} });
+      assert.equal(r.status, 401);
+      assert.equal(r.json.error, "cannot identify caller -- access denied");
+      assert.equal((await call(anon.app, "GET", "/api/v1/jobs")).status, 200);
+    } finally {
+      await anon.close();
+    }
+  });
+
+  it("serves a plugin's task timeline and task logs; literal `tasks` wins over {file}", async () => {
+    const s = await call(h.app, "POST", "/api/v1/job", { user: "u", body: { command_criteria: ["type:tl"], cluster_criteria: ["type:localhost"] } });
+    assert.equal(s.status, 200, s.body);
+    assert.equal(await waitFinal(h.app, s.json.id), "SUCCEEDED");
+    const tasks = await call(h.app, "GET", `/api/v1/job/${s.json.id}/tasks/`);
+    assert.equal(tasks.status, 200, tasks.body);
+    assert.deepEqual(tasks.json, { tasks: [{ slot: 0, attempt: 1, status: "STOPPED" }] });
+    const logs = await call(h.app, "GET", `/api/v1/job/${s.json.id}/tasks/0/logs?attempt=1&follow=true`);
+    assert.equal(logs.status, 200);
+    assert.equal(logs.headers["content-type"], "text/plain; charset=utf-8");
+    assert.equal(logs.body, "slot 0 attempt 1\nfollow=true\n");
+    const bad = await call(h.app, "GET", `/api/v1/job/${s.json.id}/tasks/x/logs`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error, "slot: must be a non-negative integer");
+    const missing = await call(h.app, "GET", `/api/v1/job/${s.json.id}/tasks/7/logs`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.error, "unknown task slot: 7");
+    assert.equal((await call(h.app, "GET", `/api/v1/job/${s.json.id}/stdout`)).body, "done\n");
+  });
+
+  it("cancels a sync job when the client disconnects", async () => {
+    await call(h.app, "PUT", "/api/v1/command/slow-sync", {
+      user: "alice",
+      body: { plugin: "shell", is_sync: true, tags: ["type:slow-sync"], cluster_tags: ["type:localhost"], context: { command: ["/bin/sh", "-c", "sleep 20"] } },
+    });
+    await h.app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (h.app.server.address() as AddressInfo).port;
+    const ac = new AbortController();
+    const req = fetch(`http://127.0.0.1:${port}/api/v1/job`, {
+      method: "POST",
+      headers: { "X-Heimdall-User": "u", "content-type": "application/json" },
+      body: JSON.stringify({ name: "disconnect-me", command_criteria: ["type:slow-sync"], cluster_criteria: ["type:localhost"] }),
+      signal: ac.signal,
+    }).catch((e: unknown) => e);
+    let id: string | undefined;
+    for (let i = 0; i < 200 && !id; i++) {
+      id = (await call(h.app, "GET", "/api/v1/jobs?name=disconnect-me&status=RUNNING")).json.data[0]?.id;
+      if (!id) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(id);
+    ac.abort();
+    await req;
+    assert.equal(await waitFinal(h.app, id), "CANCELED");
+    const job = await call(h.app, "GET", `/api/v1/job/${id}`);
+    assert.equal(job.json.canceled_by, undefined);
+  });
+});
