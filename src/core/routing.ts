@@ -17,12 +17,21 @@ export interface Route {
 }
 
 const matcherCache = new WeakMap<Command, CallerMatcher>();
+// Second level, by pattern list, for registry snapshots that re-create command objects.
+const matcherByPatterns = new Map<string, CallerMatcher>();
+const MAX_PATTERN_CACHE = 1024;
 
-/** The compiled allowed_callers matcher of a command, cached per command object. */
+/** The compiled allowed_callers matcher of a command, cached per command object and per pattern list. */
 export function callerMatcher(command: Command): CallerMatcher {
   let m = matcherCache.get(command);
   if (m === undefined) {
-    m = compileCallers(command.id, command.allowed_callers);
+    const key = JSON.stringify([command.id, command.allowed_callers]);
+    m = matcherByPatterns.get(key);
+    if (m === undefined) {
+      m = compileCallers(command.id, command.allowed_callers);
+      if (matcherByPatterns.size >= MAX_PATTERN_CACHE) matcherByPatterns.clear();
+      matcherByPatterns.set(key, m);
+    }
     matcherCache.set(command, m);
   }
   return m;
