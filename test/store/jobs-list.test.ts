@@ -167,6 +167,20 @@ for (const backend of storeBackends()) {
       await assert.rejects(s.insertJob(newJob({ id: input.id })), (e: Error & { code?: string }) => e.code === "STORE");
     });
 
+    void test("concurrent inserts succeed or fail one by one (a duplicate id fails alone)", async () => {
+      const s = await backend.open();
+      const dup = newJob();
+      const jobs = [...Array.from({ length: 40 }, () => newJob()), dup, { ...dup, name: "second" }];
+      const results = await Promise.allSettled(jobs.map((j) => s.insertJob(j)));
+      const failed = results.filter((r) => r.status === "rejected");
+      assert.equal(failed.length, 1);
+      assert.equal(((failed[0] as PromiseRejectedResult).reason as { code?: string }).code, "STORE");
+      const listed = await s.listJobs({}, page({ limit: 101, direction: "asc" }));
+      assert.equal(listed.data.length, 41);
+      assert.deepEqual(listed.data.map((j) => j.id).slice(0, 40), jobs.slice(0, 40).map((j) => j.id), "insertion order kept");
+      assert.equal((await s.getJob(dup.id))?.name, "job");
+    });
+
     void describe("lists", () => {
       let store: Store;
       before(async () => {
