@@ -311,3 +311,9 @@ void test("loadConfig: explicit file, missing file, default file, demo", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test("auth section: absent, empty mapping, null", () => {
+  assert.equal(load("auth:\n").auth, undefined);
+  assert.deepEqual(load("auth: {}\n").auth, { plugin: "auth_header", header: "X-Heimdall-User" });
+  assert.deepEqual(load("auth:\n  context:\n    header: X-Remote-User\n").auth, { plugin: "auth_header", header: "X-Remote-User" });
+});
