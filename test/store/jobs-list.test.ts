@@ -177,7 +177,11 @@ for (const backend of storeBackends()) {
       assert.equal(((failed[0] as PromiseRejectedResult).reason as { code?: string }).code, "STORE");
       const listed = await s.listJobs({}, page({ limit: 101, direction: "asc" }));
       assert.equal(listed.data.length, 41);
-      assert.deepEqual(listed.data.map((j) => j.id).slice(0, 40), jobs.slice(0, 40).map((j) => j.id), "insertion order kept");
+      const ids = listed.data.map((j) => j.id);
+      assert.deepEqual([...ids].sort(), [...jobs.slice(0, 41).map((j) => j.id)].sort());
+      if (backend.name === "sqlite") {
+        assert.deepEqual(ids.slice(0, 40), jobs.slice(0, 40).map((j) => j.id), "one connection: call order kept");
+      }
       assert.equal((await s.getJob(dup.id))?.name, "job");
     });
 
