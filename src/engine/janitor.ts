@@ -67,7 +67,7 @@ export class Janitor {
 
   /** Deletes final jobs older than `days`, in batches of 100 until none remain. Returns the count. */
   async retentionPass(days: number): Promise<number> {
-    const cutoff = (await this.core.store.now()) - days * 86_400;
+    const cutoff = Math.floor((await this.core.store.now()) - days * 86_400);
     let total = 0;
     for (;;) {
       const n = await this.core.store.deleteFinishedJobs(cutoff, RETENTION_BATCH);
