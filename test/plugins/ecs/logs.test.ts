@@ -1,0 +1,106 @@
+// Log output byte for byte: header, blank line, `[YYYY-MM-DD HH:MM:SS] message` (UTC) per event; stdout on
+// success, stderr on failure; every awslogs container of the representative task; the per-job cap; task logs API.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import type { LocalEcs } from "../../../src/local-ecs/index.ts";
+import { cleanupDir, startEcs, startServer, tempDir, templateDoc, writeConfig } from "./harness.ts";
+import type { InProcessServer } from "./harness.ts";
+
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+}
+
+describe("ecs plugin: job logs", () => {
+  let ecs: LocalEcs;
+  let dir: string;
+  let server: InProcessServer;
+  let logs: CloudWatchLogsClient;
+  before(async () => {
+    ecs = await startEcs();
+    logs = new CloudWatchLogsClient({ endpoint: ecs.url, region: "us-west-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
+    dir = tempDir();
+    const two = templateDoc(["sh", "-c", "echo first line; echo 'second  line  with  spaces'; echo ünïcödé"]);
+    two.containerDefinitions.push({ ...two.containerDefinitions[0]!, name: "helper", essential: false, command: ["sh", "-c", "echo helper says hi"] } as (typeof two.containerDefinitions)[0]);
+    const tpl = join(dir, "td.json");
+    writeFileSync(tpl, JSON.stringify(two));
+    const cfg = writeConfig(dir, ecs, [
+      { name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms" } },
+      { name: "ecs-capped", tag: "type:capped", context: { task_definition_template: tpl, polling_interval: "100ms", log_max_bytes: 120 } },
+    ]);
+    server = await startServer(cfg, dir);
+  });
+  after(async () => {
+    await server?.close();
+    logs?.destroy();
+    await ecs?.close();
+    cleanupDir(dir);
+  });
+
+  async function expected(taskId: string): Promise<string> {
+    let text = "";
+    for (const container of ["main", "helper"]) {
+      const stream = `ecs/${container}/${taskId}`;
+      const r = await logs.send(new GetLogEventsCommand({ logGroupName: "/ecs/batch-jobs", logStreamName: stream, startFromHead: true }));
+      text += `=== ${stream} ===\n\n`;
+      for (const e of r.events ?? []) text += `[${stamp(e.timestamp!)}] ${e.message}\n`;
+    }
+    return text;
+  }
+  const run = async (tag: string, context: Record<string, unknown>) => {
+    const r = await server.submit({ name: "logs", version: "1", command_criteria: [tag], cluster_criteria: ["type:fargate"], context });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const id = r.body.id as string;
+    const job = await server.waitFinal(id);
+    const tl = (await server.get(`/api/v1/job/${id}/tasks`)).json();
+    const arn: string = tl.slots[0].attempts.at(-1).task_arn;
+    return { id, job, taskId: arn.slice(arn.lastIndexOf("/") + 1) };
+  };
+
+  it("success: every awslogs container of the task to stdout, exactly", async () => {
+    const { id, job, taskId } = await run("type:ecs", {});
+    assert.equal(job.status, "SUCCEEDED", job.error);
+    const want = await expected(taskId);
+    assert.match(want, /\] first line\n\[.{19}\] second  line  with  spaces\n\[.{19}\] ünïcödé\n=== ecs\/helper\//);
+    assert.equal((await server.get(`/api/v1/job/${id}/stdout`)).text, want);
+    assert.equal((await server.get(`/api/v1/job/${id}/stderr`)).text, "");
+  });
+
+  it("failure: the failed task's logs to stderr, exactly, stdout empty", async () => {
+    const { id, job, taskId } = await run("type:ecs", { container_overrides: [{ name: "main", command: ["sh", "-c", "echo failing now; exit 2"] }] });
+    assert.equal(job.status, "FAILED");
+    const want = await expected(taskId);
+    assert.match(want, /\] failing now\n/);
+    assert.equal((await server.get(`/api/v1/job/${id}/stderr`)).text, want);
+    assert.equal((await server.get(`/api/v1/job/${id}/stdout`)).text, "");
+  });
+
+  it("output beyond log_max_bytes is cut at a line with one truncation notice", async () => {
+    const { id, job } = await run("type:capped", { container_overrides: [{ name: "main", command: ["sh", "-c", "i=0; while [ $i -lt 50 ]; do echo line $i; i=$((i+1)); done"] }] });
+    assert.equal(job.status, "SUCCEEDED", job.error);
+    const out = (await server.get(`/api/v1/job/${id}/stdout`)).text;
+    const notice = "[heimdall: ecs logs truncated at 120 bytes]\n";
+    assert.ok(out.endsWith(notice), out);
+    const kept = out.slice(0, -notice.length);
+    assert.ok(Buffer.byteLength(kept) <= 120 && kept.endsWith("\n"), kept);
+    assert.match(kept, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] line 0\n/);
+  });
+
+  it("GET …/tasks/{slot}/logs streams any attempt's logs", async () => {
+    const script = 'echo "attempt of slot $TASK_NUM"; exit 1';
+    const { id, job } = await run("type:ecs", { max_fail_count: 1, container_overrides: [{ name: "main", command: ["sh", "-c", script] }] });
+    assert.equal(job.status, "FAILED");
+    const tl = (await server.get(`/api/v1/job/${id}/tasks`)).json();
+    assert.equal(tl.slots[0].attempts.length, 2);
+    for (const attempt of [1, 2]) {
+      const r = await server.get(`/api/v1/job/${id}/tasks/0/logs?attempt=${attempt}`);
+      assert.equal(r.status, 200);
+      const arn: string = tl.slots[0].attempts[attempt - 1].task_arn;
+      assert.equal(r.text, await expected(arn.slice(arn.lastIndexOf("/") + 1)));
+    }
+    const missing = await server.get(`/api/v1/job/${id}/tasks/5/logs`);
+    assert.equal(missing.status, 404);
+  });
+});
