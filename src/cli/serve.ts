@@ -2,10 +2,10 @@
 import pino from "pino";
 import type { FastifyInstance } from "fastify";
 import { buildApp, createMetrics } from "../api/index.ts";
-import { demoConfig, loadConfig } from "../config/index.ts";
+import { loadConfig } from "../config/index.ts";
 import type { HeimdallConfig } from "../config/types.ts";
 import { createEngine } from "../engine/index.ts";
-import { startLocalEcs } from "../local-ecs/index.ts";
+import type { Engine } from "../engine/index.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { openStore } from "../store/index.ts";
 import { ensureUiBuilt, uiDistDir } from "../ui/index.ts";
@@ -38,18 +38,20 @@ async function closeAll(closers: Closer[], log: pino.Logger): Promise<void> {
 export async function serve(opts: { configFile?: string | undefined }): Promise<void> {
   let config: HeimdallConfig;
   try {
-    config = opts.configFile ? await loadConfig({ file: opts.configFile, env: process.env }) : demoConfig();
+    // No --config: the default file when it exists, else the built-in demo; HEIMDALL_* variables override.
+    config = opts.configFile ? loadConfig({ file: opts.configFile, env: process.env }) : loadConfig({ env: process.env });
   } catch (err) {
     throw new CliError(`configuration: ${(err as Error).message}`);
   }
   const log = pino({ level: config.log_level || "info" });
   const closers: Closer[] = [];
   let app: FastifyInstance | undefined;
-  let engine: Awaited<ReturnType<typeof createEngine>> | undefined;
+  let engine: Engine | undefined;
   try {
     const store: Store = await openStore({ connectionString: config.database.connection_string, maxConnections: config.database.max_connections });
     closers.push({ name: "store", close: () => store.close() });
     if (config.local_ecs.enabled) {
+      const { startLocalEcs } = await import("../local-ecs/index.ts");
       const ecsOpts: Parameters<typeof startLocalEcs>[0] = { port: config.local_ecs.port, host: config.local_ecs.host };
       if (config.local_ecs.config !== undefined) ecsOpts.config = config.local_ecs.config;
       if (config.local_ecs.settings !== undefined) ecsOpts.settings = config.local_ecs.settings;
@@ -59,8 +61,9 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
       log.info({ url: ecs.url }, "local ECS endpoint started");
     }
     const metrics = createMetrics(VERSION);
-    engine = await createEngine({ config, store, plugins: builtinPlugins(), log, version: VERSION, metrics });
-    const eng = engine;
+    const eng = createEngine({ config, store, plugins: builtinPlugins(), log, version: VERSION, metrics });
+    engine = eng;
+    await eng.start();
     closers.push({ name: "engine", close: () => eng.drain() });
     const uiRoot = await ensureUiBuilt().catch((err: unknown) => {
       log.warn({ err }, "web UI could not be built; serving a placeholder page");
@@ -103,10 +106,11 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
 
 /** `heimdall local-ecs`: the standalone endpoint until SIGTERM/SIGINT. */
 export async function runLocalEcs(opts: { port: number; host: string; config?: string | undefined }): Promise<void> {
-  const ecsOpts: Parameters<typeof startLocalEcs>[0] = { port: opts.port, host: opts.host };
-  if (opts.config !== undefined) ecsOpts.config = opts.config;
-  let ecs: Awaited<ReturnType<typeof startLocalEcs>>;
+  let ecs: { url: string; close(): Promise<void> };
   try {
+    const { startLocalEcs } = await import("../local-ecs/index.ts");
+    const ecsOpts: Parameters<typeof startLocalEcs>[0] = { port: opts.port, host: opts.host };
+    if (opts.config !== undefined) ecsOpts.config = opts.config;
     ecs = await startLocalEcs(ecsOpts);
   } catch (err) {
     throw new CliError(`local-ecs failed to start: ${(err as Error).message}`);

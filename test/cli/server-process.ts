@@ -1,0 +1,127 @@
+// Runs `heimdall serve` as a child process with a temp YAML config, for the CLI and multi-instance tests.
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+
+export const ROOT = new URL("../..", import.meta.url).pathname;
+export const BIN = join(ROOT, "bin", "heimdall.js");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerOptions {
+  databaseUrl?: string;
+  /** Extra top-level YAML keys (merged over the defaults). */
+  extra?: Record<string, unknown>;
+  dir?: string;
+}
+
+export interface ServerProcess {
+  url: string;
+  dir: string;
+  proc: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL the process group (server and its job processes). */
+  kill(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<ServerProcess> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "heimdall-srv-"));
+  const port = await freePort();
+  const config = {
+    server: { addr: `127.0.0.1:${port}`, shutdown_timeout: 5 },
+    database: { connection_string: opts.databaseUrl ?? `sqlite:${join(dir, "heimdall.db")}`, max_connections: 5 },
+    jobs_directory: join(dir, "jobs"),
+    pool: { size: 4 },
+    auth: { plugin: "auth_header", context: { header: "X-Heimdall-User" } },
+    log_level: "info",
+    local_ecs: { enabled: false },
+    commands: [
+      { name: "ping-0.0.1", plugin: "ping", version: "0.0.1", tags: ["type:ping"], cluster_tags: ["type:localhost"] },
+      {
+        name: "shell-0.0.1",
+        plugin: "shell",
+        tags: ["type:shell"],
+        cluster_tags: ["type:localhost"],
+        context: { command: ["/bin/sh", "-c", 'for a in "$@"; do echo "$a"; sleep 0.3; done', "sh"] },
+      },
+    ],
+    clusters: [{ name: "localhost-0.0.1", version: "0.0.1", tags: ["type:localhost"] }],
+    ...opts.extra,
+  };
+  const file = join(dir, `heimdall-${port}.yaml`);
+  writeFileSync(file, stringify(config));
+  const proc = spawn(process.execPath, [BIN, "serve", "--config", file], {
+    cwd: dir,
+    env: { ...process.env, HEIMDALL_LOCAL_ECS_PORT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let out = "";
+  proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${out}`);
+    try {
+      const r = await fetch(`${url}/api/v1/health`);
+      if (r.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`server did not start: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dir,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode === null && proc.pid) process.kill(proc.pid, "SIGTERM");
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.pid) process.kill(-proc.pid, "SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Runs the CLI synchronously; returns exit code and output. */
+export function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI asynchronously (for commands that wait, e.g. --follow). */
+export function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
