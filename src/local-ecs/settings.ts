@@ -117,7 +117,7 @@ export function parsePacing(v: unknown, base: PhaseDelays = PACING_PRESETS.insta
 export function parseThrottling(v: unknown, base: LocalEcsSettings["throttling"]): LocalEcsSettings["throttling"] {
   if (typeof v === "boolean") return { enabled: v, buckets: base.buckets };
   if (!isObj(v)) throw new SettingsError("throttling must be true, false or {enabled, buckets}");
-  const out = { enabled: v.enabled === undefined ? true : v.enabled === true, buckets: { ...base.buckets } };
+  const out = { enabled: v.enabled === undefined ? base.enabled : v.enabled === true, buckets: { ...base.buckets } };
   if (v.enabled !== undefined && typeof v.enabled !== "boolean") throw new SettingsError("throttling.enabled must be a boolean");
   if (v.buckets !== undefined) {
     if (!isObj(v.buckets)) throw new SettingsError("throttling.buckets must be a map of bucket name to {burst, rate}");
