@@ -77,8 +77,10 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
   const page = Math.max(1, Number.parseInt(loc.search.get("page") ?? "1", 10) || 1);
   const cursor = loc.search.get("cursor") ?? undefined;
   const statuses = useAsync((signal) => apiGet<string[]>(spec.statusesEndpoint, signal), [spec.statusesEndpoint]);
+  const currentKey = `${baseKey}|${cursor ?? ""}`;
+  // The page number travels with its data, so the count, "Page N" and the rows always agree.
   const list = useAsync(
-    (signal) => apiGet<Page<T>>(spec.endpoint + query({ ...base, limit: String(PAGE_SIZE), cursor }), signal),
+    async (signal) => ({ page, key: currentKey, res: await apiGet<Page<T>>(spec.endpoint + query({ ...base, limit: String(PAGE_SIZE), cursor }), signal) }),
     [baseKey, cursor, tick],
   );
 
@@ -88,7 +90,7 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
   if (cursor) pageCursors.set(page, cursor);
 
   const next = (): void => {
-    const c = list.data?.next_cursor;
+    const c = list.data?.res.next_cursor;
     if (!c) return;
     pageCursors.set(page + 1, c);
     go({ ...base, cursor: c, page: String(page + 1) });
@@ -104,9 +106,12 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
     go({ ...base, order_by: col, direction: same && base["direction"] === "desc" ? "asc" : "desc" });
   };
 
-  const rows = list.data?.data ?? [];
-  const shown = (page - 1) * PAGE_SIZE + rows.length;
-  const count = `${shown}${list.data?.has_more ? "+" : ""}`;
+  /** true until the rows on screen belong to the URL's filters, sort and page. */
+  const busy = list.loading || list.data?.key !== currentKey;
+  const rows = list.data?.res.data ?? [];
+  const shownPage = list.data?.page ?? page;
+  const shown = (shownPage - 1) * PAGE_SIZE + rows.length;
+  const count = `${shown}${list.data?.res.has_more ? "+" : ""}`;
 
   return h(
     "div",
@@ -119,8 +124,8 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
       "div",
       { class: "list-meta" },
       h("span", { "data-testid": "count", "aria-live": "polite" }, `${count} ${spec.noun}`),
-      h("span", { "data-testid": "page" }, `Page ${page}`),
-      list.loading ? h("span", { class: "muted", role: "status" }, "Loading…") : null,
+      h("span", { "data-testid": "page" }, `Page ${shownPage}`),
+      busy ? h("span", { class: "muted", role: "status" }, "Loading…") : null,
     ),
     list.data === undefined && list.loading
       ? h(Loading, { what: spec.noun })
@@ -129,7 +134,7 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
           { class: "table-wrap" },
           h(
             "table",
-            { class: "table", "aria-label": props.title },
+            { class: "table", "aria-label": props.title, "aria-busy": busy ? "true" : "false" },
             h(
               "thead",
               null,
@@ -171,8 +176,8 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
     h(
       "div",
       { class: "pager" },
-      h("button", { type: "button", class: "btn", disabled: page <= 1, onClick: prev }, "← Previous"),
-      h("button", { type: "button", class: "btn", disabled: !list.data?.has_more, onClick: next }, "Next →"),
+      h("button", { type: "button", class: "btn", disabled: page <= 1 || busy, onClick: prev }, "← Previous"),
+      h("button", { type: "button", class: "btn", disabled: !list.data?.res.has_more || busy, onClick: next }, "Next →"),
     ),
   );
 }

@@ -40,6 +40,8 @@ export function JobDetailPage(props: { id: string }): VNode<any> {
       h(ExternalLink, { href: `${API}/job/${enc(id)}` }, "API Response"),
     ),
     h(ErrorAlert, { error: job.error, title: "Refresh failed" }),
+    j.error ? h("div", { class: "alert alert-error", role: "alert", "data-testid": "job-error" }, h("strong", null, `${j.status}: `), j.error) : null,
+    j.status === "CANCELING" ? h("div", { class: "alert alert-info", role: "status" }, "Canceling job…") : null,
     h(
       "div",
       { class: "detail" },
@@ -108,10 +110,6 @@ function JobMain(props: { job: Job; onStatus: () => void }): VNode<any> {
   return h(
     "div",
     null,
-    j.error && (j.status === "FAILED" || j.status === "KILLED" || j.error)
-      ? h("div", { class: "alert alert-error", role: "alert", "data-testid": "job-error" }, h("strong", null, `${j.status}: `), j.error)
-      : null,
-    j.status === "CANCELING" ? h("div", { class: "alert alert-info", role: "status" }, "Canceling job…") : null,
     h(Properties, { context: ctx }),
     sql ? h(Section, { title: "SQL Query" }, h("pre", { class: "sql", tabIndex: 0 }, sql)) : null,
     h(

@@ -1,0 +1,192 @@
+// UI test harness: the real Heimdall server (`heimdall serve --config <tmp yaml>`, SQLite in a temp dir) and
+// Debian's Chromium driven by playwright-core. Console errors fail the test unless explicitly expected.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
+import { stringify } from "yaml";
+import { ensureUiBuilt } from "../../src/ui/index.ts";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const CHROMIUM = process.env["HEIMDALL_CHROMIUM"] ?? "/usr/bin/chromium";
+export const SHOTS = join(ROOT, "test-output", "screenshots");
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+export const chromiumMissing = (): string | undefined => (existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface HeimdallServer {
+  url: string;
+  dir: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `heimdall serve` with the given config document (server, database, jobs_directory are filled in). */
+export async function startServer(config: Record<string, unknown>): Promise<HeimdallServer> {
+  await ensureUiBuilt();
+  const dir = mkdtempSync(join(tmpdir(), "heimdall-ui-"));
+  const port = await freePort();
+  const doc = {
+    server: { addr: `127.0.0.1:${port}`, shutdown_timeout: 5 },
+    database: { connection_string: `sqlite:${join(dir, "heimdall.db")}` },
+    jobs_directory: join(dir, "jobs"),
+    pool: { size: 8, sleep: 250 },
+    log_level: "warn",
+    ...config,
+  };
+  const file = join(dir, "heimdall.yaml");
+  writeFileSync(file, stringify(doc));
+  let out = "";
+  const child: ChildProcess = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/main.ts"), "serve", "--config", file], {
+    cwd: dir,
+    env: { ...process.env, NODE_ENV: "test" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`heimdall serve exited (${child.exitCode}):\n${out}`);
+    try {
+      const res = await fetch(`${url}/api/v1/health`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`heimdall serve did not become healthy within 30 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return {
+    url,
+    dir,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small REST client for arranging data (the browser is what is under test). */
+export function api(base: string, user = "ui-tester") {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { "X-Heimdall-User": user, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  return {
+    get: <T>(path: string) => call<T>("GET", path),
+    post: <T>(path: string, body?: unknown) => call<T>("POST", path, body),
+    put: <T>(path: string, body?: unknown) => call<T>("PUT", path, body),
+    /** Polls GET /job/{id} until its status is one of `statuses`. */
+    async waitJob(id: string, statuses: string[], timeoutMs = 30_000): Promise<{ status: string; error?: string }> {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const j = await call<{ status: string; error?: string }>("GET", `/job/${id}`);
+        if (statuses.includes(j.status)) return j;
+        if (Date.now() > end) throw new Error(`job ${id} is ${j.status}, expected ${statuses.join("|")}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+export interface WatchedPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and page errors so far, minus the expected ones. */
+  errors: () => string[];
+  /** Declares network failures (console "Failed to load resource") for URLs matching `re` as expected. */
+  expectNetworkError: (re: RegExp) => void;
+  close: () => Promise<void>;
+}
+
+/**
+ * A page in a fresh context. `identity` plays the fronting proxy: it is sent as X-Heimdall-User on every request
+ * the browser makes (the UI itself sends no credentials).
+ */
+export async function openPage(browser: Browser, base: string, identity?: string): Promise<WatchedPage> {
+  const context = await browser.newContext({
+    baseURL: base,
+    viewport: DESKTOP,
+    extraHTTPHeaders: identity ? { "X-Heimdall-User": identity } : {},
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  // Spec 12: the job page shows a Result table "when GET P/job/{id}/result succeeds", so a 404 there is the API's
+  // way of saying "no result" (shown as "No result stored."); Chromium logs every 4xx as a console error.
+  const expected: RegExp[] = [/\/api\/v1\/job\/[^/]+\/result$/];
+  page.on("console", (m: ConsoleMessage) => {
+    if (m.type() !== "error") return;
+    const where = m.location().url;
+    if (m.text().startsWith("Failed to load resource") && expected.some((re) => re.test(where))) return;
+    errors.push(`${m.text()} @ ${where}`);
+  });
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  return {
+    page,
+    context,
+    errors: () => [...errors],
+    expectNetworkError: (re) => expected.push(re),
+    close: () => context.close(),
+  };
+}
+
+/** Saves full-page screenshots at 1280×800 and at phone width. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: join(SHOTS, `${name}-1280.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(100);
+  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+}
