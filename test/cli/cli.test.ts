@@ -14,7 +14,7 @@ describe("heimdall CLI", () => {
     env = { HEIMDALL_URL: srv.url };
   });
   after(async () => {
-    if (srv.proc.exitCode === null) await srv.stop();
+    if (srv.running()) await srv.stop();
   });
   const run = (...args: string[]) => cliAsync(args, env);
 

@@ -33,6 +33,7 @@ export interface ServerProcess {
   url: string;
   dir: string;
   proc: ChildProcess;
+  running(): boolean;
   output(): string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
@@ -76,6 +77,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerProce
   proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const running = () => proc.exitCode === null && proc.signalCode === null;
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -96,13 +98,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerProce
     url,
     dir,
     proc,
+    running,
     output: () => out,
     async stop() {
-      if (proc.exitCode === null && proc.pid) process.kill(proc.pid, "SIGTERM");
+      if (running() && proc.pid) process.kill(proc.pid, "SIGTERM");
       return exited;
     },
     async kill() {
-      if (proc.exitCode === null && proc.pid) process.kill(-proc.pid, "SIGKILL");
+      if (running() && proc.pid) process.kill(-proc.pid, "SIGKILL");
       await exited;
     },
   };
