@@ -188,7 +188,7 @@ export class JobRun {
     a.launch_errors++;
     a.last_launch_error = reason;
     if (newToken) a.request = null;
-    s.nextLaunchAt = Date.now() + backoffMs(a.launch_errors, 1_000, 30_000, 250);
+    s.nextLaunchAt = Date.now() + backoffMs(a.launch_errors, 500, 30_000, 250);
     await this.d.state.putAttempt(a);
     await this.d.progress(`ecs: RunTask for ${a.task_name} attempt ${a.attempt} not placed (${reason}); retrying`);
     return undefined;
