@@ -148,9 +148,36 @@ void describe("SQLite single instance", () => {
   });
 });
 
+void test("an unreachable PostgreSQL is a STORE error naming the redacted URL", async () => {
+  await assert.rejects(openStore({ connectionString: "postgres://u:secret@127.0.0.1:1/db", statementTimeoutMs: 2000 }),
+    (e: Error & { code?: string }) =>
+      e.code === "STORE" && e.message.startsWith("cannot open database postgres://u:***@127.0.0.1:1/db") &&
+      !e.message.includes("secret"));
+});
+
 void describe("PostgreSQL with several instances", () => {
   const postgres = storeBackends()[1] as StoreBackend;
   after(() => postgres.closeAll());
+
+  void test("statements are bounded by the statement timeout and fail as STORE errors naming the operation",
+    { skip: postgres.skip }, async () => {
+      const url = await postgres.freshUrl();
+      const s = await postgres.open(url, { statementTimeoutMs: 300 });
+      const job = await s.insertJob(newJob());
+      const locker = new pg.Client(url);
+      await locker.connect();
+      try {
+        await locker.query("BEGIN");
+        await locker.query("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+        const t0 = Date.now();
+        await assert.rejects(s.getJob(job.id), isStoreError(/^store getJob: .*statement timeout/));
+        assert.ok(Date.now() - t0 < 5000);
+      } finally {
+        await locker.query("ROLLBACK");
+        await locker.end();
+      }
+      assert.equal((await s.getJob(job.id))?.id, job.id, "the pool recovers");
+    });
 
   void test("instances starting together migrate once", { skip: postgres.skip }, async () => {
     const url = await postgres.freshUrl();
@@ -201,6 +228,14 @@ void describe("PostgreSQL with several instances", () => {
     await new Promise((r) => setTimeout(r, 300)); // LISTEN connection established
     const woke = new Promise<void>((resolve) => a.onJobsAvailable(resolve));
     await b.notifyJobsAvailable();
-    await Promise.race([woke, new Promise((_, rej) => setTimeout(() => rej(new Error("no wake-up within 5 s")), 5000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((_, rej) => {
+      timer = setTimeout(() => rej(new Error("no wake-up within 5 s")), 5000);
+    });
+    try {
+      await Promise.race([woke, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 });
