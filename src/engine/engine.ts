@@ -48,13 +48,14 @@ function defaultInstanceName(): string {
 }
 
 export function createEngine(deps: EngineDeps): Engine {
-  let janitor: Janitor | undefined;
+  const janitorRef: { current?: Janitor } = {};
   const core: EngineCore = createCore({
     ...deps,
     name: deps.instanceName ?? defaultInstanceName(),
-    wakeJanitor: () => janitor?.wake(),
+    wakeJanitor: () => janitorRef.current?.wake(),
   });
-  janitor = new Janitor(core);
+  const janitor = new Janitor(core);
+  janitorRef.current = janitor;
   const pool = new WorkerPool(core);
   const keepalive = new Keepalive(core);
   janitor.onHandedBack = () => pool.wake();
@@ -78,7 +79,7 @@ export function createEngine(deps: EngineDeps): Engine {
     // 1. Stop claiming.
     await pool.stopClaiming();
     unsubscribe?.();
-    await janitor!.stop();
+    await janitor.stop();
     // 2. Claimed but not started: T6.
     for (const exec of [...core.executions.values()]) {
       if (exec.sync || exec.phase !== "claimed") continue;
@@ -123,7 +124,7 @@ export function createEngine(deps: EngineDeps): Engine {
       await upsertConfigured(core);
       await removeLeftoverWorkdirs(core);
       keepalive.start();
-      janitor!.start();
+      janitor.start();
       unsubscribe = core.store.onJobsAvailable(() => pool.wake());
       pool.start();
       core.log.info({ instance: core.name, workers: pool.size }, "engine started");
@@ -138,7 +139,7 @@ export function createEngine(deps: EngineDeps): Engine {
       draining = true;
       unsubscribe?.();
       const claiming = pool.stopClaiming();
-      const cleaning = janitor!.stop();
+      const cleaning = janitor.stop();
       await keepalive.stop();
       for (const exec of core.executions.values()) abortExecution(exec, "lost");
       await Promise.all([claiming, cleaning]);
