@@ -112,7 +112,8 @@ export class Janitor {
     try {
       const r = await this.resolve(c);
       const status = c.job.status;
-      if (status !== "CANCELING" && r.resumable) {
+      // Sync jobs are never resumed: their request is gone with the instance.
+      if (status !== "CANCELING" && r.resumable && !c.job.is_sync) {
         // Extension: the plugin can re-attach to its external work, so hand the job back instead of failing it.
         const ok =
           status === "ACCEPTED"
