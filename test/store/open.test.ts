@@ -238,4 +238,40 @@ void describe("PostgreSQL with several instances", () => {
       clearTimeout(timer);
     }
   });
+
+  void test("the LISTEN connection reconnects after the server drops it", { skip: postgres.skip }, async () => {
+    const url = await postgres.freshUrl();
+    const a = await postgres.open(url);
+    const b = await postgres.open(url);
+    const admin = new pg.Client(url);
+    await admin.connect();
+    try {
+      const listening = async () =>
+        (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`)).rows;
+      const deadline = Date.now() + 5000;
+      while ((await listening()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const pids = (await listening()).map((r: { pid: number }) => r.pid);
+      assert.equal(pids.length, 2);
+      for (const pid of pids) await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+      // Wait for new LISTEN sessions (backoff starts at 250 ms).
+      const deadline2 = Date.now() + 5000;
+      let again: number[] = [];
+      while (Date.now() < deadline2) {
+        again = (await listening()).map((r: { pid: number }) => r.pid).filter((p: number) => !pids.includes(p));
+        if (again.length === 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(again.length, 2, "both instances listen again");
+    } finally {
+      await admin.end();
+    }
+    let woke = false;
+    a.onJobsAvailable(() => {
+      woke = true;
+    });
+    await b.notifyJobsAvailable();
+    const deadline = Date.now() + 3000;
+    while (!woke && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(woke, "a notification after the reconnect reaches the other instance");
+  });
 });

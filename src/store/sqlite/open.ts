@@ -34,7 +34,6 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
     conn = new Database(file, { timeout: opts.statementTimeoutMs ?? 5000 });
     conn.pragma("journal_mode = WAL");
     conn.pragma("synchronous = NORMAL");
-    conn.pragma("wal_autocheckpoint = 10000");
     conn.pragma("foreign_keys = ON");
     conn.pragma("locking_mode = EXCLUSIVE");
     conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.statementTimeoutMs ?? 5000))}`);
