@@ -20,7 +20,13 @@ export async function submitJob(
   clientGone: AbortSignal,
 ): Promise<SubmitOutcome> {
   const id = newJobId();
-  const snap = await core.registry.snapshot();
+  let snap;
+  try {
+    snap = await core.registry.snapshot();
+  } catch (err) {
+    core.metrics?.databaseError("registry");
+    throw new HeimdallError("INTERNAL", `internal error: ${errorMessage(err)}`, { jobId: id, cause: err });
+  }
   let route;
   try {
     route = routeJob(snap, input.command_criteria, input.cluster_criteria, caller);
