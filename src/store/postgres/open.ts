@@ -14,8 +14,17 @@ import { claimJobs } from "./sql/claim.ts";
 import { heartbeat } from "./sql/heartbeat.ts";
 import { insertJob } from "./sql/insert-job.ts";
 import { staleCandidates, takeOverClaim } from "./sql/janitor.ts";
+import { transition } from "./sql/transition.ts";
 
-const postgresHotOps: HotOps = { insertJob, claimJobs, heartbeat, staleCandidates, takeOverClaim, appendFile };
+const postgresHotOps: HotOps = {
+  insertJob,
+  claimJobs,
+  transition,
+  heartbeat,
+  staleCandidates,
+  takeOverClaim,
+  appendFile,
+};
 
 /** Connection string without its password, for messages. */
 function redact(url: string): string {

@@ -1,6 +1,6 @@
 // Engine-specific hot paths. Each engine implements these as raw SQL in its own sql/ folder.
 import type { JobFile } from "../../core/index.ts";
-import type { NewJob, OwnedJobState } from "../contract.ts";
+import type { NewJob, OwnedJobState, Transition } from "../contract.ts";
 import type { Db } from "./db.ts";
 
 export interface InsertedJob {
@@ -22,6 +22,8 @@ export interface HotOps {
   insertJob(db: Db, job: NewJob): Promise<InsertedJob>;
   /** T3/T5 in one atomic operation; rows in sequence order. */
   claimJobs(db: Db, owner: string, limit: number): Promise<ClaimedRow[]>;
+  /** Compare-and-set status change plus the claim change it implies, atomically. */
+  transition(db: Db, t: Transition): Promise<boolean>;
   heartbeat(db: Db, owner: string): Promise<OwnedJobState[]>;
   staleCandidates(db: Db, staleSeconds: number, limit: number): Promise<StaleRow[]>;
   takeOverClaim(db: Db, id: string, observed: { owner: string | null; heartbeat: number | null }, owner: string): Promise<boolean>;

@@ -85,8 +85,11 @@ export async function cancelJob(db: Db, id: string, by: string | undefined): Pro
   });
 }
 
-export async function transition(db: Db, t: Transition): Promise<boolean> {
-  if (t.from.length === 0) return false;
+/**
+ * The compare-and-set UPDATE of a transition (spec 9.1): status guard, optional owner guard, and the fields it
+ * writes; `RETURNING seq`. Engines wrap it with the claim change (sqlite/sql/transition.ts, postgres/sql/…).
+ */
+export function transitionUpdate(db: Db, t: Transition): { sql: string; params: unknown[] } {
   const params: unknown[] = [t.id, t.to];
   const add = (v: unknown) => {
     params.push(v);
@@ -101,19 +104,7 @@ export async function transition(db: Db, t: Transition): Promise<boolean> {
   if (t.owner !== undefined) {
     where.push(`EXISTS (SELECT 1 FROM claims c WHERE c.job_seq = jobs.seq AND c.owner = ${add(t.owner)})`);
   }
-  const sql = `UPDATE jobs SET ${sets.join(", ")} WHERE ${where.join(" AND ")} RETURNING seq`;
-  const run = async (x: Db): Promise<boolean> => {
-    const rows = await x.query("transition", sql, params);
-    const seq = rows[0]?.seq;
-    if (seq === undefined) return false;
-    if (t.removeClaim) {
-      await x.exec("transition", `DELETE FROM claims WHERE job_seq = $1`, [num(seq)]);
-    } else if (t.clearOwner) {
-      await x.exec("transition", `UPDATE claims SET owner = NULL, heartbeat = NULL WHERE job_seq = $1`, [num(seq)]);
-    }
-    return true;
-  };
-  return t.removeClaim || t.clearOwner ? db.tx("transition", run) : run(db);
+  return { sql: `UPDATE jobs SET ${sets.join(", ")} WHERE ${where.join(" AND ")} RETURNING seq`, params };
 }
 
 /** D10 hand-back: owner and heartbeat cleared, handed-back flag set; the status is not touched. Guard: owner. */

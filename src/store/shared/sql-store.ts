@@ -76,7 +76,7 @@ export function createSqlStore(p: SqlStoreParts): Store {
       }
       return out;
     },
-    transition: (t) => jobs.transition(db, t),
+    transition: (t) => hot.transition(db, t),
     handBack: (id, owner) => jobs.handBack(db, id, owner),
     heartbeat: (owner) => hot.heartbeat(db, owner),
     async staleCandidates(staleSeconds, limit): Promise<StaleCandidate[]> {

@@ -22,6 +22,8 @@ export const sqliteDialect: Dialect = {
   arrayValue: (values) => JSON.stringify(values),
 };
 
+const MAX_CACHED = 1000;
+
 class Mutex {
   private locked = false;
   private readonly waiters: (() => void)[] = [];
@@ -73,6 +75,8 @@ export class SqliteDb implements Db {
         return "?";
       });
       p = { stmt: this.conn.prepare(text), order };
+      // List queries vary with their filters: keep the cache bounded (Map order = oldest first).
+      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(sql, p);
     }
     return p;

@@ -16,8 +16,17 @@ import { claimJobs } from "./sql/claim.ts";
 import { heartbeat } from "./sql/heartbeat.ts";
 import { insertJob } from "./sql/insert-job.ts";
 import { staleCandidates, takeOverClaim } from "./sql/janitor.ts";
+import { transition } from "./sql/transition.ts";
 
-const sqliteHotOps: HotOps = { insertJob, claimJobs, heartbeat, staleCandidates, takeOverClaim, appendFile };
+const sqliteHotOps: HotOps = {
+  insertJob,
+  claimJobs,
+  transition,
+  heartbeat,
+  staleCandidates,
+  takeOverClaim,
+  appendFile,
+};
 
 /** `path` is the part after `sqlite:`; relative to the working directory. */
 export async function openSqliteStore(path: string, opts: OpenStoreOptions): Promise<Store> {
