@@ -2,6 +2,8 @@
 // jobs), compare-and-set transitions, heartbeat, stale candidates and takeover, hand-back, retention.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import Database from "better-sqlite3";
+import pg from "pg";
 import type { Store } from "../../src/store/index.ts";
 import { storeBackends } from "../helpers/db.ts";
 import { newJob } from "./fixtures.ts";
@@ -10,6 +12,25 @@ async function insertMany(s: Store, n: number, over: Parameters<typeof newJob>[0
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push((await s.insertJob(newJob({ ...over, name: `j${i}` }))).id);
   return ids;
+}
+
+async function readInstances(kind: string, url: string): Promise<{ name: string; started_at: number; heartbeat: number }[]> {
+  const sql = "SELECT name, started_at, heartbeat FROM instances ORDER BY name";
+  if (kind === "sqlite") {
+    const db = new Database(url.slice("sqlite:".length));
+    try {
+      return db.prepare(sql).all() as { name: string; started_at: number; heartbeat: number }[];
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
 }
 
 const status = async (s: Store, id: string) => (await s.getJob(id))?.status;
@@ -142,14 +163,23 @@ for (const backend of storeBackends()) {
       assert.equal(await status(s, c), "NEW");
     });
 
-    void test("instances: register, heartbeat updates the record, remove", async () => {
-      const s = await backend.open();
+    void test("instances: register; the heartbeat moves the instance record's heartbeat; remove", async () => {
+      const url = await backend.freshUrl();
+      let s = await backend.open(url);
       await s.registerInstance("inst-a");
-      await s.registerInstance("inst-a"); // idempotent
+      await s.registerInstance("inst-b");
+      await new Promise((r) => setTimeout(r, 1100));
       assert.deepEqual(await s.heartbeat("inst-a"), []);
+      await s.removeInstance("inst-b");
+      await s.close();
+      const rows = await readInstances(backend.name, url);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.name, "inst-a");
+      assert.ok(Number(rows[0]?.heartbeat) > Number(rows[0]?.started_at), JSON.stringify(rows));
+      s = await backend.open(url);
+      await s.registerInstance("inst-a"); // re-registering an existing name is not an error
       await s.removeInstance("inst-a");
       await s.removeInstance("inst-a");
-      await s.ping();
     });
 
     void test("retention deletes only final jobs older than the cutoff, with all their rows", async () => {
