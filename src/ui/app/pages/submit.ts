@@ -60,6 +60,10 @@ export function SubmitPage(props: { loc: Loc }): VNode<any> {
   const eligible = (clusters.data?.data ?? []).filter((cl) => (cmd?.cluster_tags ?? []).every((t) => (cl.tags ?? []).includes(t)));
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
   const input = (k: keyof Form) => (e: Event) => set({ [k]: (e.currentTarget as HTMLInputElement).value } as Partial<Form>);
+  const editContext = (e: Event): void => {
+    input("context")(e);
+    if (errors.context) setErrors({ ...errors, context: undefined });
+  };
 
   const submit = async (ev: Event): Promise<void> => {
     ev.preventDefault();
@@ -192,7 +196,7 @@ export function SubmitPage(props: { loc: Loc }): VNode<any> {
           rows: 12,
           spellcheck: false,
           value: f.context,
-          onInput: input("context"),
+          onInput: editContext,
           "aria-invalid": errors.context ? "true" : undefined,
           "aria-describedby": errors.context ? "err-context" : undefined,
         }),
