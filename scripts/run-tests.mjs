@@ -24,7 +24,14 @@ const env = { ...process.env };
 let stopPg = async () => {};
 if (!env.HEIMDALL_TEST_DATABASE_URL && env.HEIMDALL_TEST_NO_PG !== "1") {
   const { startTestPostgres } = await import("./test-postgres.mjs");
-  const pg = await startTestPostgres();
+  let pg;
+  try {
+    pg = await startTestPostgres();
+  } catch (err) {
+    console.error(`cannot start embedded PostgreSQL for the tests: ${err?.message ?? err}`);
+    console.error("set HEIMDALL_TEST_DATABASE_URL to a server, or HEIMDALL_TEST_NO_PG=1 to skip PostgreSQL tests");
+    process.exit(1);
+  }
   env.HEIMDALL_TEST_DATABASE_URL = pg.url;
   stopPg = pg.stop;
 }
@@ -34,6 +41,8 @@ const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-conc
   env,
   stdio: "inherit",
 });
+// Ctrl-C / SIGTERM: let the test child stop, then still stop PostgreSQL (its data directory is deleted).
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 const code = await new Promise((resolve) => child.on("exit", (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 await stopPg();
 process.exit(code);
