@@ -2,7 +2,7 @@
 // wake-ups, and PostgreSQL multi-instance claiming without duplicates.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -122,6 +122,21 @@ void describe("SQLite single instance", () => {
     const again = await openStore({ connectionString: url });
     assert.equal((await again.listJobs({}, { limit: 5, order_by: "seq", direction: "asc" })).data.length, 1);
     await again.close();
+  });
+
+  void test("a lock file naming a pid that does not hold the database is stale (restart with the same or a reused pid)", async () => {
+    const file = join(tempDir(), "z.db");
+    const url = `sqlite:${file}`;
+    const first = await openStore({ connectionString: url });
+    await first.insertJob(newJob());
+    await first.close();
+    for (const pid of [process.pid, process.ppid]) {
+      writeFileSync(`${file}.lock`, `${pid}\n`);
+      const s = await openStore({ connectionString: url });
+      assert.equal(readFileSync(`${file}.lock`, "utf8").trim(), String(process.pid));
+      assert.equal((await s.listJobs({}, { limit: 5, order_by: "seq", direction: "asc" })).data.length, 1);
+      await s.close();
+    }
   });
 
   void test("another process holding the database is refused; a SIGKILLed holder's lock is stale", async () => {

@@ -1,9 +1,15 @@
 // Single-instance lock for a SQLite database: `<db>.lock` created with O_EXCL holding the owner's pid.
-// A lock whose pid is no longer alive (SIGKILLed owner) is stale and taken over; taking over renames the stale
-// file away first, so two starters cannot both remove the same stale lock. The connection additionally runs in
-// EXCLUSIVE locking mode, so SQLite itself refuses a second writer process.
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { HeimdallError } from "../../core/index.ts";
+// A lock left behind is stale when its pid is dead (SIGKILLed owner), when it names this very process but this
+// process does not hold it (a container restarted with the same pid), or when its pid is alive but the database
+// is not actually held (pid reused by an unrelated process): the owner's connection runs in EXCLUSIVE locking
+// mode, so a held database refuses a write transaction from anyone else. Taking a stale lock over renames it away
+// first, so two starters cannot both remove the same stale lock.
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import Database from "better-sqlite3";
+import { HeimdallError, errorMessage } from "../../core/index.ts";
+
+/** Lock files held by this process (absolute paths). */
+const heldHere = new Set<string>();
 
 function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -15,6 +21,26 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** True when another connection holds the database (a write transaction cannot start right now). */
+function databaseHeld(dbPath: string): boolean {
+  if (!existsSync(dbPath)) return false;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(dbPath, { fileMustExist: true, timeout: 0 });
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("ROLLBACK");
+    return false;
+  } catch (err) {
+    return /busy|locked/i.test(errorMessage(err));
+  } finally {
+    try {
+      db?.close();
+    } catch {
+      // ignore
+    }
+  }
+}
+
 function inUse(displayPath: string, pid: number | string): HeimdallError {
   return new HeimdallError(
     "STORE",
@@ -23,8 +49,31 @@ function inUse(displayPath: string, pid: number | string): HeimdallError {
   );
 }
 
+/** Whether the lock naming `pid` belongs to a live Heimdall holding `dbPath`. */
+function lockIsLive(lockPath: string, dbPath: string, pid: number): boolean {
+  if (pid === process.pid) return heldHere.has(lockPath);
+  return pidAlive(pid) && databaseHeld(dbPath);
+}
+
 export interface FileLock {
   release(): void;
+}
+
+function created(lockPath: string): FileLock {
+  heldHere.add(lockPath);
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      heldHere.delete(lockPath);
+      try {
+        if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
+      } catch {
+        // already gone
+      }
+    },
+  };
 }
 
 /** Takes the lock or throws HeimdallError("STORE") naming the holder. */
@@ -35,21 +84,10 @@ export function acquireLock(dbPath: string, displayPath: string): FileLock {
       const fd = openSync(lockPath, "wx", 0o600);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
-          } catch {
-            // already gone
-          }
-        },
-      };
+      return created(lockPath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new HeimdallError("STORE", `cannot lock database ${displayPath}: ${(err as Error).message}`);
+        throw new HeimdallError("STORE", `cannot lock database ${displayPath}: ${errorMessage(err)}`);
       }
     }
     let text = "";
@@ -58,27 +96,27 @@ export function acquireLock(dbPath: string, displayPath: string): FileLock {
     } catch {
       continue; // removed meanwhile: retry
     }
-    const pid = Number(text);
     if (text === "") {
-      // Being written right now by another starter (created, pid not yet written).
+      // Just created by another starter that has not written its pid yet.
       if (attempt < 4) continue;
       throw inUse(displayPath, "unknown");
     }
-    if (pidAlive(pid)) throw inUse(displayPath, pid);
+    const pid = Number(text);
+    if (lockIsLive(lockPath, dbPath, pid)) throw inUse(displayPath, pid);
     try {
       const aside = `${lockPath}.stale-${process.pid}`;
       renameSync(lockPath, aside);
       // Another starter may have replaced the stale lock with a live one between our read and the rename.
       const moved = readFileSync(aside, "utf8").trim();
-      const livePid = Number(moved);
-      if (moved !== text && pidAlive(livePid)) {
+      const movedPid = Number(moved);
+      if (moved !== text && lockIsLive(lockPath, dbPath, movedPid)) {
         try {
           linkSync(aside, lockPath); // put the live lock back (fails if yet another one exists)
         } catch {
           // leave it; SQLite's exclusive locking still guards the file
         }
         unlinkSync(aside);
-        throw inUse(displayPath, livePid);
+        throw inUse(displayPath, movedPid);
       }
       unlinkSync(aside);
     } catch (err) {

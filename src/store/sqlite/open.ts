@@ -41,10 +41,12 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
   let conn: Database.Database | undefined;
   try {
     conn = new Database(file, { timeout: opts.statementTimeoutMs ?? 5000 });
+    // EXCLUSIVE before WAL: the WAL index lives in heap memory and the connection keeps the file locked, so no
+    // other process can use the database while this server runs (the lock file names the holder).
+    conn.pragma("locking_mode = EXCLUSIVE");
     conn.pragma("journal_mode = WAL");
     conn.pragma("synchronous = NORMAL");
     conn.pragma("foreign_keys = ON");
-    conn.pragma("locking_mode = EXCLUSIVE");
     conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.statementTimeoutMs ?? 5000))}`);
     const db = new SqliteDb(conn);
     await migrate(db, sqliteMigrations);
