@@ -1,6 +1,7 @@
 // Local ECS: an ECS + CloudWatch Logs endpoint (AWS JSON 1.1) that runs task containers as local processes.
 // Public surface of src/local-ecs. Documentation: docs/local-ecs.md.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -116,7 +117,7 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
         const deadline = Date.now() + 2000;
         while (runner.runningProcesses() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         logs.close();
-        if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+        if (ownDir) await rm(dataDir, { recursive: true, force: true });
       })()),
   };
 }

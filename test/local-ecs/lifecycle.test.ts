@@ -186,7 +186,7 @@ test("STOPPED tasks expire after the retention window and become MISSING", async
 });
 
 test("explicit pacing shows every phase in order", async () => {
-  const e = await setup({ pacing: { provisioning: 120, pending: 120, activating: 120, deactivating: 120, deprovisioning: 120 } });
+  const e = await setup({ pacing: { provisioning: 200, pending: 200, activating: 200, deactivating: 200, deprovisioning: 200 } });
   try {
     await register(e, fargateDef("pace", ["sleep", "0.3"]));
     const arn = (await run(e, { taskDefinition: "pace" })).taskArn!;

@@ -193,7 +193,7 @@ test("FilterLogEvents interleaves streams by time, filters, and pages until next
 });
 
 test("awslogs: the stream appears when the container starts; one event per line; missing group fails the task", async () => {
-  const e = await setup({ pacing: { provisioning: 300 }, logs: { autoCreateGroups: false } });
+  const e = await setup({ pacing: { provisioning: 600 }, logs: { autoCreateGroups: false } });
   try {
     await e.logs.send(new CreateLogGroupCommand({ logGroupName: "/test/aw" }));
     await register(e, fargateDef("aw", ["sh", "-c", "printf 'one\\ntwo\\n\\nthree'; echo err >&2"]));

@@ -40,11 +40,8 @@ export function getLogEvents(s: LogStream, q: GetLogEventsInput): GetLogEventsOu
   const start = q.startTime ?? -Infinity;
   const end = q.endTime ?? Infinity; // exclusive
   const inRange = (e: LogEvent): boolean => e.timestamp >= start && e.timestamp < end;
-  let dir: "f" | "b";
-  let index: number;
-  if (q.nextToken !== undefined) ({ dir, index } = parseToken(q.nextToken, s.count));
-  else if (q.startFromHead) ((dir = "f"), (index = 0));
-  else ((dir = "b"), (index = s.count));
+  const { dir, index } =
+    q.nextToken !== undefined ? parseToken(q.nextToken, s.count) : q.startFromHead ? { dir: "f", index: 0 } : { dir: "b", index: s.count };
 
   const events: LogEvent[] = [];
   let bytes = 0;
@@ -179,7 +176,10 @@ export function filterLogEvents(q: FilterInput): { events: FilteredEvent[]; next
     let bestEv: LogEvent | undefined;
     for (const c of cursors) {
       const e = peek(c);
-      if (e && e.timestamp <= end && (!bestEv || e.timestamp < bestEv.timestamp)) ((best = c), (bestEv = e));
+      if (e && e.timestamp <= end && (!bestEv || e.timestamp < bestEv.timestamp)) {
+        best = c;
+        bestEv = e;
+      }
     }
     if (!best || !bestEv) return { events };
     if (events.length >= q.limit || scanned >= SCAN_BYTES) break;

@@ -1,6 +1,6 @@
 // Task lifecycle: PROVISIONING → PENDING → [ACTIVATING] → RUNNING → [DEACTIVATING] → STOPPING → DEPROVISIONING
 // → STOPPED, with configurable dwell per phase; containers run as host processes (see process.ts).
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerRecord, EcsState, TaskRecord, TaskStatus } from "../ecs/model.ts";
 import type { TaskRuntime } from "../ecs/tasks.ts";
@@ -98,7 +98,12 @@ export class TaskRunner implements TaskRuntime {
     }
     if (this.closed) return;
     let started = false;
-    if (task.desiredStatus === "RUNNING") started = this.startContainers(task, ctl);
+    if (task.desiredStatus === "RUNNING") {
+      // Working directories are made off the event loop (fs/promises); spawning itself is synchronous.
+      await Promise.all(task.containers.map((c) => mkdir((c.workDir = join(this.dir, task.id, c.name)), { recursive: true })));
+      if (this.closed) return;
+      if (task.desiredStatus === "RUNNING") started = this.startContainers(task, ctl);
+    }
     if (started) {
       if (p.activating > 0) {
         this.set(task, "ACTIVATING");
@@ -150,14 +155,11 @@ export class TaskRunner implements TaskRuntime {
       const ess = task.containers.find((c) => c.essential);
       return fail(ess, injected.reason ?? `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${ess?.image}: not found`);
     }
-    const taskDir = join(this.dir, task.id);
     const resolved: string[][] = [];
     for (const c of task.containers) {
       if (!c.argv) return fail(c, "CannotStartContainerError: Error response from daemon: No command specified");
-      c.workDir = join(taskDir, c.name);
-      mkdirSync(c.workDir, { recursive: true });
-      c.env.HOME ??= c.workDir;
-      const exe = resolveExecutable(c.argv[0]!, c.workDir, c.env.PATH);
+      c.env.HOME ??= c.workDir!;
+      const exe = resolveExecutable(c.argv[0]!, c.workDir!, c.env.PATH);
       if (!exe)
         return fail(
           c,
@@ -224,7 +226,7 @@ export class TaskRunner implements TaskRuntime {
 
   private expire(task: TaskRecord): void {
     if (this.state.tasks.get(task.id) === task) this.state.tasks.delete(task.id);
-    rmSync(join(this.dir, task.id), { recursive: true, force: true });
+    void rm(join(this.dir, task.id), { recursive: true, force: true }).catch(() => undefined);
   }
 
   private checkMemory(): void {
