@@ -6,7 +6,7 @@ import { ecsPlugin } from "./ecs/index.ts";
 
 export type * from "./contract.ts";
 export { pingPlugin } from "./ping/index.ts";
-export { shellPlugin } from "./shell/index.ts";
+export { shellPlugin, createShellPlugin } from "./shell/index.ts";
 
 export type PluginRegistry = ReadonlyMap<string, PluginModule>;
 

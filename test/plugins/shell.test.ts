@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Cluster, Job, JsonObject, Result } from "../../src/core/index.ts";
-import { shellPlugin, type Handler, type Runtime } from "../../src/plugins/index.ts";
+import { createShellPlugin, shellPlugin, type Handler, type Runtime } from "../../src/plugins/index.ts";
 import { silentLog } from "../engine/helpers.ts";
 
 const services = { state: { put: async () => {}, list: async () => [] }, log: silentLog, version: "1.2.3" };
@@ -46,8 +46,8 @@ describe("shell plugin", () => {
   after(() => rm(base, { recursive: true, force: true }));
 
   let n = 0;
-  async function run(argv: string[], context?: JsonObject, signal = new AbortController().signal) {
-    const h: Handler = await shellPlugin.create({ command: argv }, {} as never, services);
+  async function run(argv: string[], context?: JsonObject, signal = new AbortController().signal, plugin = shellPlugin) {
+    const h: Handler = await plugin.create({ command: argv }, {} as never, services);
     const dir = mkdtempSync(join(base, `w${n++}-`));
     const out = sink();
     const err = sink();
@@ -130,6 +130,18 @@ describe("shell plugin", () => {
     const deadline = Date.now() + 3000;
     while (alive(grandchild) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
     assert.ok(!alive(grandchild), "the grandchild in the same process group was killed too");
+  });
+
+  it("SIGKILLs the process group when SIGTERM is ignored, after the grace period", async () => {
+    const ac = new AbortController();
+    const quick = createShellPlugin({ killGraceMs: 200 });
+    const r = await run([SH, "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"], undefined, ac.signal, quick);
+    const end = Date.now() + 5000;
+    while (!r.out.text().includes("ready") && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
+    const t0 = Date.now();
+    ac.abort({ kind: "shutdown" });
+    await assert.rejects(r.p, { message: "signal: SIGKILL" });
+    assert.ok(Date.now() - t0 >= 150, "SIGTERM alone did not stop it");
   });
 });
 

@@ -6,7 +6,7 @@ import { clusterToJson, jobToJson, type Cluster, type Job, type JsonObject } fro
 import type { Handler, PluginModule, Runtime } from "../contract.ts";
 import { readResultFile } from "./result-file.ts";
 
-/** Grace period between SIGTERM and SIGKILL of the process group on abort. */
+/** Grace period between SIGTERM and SIGKILL of the process group on abort (spec 10.8: 10 seconds). */
 export const KILL_GRACE_MS = 10_000;
 
 const COMMAND_ERROR = 'shell: "command" must be a non-empty array of strings';
@@ -51,7 +51,7 @@ async function writeContext(rt: Runtime, job: Readonly<Job>, command: JsonObject
 }
 
 /** Spawns argv in the working directory; resolves with the exit code or signal once the child has exited. */
-function run(argv: string[], rt: Runtime, signal: AbortSignal): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function run(argv: string[], rt: Runtime, signal: AbortSignal, killGraceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: rt.workingDirectory,
@@ -66,7 +66,7 @@ function run(argv: string[], rt: Runtime, signal: AbortSignal): Promise<{ code: 
       killGroup(child.pid, "SIGTERM");
       killTimer = setTimeout(() => {
         if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
-      }, KILL_GRACE_MS);
+      }, killGraceMs);
       killTimer.unref();
     };
     child.stdout.pipe(rt.stdout, { end: false });
@@ -86,7 +86,7 @@ function run(argv: string[], rt: Runtime, signal: AbortSignal): Promise<{ code: 
   });
 }
 
-function shellHandler(argv: readonly string[], commandContext: JsonObject): Handler {
+function shellHandler(argv: readonly string[], commandContext: JsonObject, killGraceMs: number): Handler {
   return {
     validateJobContext(jobContext) {
       const a = jobArguments(jobContext);
@@ -97,7 +97,7 @@ function shellHandler(argv: readonly string[], commandContext: JsonObject): Hand
       if ("problem" in a) throw new Error(`invalid context: ${a.problem}`);
       await writeContext(rt, job, commandContext, cluster);
       if (signal.aborted) throw new Error("aborted before start");
-      const exit = await run([...argv, ...a.args], rt, signal);
+      const exit = await run([...argv, ...a.args], rt, signal, killGraceMs);
       if (exit.code === 0) {
         const result = await readResultFile(join(rt.workingDirectory, "result.json"));
         if (result) rt.setResult(result);
@@ -111,12 +111,18 @@ function shellHandler(argv: readonly string[], commandContext: JsonObject): Hand
   };
 }
 
-export const shellPlugin: PluginModule = {
-  name: "shell",
-  resumable: false,
-  create(commandContext) {
-    const command = commandContext["command"];
-    if (!isStringArray(command) || command.length === 0 || command[0] === "") throw new Error(COMMAND_ERROR);
-    return shellHandler([...command], commandContext);
-  },
-};
+/** The shell plugin; `killGraceMs` (default 10 s) is only shortened by tests. */
+export function createShellPlugin(opts: { killGraceMs?: number } = {}): PluginModule {
+  const killGraceMs = opts.killGraceMs ?? KILL_GRACE_MS;
+  return {
+    name: "shell",
+    resumable: false,
+    create(commandContext) {
+      const command = commandContext["command"];
+      if (!isStringArray(command) || command.length === 0 || command[0] === "") throw new Error(COMMAND_ERROR);
+      return shellHandler([...command], commandContext, killGraceMs);
+    },
+  };
+}
+
+export const shellPlugin: PluginModule = createShellPlugin();
