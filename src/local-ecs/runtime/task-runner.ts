@@ -189,6 +189,7 @@ export class TaskRunner implements TaskRuntime {
       c.lastStatus = "RUNNING";
       c.proc = spawnContainer(resolved[i]!, c.workDir!, c.env, sinks[i], (code, err) => {
         this.running.delete(entry);
+        c.proc = undefined;
         c.lastStatus = "STOPPED";
         c.exitCode = c.forcedExit?.code ?? code;
         if (c.forcedExit?.reason) c.reason = c.forcedExit.reason;
