@@ -121,8 +121,13 @@ export function createEngine(deps: EngineDeps): Engine {
       if (started) return;
       started = true;
       await core.store.registerInstance(core.name);
-      await upsertConfigured(core);
-      await removeLeftoverWorkdirs(core);
+      try {
+        await upsertConfigured(core);
+        await removeLeftoverWorkdirs(core);
+      } catch (err) {
+        await core.store.removeInstance(core.name).catch(() => undefined);
+        throw err;
+      }
       keepalive.start();
       janitor.start();
       unsubscribe = core.store.onJobsAvailable(() => pool.wake());

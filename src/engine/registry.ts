@@ -85,9 +85,16 @@ export function clusterFingerprint(c: Omit<Cluster, "created_at" | "updated_at" 
   });
 }
 
+const keyCache = new WeakMap<object, string>();
+
 /** Handler identity: the command definition create() sees; a status change alone keeps the handler. */
 function handlerKey(c: Readonly<Command>): string {
-  return commandFingerprint({ ...c, status: "ACTIVE" });
+  let k = keyCache.get(c);
+  if (k === undefined) {
+    k = commandFingerprint({ ...c, status: "ACTIVE" });
+    keyCache.set(c, k);
+  }
+  return k;
 }
 
 export class HandlerError extends Error {}
