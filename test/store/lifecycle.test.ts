@@ -81,6 +81,22 @@ for (const backend of storeBackends()) {
       assert.deepEqual(await s.heartbeat("nobody"), []);
     });
 
+    void test("concurrent claim loops on one store never share a job", async () => {
+      const s = await backend.open();
+      const ids = await Promise.all(Array.from({ length: 120 }, (_, i) => s.insertJob(newJob({ name: `c${i}` }))));
+      const seen: string[] = [];
+      const loop = async (owner: string) => {
+        for (;;) {
+          const got = await s.claimJobs(owner, 3);
+          if (got.length === 0) return;
+          seen.push(...got.map((c) => c.job.id));
+        }
+      };
+      await Promise.all(["w1", "w2", "w3", "w4", "w5"].map(loop));
+      assert.equal(seen.length, 120);
+      assert.deepEqual([...seen].sort(), ids.map((j) => j.id).sort());
+    });
+
     void test("transitions are compare-and-set on status and owner", async () => {
       const s = await backend.open();
       const [a] = await insertMany(s, 1) as [string];

@@ -236,6 +236,26 @@ void describe("PostgreSQL with several instances", () => {
     assert.equal(total, 500);
   });
 
+  void test("two janitors racing for the same stale claim: exactly one takes it over", { skip: postgres.skip }, async () => {
+    const url = await postgres.freshUrl();
+    const a = await postgres.open(url);
+    const b = await postgres.open(url);
+    const jobs = await Promise.all(Array.from({ length: 10 }, () => a.insertJob(newJob())));
+    assert.equal((await a.claimJobs("dead", 10)).length, 10);
+    await new Promise((r) => setTimeout(r, 1100));
+    const janitor = async (s: Store, name: string) => {
+      const won: string[] = [];
+      for (const c of await s.staleCandidates(0, 10)) {
+        if (await s.takeOverClaim(c.job.id, { owner: c.owner, heartbeat: c.heartbeat }, name)) won.push(c.job.id);
+      }
+      return won;
+    };
+    const [wa, wb] = await Promise.all([janitor(a, "ja"), janitor(b, "jb")]);
+    assert.equal(wa.length + wb.length, 10);
+    assert.deepEqual([...wa, ...wb].sort(), jobs.map((j) => j.id).sort());
+    assert.equal((await a.heartbeat("ja")).length + (await a.heartbeat("jb")).length, 10);
+  });
+
   void test("a notification from one instance wakes another", { skip: postgres.skip }, async () => {
     const url = await postgres.freshUrl();
     const a = await postgres.open(url);
