@@ -2,7 +2,7 @@
 import { h, type ComponentChildren, type VNode } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { errorMessage } from "./api.ts";
-import { jobStatusClass, registryStatusClass } from "./format.ts";
+import { fmtDate, jobStatusClass, registryStatusClass } from "./format.ts";
 
 export function StatusTag(props: { status: string | undefined; kind?: "job" | "registry" | "custom"; cls?: string }): VNode<any> {
   const cls =
@@ -135,4 +135,10 @@ export function safeHref(value: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A date for table cells: may wrap between the day and the time, never inside either. */
+export function DateText(props: { epoch: number | undefined }): VNode<any> {
+  const [day, time] = fmtDate(props.epoch).split(" ");
+  return h("span", { class: "date-text" }, h("span", null, day), time ? " " : null, time ? h("span", null, time) : null);
 }

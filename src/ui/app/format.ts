@@ -77,8 +77,8 @@ export function taskStatusClass(status: string | undefined): string {
   const s = (status ?? "").toUpperCase();
   if (["SUCCEEDED", "SUCCESS", "STOPPED_OK"].includes(s)) return "st-green";
   if (["FAILED", "ERROR", "TIMED_OUT", "TIMEOUT"].includes(s)) return "st-red";
-  if (["RUNNING", "ACTIVATING", "DEACTIVATING", "STOPPING", "DEPROVISIONING"].includes(s)) return "st-yellow";
-  if (["PENDING", "PROVISIONING", "NEW"].includes(s)) return "st-blue";
+  if (["RUNNING", "ACTIVE", "ACTIVATING", "DEACTIVATING", "STOPPING", "DEPROVISIONING"].includes(s)) return "st-yellow";
+  if (["PENDING", "PROVISIONING", "NEW", "LAUNCHING"].includes(s)) return "st-blue";
   if (s === "ACCEPTED") return "st-orange";
   if (["KILLED", "STOPPED", "CANCELED"].includes(s)) return "st-darkgray";
   return "st-gray";

@@ -16,6 +16,12 @@ export function JobDetailPage(props: { id: string }): VNode<any> {
   const tick = useRefreshTick();
   const job = useAsync((signal) => apiGet<Job>(`/job/${enc(id)}`, signal), [id, tick]);
   const j = job.data;
+  // The task timeline exists for jobs of `ecs` commands; the command tells which plugin ran the job.
+  const commandId = j?.command_id;
+  const command = useAsync(
+    (signal) => (commandId ? apiGet<Command>(`/command/${enc(commandId)}`, signal) : Promise.resolve(undefined)),
+    [commandId],
+  );
   useInterval(() => job.reload(), j && !isFinal(j.status) ? LIVE_POLL_MS : 0);
   const crumbs = h(Breadcrumbs, { items: [{ label: "Jobs", href: "/jobs" }, { label: j?.name || id }] });
   if (!j) {
@@ -48,6 +54,7 @@ export function JobDetailPage(props: { id: string }): VNode<any> {
       h("aside", { class: "info" }, h(JobInfo, { job: j })),
       h("div", { class: "main" }, h(JobMain, { job: j, onStatus: () => job.reload() })),
     ),
+    command.data?.plugin === "ecs" ? h(TaskTimeline, { jobId: j.id, jobStatus: j.status }) : null,
     h(CancelBar, { job: j, onChanged: () => job.reload() }),
   );
 }
@@ -103,10 +110,6 @@ function JobMain(props: { job: Job; onStatus: () => void }): VNode<any> {
   const j = props.job;
   const ctx = j.context ?? undefined;
   const sql = typeof ctx?.["query"] === "string" ? (ctx["query"] as string) : undefined;
-  const command = useAsync(
-    (signal) => (j.command_id ? apiGet<Command>(`/command/${enc(j.command_id)}`, signal) : Promise.resolve(undefined)),
-    [j.command_id],
-  );
   return h(
     "div",
     null,
@@ -121,7 +124,6 @@ function JobMain(props: { job: Job; onStatus: () => void }): VNode<any> {
     ),
     ctx !== undefined ? h(Section, { title: "Context" }, h(JsonBlock, { value: ctx, label: "Job context" })) : null,
     j.status === "SUCCEEDED" || j.result ? h(ResultSection, { job: j }) : null,
-    command.data?.plugin === "ecs" ? h(TaskTimeline, { jobId: j.id, jobStatus: j.status }) : null,
     h(
       Section,
       { title: "Output", id: "output" },

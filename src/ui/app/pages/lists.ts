@@ -1,8 +1,8 @@
 // The three list pages (spec 12): /jobs, /commands, /clusters.
 import { h, type VNode } from "preact";
 import { enc, type Cluster, type Command, type Job } from "../api.ts";
-import { Breadcrumbs, StatusTag } from "../components.ts";
-import { fmtDate, trim } from "../format.ts";
+import { Breadcrumbs, DateText, StatusTag } from "../components.ts";
+import { trim } from "../format.ts";
 import { ListPage, type ListSpec } from "../list.ts";
 import type { Loc } from "../router.ts";
 
@@ -33,8 +33,8 @@ const jobsSpec: ListSpec<Job> = {
     { label: "User", cell: (j) => j.user ?? "" },
     { label: "Cluster", cell: (j) => j.cluster_name ?? "" },
     { label: "Command", cell: (j) => j.command_name ?? "" },
-    { label: "Created At", sort: "created_at", cell: (j) => fmtDate(j.created_at), cls: "date" },
-    { label: "Updated At", sort: "updated_at", cell: (j) => fmtDate(j.updated_at), cls: "date" },
+    { label: "Created At", sort: "created_at", cell: (j) => h(DateText, { epoch: j.created_at }), cls: "date" },
+    { label: "Updated At", sort: "updated_at", cell: (j) => h(DateText, { epoch: j.updated_at }), cls: "date" },
     { label: "Status", cell: (j) => h(StatusTag, { status: j.status }) },
     { label: "Details", cell: (j) => details(`/jobs/${enc(j.id)}`, `job ${j.name || j.id}`) },
   ],
@@ -62,8 +62,8 @@ const commandsSpec: ListSpec<Command> = {
     { label: "Version", cell: (c) => c.version ?? "" },
     { label: "User", cell: (c) => c.user ?? "" },
     { label: "Description", cell: (c) => trim(c.description, 80), cls: "wrap" },
-    { label: "Created At", sort: "created_at", cell: (c) => fmtDate(c.created_at), cls: "date" },
-    { label: "Updated At", sort: "updated_at", cell: (c) => fmtDate(c.updated_at), cls: "date" },
+    { label: "Created At", sort: "created_at", cell: (c) => h(DateText, { epoch: c.created_at }), cls: "date" },
+    { label: "Updated At", sort: "updated_at", cell: (c) => h(DateText, { epoch: c.updated_at }), cls: "date" },
     { label: "Plugin", cell: (c) => c.plugin ?? "" },
     { label: "Status", cell: (c) => h(StatusTag, { status: c.status, kind: "registry" }) },
     { label: "Details", cell: (c) => details(`/commands/${enc(c.id)}`, `command ${c.id}`) },
@@ -90,8 +90,8 @@ const clustersSpec: ListSpec<Cluster> = {
     { label: "Name", cell: (c) => c.name ?? "" },
     { label: "Version", cell: (c) => c.version ?? "" },
     { label: "User", cell: (c) => c.user ?? "" },
-    { label: "Created At", sort: "created_at", cell: (c) => fmtDate(c.created_at), cls: "date" },
-    { label: "Updated At", sort: "updated_at", cell: (c) => fmtDate(c.updated_at), cls: "date" },
+    { label: "Created At", sort: "created_at", cell: (c) => h(DateText, { epoch: c.created_at }), cls: "date" },
+    { label: "Updated At", sort: "updated_at", cell: (c) => h(DateText, { epoch: c.updated_at }), cls: "date" },
     { label: "Status", cell: (c) => h(StatusTag, { status: c.status, kind: "registry" }) },
     { label: "Details", cell: (c) => details(`/clusters/${enc(c.id)}`, `cluster ${c.id}`) },
   ],

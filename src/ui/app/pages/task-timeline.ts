@@ -4,19 +4,36 @@
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { API, apiGet, enc, errorMessage, isFinal } from "../api.ts";
-import { ErrorAlert, ExternalLink, Section } from "../components.ts";
-import { fmtDate, fmtDuration, taskStatusClass } from "../format.ts";
+import { DateText, ErrorAlert, ExternalLink, Fields, Section } from "../components.ts";
+import { fmtDuration, taskStatusClass } from "../format.ts";
 import { useAsync, useInterval } from "../hooks.ts";
 
 export interface Attempt {
   attempt: number;
   task_arn: string;
+  /** Heimdall's attempt status (LAUNCHING, ACTIVE, SUCCEEDED, FAILED, STOPPED). */
   status: string;
+  /** ECS lastStatus as last observed (PROVISIONING … STOPPED). */
+  last_status: string;
   exit_code?: number;
   stop_code: string;
   stopped_reason: string;
+  /** Why the attempt counts as failed, or the last launch error. */
+  failure: string;
+  containers: string;
+  created_at?: number;
   started_at?: number;
   stopped_at?: number;
+}
+
+export interface Timeline {
+  slots: Slot[];
+  task_count?: number;
+  max_fail_count?: number;
+  cluster_name: string;
+  task_definition_arn: string;
+  outcome: string;
+  representative?: { slot: number; attempt: number };
 }
 
 export interface Slot {
@@ -45,6 +62,24 @@ export function toEpochSeconds(v: unknown): number | undefined {
   return undefined;
 }
 
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** Reads the plugin's timeline: `{slots:[{slot, task_name, attempts:[…]}], task_count, outcome, representative, …}`. */
+export function normalizeTimeline(raw: unknown): Timeline {
+  const o = isObj(raw) ? raw : {};
+  const outcome = o["outcome"];
+  const rep = o["representative"];
+  return {
+    slots: normalizeTasks(raw),
+    task_count: num(o["task_count"]),
+    max_fail_count: num(o["max_fail_count"]),
+    cluster_name: str(o["cluster_name"]),
+    task_definition_arn: str(o["task_definition_arn"]),
+    outcome: isObj(outcome) ? [str(outcome["kind"]), str(outcome["error"])].filter(Boolean).join(": ") : str(outcome),
+    representative: isObj(rep) && num(rep["slot"]) !== undefined ? { slot: num(rep["slot"]) ?? 0, attempt: num(rep["attempt"]) ?? 1 } : undefined,
+  };
+}
+
 export function normalizeTasks(raw: unknown): Slot[] {
   const slots = Array.isArray(raw) ? raw : isObj(raw) ? (pick(raw, "slots", "tasks") ?? []) : [];
   if (!Array.isArray(slots)) return [];
@@ -57,13 +92,23 @@ export function normalizeTasks(raw: unknown): Slot[] {
       task_name: str(pick(s, "task_name", "taskName", "started_by", "startedBy")),
       attempts: list.map((a, j) => {
         const exit = pick(a, "exit_code", "exitCode");
+        const containers = pick(a, "containers");
         return {
           attempt: Number(pick(a, "attempt", "attempt_number") ?? j + 1) || j + 1,
           task_arn: str(pick(a, "task_arn", "taskArn", "arn")),
           status: str(pick(a, "status", "last_status", "lastStatus")).toUpperCase(),
+          last_status: str(pick(a, "last_status", "lastStatus")).toUpperCase(),
           exit_code: typeof exit === "number" ? exit : undefined,
           stop_code: str(pick(a, "stop_code", "stopCode")),
           stopped_reason: str(pick(a, "stopped_reason", "stoppedReason", "reason")),
+          failure: str(pick(a, "failure", "last_launch_error")),
+          containers: Array.isArray(containers)
+            ? containers
+                .filter(isObj)
+                .map((c) => `${str(c["name"])}: exit ${c["exit_code"] ?? "—"}${c["reason"] ? ` (${str(c["reason"])})` : ""}`)
+                .join("; ")
+            : "",
+          created_at: toEpochSeconds(pick(a, "created_at", "createdAt")),
           started_at: toEpochSeconds(pick(a, "started_at", "startedAt", "created_at", "createdAt")),
           stopped_at: toEpochSeconds(pick(a, "stopped_at", "stoppedAt")),
         };
@@ -78,7 +123,8 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
   const tasks = useAsync((signal) => apiGet<unknown>(`/job/${enc(jobId)}/tasks`, signal), [jobId, final]);
   useInterval(() => tasks.reload(), final ? 0 : 3000);
   const [open, setOpen] = useState<string | undefined>();
-  const slots = normalizeTasks(tasks.data);
+  const tl = normalizeTimeline(tasks.data);
+  const slots = tl.slots;
   const all = slots.flatMap((s) => s.attempts);
   const now = Date.now() / 1000;
   const t0 = Math.min(...all.map((a) => a.started_at ?? now), now);
@@ -96,20 +142,32 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
         h(
           "tr",
           { key, "data-slot": s.slot, "data-attempt": a.attempt },
-          j === 0 ? h("th", { scope: "rowgroup", rowSpan: s.attempts.length, class: "slot" }, `#${s.slot}`, h("div", { class: "muted small" }, s.task_name)) : null,
+          j === 0 ? h("th", { scope: "rowgroup", rowSpan: s.attempts.length, class: "slot", title: s.task_name }, `#${s.slot}`) : null,
           h("td", null, String(a.attempt)),
-          h("td", null, h("code", { class: "arn", title: a.task_arn }, a.task_arn || "—")),
-          h("td", null, h("span", { class: `status ${taskStatusClass(a.status)}` }, a.status || "—")),
-          h("td", null, a.exit_code === undefined ? "—" : String(a.exit_code)),
-          h("td", null, a.stop_code || "—"),
-          h("td", { class: "reason" }, a.stopped_reason || "—"),
-          h("td", { class: "nowrap" }, fmtDate(a.started_at)),
-          h("td", { class: "nowrap" }, fmtDate(a.stopped_at)),
+          h(
+            "td",
+            null,
+            h("span", { class: `status ${taskStatusClass(a.status)}`, "data-testid": "attempt-status" }, a.status || "—"),
+            a.last_status && a.last_status !== a.status ? h("div", { class: "muted small", title: "ECS lastStatus" }, a.last_status) : null,
+            tl.representative?.slot === s.slot && tl.representative.attempt === a.attempt
+              ? h("div", { class: "small rep", title: "This attempt's logs are the job's stdout/stderr" }, "★ representative")
+              : null,
+          ),
+          h("td", { title: a.containers || undefined, "data-testid": "exit-code" }, a.exit_code === undefined ? "—" : String(a.exit_code)),
+          h("td", { class: "date" }, h(DateText, { epoch: a.started_at })),
+          h("td", { class: "date" }, h(DateText, { epoch: a.stopped_at })),
           h("td", null, a.started_at && end ? fmtDuration(end - a.started_at) : "—"),
           h(
             "td",
             { class: "bar-cell", "aria-hidden": "true" },
             width ? h("div", { class: `bar ${taskStatusClass(a.status)}`, style: { marginLeft: `${left}%`, width: `${Math.min(width, 100 - left)}%` } }) : null,
+          ),
+          h("td", null, h("code", { class: "arn", title: a.task_arn, "data-testid": "task-arn" }, a.task_arn || "—")),
+          h(
+            "td",
+            { class: "reason" },
+            a.stop_code ? h("code", { "data-testid": "stop-code" }, a.stop_code) : null,
+            h("div", null, [a.stopped_reason, a.failure].filter(Boolean).join(" — ") || (a.stop_code ? "" : "—")),
           ),
           h(
             "td",
@@ -122,9 +180,6 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
           ),
         ),
       );
-      if (open === key) {
-        rows.push(h("tr", { key: `${key}-logs` }, h("td", { colSpan: 12 }, h(TaskLogs, { jobId, slot: s.slot, attempt: a.attempt }))));
-      }
     });
   }
 
@@ -132,6 +187,16 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
     Section,
     { title: "ECS tasks", id: "tasks" },
     h(ErrorAlert, { error: tasks.error, title: "Task timeline" }),
+    tasks.data !== undefined
+      ? h(Fields, {
+          rows: [
+            ["Tasks", tl.task_count === undefined ? undefined : `${tl.task_count} in parallel, up to ${tl.max_fail_count ?? "?"} failures per task`],
+            ["ECS cluster", tl.cluster_name],
+            ["Task definition", tl.task_definition_arn ? h("code", { class: "id" }, tl.task_definition_arn) : undefined],
+            ["Outcome", tl.outcome],
+          ],
+        })
+      : null,
     !slots.length && !tasks.loading && !tasks.error ? h("p", { class: "muted" }, "No tasks started yet.") : null,
     slots.length
       ? h(
@@ -146,7 +211,7 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
               h(
                 "tr",
                 null,
-                ["Slot", "Attempt", "Task ARN", "Status", "Exit code", "Stop code", "Reason", "Started", "Stopped", "Duration", "Timeline", "Logs"].map((c) =>
+                ["Slot", "Attempt", "Status", "Exit", "Started", "Stopped", "Duration", "Timeline", "Task ARN", "Stop code and reason", "Logs"].map((c) =>
                   h("th", { key: c, scope: "col" }, c),
                 ),
               ),
@@ -155,6 +220,7 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
           ),
         )
       : null,
+    open ? h(TaskLogs, { key: open, jobId, slot: Number(open.split("/")[0]), attempt: Number(open.split("/")[1]) }) : null,
   );
 }
 
