@@ -162,6 +162,40 @@ test("GetLogEvents pages are capped at 1 MB and the stream lives on disk", async
   assert.ok(total >= 4_000_000, `log bytes are on disk (${total})`);
 });
 
+test("GetLogEvents sees events appended after a read (live tail)", async () => {
+  await env.logs.send(new CreateLogGroupCommand({ logGroupName: "/live" }));
+  await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/live", logStreamName: "s" }));
+  const t0 = Date.now() - 5000;
+  await put("/live", "s", ["a", "b"], t0);
+  const first = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true }));
+  assert.deepEqual(first.events?.map((e) => e.message), ["a", "b"]);
+  await put("/live", "s", ["c"], t0 + 10);
+  const again = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true }));
+  assert.deepEqual(again.events?.map((e) => e.message), ["a", "b", "c"]);
+  const next = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true, nextToken: first.nextForwardToken }));
+  assert.deepEqual(next.events?.map((e) => e.message), ["c"]);
+  await put("/live", "s", Array.from({ length: 300 }, (_, i) => `n${i}`), t0 + 20);
+  const rest = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true, nextToken: next.nextForwardToken }));
+  assert.equal(rest.events?.length, 300);
+  assert.equal(rest.events?.[299]?.message, "n299");
+});
+
+test("many streams stay readable (open files are pooled)", async () => {
+  await env.logs.send(new CreateLogGroupCommand({ logGroupName: "/many" }));
+  const n = 300;
+  for (let i = 0; i < n; i++) {
+    await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/many", logStreamName: `s${i}` }));
+    await put("/many", `s${i}`, [`first ${i}`], Date.now() - 1000);
+  }
+  for (let i = 0; i < n; i++) await put("/many", `s${i}`, [`second ${i}`], Date.now() - 500);
+  for (const i of [0, 1, 150, 299]) {
+    const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/many", logStreamName: `s${i}`, startFromHead: true }));
+    assert.deepEqual(r.events?.map((e) => e.message), [`first ${i}`, `second ${i}`]);
+  }
+  const fds = readdirSync("/proc/self/fd").length;
+  assert.ok(fds < 400, `open fds ${fds}`);
+});
+
 test("FilterLogEvents interleaves streams by time, filters, and pages until nextToken is absent", async () => {
   await env.logs.send(new CreateLogGroupCommand({ logGroupName: "/filter" }));
   for (const s of ["ecs/a/1", "ecs/b/1", "other"]) await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/filter", logStreamName: s }));

@@ -25,6 +25,26 @@ class GrowableF64 {
   }
 }
 
+/** Keeps at most `max` stream files open (least recently used are closed; they reopen on demand). */
+class FdPool {
+  private open = new Map<LogStream, true>();
+  max = 256;
+  touch(s: LogStream): void {
+    this.open.delete(s);
+    this.open.set(s, true);
+    if (this.open.size > this.max) {
+      const oldest = this.open.keys().next().value as LogStream;
+      this.open.delete(oldest);
+      oldest.closeFd();
+    }
+  }
+  forget(s: LogStream): void {
+    this.open.delete(s);
+  }
+}
+
+export const fdPool = new FdPool();
+
 export class LogStream {
   readonly name: string;
   readonly creationTime: number;
@@ -52,11 +72,18 @@ export class LogStream {
 
   private file(): number {
     if (this.fd === undefined) this.fd = openSync(this.path, "a+");
+    fdPool.touch(this);
     return this.fd;
+  }
+
+  closeFd(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   append(events: Array<{ timestamp: number; message: string }>, ingestionTime: number): void {
     if (events.length === 0) return;
+    const lastBlockBefore = this.blockStart.n - 1;
     const bufs: Buffer[] = [];
     let total = 0;
     for (const e of events) {
@@ -93,7 +120,7 @@ export class LogStream {
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     this.fileSize += total;
     this.lastIngestionTime = ingestionTime;
-    if (this.cache && this.cache.block === this.blockStart.n - 1) this.cache = undefined;
+    if (this.cache && this.cache.block >= lastBlockBefore) this.cache = undefined;
   }
 
   get blocks(): number {
@@ -149,8 +176,8 @@ export class LogStream {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.closeFd();
+    fdPool.forget(this);
     this.cache = undefined;
   }
 }
