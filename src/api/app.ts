@@ -47,12 +47,25 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addContentTypeParser("*", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.decorateRequest("caller", "");
-  app.addHook("onRequest", async (req) => {
+  app.decorateRequest("routeLabel", "");
+  const writeTimeoutMs = s.write_timeout * 1000;
+  app.addHook("onRequest", async (req, reply) => {
+    // server.write_timeout (Go's WriteTimeout): an ordinary response not produced in time closes the connection.
+    if (writeTimeoutMs > 0 && !req.routeOptions.config.longRunning) {
+      const timer = setTimeout(() => {
+        if (!reply.sent) {
+          req.log.warn({ url: req.url, method: req.method }, "write timeout: closing the connection");
+          reply.raw.destroy();
+        }
+      }, writeTimeoutMs);
+      timer.unref();
+      reply.raw.once("close", () => clearTimeout(timer));
+    }
     req.caller = resolveIdentity(deps.config, req);
     if (req.routeOptions.config.identity && req.caller === "") throw new HeimdallError("UNAUTHENTICATED", MSG_NO_IDENTITY);
   });
   app.addHook("onResponse", async (req, reply) => {
-    const route = req.routeOptions.config.template ?? "unmatched";
+    const route = req.routeLabel || (req.routeOptions.config.template ?? "unmatched");
     deps.metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 

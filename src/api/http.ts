@@ -12,12 +12,16 @@ declare module "fastify" {
   interface FastifyRequest {
     /** Caller identity ("" = anonymous), resolved in the onRequest hook. */
     caller: string;
+    /** Metrics route label override ("unmatched" for unknown endpoints answered by a wildcard route). */
+    routeLabel: string;
   }
   interface FastifyContextConfig {
     /** POST/PUT routes: identity required (401 before the body is read). */
     identity?: boolean;
     /** Route template for metrics and OpenAPI, spec style (`/api/v1/job/{id}`). */
     template?: string;
+    /** Exempt from server.write_timeout (submit — sync jobs run in the request —, file and log streams). */
+    longRunning?: boolean;
   }
 }
 
@@ -45,6 +49,7 @@ export function bodyOf(req: FastifyRequest): Record<string, unknown> {
 }
 
 export function unknownEndpoint(req: FastifyRequest): HeimdallError {
+  req.routeLabel = "unmatched";
   const path = req.url.split("?")[0] ?? req.url;
   return new HeimdallError("NOT_FOUND", `unknown endpoint: ${req.method} ${path}`);
 }

@@ -87,7 +87,7 @@ function pickWindow(reply: FastifyReply, range: string | undefined, offset: stri
 }
 
 export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get(`${P}/job/:id/:file`, { config: { template: `${P}/job/{id}/{file}` } }, async (req, reply) => {
+  app.get(`${P}/job/:id/:file`, { config: { longRunning: true, template: `${P}/job/{id}/{file}` } }, async (req, reply) => {
     const file = param(req, "file");
     if (!FILES.has(file)) throw new HeimdallError("NOT_FOUND", `unknown file: ${file}`);
     const id = param(req, "id");
@@ -116,7 +116,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return h.handler.tasks(job);
   });
 
-  app.get(`${P}/job/:id/tasks/:slot/logs`, { config: { template: `${P}/job/{id}/tasks/{slot}/logs` } }, async (req, reply) => {
+  app.get(`${P}/job/:id/tasks/:slot/logs`, { config: { longRunning: true, template: `${P}/job/{id}/tasks/{slot}/logs` } }, async (req, reply) => {
     const job = await loadJob(deps, param(req, "id"));
     const slotRaw = param(req, "slot");
     if (!/^\d+$/.test(slotRaw)) throw new HeimdallError("BAD_REQUEST", "slot: must be a non-negative integer");

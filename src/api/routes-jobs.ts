@@ -56,7 +56,7 @@ function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get(`${P}/job/statuses`, { config: { template: `${P}/job/statuses` } }, async () => SORTED_JOB_STATUSES);
 
-  app.post(`${P}/job`, { config: { identity: true, template: `${P}/job` } }, async (req, reply) => {
+  app.post(`${P}/job`, { config: { identity: true, longRunning: true, template: `${P}/job` } }, async (req, reply) => {
     const caller = callerOf(req);
     const input = validateSubmit(bodyOf(req));
     const gone = new AbortController();

@@ -187,6 +187,41 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
     assert.equal((await call(h.app, "GET", `/api/v1/job/${s.json.id}/stdout`)).body, "done\n");
   });
 
+  it("closes the connection of an ordinary response that exceeds server.write_timeout", async () => {
+    const slowHealth: PluginModule = {
+      name: "slowhealth",
+      create: () => ({
+        async execute() {},
+        async cleanup() {},
+        healthCheck: (_cluster, signal) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 2500);
+            signal.addEventListener("abort", () => clearTimeout(t));
+          }),
+      }),
+    };
+    const slow = await startHarness(
+      "sqlite",
+      (c) => {
+        c.server.write_timeout = 1;
+        c.commands = [{ id: "a-slow", name: "a-slow", status: "ACTIVE", plugin: "slowhealth", version: "", description: "", is_sync: false, user: "heimdall", tags: [], cluster_tags: ["type:localhost"], allowed_callers: [] }];
+      },
+      { plugins: [slowHealth] },
+    );
+    assert.ok(slow);
+    try {
+      await slow.app.listen({ port: 0, host: "127.0.0.1" });
+      const base = `http://127.0.0.1:${(slow.app.server.address() as AddressInfo).port}`;
+      const t0 = Date.now();
+      const r = await fetch(`${base}/api/v1/clusters/health`).then((x) => x.status, (e: unknown) => e);
+      assert.ok(r instanceof Error, `expected a closed connection, got ${String(r)}`);
+      assert.ok(Date.now() - t0 < 2400, "cut off at write_timeout, before the probe finished");
+      assert.equal((await fetch(`${base}/api/v1/health`)).status, 200);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("cancels a sync job when the client disconnects", async () => {
     await call(h.app, "PUT", "/api/v1/command/slow-sync", {
       user: "alice",

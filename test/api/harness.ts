@@ -127,7 +127,7 @@ export interface Reply {
   status: number;
   headers: Record<string, string | string[] | number | undefined>;
   body: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 /** One request through inject(); `user` sets the identity header. */
