@@ -59,6 +59,23 @@ describe("ecs plugin: API calls", () => {
     assert.match(tl.task_definition_arn, /task-definition\/batch-job-template:2$/);
   });
 
+  it("task_revision / use_latest_revision adopt an existing revision; task_family renames", async () => {
+    const registered = ecs.stats().calls.RegisterTaskDefinition;
+    const latest = await run({ use_latest_revision: true });
+    assert.equal(latest.job.status, "SUCCEEDED", latest.job.error);
+    assert.match((await server.get(`/api/v1/job/${latest.id}/tasks`)).json().task_definition_arn, /batch-job-template:2$/);
+    const pinned = await run({ task_revision: 1, cpu: 512, memory: 1024 });
+    assert.equal(pinned.job.status, "SUCCEEDED", pinned.job.error);
+    assert.match((await server.get(`/api/v1/job/${pinned.id}/tasks`)).json().task_definition_arn, /batch-job-template:1$/);
+    assert.equal(ecs.stats().calls.RegisterTaskDefinition, registered, "adopting registers nothing");
+    const missing = await run({ task_revision: 99 });
+    assert.equal(missing.job.status, "FAILED");
+    assert.match(missing.job.error, /task_revision: cannot describe task definition batch-job-template:99/);
+    const renamed = await run({ task_family: "renamed-family" });
+    assert.equal(renamed.job.status, "SUCCEEDED", renamed.job.error);
+    assert.match((await server.get(`/api/v1/job/${renamed.id}/tasks`)).json().task_definition_arn, /renamed-family:1$/);
+  });
+
   it("RunTask capacity failures are retried and not counted as task failures", async () => {
     ecs.addFault({ kind: "capacity", count: 2, match: { env: { FAULT: "capacity" } } });
     const placed = () => (ecs.stats().calls.RunTask ?? 0) - (ecs.stats().throttled.RunTask ?? 0);
