@@ -129,6 +129,20 @@ describe("jobs UI in Chromium", { skip }, () => {
     await finish();
   });
 
+  it("auto-refreshes the list at the chosen interval", async () => {
+    const page = await open();
+    await page.goto("/jobs?name=late-arrival");
+    await settled(page);
+    assert.equal(await page.getByTestId("count").textContent(), "0 jobs");
+    await page.getByLabel("Auto Refresh").selectOption({ label: "5 s" });
+    const job = await client.post<{ id: string }>("/job", { name: "late-arrival", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] });
+    // No reload and no click: the 5 s tick refetches the page.
+    await page.getByRole("link", { name: job.id }).waitFor({ timeout: 12_000 });
+    assert.equal(await page.evaluate(() => localStorage.getItem("heimdall-auto-refresh")), "5000");
+    await page.getByLabel("Auto Refresh").selectOption({ label: "Off" });
+    await finish();
+  });
+
   it("shows a failed job's error and stderr", async () => {
     const job = await client.post<{ id: string }>("/job", { name: "nightly-export", version: "1.2.0", tags: ["env:test"], command_criteria: ["type:fail"], cluster_criteria: ["type:localhost"] });
     const page = await open();

@@ -136,6 +136,8 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     const page = w.page;
     await page.goto("/jobs");
     await page.locator("table[aria-label=Jobs][aria-busy=false]").waitFor();
+    const health = await client.get<{ version: string }>("/health");
+    assert.equal(await page.locator("footer").textContent(), `© ${new Date().getFullYear()}, v${health.version}`);
     const focused = async (): Promise<string> => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
     await page.keyboard.press("Tab");
     assert.equal(await focused(), "Skip to content");

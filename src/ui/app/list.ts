@@ -221,73 +221,82 @@ function FilterForm<T>(props: {
   const setTag = (i: number, patch: Partial<TagRow>): void =>
     setTags((cur) => cur.map((t, j) => (j === i ? { ...t, ...patch } : t)));
 
+  const active = Object.values(values).filter(Boolean).length + (status.length ? 1 : 0) + (tags.length ? 1 : 0);
   return h(
-    "form",
-    { class: "filters card", onSubmit: apply, role: "search", "aria-label": `Filter ${spec.noun}` },
+    "details",
+    { class: "filters-box card", open: wide() },
+    h("summary", null, "Filters", active ? ` (${active} active)` : ""),
     h(
-      "div",
-      { class: "filter-grid" },
-      spec.filters.map((f) =>
-        h(
-          "label",
-          { key: f.param, class: "fld" },
-          h("span", null, f.label),
-          h("input", {
-            type: "text",
-            name: f.param,
-            value: values[f.param] ?? "",
-            placeholder: f.placeholder ?? "pattern (% and _)",
-            onInput: (e: Event) => setValues({ ...values, [f.param]: (e.currentTarget as HTMLInputElement).value }),
-          }),
-        ),
-      ),
-    ),
-    h(
-      "fieldset",
-      { class: "status-filter" },
-      h("legend", null, "Status"),
-      props.statuses.map((s) =>
-        h(
-          "label",
-          { key: s, class: "chk" },
-          h("input", { type: "checkbox", name: "status", value: s, checked: status.includes(s), onChange: () => toggle(s) }),
-          " ",
-          s,
-        ),
-      ),
-    ),
-    spec.withTags
-      ? h(
-          "fieldset",
-          { class: "tag-filter" },
-          h("legend", null, "Tags"),
-          tags.map((t, i) =>
-            h(
-              "div",
-              { key: i, class: "tag-row" },
-              h(
-                "label",
-                { class: "fld" },
-                h("span", null, `Tag ${i + 1} key`),
-                h("input", { type: "text", name: `tag-key-${i}`, value: t.key, onInput: (e: Event) => setTag(i, { key: (e.currentTarget as HTMLInputElement).value }) }),
-              ),
-              h(
-                "label",
-                { class: "fld" },
-                h("span", null, `Tag ${i + 1} value`),
-                h("input", { type: "text", name: `tag-value-${i}`, value: t.value, onInput: (e: Event) => setTag(i, { value: (e.currentTarget as HTMLInputElement).value }) }),
-              ),
-              h("button", { type: "button", class: "btn btn-small", "aria-label": `Remove tag ${i + 1}`, onClick: () => setTags(tags.filter((_, j) => j !== i)) }, "Remove"),
-            ),
+      "form",
+      { class: "filters", onSubmit: apply, role: "search", "aria-label": `Filter ${spec.noun}` },
+      h(
+        "div",
+        { class: "filter-grid" },
+        spec.filters.map((f) =>
+          h(
+            "label",
+            { key: f.param, class: "fld" },
+            h("span", null, f.label),
+            h("input", {
+              type: "text",
+              name: f.param,
+              value: values[f.param] ?? "",
+              placeholder: f.placeholder ?? "pattern (% and _)",
+              onInput: (e: Event) => setValues({ ...values, [f.param]: (e.currentTarget as HTMLInputElement).value }),
+            }),
           ),
-          h("button", { type: "button", class: "btn btn-small", onClick: () => setTags([...tags, { key: "", value: "" }]) }, "+ Add tag"),
-        )
-      : null,
-    h(
-      "div",
-      { class: "form-actions" },
-      h("button", { type: "submit", class: "btn btn-primary" }, "Apply filters"),
-      h("button", { type: "button", class: "btn", onClick: reset }, "Reset"),
+        ),
+      ),
+      h(
+        "fieldset",
+        { class: "status-filter" },
+        h("legend", null, "Status"),
+        props.statuses.map((s) =>
+          h(
+            "label",
+            { key: s, class: "chk" },
+            h("input", { type: "checkbox", name: "status", value: s, checked: status.includes(s), onChange: () => toggle(s) }),
+            " ",
+            s,
+          ),
+        ),
+      ),
+      spec.withTags
+        ? h(
+            "fieldset",
+            { class: "tag-filter" },
+            h("legend", null, "Tags"),
+            tags.map((t, i) =>
+              h(
+                "div",
+                { key: i, class: "tag-row" },
+                h(
+                  "label",
+                  { class: "fld" },
+                  h("span", null, `Tag ${i + 1} key`),
+                  h("input", { type: "text", name: `tag-key-${i}`, value: t.key, onInput: (e: Event) => setTag(i, { key: (e.currentTarget as HTMLInputElement).value }) }),
+                ),
+                h(
+                  "label",
+                  { class: "fld" },
+                  h("span", null, `Tag ${i + 1} value`),
+                  h("input", { type: "text", name: `tag-value-${i}`, value: t.value, onInput: (e: Event) => setTag(i, { value: (e.currentTarget as HTMLInputElement).value }) }),
+                ),
+                h("button", { type: "button", class: "btn btn-small", "aria-label": `Remove tag ${i + 1}`, onClick: () => setTags(tags.filter((_, j) => j !== i)) }, "Remove"),
+              ),
+            ),
+            h("button", { type: "button", class: "btn btn-small", onClick: () => setTags([...tags, { key: "", value: "" }]) }, "+ Add tag"),
+          )
+        : null,
+      h(
+        "div",
+        { class: "form-actions" },
+        h("button", { type: "submit", class: "btn btn-primary" }, "Apply filters"),
+        h("button", { type: "button", class: "btn", onClick: reset }, "Reset"),
+      ),
     ),
   );
 }
+
+/** Filters start expanded except on phone-sized screens, where the results come first. */
+const wide = (): boolean => typeof window.matchMedia !== "function" || window.matchMedia("(min-width: 641px)").matches;
