@@ -29,7 +29,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
-    return503OnClosing: true,
+    // serve() drains the engine before closing the app; requests that arrive meanwhile are still answered.
+    return503OnClosing: false,
     keepAliveTimeout: s.idle_timeout * 1000,
     requestTimeout: s.read_timeout * 1000,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },

@@ -16,7 +16,7 @@ const JOBS = 2000;
 const FINAL = ["SUCCEEDED", "FAILED", "KILLED", "CANCELED"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const init: RequestInit = { method, headers: { "X-Heimdall-User": "tester", "content-type": "application/json" } };
   if (body !== undefined) init.body = JSON.stringify(body);
   const r = await fetch(`${base}/api/v1${path}`, init);

@@ -1,7 +1,7 @@
 // Runs `heimdall serve` as a child process with a temp YAML config, for the CLI and multi-instance tests.
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -107,8 +107,26 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerProce
     async kill() {
       if (running() && proc.pid) process.kill(-proc.pid, "SIGKILL");
       await exited;
+      killJobProcesses(join(dir, "jobs"));
     },
   };
+}
+
+/** SIGKILLs the job processes this server started (their working directory is under `jobsDir`; Linux /proc). */
+function killJobProcesses(jobsDir: string): void {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(`${jobsDir}/`)) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone or not ours
+    }
+  }
 }
 
 /** Runs the CLI synchronously; returns exit code and output. */
