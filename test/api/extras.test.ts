@@ -187,6 +187,25 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
     assert.equal((await call(h.app, "GET", `/api/v1/job/${s.json.id}/stdout`)).body, "done\n");
   });
 
+  it("while draining: sync submit 503 with id, health 503 with a server check", async () => {
+    const d = await startHarness("sqlite");
+    assert.ok(d);
+    try {
+      await d.engine.drain();
+      const s = await call(d.app, "POST", "/api/v1/job", { user: "u", body: { command_criteria: ["type:ping-sync"], cluster_criteria: ["type:localhost"] } });
+      assert.equal(s.status, 503, s.body);
+      assert.equal(s.json.error, "server is shutting down");
+      assert.match(String(s.json.id), /^[0-9a-f-]{36}$/);
+      const hl = await call(d.app, "GET", "/api/v1/health");
+      assert.equal(hl.status, 503);
+      assert.equal(hl.json.healthy, false);
+      assert.deepEqual(hl.json.checks[1], { name: "server", status: "error", latency_ms: 0, error: "shutting down" });
+      assert.equal((await call(d.app, "GET", `/api/v1/job/${s.json.id}`)).status, 404, "nothing stored");
+    } finally {
+      await d.close();
+    }
+  });
+
   it("closes the connection of an ordinary response that exceeds server.write_timeout", async () => {
     const slowHealth: PluginModule = {
       name: "slowhealth",
