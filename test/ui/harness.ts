@@ -180,13 +180,21 @@ export async function openPage(browser: Browser, base: string, identity?: string
   };
 }
 
-/** Saves full-page screenshots at 1280×800 and at phone width. */
+/** Width of the page's content beyond the viewport (wide tables must scroll inside their own box). */
+async function overflowX(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/** Saves full-page screenshots at 1280×800 and at phone width; the page itself must never scroll sideways. */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.setViewportSize(DESKTOP);
   await page.screenshot({ path: join(SHOTS, `${name}-1280.png`), fullPage: true });
+  const wide = await overflowX(page);
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(100);
   await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  const narrow = await overflowX(page);
   await page.setViewportSize(DESKTOP);
+  if (wide > 0 || narrow > 0) throw new Error(`${name}: the page scrolls sideways (${wide}px at 1280, ${narrow}px at ${PHONE.width})`);
 }
