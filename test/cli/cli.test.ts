@@ -110,4 +110,12 @@ describe("heimdall serve startup errors", () => {
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(r.stderr, /^heimdall: configuration: .*\/nonexistent\/heimdall\.yaml/);
   });
+
+  it("accepts -conf and --conf as aliases of --config", async () => {
+    for (const flag of ["-conf", "--conf"]) {
+      const r = await cliAsync(["serve", flag, "/nonexistent/other.yaml"]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^heimdall: configuration: .*\/nonexistent\/other\.yaml/);
+    }
+  });
 });
