@@ -24,7 +24,7 @@ export class ApiClient {
   readonly user: string | undefined;
   constructor(opts: ClientOptions) {
     this.base = (opts.server || process.env["HEIMDALL_URL"] || DEFAULT_SERVER).replace(/\/+$/, "");
-    this.user = opts.user || undefined;
+    this.user = opts.user || process.env["HEIMDALL_USER"] || undefined;
   }
 
   url(path: string, query?: Record<string, string | number | undefined>): string {

@@ -16,7 +16,7 @@ interface ListPage {
 export function withClientOptions(cmd: Command): Command {
   return cmd
     .option("--server <url>", "Heimdall server URL (env HEIMDALL_URL)")
-    .option("--user <name>", "identity sent in the X-Heimdall-User header")
+    .option("--user <name>", "identity sent in the X-Heimdall-User header (env HEIMDALL_USER)")
     .option("--json", "print raw JSON");
 }
 
