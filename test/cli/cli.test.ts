@@ -11,7 +11,7 @@ describe("heimdall CLI", () => {
   let env: Record<string, string>;
   before(async () => {
     srv = await startServer();
-    env = { HEIMDALL_URL: srv.url };
+    env = { HEIMDALL_URL: srv.url, HEIMDALL_USER: "" };
   });
   after(async () => {
     if (srv.running()) await srv.stop();
