@@ -70,4 +70,36 @@ describe("ECS job in the UI (local ECS)", { skip }, () => {
     await w.close();
     assert.deepEqual(errors, [], "no console errors");
   });
+
+  it("shows every retry of a failing task and the failed task's logs in stderr", async () => {
+    const failSlot1 = 'echo "attempt on $TASK_NAME"; case "$TASK_NAME" in *-1) echo "bad input" >&2; exit 2;; esac';
+    const job = await api(srv.url).post<{ id: string }>("/job", {
+      name: "flaky-batch",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { task_count: 2, max_fail_count: 2, container_overrides: [{ name: "main", command: ["sh", "-c", failSlot1] }] },
+    });
+    const w = await openPage(browser, srv.url);
+    const page = w.page;
+    await page.goto("/jobs");
+    await page.getByRole("link", { name: job.id }).click();
+    await page.getByTestId("job-error").waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator("h1 .status").textContent(), "FAILED");
+    const tasks = page.getByRole("table", { name: "ECS task attempts" });
+    await tasks.locator("tr[data-slot='1'][data-attempt='2'] [data-testid=attempt-status]", { hasText: "FAILED" }).waitFor({ timeout: 15_000 });
+    for (const attempt of [1, 2]) {
+      const row = tasks.locator(`tr[data-slot='1'][data-attempt='${attempt}']`);
+      assert.equal(await row.getByTestId("attempt-status").textContent(), "FAILED");
+      assert.equal(await row.getByTestId("exit-code").textContent(), "2");
+    }
+    assert.notEqual(await tasks.locator("tr[data-slot='1'][data-attempt='1']").getByTestId("task-arn").textContent(), await tasks.locator("tr[data-slot='1'][data-attempt='2']").getByTestId("task-arn").textContent(), "each retry is a new task");
+    await tasks.locator("tr[data-slot='1'] .rep").waitFor();
+    await page.getByTestId("stderr-text").filter({ hasText: `attempt on heimdall-job-${job.id}-1` }).waitFor({ timeout: 15_000 });
+    await page.getByRole("button", { name: "Logs #1.1" }).click();
+    await page.getByTestId("task-logs-1-1").locator("pre", { hasText: "bad input" }).waitFor({ timeout: 15_000 });
+    await screenshots(page, "ecs-job-failed");
+    const errors = w.errors();
+    await w.close();
+    assert.deepEqual(errors, [], "no console errors");
+  });
 });

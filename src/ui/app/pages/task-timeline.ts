@@ -190,7 +190,7 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
     tasks.data !== undefined
       ? h(Fields, {
           rows: [
-            ["Tasks", tl.task_count === undefined ? undefined : `${tl.task_count} in parallel, up to ${tl.max_fail_count ?? "?"} failures per task`],
+            ["Tasks", tl.task_count === undefined ? undefined : `${tl.task_count} in parallel, each retried up to ${tl.max_fail_count ?? "?"} times`],
             ["ECS cluster", tl.cluster_name],
             ["Task definition", tl.task_definition_arn ? h("code", { class: "id" }, tl.task_definition_arn) : undefined],
             ["Outcome", tl.outcome],
