@@ -2,9 +2,10 @@
 // Builds the web UI (src/ui/app, Preact) into src/ui/dist with esbuild: one hashed JS bundle, one hashed CSS
 // file and index.html. Runs from `npm install` (postinstall), `npm start` (prestart) and `npm run build:ui`;
 // src/ui/index.ts (ensureUiBuilt) runs it when the bundle is missing or older than its sources.
-// The output is written to a temporary directory and renamed into place, so a reader never sees half a build.
+// Updates are safe while a server is serving dist: hashed assets are added next to the old ones, index.html is
+// replaced by an atomic rename, and assets no longer referenced are pruned only once they are 10 minutes old.
 import { build } from "esbuild";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,14 +36,16 @@ async function main() {
   if (!js || !css) throw new Error(`build-ui: expected a .js and a .css output, got ${outputs.join(", ")}`);
   const template = readFileSync(join(uiDir, "app", "index.html"), "utf8");
   const html = template.replace("%CSS%", `/assets/${css}`).replace("%JS%", `/assets/${js}`);
+  const assetsDir = join(distDir, "assets");
+  mkdirSync(assetsDir, { recursive: true });
+  for (const f of outputs) renameSync(join(tmpDir, "assets", f), join(assetsDir, f));
   writeFileSync(join(tmpDir, "index.html"), html);
-  rmSync(distDir, { recursive: true, force: true });
-  try {
-    renameSync(tmpDir, distDir);
-  } catch (err) {
-    // A concurrent build won the rename; its output is equivalent.
-    if (!existsSync(join(distDir, "index.html"))) throw err;
-    rmSync(tmpDir, { recursive: true, force: true });
+  renameSync(join(tmpDir, "index.html"), join(distDir, "index.html"));
+  rmSync(tmpDir, { recursive: true, force: true });
+  const keep = new Set(outputs);
+  for (const f of readdirSync(assetsDir)) {
+    const p = join(assetsDir, f);
+    if (!keep.has(f) && Date.now() - statSync(p).mtimeMs > 10 * 60_000) rmSync(p, { force: true });
   }
   console.log(`build-ui: ${distDir} (${js}, ${css}) in ${Date.now() - started} ms`);
 }
