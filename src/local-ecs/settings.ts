@@ -166,7 +166,13 @@ export function applySettings(base: LocalEcsSettings, raw: unknown, where = "set
         break;
       case "faults":
         if (!Array.isArray(v)) throw new SettingsError("faults must be a list of fault rules");
-        s.faults = v.map((r, i) => parseFaultRule(r, `faults[${i}]`));
+        s.faults = v.map((r, i) => {
+          try {
+            return parseFaultRule(r, `faults[${i}]`);
+          } catch (e) {
+            throw new SettingsError((e as Error).message);
+          }
+        });
         break;
       case "images":
         if (!isObj(v)) throw new SettingsError("images must be a map of image name to {entryPoint, command}");

@@ -7,6 +7,8 @@ import { after, before, test } from "node:test";
 import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
+  DeleteLogGroupCommand,
+  DeleteLogStreamCommand,
   DescribeLogGroupsCommand,
   DescribeLogStreamsCommand,
   FilterLogEventsCommand,
@@ -67,6 +69,13 @@ test("log groups and streams: create, duplicates, missing, describe with prefixe
   await rejects(env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/nope" })), "ResourceNotFoundException");
   const viaArn = await env.logs.send(new DescribeLogStreamsCommand({ logGroupIdentifier: "arn:aws:logs:us-east-1:000000000000:log-group:/app/one" }));
   assert.equal(viaArn.logStreams?.length, 3);
+
+  await env.logs.send(new DeleteLogStreamCommand({ logGroupName: "/app/one", logStreamName: "c-other" }));
+  await rejects(env.logs.send(new GetLogEventsCommand({ logGroupName: "/app/one", logStreamName: "c-other" })), "ResourceNotFoundException");
+  await env.logs.send(new DeleteLogGroupCommand({ logGroupName: "/other" }));
+  await rejects(env.logs.send(new DeleteLogGroupCommand({ logGroupName: "/other" })), "ResourceNotFoundException");
+  const left = await env.logs.send(new DescribeLogGroupsCommand({}));
+  assert.ok(!left.logGroups?.some((x) => x.logGroupName === "/other"));
 });
 
 test("PutLogEvents validation and rejected events", async () => {
