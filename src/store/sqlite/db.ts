@@ -1,9 +1,16 @@
 // better-sqlite3 adapter for the Db port. One connection; statements are prepared once and cached.
-// All access is serialised by an in-process mutex so that a transaction spanning awaits never interleaves with
-// other statements on the same connection (better-sqlite3 itself is synchronous).
+//
+// Group commit: on this one connection every write (a transaction or a single statement) is queued and the queue
+// is drained one event-loop turn later, so all writes that arrived meanwhile share ONE transaction — each inside
+// its own SAVEPOINT, so a failing write is rolled back alone and fails alone. A commit costs far more than the
+// statements themselves, so concurrent submits, transitions and output flushes scale. Every caller's promise
+// settles only after the shared COMMIT (or with its own error). Reads run at once unless a transaction is open.
 import type BetterSqlite3 from "better-sqlite3";
-import type { Db, Dialect, Row } from "../shared/db.ts";
+import type { Db, Row } from "../shared/db.ts";
 import { storeError } from "../shared/db.ts";
+import { sqliteDialect } from "./dialect.ts";
+
+export { sqliteDialect };
 
 interface Prepared {
   stmt: BetterSqlite3.Statement;
@@ -11,38 +18,18 @@ interface Prepared {
   order: number[];
 }
 
-export const sqliteDialect: Dialect = {
-  name: "sqlite",
-  now: "unixepoch()",
-  pattern: (col, param) => `${col} GLOB ${param}`,
-  // GLOB is always case-sensitive and binary: translate % → *, _ → ?, and quote GLOB's own metacharacters.
-  patternValue: (p) => p.replace(/[*?[%_]/g, (c) => (c === "%" ? "*" : c === "_" ? "?" : `[${c}]`)),
-  inArray: (col, param) => `${col} IN (SELECT value FROM json_each(${param}))`,
-  selectEach: (param) => `SELECT value FROM json_each(${param})`,
-  arrayValue: (values) => JSON.stringify(values),
-};
+interface Work {
+  op: string;
+  fn: (db: Db) => Promise<unknown>;
+  resolve(v: unknown): void;
+  reject(err: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
 const MAX_CACHED = 1000;
-
-class Mutex {
-  private locked = false;
-  private readonly waiters: (() => void)[] = [];
-  get busy(): boolean {
-    return this.locked;
-  }
-  acquire(): Promise<void> | undefined {
-    if (!this.locked) {
-      this.locked = true;
-      return undefined;
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.locked = false;
-  }
-}
+/** Most writes sharing one transaction. */
+const MAX_BATCH = 256;
 
 function bindValue(v: unknown): unknown {
   if (v === undefined) return null;
@@ -53,11 +40,16 @@ function bindValue(v: unknown): unknown {
 export class SqliteDb implements Db {
   readonly dialect = sqliteDialect;
   private readonly cache = new Map<string, Prepared>();
-  private readonly mutex = new Mutex();
+  private readonly queue: Work[] = [];
+  /** A transaction is open (between BEGIN and COMMIT, possibly across awaits). */
+  private busy = false;
+  private scheduled = false;
+  private closed = false;
+  private idle: (() => void)[] = [];
   private readonly inTx: Db;
 
   constructor(readonly conn: BetterSqlite3.Database) {
-    // The handle given to a transaction body: runs statements directly (the mutex is already held).
+    // The handle given to transaction bodies: runs statements directly (the transaction is already open).
     this.inTx = {
       dialect: sqliteDialect,
       query: async (op, sql, params) => this.runQuery(op, sql, params),
@@ -82,14 +74,10 @@ export class SqliteDb implements Db {
     return p;
   }
 
-  private bind(p: Prepared, params: readonly unknown[] | undefined): unknown[] {
-    return p.order.map((i) => bindValue(params?.[i]));
-  }
-
   private runQuery<R extends Row>(op: string, sql: string, params?: readonly unknown[]): R[] {
     try {
       const p = this.prepare(sql);
-      const args = this.bind(p, params);
+      const args = p.order.map((i) => bindValue(params?.[i]));
       if (p.stmt.reader) return p.stmt.all(...args) as R[];
       p.stmt.run(...args);
       return [];
@@ -101,7 +89,7 @@ export class SqliteDb implements Db {
   private runExec(op: string, sql: string, params?: readonly unknown[]): number {
     try {
       const p = this.prepare(sql);
-      const args = this.bind(p, params);
+      const args = p.order.map((i) => bindValue(params?.[i]));
       if (p.stmt.reader) return p.stmt.all(...args).length;
       return p.stmt.run(...args).changes;
     } catch (err) {
@@ -109,57 +97,104 @@ export class SqliteDb implements Db {
     }
   }
 
+  private isReadonly(op: string, sql: string): boolean {
+    try {
+      return this.prepare(sql).stmt.readonly;
+    } catch (err) {
+      throw storeError(op, err);
+    }
+  }
+
   async query<R extends Row = Row>(op: string, sql: string, params?: readonly unknown[]): Promise<R[]> {
-    const wait = this.mutex.acquire();
-    if (wait) await wait;
-    try {
-      return this.runQuery<R>(op, sql, params);
-    } finally {
-      this.mutex.release();
-    }
+    if (this.closed) throw storeError(op, new Error("database is closed"));
+    if (!this.busy && this.isReadonly(op, sql)) return this.runQuery<R>(op, sql, params);
+    return this.enqueue(op, async (db) => db.query<R>(op, sql, params));
   }
 
-  async exec(op: string, sql: string, params?: readonly unknown[]): Promise<number> {
-    const wait = this.mutex.acquire();
-    if (wait) await wait;
-    try {
-      return this.runExec(op, sql, params);
-    } finally {
-      this.mutex.release();
-    }
+  exec(op: string, sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.enqueue(op, async (db) => db.exec(op, sql, params));
   }
 
-  async tx<T>(op: string, fn: (db: Db) => Promise<T>): Promise<T> {
-    const wait = this.mutex.acquire();
-    if (wait) await wait;
-    try {
-      try {
-        this.conn.exec("BEGIN IMMEDIATE");
-      } catch (err) {
-        throw storeError(op, err);
+  tx<T>(op: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.enqueue(op, fn);
+  }
+
+  private enqueue<T>(op: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(storeError(op, new Error("database is closed")));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.busy && !this.scheduled) {
+        this.scheduled = true;
+        // One turn later: collect every write that arrives in this turn of the event loop.
+        setImmediate(() => void this.pump());
       }
-      try {
-        const out = await fn(this.inTx);
-        this.conn.exec("COMMIT");
-        return out;
-      } catch (err) {
-        if (this.conn.inTransaction) this.conn.exec("ROLLBACK");
-        throw storeError(op, err);
-      }
+    });
+  }
+
+  private async pump(): Promise<void> {
+    this.scheduled = false;
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, MAX_BATCH));
     } finally {
-      this.mutex.release();
+      this.busy = false;
+      for (const done of this.idle.splice(0)) done();
     }
   }
 
-  /** Waits for running statements/transactions, then closes the connection. */
+  private async runBatch(batch: Work[]): Promise<void> {
+    const outcomes: Outcome[] = [];
+    const single = batch.length === 1;
+    try {
+      this.conn.exec("BEGIN IMMEDIATE");
+    } catch (err) {
+      for (const w of batch) w.reject(storeError(w.op, err));
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const w = batch[i] as Work;
+      if (!single) this.conn.exec("SAVEPOINT work");
+      try {
+        outcomes.push({ ok: true, value: await w.fn(this.inTx) });
+        if (!single) this.conn.exec("RELEASE work");
+      } catch (err) {
+        outcomes.push({ ok: false, err });
+        if (!this.conn.inTransaction) {
+          // SQLite rolled the whole transaction back (I/O error, full disk): everything so far is lost.
+          for (const x of batch.slice(0, i + 1)) x.reject(storeError(x.op, err));
+          this.queue.unshift(...batch.slice(i + 1)); // not run yet: next transaction
+          return;
+        }
+        if (!single) {
+          this.conn.exec("ROLLBACK TO work");
+          this.conn.exec("RELEASE work");
+        }
+      }
+    }
+    try {
+      if (single && outcomes[0]?.ok === false) this.conn.exec("ROLLBACK");
+      else this.conn.exec("COMMIT");
+    } catch (err) {
+      if (this.conn.inTransaction) this.conn.exec("ROLLBACK");
+      for (const w of batch) w.reject(storeError(w.op, err));
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i] as Outcome;
+      if (o.ok) w.resolve(o.value);
+      else w.reject(storeError(w.op, o.err));
+    });
+  }
+
+  /** Waits for queued work, then closes the connection; later calls fail with a STORE error. */
   async close(): Promise<void> {
-    const wait = this.mutex.acquire();
-    if (wait) await wait;
-    try {
-      this.cache.clear();
-      this.conn.close();
-    } finally {
-      this.mutex.release();
+    while (this.busy || this.scheduled || this.queue.length > 0) {
+      if (!this.busy && !this.scheduled) void this.pump();
+      await new Promise<void>((r) => this.idle.push(r));
     }
+    this.closed = true;
+    this.cache.clear();
+    this.conn.close();
   }
 }
