@@ -1,0 +1,78 @@
+// The SQLite connection's group commit: writes arriving together share one transaction, each isolated in a
+// savepoint (a failing write is rolled back alone and fails alone); reads see committed state.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import Database from "better-sqlite3";
+import { SqliteDb } from "../../src/store/sqlite/db.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "heimdall-gc-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function open(name: string): { db: SqliteDb; begins: () => number } {
+  const conn = new Database(join(dir, name));
+  conn.pragma("journal_mode = WAL");
+  conn.exec("CREATE TABLE t (a INTEGER PRIMARY KEY)");
+  let begins = 0;
+  const exec = conn.exec.bind(conn);
+  conn.exec = (sql: string) => {
+    if (sql.startsWith("BEGIN")) begins++;
+    return exec(sql);
+  };
+  return { db: new SqliteDb(conn), begins: () => begins };
+}
+
+const values = async (db: SqliteDb) => (await db.query("t", "SELECT a FROM t ORDER BY a")).map((r) => r.a);
+
+void test("concurrent writes share one transaction; a failing one is rolled back alone", async () => {
+  const { db, begins } = open("a.db");
+  const results = await Promise.allSettled([
+    db.tx("one", async (tx) => {
+      await tx.exec("one", "INSERT INTO t (a) VALUES ($1)", [1]);
+      await tx.exec("one", "INSERT INTO t (a) VALUES ($1)", [2]);
+      return "one";
+    }),
+    db.tx("two", async (tx) => {
+      await tx.exec("two", "INSERT INTO t (a) VALUES ($1)", [3]);
+      await tx.exec("two", "INSERT INTO t (a) VALUES ($1)", [1]); // duplicate: the whole write fails
+      return "two";
+    }),
+    db.exec("three", "INSERT INTO t (a) VALUES ($1)", [4]),
+    db.tx("four", async (tx) => (await tx.query("four", "SELECT count(*) AS n FROM t"))[0]?.n),
+  ]);
+  assert.equal(begins(), 1, "one transaction for the burst");
+  assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+  assert.equal((results[0] as PromiseFulfilledResult<string>).value, "one");
+  const err = (results[1] as PromiseRejectedResult).reason as Error & { code?: string };
+  assert.equal(err.code, "STORE");
+  assert.match(err.message, /^store two: .*UNIQUE/);
+  assert.equal((results[2] as PromiseFulfilledResult<number>).value, 1);
+  assert.equal((results[3] as PromiseFulfilledResult<number>).value, 3, "later writes see earlier ones (serial order)");
+  assert.deepEqual(await values(db), [1, 2, 4]);
+  await db.close();
+});
+
+void test("a lone write commits on its own; a failing lone transaction leaves nothing behind", async () => {
+  const { db, begins } = open("b.db");
+  await db.exec("x", "INSERT INTO t (a) VALUES (1)");
+  await assert.rejects(db.tx("y", async (tx) => {
+    await tx.exec("y", "INSERT INTO t (a) VALUES (2)");
+    throw new Error("boom");
+  }), /store y: boom/);
+  assert.deepEqual(await values(db), [1]);
+  assert.equal(begins(), 2);
+  await db.close();
+  await assert.rejects(db.exec("z", "INSERT INTO t (a) VALUES (3)"), /store z: database is closed/);
+});
+
+void test("close waits for queued writes", async () => {
+  const { db } = open("c.db");
+  const writes = Array.from({ length: 50 }, (_, i) => db.exec("w", "INSERT INTO t (a) VALUES ($1)", [i]));
+  await db.close();
+  assert.equal((await Promise.all(writes)).length, 50);
+  const check = new Database(join(dir, "c.db"));
+  assert.equal((check.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n, 50);
+  check.close();
+});
