@@ -144,7 +144,14 @@ describe("jobs UI in Chromium", { skip }, () => {
   });
 
   it("shows a failed job's error and stderr", async () => {
-    const job = await client.post<{ id: string }>("/job", { name: "nightly-export", version: "1.2.0", tags: ["env:test"], command_criteria: ["type:fail"], cluster_criteria: ["type:localhost"] });
+    const job = await client.post<{ id: string }>("/job", {
+      name: "nightly-export",
+      version: "1.2.0",
+      tags: ["env:test"],
+      command_criteria: ["type:fail"],
+      cluster_criteria: ["type:localhost"],
+      context: { query: "SELECT id FROM exports WHERE day = '2024-07-03' -- nightly", properties: { "spark.executor.memory": "4g" } },
+    });
     const page = await open();
     await page.goto(`/jobs/${job.id}`);
     const alert = page.getByTestId("job-error");
@@ -155,6 +162,12 @@ describe("jobs UI in Chromium", { skip }, () => {
     await page.getByTestId("stdout-text").filter({ hasText: "starting the export" }).waitFor();
     assert.ok(await page.getByRole("button", { name: "Cancel Job" }).isDisabled(), "a failed job cannot be canceled");
     await page.getByText("Ran as:").waitFor();
+    // context.query as a highlighted SQL block, context.properties as key: value rows.
+    const sql = page.getByTestId("sql");
+    assert.equal(await sql.textContent(), "SELECT id FROM exports WHERE day = '2024-07-03' -- nightly");
+    assert.deepEqual(await sql.locator(".sql-kw").allTextContents(), ["SELECT", "FROM", "WHERE"]);
+    assert.deepEqual(await sql.locator(".sql-str").allTextContents(), ["'2024-07-03'"]);
+    await page.locator("dl.fields .field", { hasText: "spark.executor.memory" }).locator("dd", { hasText: /^4g$/ }).waitFor();
     assert.equal(await page.getByRole("link", { name: "fail-0.0.1" }).getAttribute("href"), "/commands/fail-0.0.1");
     await screenshots(page, "job-failed");
     await finish();

@@ -6,6 +6,7 @@ import { API, ApiError, CANCELABLE_JOB_STATUSES, apiGet, apiSend, enc, errorMess
 import { Breadcrumbs, ConfirmDialog, ErrorAlert, ExternalLink, Fields, JsonBlock, Loading, Properties, Section, StatusTag, TagList, safeHref } from "../components.ts";
 import { fmtDate, trim } from "../format.ts";
 import { toast, useAsync, useInterval, useRefreshTick } from "../hooks.ts";
+import { highlightSql } from "../sql.ts";
 import { LogViewer } from "./log-viewer.ts";
 import { TaskTimeline } from "./task-timeline.ts";
 
@@ -114,7 +115,7 @@ function JobMain(props: { job: Job; onStatus: () => void }): VNode<any> {
     "div",
     null,
     h(Properties, { context: ctx }),
-    sql ? h(Section, { title: "SQL Query" }, h("pre", { class: "sql", tabIndex: 0 }, sql)) : null,
+    sql ? h(Section, { title: "SQL Query" }, h("pre", { class: "sql", tabIndex: 0, "aria-label": "SQL query", "data-testid": "sql" }, highlightSql(sql))) : null,
     h(
       "div",
       { class: "grid-3" },
