@@ -18,6 +18,7 @@ describe("ECS job in the UI (local ECS)", { skip }, () => {
   before(async () => {
     srv = await startServer({
       auth: { plugin: "auth_header", default_user: "local-user" },
+      // The local ECS starts with the cluster the fargate cluster's context names (cluster_name).
       local_ecs: { enabled: true, host: "127.0.0.1", port: 0, settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"] } },
       commands: [localCommands[0], ecsCommand],
       clusters: [localhost, fargateCluster],
