@@ -4,9 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import pino from "pino";
-import pg from "pg";
 import type { HeimdallConfig } from "../../src/config/types.ts";
 import type { Cluster, Command, Job, JobStatus, JsonObject, SubmitInput } from "../../src/core/index.ts";
 import { finalTags } from "../../src/core/index.ts";
@@ -15,6 +13,7 @@ import type { EngineDeps } from "../../src/engine/engine.ts";
 import type { Handler, PluginModule, PluginRegistry } from "../../src/plugins/index.ts";
 import { pingPlugin, shellPlugin } from "../../src/plugins/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
+import { freshDatabaseUrl } from "../helpers/db.ts";
 
 export const silentLog = pino({ level: process.env.HEIMDALL_TEST_LOG ?? "silent" });
 
@@ -24,20 +23,7 @@ export interface Backend {
   open(): Promise<{ store: Store; url: string; dispose(): Promise<void> }>;
 }
 
-async function freshPostgresUrl(base: string): Promise<string> {
-  const db = `heimdall_engine_${randomBytes(6).toString("hex")}`;
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${db}`);
-  } finally {
-    await client.end();
-  }
-  const u = new URL(base);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
+/** SQLite always; PostgreSQL when HEIMDALL_TEST_DATABASE_URL is set (a fresh database per open()). */
 export function backends(): Backend[] {
   const out: Backend[] = [
     {
@@ -62,7 +48,7 @@ export function backends(): Backend[] {
     out.push({
       name: "postgres",
       async open() {
-        const url = await freshPostgresUrl(base);
+        const url = await freshDatabaseUrl("postgres");
         const store = await openStore({ connectionString: url, maxConnections: 10 });
         return {
           store,
