@@ -12,6 +12,7 @@ import {
   ListTaskDefinitionFamiliesCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
+  StopTaskCommand,
   TagResourceCommand,
   UntagResourceCommand,
   paginateListTaskDefinitions,
@@ -61,7 +62,6 @@ test("DeleteCluster refuses a cluster with active tasks", async () => {
   await register(env, fargateDef("busy", ["sleep", "30"]));
   const t = await run(env, { cluster: "busy", taskDefinition: "busy" });
   await rejects(env.ecs.send(new DeleteClusterCommand({ cluster: "busy" })), "ClusterContainsTasksException");
-  const { StopTaskCommand } = await import("@aws-sdk/client-ecs");
   await env.ecs.send(new StopTaskCommand({ cluster: "busy", task: t.taskArn! }));
 });
 
@@ -206,6 +206,5 @@ test("tags on clusters, task definitions and tasks", async () => {
     env.ecs.send(new ListTagsForResourceCommand({ resourceArn: "arn:aws:ecs:us-east-1:000000000000:task/tagged/0123456789abcdef0123456789abcdef" })),
     "ResourceNotFoundException",
   );
-  const { StopTaskCommand } = await import("@aws-sdk/client-ecs");
   await env.ecs.send(new StopTaskCommand({ cluster: "tagged", task: task.taskArn! }));
 });

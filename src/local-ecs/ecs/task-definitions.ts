@@ -115,7 +115,7 @@ function register(state: EcsState, body: Json, ctx: EcsContext): Json {
   const revs = state.families.get(family) ?? [];
   const revision = revs.length + 1;
   const arn = `arn:aws:ecs:${ctx.region}:${ctx.accountId}:task-definition/${family}:${revision}`;
-  const fargateOk = networkMode === "awsvpc" && cpuUnits !== undefined && memMiB !== undefined && !!FARGATE_OK(cpuUnits, memMiB);
+  const fargateOk = networkMode === "awsvpc" && cpuUnits !== undefined && memMiB !== undefined && fargateSizeValid(cpuUnits, memMiB);
   const td: Json = {};
   for (const [k, v] of Object.entries(body)) if (TD_MEMBERS.has(k) && v !== undefined && v !== null) td[k] = v;
   Object.assign(td, {
@@ -140,7 +140,7 @@ function register(state: EcsState, body: Json, ctx: EcsContext): Json {
   return { taskDefinition: td, tags };
 }
 
-function FARGATE_OK(cpu: number, mem: number): boolean {
+function fargateSizeValid(cpu: number, mem: number): boolean {
   try {
     checkFargateSize(cpu, mem);
     return true;

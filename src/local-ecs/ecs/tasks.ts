@@ -218,9 +218,6 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
       const f = deps.faults.take(kind, fctx);
       if (f) task.pendingFaults.push({ kind, afterMs: f.afterMs, exitCode: f.exitCode, reason: f.reason });
     }
-    if (provider === "FARGATE_SPOT" && !task.pendingFaults.some((f) => f.kind === "spotInterruption")) {
-      /* Spot tasks are only interrupted by an injected fault. */
-    }
     state.tasks.set(id, task);
     tasks.push(task);
   }
