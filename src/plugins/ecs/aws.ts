@@ -8,6 +8,8 @@ import type { ApiCategory } from "./ratelimit.ts";
 import { abortableSleep, abortError, backoffMs, linkedSignal } from "./sleep.ts";
 
 export const CALL_TIMEOUT_MS = 20_000;
+/** Requests in flight per endpoint (all jobs together); more wait their turn, keeping sockets and memory bounded. */
+export const MAX_IN_FLIGHT = 64;
 const MAX_ATTEMPTS = 6;
 
 const THROTTLING = new Set([
@@ -72,6 +74,8 @@ export class Endpoint {
   /** Calls sent per action (attempts included), for tests and benchmarks. */
   readonly calls = new Map<string, number>();
   private readonly logsClients = new Map<string, CloudWatchLogsClient>();
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   constructor(
     readonly key: string,
     readonly region: string,
@@ -123,19 +127,51 @@ export class Endpoint {
       if (signal.aborted) throw abortError(signal);
       await this.limiter.take(category, signal);
       this.calls.set(action, (this.calls.get(action) ?? 0) + 1);
+      await this.acquire(signal);
       const linked = linkedSignal(signal, CALL_TIMEOUT_MS);
+      let released = false;
       try {
         return await fn(linked.signal);
       } catch (err) {
+        this.release();
+        released = true;
         if (signal.aborted) throw abortError(signal);
         const timedOut = linked.timedOut();
         if ((!timedOut && !isRetryable(err)) || attempt + 1 >= attempts) throw err;
         const throttled = isThrottling(err);
         await abortableSleep(backoffMs(attempt, throttled ? 500 : 100, throttled ? 10_000 : 5_000, throttled ? 100 : 0), signal);
       } finally {
+        if (!released) this.release();
         linked.dispose();
       }
     }
+  }
+
+  private async acquire(signal: AbortSignal): Promise<void> {
+    if (this.inFlight < MAX_IN_FLIGHT) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(abortError(signal));
+      };
+      const grant = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  /** Hands the slot to the next waiter (inFlight unchanged) or frees it. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next();
+    else this.inFlight--;
   }
 
   destroy(): void {

@@ -1,4 +1,5 @@
 // The ecs handler of one command definition (shared by all its jobs; no per-job state kept here).
+import { setMaxListeners } from "node:events";
 import { DescribeClustersCommand } from "@aws-sdk/client-ecs";
 import type { Cluster, Job, JsonObject } from "../../core/index.ts";
 import type { Handler, PluginServices, Runtime } from "../contract.ts";
@@ -44,6 +45,8 @@ export class EcsHandler implements Handler {
   async execute(signal: AbortSignal, rt: Runtime, job: Readonly<Job>, cluster: Readonly<Cluster>): Promise<void> {
     const { plan, cl, problems } = this.resolve(job.context, cluster);
     if (!problems.empty) throw new Error(`invalid context: ${problems.list.join("; ")}`);
+    // Slots launch and stop concurrently, each call listening on the job's signal for a moment.
+    setMaxListeners(0, signal);
     const log = this.services.log;
     const state = new JobState(this.services.state, job.id);
     const stored = await state.load();

@@ -1,5 +1,6 @@
 // One job's execution: launch a task per slot, watch them through the shared poller, retry failed slots,
 // fail fast, time out, cancel, and resume from stored state without duplicating tasks.
+import { setMaxListeners } from "node:events";
 import { formatDuration } from "../../core/index.ts";
 import type { PluginLogger } from "../contract.ts";
 import type { AbortReason } from "../contract.ts";
@@ -261,6 +262,7 @@ export class JobRun {
   /** StopTask for every running attempt (its own time budget: the job signal may already be aborted). */
   async stopAll(reason: string, except: number | undefined): Promise<void> {
     const signal = AbortSignal.timeout(STOP_BUDGET_MS);
+    setMaxListeners(0, signal);
     const targets = this.slots.filter((s) => s.index !== except && this.current(s)?.status === "ACTIVE");
     await Promise.all(
       targets.map(async (s) => {

@@ -1,4 +1,5 @@
 // Cleanup by job id, the attempt timeline (GET …/tasks) and per-attempt logs (GET …/tasks/{slot}/logs).
+import { setMaxListeners } from "node:events";
 import { notFound } from "../../core/index.ts";
 import type { Cluster, Json } from "../../core/index.ts";
 import type { PluginLogger } from "../contract.ts";
@@ -38,6 +39,7 @@ export async function cleanupJob(state: JobState, cluster: Readonly<Cluster> | u
     clusterName = cl.clusterName;
     slotsToList = Array.from({ length: cl.maxTaskCount }, (_, i) => i);
   }
+  setMaxListeners(0, signal);
   const reason = `heimdall: job ${state.jobId} cleanup (canceled, stale or stopped)`;
   const stopped = new Set<string>();
   const stop = async (arn: string) => {
