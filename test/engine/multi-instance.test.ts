@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { openStore, type Store } from "../../src/store/index.ts";
 import type { PluginModule } from "../../src/plugins/index.ts";
-import { backends, cluster, command, harness, input, never, registry, until, untilFinal, type Harness } from "./helpers.ts";
+import { backends, cluster, command, harness, input, never, registry, testPlugin, until, untilFinal, type Harness } from "./helpers.ts";
 
 describe("multi-instance", { concurrency: true }, () => {
   for (const backend of backends()) {
@@ -20,15 +20,17 @@ describe("multi-instance", { concurrency: true }, () => {
           async cleanup() {},
         }),
       };
+      const blocking = testPlugin("block");
       let h: Harness;
       let second: Store;
       before(async () => {
-        h = await harness(backend, registry(counting));
+        h = await harness(backend, registry(counting, blocking.module));
         // PostgreSQL: a second connection pool, like another server process. SQLite is single-process: share it.
         second = backend.name === "postgres" ? await openStore({ connectionString: h.url }) : h.store;
         const setup = h.engine();
         await setup.putCluster(cluster("local"));
         await setup.putCommand(command("count", "count"));
+        await setup.putCommand(command("block", "block"));
       });
       after(async () => {
         await h.dispose();
@@ -44,6 +46,22 @@ describe("multi-instance", { concurrency: true }, () => {
         const done = await untilFinal(h.store, job.id, 5000);
         assert.equal(done.status, "SUCCEEDED");
         await worker.stop();
+      });
+
+      it("a cancel accepted by another instance reaches the owner within one keepalive", async () => {
+        const owner = h.engine({ pool: { size: 1, sleepMs: 250 } });
+        await owner.start();
+        const other = h.engine({}, { store: second }); // not started: API only
+        const { job } = await owner.submit(input("block", { mode: "block" }), "u", never);
+        await blocking.startedPromise(job.id);
+        await other.cancel(job.id, "remote-user");
+        assert.equal(blocking.events.aborted.length, 0, "not aborted synchronously by a non-owner");
+        const done = await untilFinal(h.store, job.id, 5000);
+        assert.equal(done.status, "CANCELED");
+        assert.equal(done.canceled_by, "remote-user");
+        assert.deepEqual(blocking.events.aborted, [{ id: job.id, kind: "cancel" }]);
+        assert.ok(blocking.events.cleanups.includes(job.id));
+        await owner.stop();
       });
 
       it("two instances drain 300 queued jobs; each runs exactly once", async () => {
