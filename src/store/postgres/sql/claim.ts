@@ -23,8 +23,7 @@ const CLAIM = `WITH picked AS (
     RETURNING j.seq
   )
   SELECT t.job_seq AS seq, p.status FROM taken t JOIN picked p ON p.job_seq = t.job_seq
-  LEFT JOIN accepted a ON a.seq = t.job_seq
-  ORDER BY t.job_seq`;
+  ORDER BY t.job_seq`; // (the accepted CTE runs although unread: data-modifying CTEs always run to completion)
 
 export async function claimJobs(db: Db, owner: string, limit: number): Promise<ClaimedRow[]> {
   if (limit <= 0) return [];
