@@ -18,6 +18,15 @@ export const localhost = {
 export const localCommands = [
   { name: "ping-0.0.1", plugin: "ping", version: "0.0.1", description: "Test ping command", tags: ["type:ping"], cluster_tags: ["type:localhost"] },
   {
+    name: "ping-sync-0.0.1",
+    plugin: "ping",
+    version: "0.0.1",
+    description: "Synchronous ping: the job runs inside the submit request",
+    is_sync: true,
+    tags: ["type:ping-sync"],
+    cluster_tags: ["type:localhost"],
+  },
+  {
     name: "echo-0.0.1",
     plugin: "shell",
     version: "0.0.1",

@@ -240,6 +240,17 @@ describe("jobs UI in Chromium", { skip }, () => {
     assert.deepEqual(stored.cluster_criteria, ["_id:localhost-0.0.1"]);
     assert.equal(stored.user, USER);
     await screenshots(page, "job-succeeded");
+
+    // A synchronous command: the job already finished when the submit answers; the page shows it as such.
+    await page.getByRole("link", { name: "Submit" }).click();
+    await page.getByRole("radio", { name: "Choose a command" }).check();
+    await page.getByLabel("Command", { exact: true }).selectOption("ping-sync-0.0.1");
+    await page.getByLabel("Name").fill("sync-from-ui");
+    await page.getByRole("button", { name: "Submit job" }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+    assert.equal(await headerStatus(page), "SUCCEEDED");
+    await page.locator(".field", { hasText: "Synchronous" }).locator("dd", { hasText: "yes" }).waitFor();
+    await page.getByRole("table", { name: "Result" }).getByText(`Hello, ${USER}!`).waitFor();
     await finish();
   });
 });
