@@ -272,6 +272,13 @@ void describe("PostgreSQL with several instances", () => {
     } finally {
       clearTimeout(timer);
     }
+    // A burst of notifications is coalesced but every call settles, and the last one still reaches the other side.
+    let after = 0;
+    a.onJobsAvailable(() => after++);
+    await Promise.all(Array.from({ length: 100 }, () => b.notifyJobsAvailable()));
+    const deadline = Date.now() + 3000;
+    while (after === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(after >= 1 && after < 100, `coalesced wake-ups: ${after}`);
   });
 
   void test("the LISTEN connection reconnects after the server drops it", { skip: postgres.skip }, async () => {

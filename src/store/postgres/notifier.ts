@@ -12,6 +12,8 @@ export class JobsNotifier {
   private closed = false;
   private backoffMs = 250;
   private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private followUp: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -68,9 +70,32 @@ export class JobsNotifier {
     return () => this.listeners.delete(listener);
   }
 
-  async notify(): Promise<void> {
+  /**
+   * Wakes local listeners at once and sends NOTIFY. Calls made while a NOTIFY is in flight are coalesced into ONE
+   * follow-up NOTIFY sent after it (the in-flight one may predate the caller's commit), so a burst of submits
+   * costs two round trips, not one per submit.
+   */
+  notify(): Promise<void> {
     this.emit();
-    await this.db.query("notifyJobsAvailable", `SELECT pg_notify('${CHANNEL}', '') AS ok`);
+    if (!this.inFlight) return this.send();
+    this.followUp ??= this.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.followUp = undefined;
+        return this.send();
+      });
+    return this.followUp;
+  }
+
+  private send(): Promise<void> {
+    const p = this.db
+      .query("notifyJobsAvailable", `SELECT pg_notify('${CHANNEL}', '') AS ok`)
+      .then(() => undefined)
+      .finally(() => {
+        if (this.inFlight === p) this.inFlight = undefined;
+      });
+    this.inFlight = p;
+    return p;
   }
 
   async close(): Promise<void> {
