@@ -170,6 +170,48 @@ test("the image map gives an image a default entryPoint/command", async () => {
   assert.deepEqual(await logLines(env, "imgmap", "main", t), ["from-image-map"]);
 });
 
+test("dependsOn: START, SUCCESS and COMPLETE gate container start; a failed SUCCESS dependency blocks", async () => {
+  const log = { logDriver: "awslogs" as const, options: { "awslogs-group": "/test/deps", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } };
+  await register(env, {
+    ...fargateDef("deps", []),
+    containerDefinitions: [
+      { name: "init", image: "x", essential: false, command: ["sh", "-c", "sleep 0.3; echo init-done > ../shared-marker"], logConfiguration: log },
+      { name: "sidecar", image: "x", essential: false, command: ["sleep", "30"], logConfiguration: log },
+      {
+        name: "main",
+        image: "x",
+        command: ["sh", "-c", "cat ../shared-marker"],
+        dependsOn: [
+          { containerName: "init", condition: "SUCCESS" },
+          { containerName: "sidecar", condition: "START" },
+        ],
+        logConfiguration: log,
+      },
+    ],
+  });
+  const t = await run(env, { taskDefinition: "deps" });
+  const early = await waitTask(env, t.taskArn!, (x) => x.lastStatus === "RUNNING");
+  assert.equal(early.containers?.find((c) => c.name === "main")?.lastStatus, "PENDING", "main waits for init");
+  const done = await waitTask(env, t.taskArn!, stopped);
+  assert.equal(done.containers?.find((c) => c.name === "init")?.exitCode, 0);
+  assert.equal(done.containers?.find((c) => c.name === "main")?.exitCode, 0, "main ran after init wrote the marker");
+  assert.deepEqual(await logLines(env, "deps", "main", t), ["init-done"]);
+  assert.equal(done.containers?.find((c) => c.name === "sidecar")?.exitCode, 143);
+
+  await register(env, {
+    ...fargateDef("depsfail", []),
+    containerDefinitions: [
+      { name: "init", image: "x", essential: false, command: ["sh", "-c", "exit 4"] },
+      { name: "main", image: "x", command: ["true"], dependsOn: [{ containerName: "init", condition: "SUCCESS" }] },
+    ],
+  });
+  const f = await waitTask(env, (await run(env, { taskDefinition: "depsfail" })).taskArn!, stopped);
+  const main = f.containers?.find((c) => c.name === "main");
+  assert.equal(main?.exitCode, undefined, "main never ran");
+  assert.match(main?.reason ?? "", /^DependencyConditionFailed: container init exited with 4/);
+  assert.equal(f.stopCode, "EssentialContainerExited");
+});
+
 test("STOPPED tasks expire after the retention window and become MISSING", async () => {
   const e = await setup({ stoppedRetentionSeconds: 0.3 });
   try {

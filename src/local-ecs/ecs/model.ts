@@ -43,6 +43,7 @@ export interface ContainerRecord {
   arn: string;
   image: string;
   essential: boolean;
+  dependsOn: Array<{ containerName: string; condition: string }>;
   /** entryPoint + command after overrides and the image map; undefined = nothing to run. */
   argv: string[] | undefined;
   env: Record<string, string>;

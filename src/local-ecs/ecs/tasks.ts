@@ -56,6 +56,7 @@ function buildContainers(deps: TaskDeps, td: TaskDefinition, overrides: Json | u
       arn: `${arnBase}/${randomUUID()}`,
       image: d.image as string,
       essential: d.essential !== false,
+      dependsOn: Array.isArray(d.dependsOn) ? (d.dependsOn as Array<{ containerName: string; condition: string }>) : [],
       argv: argv.length ? argv : undefined,
       env,
       cpu: (ov?.cpu as number | undefined) ?? (d.cpu as number | undefined) ?? 0,

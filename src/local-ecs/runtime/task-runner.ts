@@ -14,6 +14,8 @@ interface Control {
   exited: Promise<void>;
   containerDone: () => void;
   remaining: number;
+  /** Gives up containers still waiting for their dependsOn conditions. */
+  cancelPending: () => void;
 }
 
 export class TaskRunner implements TaskRuntime {
@@ -67,7 +69,7 @@ export class TaskRunner implements TaskRuntime {
     let signalStop!: () => void;
     const stopRequested = new Promise<void>((r) => (signalStop = r));
     let containerDone!: () => void;
-    const ctl: Control = { stopRequested, signalStop, exited: Promise.resolve(), containerDone: () => {}, remaining: 0 };
+    const ctl: Control = { stopRequested, signalStop, exited: Promise.resolve(), containerDone: () => {}, remaining: 0, cancelPending: () => {} };
     ctl.exited = new Promise<void>((r) => (containerDone = r));
     ctl.containerDone = containerDone;
     this.controls.set(task, ctl);
@@ -123,6 +125,7 @@ export class TaskRunner implements TaskRuntime {
     }
     this.set(task, "STOPPING");
     if (started) {
+      ctl.cancelPending();
       for (const c of task.containers) {
         if (c.lastStatus !== "RUNNING") continue;
         killGroup(c.proc, "SIGTERM");
@@ -184,9 +187,14 @@ export class TaskRunner implements TaskRuntime {
       }
     }
     ctl.remaining = task.containers.length;
-    task.containers.forEach((c, i) => {
+    const finished = (): void => {
+      if (--ctl.remaining === 0) ctl.containerDone();
+    };
+    const spawnOne = (i: number): void => {
+      const c = task.containers[i]!;
       const entry = { task, c };
       c.lastStatus = "RUNNING";
+      task.version++;
       c.proc = spawnContainer(resolved[i]!, c.workDir!, c.env, sinks[i], (code, err) => {
         this.running.delete(entry);
         c.proc = undefined;
@@ -196,10 +204,58 @@ export class TaskRunner implements TaskRuntime {
         else if (err) c.reason = `CannotStartContainerError: ${err.message}`;
         task.version++;
         if (c.essential) this.requestStop(task, "EssentialContainerExited", "Essential container in task exited");
-        if (--ctl.remaining === 0) ctl.containerDone();
+        release();
+        finished();
       });
       c.runtimeId = `${task.id}-${c.proc.pid ?? 0}`;
       this.running.add(entry);
+      release();
+    };
+    // dependsOn: a container starts once every dependency condition holds (HEALTHY counts as START: no health checks).
+    const waiting = new Set(task.containers.flatMap((c, i) => (c.dependsOn.length ? [i] : [])));
+    const release = (): void => {
+      for (const i of [...waiting]) {
+        const c = task.containers[i]!;
+        if (!waiting.has(i)) continue;
+        let verdict: "go" | "wait" | string = "go";
+        for (const d of c.dependsOn) {
+          const dep = task.containers.find((x) => x.name === d.containerName);
+          if (!dep) continue;
+          const started = dep.runtimeId !== undefined;
+          const exited = started && dep.lastStatus === "STOPPED";
+          if (!started && dep.lastStatus === "STOPPED") {
+            verdict = `DependencyConditionFailed: container ${dep.name} never started`;
+            break;
+          }
+          if (d.condition === "START" || d.condition === "HEALTHY") {
+            if (!started) verdict = "wait";
+          } else if (!exited) verdict = "wait";
+          else if (d.condition === "SUCCESS" && dep.exitCode !== 0) {
+            verdict = `DependencyConditionFailed: container ${dep.name} exited with ${dep.exitCode}`;
+            break;
+          }
+        }
+        if (verdict === "wait") continue;
+        waiting.delete(i);
+        if (verdict === "go" && task.desiredStatus === "RUNNING") spawnOne(i);
+        else {
+          c.lastStatus = "STOPPED";
+          if (verdict !== "go") c.reason = verdict;
+          task.version++;
+          if (c.essential) this.requestStop(task, "EssentialContainerExited", "Essential container in task exited");
+          finished();
+        }
+      }
+    };
+    ctl.cancelPending = () => {
+      for (const i of [...waiting]) {
+        waiting.delete(i);
+        task.containers[i]!.lastStatus = "STOPPED";
+        finished();
+      }
+    };
+    task.containers.forEach((c, i) => {
+      if (!waiting.has(i) && c.lastStatus === "PENDING") spawnOne(i);
     });
     return true;
   }
