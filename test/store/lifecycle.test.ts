@@ -53,6 +53,7 @@ for (const backend of storeBackends()) {
 
       await s.claimJobs("inst-1", 10);
       assert.deepEqual(await s.cancelJob(b, "carol"), { kind: "canceling", owner: "inst-1" });
+      assert.deepEqual(await s.heartbeat("inst-1"), [{ id: b, status: "CANCELING" }], "the owner sees the cancel");
       assert.equal(await s.transition({ id: b, from: ["CANCELING"], to: "CANCELED", owner: "inst-1", removeClaim: true }), true);
       assert.deepEqual(await s.cancelJob(b, "carol"), { kind: "final", status: "CANCELED" });
       assert.deepEqual(await s.cancelJob("nope", "carol"), { kind: "unknown" });
