@@ -21,6 +21,8 @@ export interface Column<T> {
   sort?: string;
   cell: (row: T) => ComponentChildren;
   cls?: string;
+  /** Hidden on phone-sized screens, where the table keeps only its key columns. */
+  optional?: boolean;
 }
 
 export interface ListSpec<T> {
@@ -142,12 +144,13 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
                 "tr",
                 null,
                 spec.columns.map((c) => {
-                  if (!c.sort) return h("th", { key: c.label, scope: "col" }, c.label);
+                  const thClass = c.optional ? "opt" : undefined;
+                  if (!c.sort) return h("th", { key: c.label, scope: "col", class: thClass }, c.label);
                   const active = base["order_by"] === c.sort;
                   const dir = active ? (base["direction"] === "asc" ? "ascending" : "descending") : "none";
                   return h(
                     "th",
-                    { key: c.label, scope: "col", "aria-sort": dir },
+                    { key: c.label, scope: "col", "aria-sort": dir, class: thClass },
                     h(
                       "button",
                       { type: "button", class: "sort", onClick: () => sortBy(c.sort ?? "") },
@@ -166,7 +169,7 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
                     h(
                       "tr",
                       { key: spec.rowKey(r) },
-                      spec.columns.map((c) => h("td", { key: c.label, class: c.cls }, c.cell(r))),
+                      spec.columns.map((c) => h("td", { key: c.label, class: [c.cls, c.optional ? "opt" : ""].filter(Boolean).join(" ") || undefined }, c.cell(r))),
                     ),
                   )
                 : h("tr", null, h("td", { colSpan: spec.columns.length, class: "muted empty" }, `No ${spec.noun} match.`)),
