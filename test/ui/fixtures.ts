@@ -60,6 +60,8 @@ export const localCommands = [
     description: "A command to switch on and off",
     tags: ["type:spare"],
     cluster_tags: ["type:localhost"],
+    allowed_callers: ["registry-admin", "svc-.*"],
+    context: { logs_uri: "https://logs.example.com/spare", properties: { team: "platform" } },
   },
 ];
 

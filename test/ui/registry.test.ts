@@ -63,6 +63,10 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     await page.locator("h1 .status", { hasText: "ACTIVE" }).waitFor();
     await page.getByText("A command to switch on and off").waitFor();
     await page.getByRole("list", { name: "Cluster tags" }).getByText("type:localhost").waitFor();
+    assert.deepEqual(await page.getByRole("list", { name: "Allowed callers" }).getByRole("listitem").allTextContents(), ["registry-admin", "svc-.*"]);
+    assert.equal(await page.getByRole("link", { name: "Logs", exact: true }).getAttribute("href"), "https://logs.example.com/spare");
+    assert.equal(await page.getByRole("link", { name: "Queries", exact: true }).count(), 0, "only links whose key is set");
+    await page.locator("dl.fields .field", { hasText: "team" }).locator("dd", { hasText: /^platform$/ }).waitFor();
 
     await page.getByRole("button", { name: "Deactivate", exact: true }).click();
     await page.locator("h1 .status", { hasText: "INACTIVE" }).waitFor();
