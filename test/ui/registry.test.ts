@@ -154,11 +154,14 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     await page.keyboard.press("Enter");
     await page.waitForURL("**/clusters");
     await page.getByRole("heading", { name: "Clusters", level: 1 }).waitFor();
+    // The keyboard-focused link keeps focus after navigating and shows the focus outline.
     const outline = await page.evaluate(() => {
       const el = document.activeElement as HTMLElement | null;
-      return el ? getComputedStyle(el).outlineStyle : "";
+      return el ? `${el.textContent ?? ""}|${getComputedStyle(el).outlineStyle}` : "";
     });
-    assert.notEqual(outline, "", "focused element has a computed outline style");
+    const [focusedText, style] = outline.split("|");
+    assert.equal(focusedText, "Clusters");
+    assert.notEqual(style, "none", "focused element shows an outline");
 
     await page.goto("/no/such/page");
     await page.getByRole("heading", { name: "Page not found" }).waitFor();
