@@ -78,8 +78,8 @@ export function registerUiRoutes(app: FastifyInstance, deps: ApiDeps): void {
         if (target.startsWith(root + sep) && target !== index) {
           const f = await fileIfExists(target);
           if (f) return sendFile(reply, target, f.size);
-          // Missing asset files are real 404s; every other path is an SPA route.
-          if (extname(path) !== "" && !path.endsWith(".html")) {
+          // Missing asset files are real 404s; every other path (ids may contain dots) is an SPA route.
+          if (path.startsWith("/assets/")) {
             return reply.code(404).type("text/plain; charset=utf-8").send("not found");
           }
         }

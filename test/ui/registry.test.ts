@@ -121,7 +121,7 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     await finish();
   });
 
-  it("opens detail pages of ids containing dots from a direct link", { todo: "src/api/ui.ts answers 404 for SPA paths whose last segment has an extension (/commands/ping-0.0.1)" }, async () => {
+  it("opens detail pages of ids containing dots from a direct link", async () => {
     const w = await openPage(browser, srv.url, USER);
     try {
       await w.page.goto("/commands/spare-0.0.1");
