@@ -92,7 +92,7 @@ for (const backend of backends()) {
       for (const id of ids) {
         const done = await untilStatus(h.store, id, ["CANCELED", "FAILED", "SUCCEEDED", "KILLED"], 30_000);
         assert.equal(done.status, "CANCELED");
-        assert.ok(!tp.events.started.includes(id));
+        assert.ok(!tp.events.started.includes(id), "!tp.events.started.includes(id)");
       }
       for (const id of blockers) await e.cancel(id, "x");
       for (const id of blockers) assert.equal((await untilStatus(h.store, id, ["CANCELED"])).status, "CANCELED");

@@ -64,7 +64,7 @@ describe("drain", { concurrency: true }, () => {
         const pj = await h.store.getJob(p.id);
         assert.equal(pj?.status, "KILLED");
         assert.equal(pj?.error, KILLED_ERROR);
-        assert.ok(plain.events.cleanups.includes(p.id));
+        assert.ok(plain.events.cleanups.includes(p.id), "plain.events.cleanups.includes(p.id)");
         assert.equal(await readAll(h.store, p.id, "stdout"), "p1\n");
         const sj = await h.store.getJob(err!.jobId!);
         assert.equal(sj?.status, "KILLED");
@@ -104,7 +104,7 @@ describe("drain", { concurrency: true }, () => {
         held.release();
         await draining;
         assert.equal((await h.store.getJob(j.id))?.status, "NEW");
-        assert.ok(!plain.events.started.includes(j.id));
+        assert.ok(!plain.events.started.includes(j.id), "!plain.events.started.includes(j.id)");
         const b = h.engine();
         await b.start();
         assert.equal((await untilFinal(h.store, j.id)).status, "SUCCEEDED");

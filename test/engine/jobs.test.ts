@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeimdallError } from "../../src/core/index.ts";
+import type { EngineMetrics } from "../../src/engine/index.ts";
 import {
   backends,
   cluster,
@@ -48,7 +49,7 @@ for (const backend of backends()) {
       assert.equal(job.status, "NEW");
       assert.equal(job.command_id, "ping");
       assert.equal(job.cluster_id, "local");
-      assert.ok(job.tags.includes(`_id:${job.id}`));
+      assert.ok(job.tags.includes(`_id:${job.id}`), "job.tags.includes(`_id:${job.id}`)");
       const done = await untilFinal(h.store, job.id);
       assert.equal(done.status, "SUCCEEDED");
       assert.equal(await h.store.getResult(job.id), JSON.stringify({ columns: [{ name: "message", type: "string" }], data: [["Hello, alice!"]] }));
@@ -97,7 +98,7 @@ for (const backend of backends()) {
       await assert.rejects(e.submit(input("sh", { arguments: "x" }), "bob", never), (err: HeimdallError) => {
         assert.equal(err.status, 400);
         assert.equal(err.message, "context.arguments: must be an array of strings");
-        assert.ok(err.jobId);
+        assert.ok(err.jobId, "err.jobId");
         return true;
       });
     });
@@ -120,7 +121,7 @@ for (const backend of backends()) {
         assert.equal(err.status, 502);
         assert.equal(err.code, "JOB_FAILED");
         assert.equal(err.message, "exit status 2");
-        assert.ok(err.jobId);
+        assert.ok(err.jobId, "err.jobId");
         return true;
       });
     });
@@ -138,7 +139,7 @@ for (const backend of backends()) {
       });
       const j = await h.store.getJob(id);
       assert.equal(j?.status, "CANCELED");
-      assert.ok(tp.events.cleanups.includes(id));
+      assert.ok(tp.events.cleanups.includes(id), "tp.events.cleanups.includes(id)");
     });
 
     it("sync client disconnect cancels the job without canceled_by (409 `job was canceled`)", async () => {
@@ -192,6 +193,26 @@ for (const backend of backends()) {
       const done = await untilFinal(h.store, job.id);
       assert.equal(done.status, "FAILED");
       assert.equal(done.error, "unknown cluster: gone");
+    });
+
+    it("reports submissions, routing failures, starts, finishes and workers to the metrics hooks", async () => {
+      const calls: string[] = [];
+      const rec = new Proxy({} as EngineMetrics, {
+        get: (_t, name) => (...args: unknown[]) => calls.push(`${String(name)}(${args.map((a) => (typeof a === "number" && name !== "workers" ? "n" : String(a))).join(",")})`),
+      });
+      const e = h.engine({ pool: { size: 2, sleepMs: 250 } }, { metrics: rec });
+      await e.start();
+      const { job } = await e.submit(input("ping"), "m", never);
+      await untilFinal(h.store, job.id);
+      await e.submit(input("sync"), "m", never); // runs here, whichever instance claims async jobs
+      await assert.rejects(e.submit(input("nope"), "m", never));
+      await e.stop();
+      assert.ok(calls.includes("workers(0,2)"), calls.join(" "));
+      assert.ok(calls.includes("jobSubmitted(ping,local,async)"), "calls.includes(\"jobSubmitted(ping,local,async)\")");
+      assert.ok(calls.includes("jobSubmitted(sync,local,sync)"), "calls.includes(\"jobSubmitted(sync,local,sync)\")");
+      assert.ok(calls.includes("jobStarted(sync,local,undefined)"), "calls.includes(\"jobStarted(sync,local,undefined)\")");
+      assert.ok(calls.includes("jobFinished(sync,local,SUCCEEDED,n)"), "calls.includes(\"jobFinished(sync,local,SUCCEEDED,n)\")");
+      assert.ok(calls.includes("routingFailure(no_pair)"), "calls.includes(\"routingFailure(no_pair)\")");
     });
 
     it("draining refuses sync submissions with 503 but accepts async ones", async () => {

@@ -60,7 +60,7 @@ describe("multi-instance", { concurrency: true }, () => {
         assert.equal(done.status, "CANCELED");
         assert.equal(done.canceled_by, "remote-user");
         assert.deepEqual(blocking.events.aborted, [{ id: job.id, kind: "cancel" }]);
-        assert.ok(blocking.events.cleanups.includes(job.id));
+        assert.ok(blocking.events.cleanups.includes(job.id), "blocking.events.cleanups.includes(job.id)");
         await owner.stop();
       });
 

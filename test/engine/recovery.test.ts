@@ -35,9 +35,9 @@ for (const backend of backends()) {
       const done = await untilFinal(h.store, job.id, 8000);
       assert.equal(done.status, "FAILED");
       assert.equal(done.error, AWOL_ERROR);
-      assert.ok(plain.events.cleanups.includes(job.id));
+      assert.ok(plain.events.cleanups.includes(job.id), "plain.events.cleanups.includes(job.id)");
       assert.equal(await readAll(h.store, job.id, "stdout"), "before crash\n", "flushed output stays readable");
-      assert.ok(Date.now() - t0 < 8000);
+      assert.ok(Date.now() - t0 < 8000, "Date.now() - t0 < 8000");
       await b.stop();
     });
 
@@ -45,13 +45,13 @@ for (const backend of backends()) {
       const a = h.engine(); // not started: submit only
       const { job } = await a.submit(input("plain"), "u", never);
       const claimed = await h.store.claimJobs("ghost-instance-1", 10);
-      assert.ok(claimed.some((c) => c.job.id === job.id));
+      assert.ok(claimed.some((c) => c.job.id === job.id), "claimed.some((c) => c.job.id === job.id)");
       const b = h.engine();
       await b.start();
       const done = await untilFinal(h.store, job.id, 8000);
       assert.equal(done.status, "FAILED");
       assert.equal(done.error, AWOL_ERROR);
-      assert.ok(!plain.events.started.includes(job.id));
+      assert.ok(!plain.events.started.includes(job.id), "!plain.events.started.includes(job.id)");
       await b.stop();
     });
 

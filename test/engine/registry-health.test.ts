@@ -71,10 +71,10 @@ describe("registry and health", { concurrency: true }, () => {
         };
         const a = h.engine(config);
         await a.start();
-        assert.ok(!existsSync(join(h.jobsDir, "leftover-job")));
+        assert.ok(!existsSync(join(h.jobsDir, "leftover-job")), "!existsSync(join(h.jobsDir, \"leftover-job\"))");
         const cmd = await h.store.getCommand("cfg");
         assert.equal(cmd?.user, "heimdall");
-        assert.ok(cmd?.tags.includes("_id:cfg"));
+        assert.ok(cmd?.tags.includes("_id:cfg"), "cmd?.tags.includes(\"_id:cfg\")");
         const rev = await h.store.registryRevision();
         await a.stop();
         const b = h.engine(config);
@@ -114,7 +114,7 @@ describe("registry and health", { concurrency: true }, () => {
         assert.equal(byId["c-fail"]?.status, "error");
         assert.equal(byId["c-fail"]?.error, "cluster unreachable");
         assert.equal(byId["c-hang"]?.error, "health check timed out after 1s");
-        assert.ok((byId["c-hang"]?.latency_ms ?? 0) >= 990);
+        assert.ok((byId["c-hang"]?.latency_ms ?? 0) >= 990, "(byId[\"c-hang\"]?.latency_ms ?? 0) >= 990");
         const one = await e.clusterHealth("c-fail");
         assert.equal(one.healthy, false);
         assert.equal(one.checks.length, 1);
@@ -129,7 +129,7 @@ describe("registry and health", { concurrency: true }, () => {
         const { job } = await e.submit(input("live"), "u", never).catch(async () => e.submit(input("00-ping", undefined, { cluster_criteria: ["hc:ok"] }), "u", never));
         await untilFinal(h.store, job.id);
         const hf = await e.handlerFor(job);
-        assert.ok(hf?.handler);
+        assert.ok(hf?.handler, "hf?.handler");
         assert.equal(hf?.cluster?.id, job.cluster_id);
       });
     });

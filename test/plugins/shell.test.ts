@@ -124,7 +124,7 @@ describe("shell plugin", () => {
     const end = Date.now() + 5000;
     while (!(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "") && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
     const grandchild = Number(readFileSync(pidFile, "utf8").trim());
-    assert.ok(alive(grandchild));
+    assert.ok(alive(grandchild), "alive(grandchild)");
     ac.abort({ kind: "cancel" });
     await assert.rejects(r.p, { message: "signal: SIGTERM" });
     const deadline = Date.now() + 3000;
