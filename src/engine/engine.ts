@@ -42,8 +42,13 @@ export interface Engine extends EngineApi {
   readonly runningJobs: number;
 }
 
+let lastMicros = 0n;
+
+/** `<hostname>-<start micros>`; strictly increasing within the process, so two engines never share a name. */
 function defaultInstanceName(): string {
-  const micros = BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.now() % 1) * 1000));
+  let micros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  if (micros <= lastMicros) micros = lastMicros + 1n;
+  lastMicros = micros;
   return instanceName(hostname(), micros);
 }
 
