@@ -82,6 +82,24 @@ describe("drain", { concurrency: true }, () => {
         await b.stop();
       });
 
+      it("a handed-back job whose plugin is not resumable on the claiming instance fails (T12)", async () => {
+        const zero = { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 0 };
+        const a = h.engine({ server: zero });
+        await a.start();
+        const r = (await a.submit(input("resum", { mode: "block" }), "u", never)).job;
+        await resum.startedPromise(r.id);
+        await a.drain();
+        assert.equal((await h.store.getJob(r.id))?.status, "RUNNING");
+        const notResumable = testPlugin("resum", false);
+        const b = h.engine({}, {}, registry(plain.module, notResumable.module));
+        await b.start();
+        const done = await untilFinal(h.store, r.id);
+        assert.equal(done.status, "FAILED");
+        assert.equal(done.error, "cannot resume job: plugin resum is not resumable");
+        assert.equal(notResumable.events.started.length, 0);
+        await b.stop();
+      });
+
       it("lets running jobs finish within shutdown_timeout", async () => {
         const a = h.engine({ server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 5 } });
         await a.start();
