@@ -94,7 +94,8 @@ export interface TestEvents {
  * A controllable plugin. Job context `mode`:
  *  - "ok" (default): writes context.stdout / context.stderr, sets context.result, succeeds;
  *  - "fail": rejects with context.error;
- *  - "block": waits until aborted (then rejects), or until `release(jobId)`.
+ *  - "block": waits until aborted (then rejects), or until `release(jobId)`;
+ *  - "deaf": never settles, ignoring its signal.
  */
 export function testPlugin(name = "test", resumable = false): { module: PluginModule; events: TestEvents; release(id: string): void; startedPromise(id: string): Promise<void> } {
   const events: TestEvents = { started: [], resumed: [], aborted: [], cleanups: [], waiters: new Map() };
@@ -110,6 +111,7 @@ export function testPlugin(name = "test", resumable = false): { module: PluginMo
       if (typeof ctx["output"] === "string") rt.setOutput("out", ctx["output"]);
       const mode = ctx["mode"] ?? "ok";
       if (mode === "fail") throw new Error(String(ctx["error"] ?? "boom"));
+      if (mode === "deaf") await new Promise(() => {}); // ignores its signal and never settles
       if (mode === "block") {
         await new Promise<void>((resolve, reject) => {
           events.waiters.set(job.id, resolve);

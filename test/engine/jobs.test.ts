@@ -154,6 +154,18 @@ for (const backend of backends()) {
       assert.equal(j?.canceled_by, "");
     });
 
+    it("a plugin that ignores the abort is given up after the wait and the cancel still completes", async () => {
+      const e4 = h.engine({}, { abortWaitMs: 200 });
+      const p = e4.submit(input("sync", { mode: "deaf", stdout: "deaf\n" }), "carol", never);
+      const id = await waitStarted(tp);
+      const t0 = Date.now();
+      await e4.cancel(id, "erin");
+      await assert.rejects(p, (err: HeimdallError) => err.status === 409 && err.message === "job was canceled by erin");
+      assert.ok(Date.now() - t0 >= 150, "waited for the plugin first");
+      assert.equal((await h.store.getJob(id))?.status, "CANCELED");
+      assert.equal(await readAll(h.store, id, "stdout"), "deaf\n");
+    });
+
     it("a working directory that cannot be created is a setup failure (async FAILED, sync 500)", async () => {
       const blocker = join(h.jobsDir, "not-a-dir");
       writeFileSync(blocker, "x");
