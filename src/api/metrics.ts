@@ -141,6 +141,14 @@ export function createMetrics(version: string): Metrics {
         running.dec({ command, cluster });
       }
     },
+    jobLeft(command, cluster) {
+      const k = key(command, cluster);
+      const n = runningCounts.get(k) ?? 0;
+      if (n > 0) {
+        runningCounts.set(k, n - 1);
+        running.dec({ command, cluster });
+      }
+    },
     workers(busy, idle) {
       workers.set({ state: "busy" }, busy);
       workers.set({ state: "idle" }, idle);

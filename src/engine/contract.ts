@@ -27,6 +27,8 @@ export interface EngineMetrics {
   routingFailure(reason: "no_pair" | "not_allowed" | "invalid_context"): void;
   jobStarted(command: string, cluster: string, queueSeconds: number | undefined): void;
   jobFinished(command: string, cluster: string, status: string, runSeconds: number): void;
+  /** A job that started here stopped running here without a final status (handed back, lost, taken over). */
+  jobLeft(command: string, cluster: string): void;
   workers(busy: number, idle: number): void;
   janitorRecovered(action: "failed_stale" | "canceled"): void;
   retentionDeleted(n: number): void;

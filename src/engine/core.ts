@@ -25,6 +25,8 @@ export interface Execution {
   resumable: boolean;
   /** T6 succeeded during drain: the runner drops the job. */
   returned: boolean;
+  /** jobStarted was reported to the metrics (a DROPPED outcome then reports jobLeft). */
+  counted?: boolean;
 }
 
 export interface EngineCore {

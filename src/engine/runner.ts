@@ -36,7 +36,9 @@ export function workingDirectory(core: EngineCore, jobId: string): string {
 /** Runs the job of `exec`; never throws (a worker never dies with its job). */
 export async function runJob(core: EngineCore, exec: Execution): Promise<RunOutcome> {
   try {
-    return await run(core, exec);
+    const outcome = await run(core, exec);
+    if (outcome.status === "DROPPED" && exec.counted) core.metrics?.jobLeft(exec.job.command_id, exec.job.cluster_id);
+    return outcome;
   } catch (err) {
     core.log.error({ err, job: exec.job.id }, "job runner failed unexpectedly");
     return { status: "DROPPED", reason: `internal error: ${jobError(err)}` };
@@ -96,6 +98,7 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
       return afterCasFailure(core, exec, r, false);
     }
   }
+  exec.counted = true;
   core.metrics?.jobStarted(command.id, cluster.id, exec.sync || exec.resumed ? undefined : Math.max(0, Date.now() / 1000 - job.created_at));
   // 4. Execute.
   let result: Result | undefined;

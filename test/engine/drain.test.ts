@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { HeimdallError } from "../../src/core/index.ts";
-import { KILLED_ERROR } from "../../src/engine/index.ts";
+import { KILLED_ERROR, type EngineMetrics } from "../../src/engine/index.ts";
 import type { Store, Transition } from "../../src/store/index.ts";
 import { backends, cluster, command, harness, input, never, readAll, registry, testPlugin, untilFinal, untilStatus, type Harness } from "./helpers.ts";
 
@@ -46,7 +46,17 @@ describe("drain", { concurrency: true }, () => {
       after(() => h.dispose());
 
       it("hands back resumable jobs, KILLs the others after cleanup, 503 for sync, removes nothing else", async () => {
-        const a = h.engine({ server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 0 } });
+        // Running-gauge bookkeeping: every jobStarted is matched by a jobFinished or (hand-back) a jobLeft.
+        let running = 0;
+        const left: string[] = [];
+        const metrics = new Proxy({} as EngineMetrics, {
+          get: (_t, name) => (...args: unknown[]) => {
+            if (name === "jobStarted") running++;
+            if (name === "jobFinished" || name === "jobLeft") running--;
+            if (name === "jobLeft") left.push(String(args[0]));
+          },
+        });
+        const a = h.engine({ server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 0 } }, { metrics });
         await a.start();
         const r = (await a.submit(input("resum", { mode: "block", stdout: "r1\n" }), "u", never)).job;
         const p = (await a.submit(input("plain", { mode: "block", stdout: "p1\n" }), "u", never)).job;
@@ -72,6 +82,8 @@ describe("drain", { concurrency: true }, () => {
         assert.equal(rj?.status, "RUNNING", "handed back, still RUNNING");
         assert.deepEqual(resum.events.aborted.find((x) => x.id === r.id), { id: r.id, kind: "handback" });
         assert.ok(!resum.events.cleanups.includes(r.id), "no cleanup on hand-back");
+        assert.equal(running, 0, "running gauge back to zero after drain");
+        assert.deepEqual(left, [r.command_id], "the handed-back job left the gauge");
         // Another instance claims it (T5) and resumes; output continues after the stored part.
         const b = h.engine();
         await b.start();
