@@ -42,13 +42,29 @@ export function judgeStoppedTask(task: Task, containers: ContainerInfo[]): TaskV
 
 /** Copies what ECS reports about a task into the attempt; returns true when anything changed. */
 export function observeTask(a: AttemptRecord, task: Task): boolean {
-  const before = JSON.stringify([a.last_status, a.started_at, a.stopped_at, a.stop_code, a.stopped_reason, a.containers]);
+  let changed = false;
+  const set = <K extends "last_status" | "started_at" | "stopped_at" | "stop_code" | "stopped_reason">(k: K, v: AttemptRecord[K] | undefined) => {
+    if (v !== undefined && v !== null && a[k] !== v) {
+      a[k] = v;
+      changed = true;
+    }
+  };
   a.seen = true;
-  a.last_status = task.lastStatus ?? a.last_status;
-  a.started_at = iso(task.startedAt) ?? a.started_at;
-  a.stopped_at = iso(task.stoppedAt) ?? a.stopped_at;
-  a.stop_code = task.stopCode ?? a.stop_code;
-  a.stopped_reason = task.stoppedReason ?? a.stopped_reason;
-  a.containers = containerExits(task);
-  return before !== JSON.stringify([a.last_status, a.started_at, a.stopped_at, a.stop_code, a.stopped_reason, a.containers]);
+  set("last_status", task.lastStatus);
+  set("started_at", iso(task.startedAt));
+  set("stopped_at", iso(task.stoppedAt));
+  set("stop_code", task.stopCode);
+  set("stopped_reason", task.stoppedReason);
+  const exits = containerExits(task);
+  const same =
+    exits.length === a.containers.length &&
+    exits.every((e, i) => {
+      const o = a.containers[i]!;
+      return o.name === e.name && o.exit_code === e.exit_code && o.reason === e.reason;
+    });
+  if (!same) {
+    a.containers = exits;
+    changed = true;
+  }
+  return changed;
 }

@@ -217,7 +217,7 @@ export async function spawnServer(configFile: string, port: number): Promise<Chi
     ...apiClient(url),
     child,
     async kill(signal = "SIGKILL") {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
       child.kill(signal);
       await exited;
