@@ -88,6 +88,24 @@ describe("ecs plugin: job logs", () => {
     assert.match(kept, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] line 0\n/);
   });
 
+  it("GET …/tasks/{slot}/logs?follow=true streams a running task's logs until it ends", async () => {
+    const r = await server.submit({
+      name: "follow",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { container_overrides: [{ name: "main", command: ["sh", "-c", "for i in 1 2 3 4; do echo tick $i; sleep 0.4; done"] }] },
+    });
+    const id = r.body.id as string;
+    const running = await server.waitFor(id, (j) => j.status === "RUNNING" || j.status === "SUCCEEDED");
+    assert.equal(running.status, "RUNNING", "followed while running");
+    const followed = await server.get(`/api/v1/job/${id}/tasks/0/logs?follow=true`);
+    assert.equal(followed.status, 200);
+    assert.match(followed.text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] tick 1\n\[.{19}\] tick 2\n\[.{19}\] tick 3\n\[.{19}\] tick 4\n=== ecs\/helper\//);
+    const job = await server.waitFinal(id);
+    assert.equal(job.status, "SUCCEEDED", job.error);
+  });
+
   it("GET …/tasks/{slot}/logs streams any attempt's logs", async () => {
     const script = 'echo "attempt of slot $TASK_NUM"; exit 1';
     const { id, job } = await run("type:ecs", { max_fail_count: 1, container_overrides: [{ name: "main", command: ["sh", "-c", script] }] });

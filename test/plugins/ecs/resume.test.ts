@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { ECSClient, ListTasksCommand } from "@aws-sdk/client-ecs";
+import { DescribeTasksCommand, ECSClient, ListTasksCommand } from "@aws-sdk/client-ecs";
 import type { LocalEcs } from "../../../src/local-ecs/index.ts";
 import { ECS_CLUSTER, cleanupDir, resultRows, spawnServer, startEcs, tempDir, templateDoc, writeConfig } from "./harness.ts";
 import type { ChildServer } from "./harness.ts";
@@ -78,6 +78,28 @@ describe("ecs plugin: resume after a server crash", () => {
     assert.deepEqual(rows.map((r) => r.attempt), [1, 1, 1]);
     assert.equal(placedRunTasks(), runTasks, "no RunTask after the restart");
     assert.match((await b.get(`/api/v1/job/${id}/stdout`)).text, /\] finished [0-2]\n$/);
+    await b.kill("SIGKILL");
+  });
+
+  it("a graceful shutdown hands the job back without stopping its tasks; the next server finishes it", async () => {
+    const a = await start();
+    const id = await submit(a, { task_count: 2 });
+    let arns: string[] = [];
+    const end = Date.now() + 20_000;
+    while (arns.length < 2) {
+      assert.ok(Date.now() < end, "tasks never started");
+      const tl = await timeline(a, id).catch(() => undefined);
+      arns = (tl?.slots ?? []).map((x: any) => x.attempts.at(-1)?.task_arn).filter(Boolean);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await a.kill("SIGTERM"); // shutdown_timeout 2 s < task duration: handed back
+    const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
+    assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["RUNNING", "RUNNING"], "tasks left running");
+    const b = await start();
+    const job = await b.waitFinal(id, 40_000);
+    assert.equal(job.status, "SUCCEEDED", job.error);
+    const rows = resultRows((await b.get(`/api/v1/job/${id}/result`)).json());
+    assert.deepEqual(rows.map((r) => r.task_arn), arns);
     await b.kill("SIGKILL");
   });
 
