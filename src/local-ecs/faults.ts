@@ -1,11 +1,11 @@
 // Fault injection rules (config `faults:` or POST /_local/faults). See docs/local-ecs.md "Fault injection".
 import { randomUUID } from "node:crypto";
 
-export const FAULT_KINDS = ["capacity", "failToStart", "serverError", "latency", "vanish", "spotInterruption", "exit"] as const;
+export const FAULT_KINDS = ["capacity", "failToStart", "serverError", "throttle", "latency", "vanish", "spotInterruption", "exit"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultMatch {
-  /** API action (serverError/latency only), e.g. "RunTask". */
+  /** API action (serverError/throttle/latency only), e.g. "RunTask". */
   action?: string;
   startedBy?: string;
   family?: string;

@@ -99,7 +99,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     };
     const lat = deps.faults.take("latency", fctx);
     if (lat) await sleep(lat.latencyMs);
-    if (!deps.throttler.allow(action)) {
+    if (deps.faults.take("throttle", fctx) || !deps.throttler.allow(action)) {
       bump(deps.stats.throttled, action);
       throw new AwsError("ThrottlingException", "Rate exceeded");
     }

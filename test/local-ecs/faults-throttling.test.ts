@@ -55,6 +55,16 @@ test("throttling answers ThrottlingException 400 'Rate exceeded' per bucket, ref
   for (let i = 0; i < 10; i++) await env.ecs.send(new ListTasksCommand({}));
 });
 
+test("a throttle fault throttles exactly the next N calls of an action", async () => {
+  env.le.addFault({ kind: "throttle", count: 2, match: { action: "ListTasks" } });
+  const before = env.le.stats().throttled.ListTasks ?? 0;
+  await env.ecs.send(new ListClustersCommand({}));
+  await rejects(env.ecs.send(new ListTasksCommand({})), "ThrottlingException", /Rate exceeded/);
+  await rejects(env.ecs.send(new ListTasksCommand({})), "ThrottlingException");
+  await env.ecs.send(new ListTasksCommand({}));
+  assert.equal((env.le.stats().throttled.ListTasks ?? 0) - before, 2);
+});
+
 test("the Fargate task-launch bucket counts tasks, not calls", async () => {
   const e = await setup({ throttling: { buckets: { fargateTaskLaunch: { burst: 5, rate: 0.001 } } } });
   try {
