@@ -1,7 +1,7 @@
 // Fault injection rules (config `faults:` or POST /_local/faults). See docs/local-ecs.md "Fault injection".
 import { randomUUID } from "node:crypto";
 
-export const FAULT_KINDS = ["capacity", "failToStart", "serverError", "throttle", "latency", "vanish", "spotInterruption", "exit"] as const;
+export const FAULT_KINDS = ["capacity", "failToStart", "serverError", "throttle", "latency", "invisible", "vanish", "spotInterruption", "exit"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultMatch {
@@ -25,7 +25,7 @@ export interface FaultRule {
   match: FaultMatch;
   /** latency: milliseconds added before answering. */
   latencyMs: number;
-  /** vanish / spotInterruption / exit: delay after the task reaches RUNNING. */
+  /** vanish / spotInterruption / exit: delay after the task reaches RUNNING; invisible: how long after RunTask. */
   afterMs: number;
   /** exit: the exit code of the essential containers. */
   exitCode: number;

@@ -1,7 +1,7 @@
 // Throttling (token buckets) and fault injection (config and the /_local/faults admin API).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DescribeTasksCommand, ListClustersCommand, ListTasksCommand, RunTaskCommand } from "@aws-sdk/client-ecs";
+import { DescribeTasksCommand, ListClustersCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { DEFAULT_BUCKETS } from "../../src/local-ecs/index.ts";
 import { type Env, FARGATE_NET, fargateDef, register, rejects, run, setup, sleep, stopped, waitTask } from "./helpers.ts";
 
@@ -145,6 +145,19 @@ test("vanish, spot interruption and forced exit", async () => {
     await sleep(10);
   }
   assert.fail("vanished task never became MISSING");
+});
+
+test("invisible: a new task is MISSING for a while (eventual consistency), then appears", async () => {
+  env.le.addFault({ kind: "invisible", count: 1, afterMs: 800, match: { env: { TASK_NAME: "late" } } });
+  const arn = (await runWith("late")).tasks![0]!.taskArn!;
+  const early = await env.ecs.send(new DescribeTasksCommand({ tasks: [arn] }));
+  assert.deepEqual(early.failures, [{ arn, reason: "MISSING" }]);
+  const listed = await env.ecs.send(new ListTasksCommand({}));
+  assert.ok(!listed.taskArns?.includes(arn));
+  await sleep(850);
+  const later = await waitTask(env, arn, () => true);
+  assert.equal(later.taskArn, arn);
+  await env.ecs.send(new StopTaskCommand({ task: arn }));
 });
 
 test("bad fault rules are rejected naming the field", async () => {

@@ -94,6 +94,8 @@ export interface TaskRecord {
   stopCode: string | undefined;
   stoppedReason: string | undefined;
   containers: ContainerRecord[];
+  /** Eventual-consistency fault: DescribeTasks/ListTasks/StopTask do not see the task before this time (ms). */
+  visibleAt?: number;
   /** Fault timers scheduled for this task at RunTask (from matching fault rules). */
   pendingFaults: Array<{ kind: "vanish" | "spotInterruption" | "exit" | "failToStart"; afterMs: number; exitCode: number; reason: string | undefined }>;
 }

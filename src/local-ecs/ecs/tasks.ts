@@ -215,6 +215,8 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
       containers,
       pendingFaults: [],
     };
+    const invisible = deps.faults.take("invisible", fctx);
+    if (invisible) task.visibleAt = ctx.now + invisible.afterMs;
     for (const kind of ["failToStart", "vanish", "spotInterruption", "exit"] as const) {
       const f = deps.faults.take(kind, fctx);
       if (f) task.pendingFaults.push({ kind, afterMs: f.afterMs, exitCode: f.exitCode, reason: f.reason });
@@ -229,6 +231,8 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
   return { tasks: out, failures };
 }
 
+const visible = (t: TaskRecord): boolean => t.visibleAt === undefined || Date.now() >= t.visibleAt;
+
 function describeTasks(deps: TaskDeps, body: Json): Json {
   const refs = list<string>(body, "tasks");
   if (!refs || refs.length === 0) throw invalidParam("Tasks cannot be empty.");
@@ -239,7 +243,7 @@ function describeTasks(deps: TaskDeps, body: Json): Json {
   const failures: Json[] = [];
   for (const ref of refs) {
     const t = typeof ref === "string" ? deps.state.tasks.get(taskId(ref)) : undefined;
-    if (t && t.cluster === cluster) tasks.push(taskJson(t, withTags));
+    if (t && t.cluster === cluster && visible(t)) tasks.push(taskJson(t, withTags));
     else {
       const s = String(ref);
       const arn = s.startsWith("arn:") ? s : `${cluster.arn.replace(":cluster/", ":task/")}/${s}`;
@@ -258,7 +262,7 @@ function stopTask(deps: TaskDeps, body: Json): Json {
   const id = taskId(ref);
   if (!/^[0-9a-f]{32}$|^[0-9a-f-]{36}$/.test(id)) throw invalidParam("Task Identifier is invalid");
   const t = deps.state.tasks.get(id);
-  if (!t || t.cluster !== cluster) throw invalidParam("The referenced task was not found.");
+  if (!t || t.cluster !== cluster || !visible(t)) throw invalidParam("The referenced task was not found.");
   if (t.desiredStatus !== "STOPPED") {
     deps.runtime.requestStop(t, "UserInitiated", reason ?? "Task stopped by user");
     t.tags = [];
@@ -279,7 +283,7 @@ function listTasks(deps: TaskDeps, body: Json): Json {
   const arns: string[] = [];
   if (!none)
     for (const t of deps.state.tasks.values()) {
-      if (t.cluster !== cluster || t.desiredStatus !== desired) continue;
+      if (t.cluster !== cluster || t.desiredStatus !== desired || !visible(t)) continue;
       if (family !== undefined && t.taskDefinition.family !== family) continue;
       if (startedBy !== undefined && t.startedBy !== startedBy) continue;
       if (launchType !== undefined && t.launchType !== launchType) continue;
