@@ -21,7 +21,7 @@ export function demoConfigDocument(): Record<string, unknown> {
     database: { connection_string: "sqlite:./.heimdall/heimdall.db" },
     jobs_directory: "./.heimdall/jobs",
     auth: { plugin: "auth_header", context: { header: "X-Heimdall-User" }, default_user: "local-user" },
-    local_ecs: { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo" } },
+    local_ecs: { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"] } },
     commands: [
       {
         name: "ping-0.0.1",

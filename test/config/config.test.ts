@@ -255,7 +255,7 @@ void test("demo config is valid and matches the spec's demo requirements", () =>
   assert.equal(c.database.connection_string, "sqlite:/srv/demo/.heimdall/heimdall.db");
   assert.deepEqual([c.server.host, c.server.port], ["0.0.0.0", 9090]);
   assert.deepEqual(c.auth, { plugin: "auth_header", header: "X-Heimdall-User", default_user: "local-user" });
-  assert.deepEqual(c.local_ecs, { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo" } });
+  assert.deepEqual(c.local_ecs, { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"] } });
   assert.deepEqual(c.commands.map((x) => [x.id, x.plugin, x.is_sync]), [
     ["ping-0.0.1", "ping", false],
     ["ping-sync-0.0.1", "ping", true],
