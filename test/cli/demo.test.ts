@@ -1,0 +1,102 @@
+// The README's promise: with no config, `heimdall serve` (what `npm start` runs) serves the built-in demo —
+// SQLite under ./.heimdall/, identity header with a local default user, ping/shell on localhost, and the ECS
+// plugin's complete example on the embedded local ECS. Runs the README's curl walk-through with fetch.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BIN, freePort } from "./server-process.ts";
+
+const FINAL = ["SUCCEEDED", "FAILED", "KILLED", "CANCELED"];
+
+describe("heimdall serve with the built-in demo config", () => {
+  const dir = mkdtempSync(join(tmpdir(), "heimdall-demo-"));
+  let proc: ChildProcess;
+  let url = "";
+  let out = "";
+
+  before(async () => {
+    const port = await freePort();
+    const ecsPort = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    proc = spawn(process.execPath, [BIN, "serve"], {
+      cwd: dir,
+      env: { ...process.env, HEIMDALL_ADDR: `127.0.0.1:${port}`, HEIMDALL_LOCAL_ECS_PORT: String(ecsPort) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      assert.equal(proc.exitCode, null, `server exited: ${out}`);
+      const ok = await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      assert.ok(Date.now() < deadline, `server did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  after(async () => {
+    if (proc.exitCode === null) {
+      proc.kill("SIGTERM");
+      await new Promise((r) => proc.once("exit", r));
+    }
+  });
+
+  async function submit(body: object, user?: string): Promise<{ id: string; status: string; user: string }> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (user) headers["X-Heimdall-User"] = user;
+    const r = await fetch(`${url}/api/v1/job`, { method: "POST", headers, body: JSON.stringify(body) });
+    assert.equal(r.status, 200, await r.clone().text());
+    return (await r.json()) as { id: string; status: string; user: string };
+  }
+
+  async function waitFinal(id: string, ms: number): Promise<{ status: string; error?: string }> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const s = (await (await fetch(`${url}/api/v1/job/${id}/status`)).json()) as { status: string; error?: string };
+      if (FINAL.includes(s.status)) return s;
+      assert.ok(Date.now() < deadline, `job ${id} still ${s.status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it("keeps its data under ./.heimdall/ of the working directory", () => {
+    assert.ok(existsSync(join(dir, ".heimdall", "heimdall.db")), "SQLite database created under ./.heimdall/");
+  });
+
+  it("runs the README's ping job to SUCCEEDED with the exact result body", async () => {
+    const job = await submit({ name: "ping-test", version: "0.0.1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] }, "alice");
+    assert.equal(job.status, "NEW");
+    assert.equal((await waitFinal(job.id, 20_000)).status, "SUCCEEDED");
+    const res = await fetch(`${url}/api/v1/job/${job.id}/result`);
+    assert.equal(await res.text(), '{"columns":[{"name":"message","type":"string"}],"data":[["Hello, alice!"]]}');
+  });
+
+  it("identifies a caller without the header as the local default user", async () => {
+    const job = await submit({ command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] });
+    assert.equal(job.user, "local-user");
+  });
+
+  it("runs the ECS plugin's complete example on the embedded local ECS", async () => {
+    const job = await submit({
+      name: "run-batch-job",
+      version: "0.0.1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: {
+        task_count: 2,
+        container_overrides: [{ name: "main", environment: [{ name: "DATA_SOURCE", value: "s3://my-bucket/data/" }] }],
+      },
+    });
+    const final = await waitFinal(job.id, 90_000);
+    assert.equal(final.status, "SUCCEEDED", final.error);
+    const stdout = await (await fetch(`${url}/api/v1/job/${job.id}/stdout`)).text();
+    assert.match(stdout, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] Task name: heimdall-job-/);
+    assert.ok(stdout.includes(`Task name: heimdall-job-${job.id}-`), stdout);
+    const tasks = await fetch(`${url}/api/v1/job/${job.id}/tasks`);
+    assert.equal(tasks.status, 200);
+  });
+});
