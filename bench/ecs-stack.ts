@@ -133,14 +133,17 @@ export async function waitAll(url: string, ids: string[], timeoutMs: number): Pr
   const end = Date.now() + timeoutMs;
   const done = new Map<string, string>();
   while (done.size < ids.length) {
-    for (const id of ids) {
-      if (done.has(id)) continue;
-      const s = await jobStatus(url, id);
-      if (["SUCCEEDED", "FAILED", "KILLED", "CANCELED"].includes(s.status)) done.set(id, s.status);
+    const open = ids.filter((id) => !done.has(id));
+    for (let i = 0; i < open.length; i += 100) {
+      const batch = open.slice(i, i + 100);
+      const st = await Promise.all(batch.map((id) => jobStatus(url, id)));
+      st.forEach((s, k) => {
+        if (["SUCCEEDED", "FAILED", "KILLED", "CANCELED"].includes(s.status)) done.set(batch[k]!, s.status);
+      });
     }
     if (done.size < ids.length) {
       if (Date.now() > end) throw new Error(`${ids.length - done.size} jobs not finished`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 25));
     }
   }
   return done;

@@ -113,17 +113,14 @@ export class EcsHandler implements Handler {
       log,
       progress: async (line) => log.info({ jobId: job.id }, line),
     });
-    let outcome: Outcome;
-    if (meta.outcome !== null) outcome = meta.outcome;
-    else {
-      outcome = await run.run(signal);
-      meta.outcome = outcome;
-      await state.putMeta(meta);
-    }
+    const storedOutcome = meta.outcome;
+    const outcome: Outcome = storedOutcome ?? (await run.run(signal));
     const rep = run.representative(outcome);
-    if (outcome.kind === "timeout" && rep !== undefined) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000));
-    if (rep !== undefined) {
-      meta.representative = { slot: rep.slot, attempt: rep.attempt };
+    if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000));
+    if (storedOutcome === null) {
+      // One write for the outcome and the representative (a crash before it just re-derives both on resume).
+      meta.outcome = outcome;
+      meta.representative = rep === undefined ? null : { slot: rep.slot, attempt: rep.attempt };
       await state.putMeta(meta);
     }
     await writeRepresentativeLogs(rt, ep, meta, outcome, rep, this.cmd.logMaxBytes, signal);

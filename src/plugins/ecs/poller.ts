@@ -1,5 +1,6 @@
 // One poller per (endpoint, region, cluster), shared by every job of the process. Requests are due on a grid
-// aligned to their polling interval, so all jobs with the same interval share a tick; each tick sends
+// aligned to their polling interval (the first grid point at least half an interval away), so all jobs with
+// the same interval share a tick; each tick sends
 // DescribeTasks with up to 100 ARNs per call for every due task of every job.
 import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
 import type { Task } from "@aws-sdk/client-ecs";
@@ -43,7 +44,9 @@ export class TaskPoller {
     if (signal.aborted) return Promise.reject(abortError(signal));
     const now = Date.now();
     const iv = Math.max(1, Math.round(intervalMs));
-    const due = (Math.floor(now / iv) + 1) * iv;
+    // The first grid tick at least half an interval away: shared by every job with this interval, and never so
+    // close to the request that a just-launched task is described before it could have done anything.
+    const due = Math.ceil((now + iv / 2) / iv) * iv;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.pending.delete(p);
