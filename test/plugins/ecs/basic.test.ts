@@ -31,7 +31,10 @@ describe("ecs plugin: complete example through the API", () => {
           memory: 512,
         },
       },
-    ]);
+    ], {}, undefined, {
+      "Task ARNs": { kind: "text", value: "{{ .Outputs.task_arns }}" },
+      Logs: { kind: "text", value: "{{ .Outputs.log_group }} in {{ .Outputs.cluster_name }}" },
+    });
     server = await startServer(cfg, dir);
   });
   after(async () => {
@@ -78,5 +81,10 @@ describe("ecs plugin: complete example through the API", () => {
       `TASK_NUM=${n}`,
     ]);
     assert.equal((await server.get(`/api/v1/job/${id}/stderr`)).text, "");
+    // Outputs feed the cluster's attribute templates.
+    assert.deepEqual(job.job_attributes, {
+      "Task ARNs": { kind: "text", value: rows.map((r) => r.task_arn).join(",") },
+      Logs: { kind: "text", value: "/ecs/batch-jobs in test-cluster" },
+    });
   });
 });

@@ -78,7 +78,14 @@ export interface CommandSpec {
 }
 
 /** Writes a config file: one ecs command per spec, one fargate cluster on the local ECS endpoint. */
-export function writeConfig(dir: string, ecs: LocalEcs, commands: CommandSpec[], clusterExtra: Record<string, unknown> = {}, janitor?: Record<string, number>): string {
+export function writeConfig(
+  dir: string,
+  ecs: LocalEcs,
+  commands: CommandSpec[],
+  clusterExtra: Record<string, unknown> = {},
+  janitor?: Record<string, number>,
+  attributes?: Record<string, { kind: string; value: string }>,
+): string {
   const doc: Record<string, unknown> = {
     server: { addr: "127.0.0.1:0", shutdown_timeout: 2 },
     database: { connection_string: `sqlite:${join(dir, "heimdall.db")}` },
@@ -96,7 +103,15 @@ export function writeConfig(dir: string, ecs: LocalEcs, commands: CommandSpec[],
       cluster_tags: ["type:fargate"],
     })),
     clusters: [
-      { name: "fargate-cluster", status: "active", version: "0.0.1", health_check: true, context: clusterContext(ecs, clusterExtra), tags: ["type:fargate"] },
+      {
+        name: "fargate-cluster",
+        status: "active",
+        version: "0.0.1",
+        health_check: true,
+        context: clusterContext(ecs, clusterExtra),
+        tags: ["type:fargate"],
+        ...(attributes === undefined ? {} : { attributes }),
+      },
     ],
   };
   if (janitor !== undefined) doc.janitor = janitor;
