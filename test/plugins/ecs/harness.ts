@@ -85,10 +85,11 @@ export function writeConfig(
   clusterExtra: Record<string, unknown> = {},
   janitor?: Record<string, number>,
   attributes?: Record<string, { kind: string; value: string }>,
+  databaseUrl?: string,
 ): string {
   const doc: Record<string, unknown> = {
     server: { addr: "127.0.0.1:0", shutdown_timeout: 2 },
-    database: { connection_string: `sqlite:${join(dir, "heimdall.db")}` },
+    database: { connection_string: databaseUrl ?? `sqlite:${join(dir, "heimdall.db")}` },
     jobs_directory: join(dir, "jobs"),
     pool: { size: 50 },
     log_level: "warn",
