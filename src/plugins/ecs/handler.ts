@@ -4,6 +4,7 @@ import { DescribeClustersCommand } from "@aws-sdk/client-ecs";
 import type { Cluster, Job, JsonObject } from "../../core/index.ts";
 import type { Handler, PluginServices, Runtime } from "../contract.ts";
 import { awsMessage, endpointFor } from "./aws.ts";
+import type { Endpoint } from "./aws.ts";
 import { Problems } from "./check.ts";
 import { isFargate, readClusterContext } from "./cluster.ts";
 import type { ClusterSettings } from "./cluster.ts";
@@ -37,6 +38,26 @@ export class EcsHandler implements Handler {
     return { plan, cl, problems };
   }
 
+  /** The task definition to run: an adopted revision, or the template's (reused by content hash or registered). */
+  private async definition(ep: Endpoint, plan: JobPlan, cl: ClusterSettings, signal: AbortSignal) {
+    if (plan.taskRevision !== undefined || plan.useLatestRevision) return adoptRevision(ep, plan.family, plan.taskRevision, signal);
+    const build = {
+      template: this.cmd.template,
+      family: plan.family,
+      cpu: plan.cpu,
+      memory: plan.memory,
+      executionRoleArn: cl.executionRoleArn,
+      taskRoleArn: cl.taskRoleArn,
+      fargate: isFargate(cl),
+    };
+    try {
+      return await ensureDefinition(ep, build, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new Error(`task definition ${plan.family}: ${awsMessage(err)}`);
+    }
+  }
+
   validateJobContext(jobContext: JsonObject | undefined, cluster: Readonly<Cluster>): void {
     const { problems } = this.resolve(jobContext, cluster);
     problems.throwIfAny();
@@ -54,22 +75,7 @@ export class EcsHandler implements Handler {
     let template = this.cmd.template;
     if (meta === undefined) {
       const ep = endpointFor(cl);
-      const def =
-        plan.taskRevision !== undefined || plan.useLatestRevision
-          ? await adoptRevision(ep, plan.family, plan.taskRevision, signal)
-          : await ensureDefinition(
-              ep,
-              {
-                template,
-                family: plan.family,
-                cpu: plan.cpu,
-                memory: plan.memory,
-                executionRoleArn: cl.executionRoleArn,
-                taskRoleArn: cl.taskRoleArn,
-                fargate: isFargate(cl),
-              },
-              signal,
-            );
+      const def = await this.definition(ep, plan, cl, signal);
       template = def.template;
       meta = {
         job_id: job.id,
