@@ -1,8 +1,8 @@
 // What the API is built from (see buildApp in index.ts).
 import type { Logger } from "pino";
-import type { HeimdallConfig } from "../config/types.ts";
-import type { EngineApi } from "../engine/contract.ts";
-import type { Store } from "../store/contract.ts";
+import type { HeimdallConfig } from "../config/index.ts";
+import type { EngineApi } from "../engine/index.ts";
+import type { Store } from "../store/index.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface ApiDeps {

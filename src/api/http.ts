@@ -1,7 +1,7 @@
 // Request helpers shared by the route modules: identity, body, query values and fixed error messages.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { HeimdallError, parseJsonBody, validateIdentity } from "../core/index.ts";
-import type { HeimdallConfig } from "../config/types.ts";
+import type { HeimdallConfig } from "../config/index.ts";
 
 export const API_PREFIX = "/api/v1";
 export const BODY_LIMIT = 1_048_576;

@@ -1,6 +1,6 @@
 // Prometheus metrics of spec D11 (prom-client). Implements the engine's EngineMetrics hooks plus HTTP metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { EngineMetrics } from "../engine/contract.ts";
+import type { EngineMetrics } from "../engine/index.ts";
 
 export interface Metrics extends EngineMetrics {
   readonly registry: Registry;

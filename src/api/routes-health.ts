@@ -1,7 +1,7 @@
 // Health (spec 7.1–7.3), /metrics (7.4) and the OpenAPI document.
 import type { FastifyInstance } from "fastify";
 import { errorMessage } from "../core/index.ts";
-import type { HealthReport } from "../engine/contract.ts";
+import type { HealthReport } from "../engine/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, param } from "./http.ts";
 import { openApiDocument } from "./openapi.ts";

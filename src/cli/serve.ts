@@ -3,13 +3,13 @@ import pino from "pino";
 import type { FastifyInstance } from "fastify";
 import { buildApp, createMetrics } from "../api/index.ts";
 import { loadConfig } from "../config/index.ts";
-import type { HeimdallConfig } from "../config/types.ts";
+import type { HeimdallConfig } from "../config/index.ts";
 import { createEngine } from "../engine/index.ts";
 import type { Engine } from "../engine/index.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { openStore } from "../store/index.ts";
 import { ensureUiBuilt, uiDistDir } from "../ui/index.ts";
-import type { Store } from "../store/contract.ts";
+import type { Store } from "../store/index.ts";
 import { CliError } from "./client.ts";
 import { VERSION } from "./version.ts";
 

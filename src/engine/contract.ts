@@ -1,6 +1,6 @@
 // What the API (and the CLI's serve) needs from the engine. The engine owns routing, execution and recovery.
 import type { Cluster, Command, Job, Result, SubmitInput } from "../core/index.ts";
-import type { Handler } from "../plugins/contract.ts";
+import type { Handler } from "../plugins/index.ts";
 
 export interface SubmitOutcome {
   job: Job;

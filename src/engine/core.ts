@@ -1,6 +1,6 @@
 // Shared state of one engine: dependencies, caches and the executions this instance runs.
 import type pino from "pino";
-import type { HeimdallConfig } from "../config/types.ts";
+import type { HeimdallConfig } from "../config/index.ts";
 import type { Job } from "../core/index.ts";
 import type { AbortKind, AbortReason, PluginRegistry } from "../plugins/index.ts";
 import type { Store } from "../store/index.ts";

@@ -1,7 +1,7 @@
 // The engine: routing, execution and recovery of one instance (spec 1, 9).
 import { hostname } from "node:os";
 import type pino from "pino";
-import type { HeimdallConfig } from "../config/types.ts";
+import type { HeimdallConfig } from "../config/index.ts";
 import type { Cluster, Command, Job, SubmitInput } from "../core/index.ts";
 import { instanceName } from "../core/index.ts";
 import type { PluginRegistry } from "../plugins/index.ts";

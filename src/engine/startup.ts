@@ -2,7 +2,7 @@
 // working directories of earlier runs.
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
-import type { ClusterEntry, CommandEntry } from "../config/types.ts";
+import type { ClusterEntry, CommandEntry } from "../config/index.ts";
 import type { Cluster, Command } from "../core/index.ts";
 import { HeimdallError, compileCallers, errorMessage, finalTags } from "../core/index.ts";
 import type { EngineCore } from "./core.ts";
