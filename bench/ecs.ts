@@ -189,7 +189,7 @@ export async function run(): Promise<string> {
   if (only.includes("calls")) parts.push("", await callsPerJob());
   if (only.includes("flight")) parts.push("", await manyInFlight(jobs, 10));
   for (const pollMs of [500, 2000]) {
-    if (only.includes("overhead")) parts.push("", await overhead(Number(process.env.ECS_BENCH_TRIVIAL ?? 50), 3, pollMs));
+    if (only.includes("overhead")) parts.push("", await overhead(Number(process.env.ECS_BENCH_TRIVIAL ?? 50), Number(process.env.ECS_BENCH_ROUNDS ?? 5), pollMs));
   }
   return parts.join("\n");
 }

@@ -171,8 +171,8 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
     outcome = { status: "DROPPED", reason: abort.kind };
   }
   // 7. Flush and clean up.
-  await closeStreams(stdout, stderr);
-  await removeDir(core, dir);
+  // The working directory goes while the output is stored (independent; a leftover is removed at the next start).
+  await Promise.all([closeStreams(stdout, stderr), removeDir(core, dir)]);
   // 8. Finalize.
   const runSeconds = (Date.now() - startedAt) / 1000;
   const finished = (status: string) => core.metrics?.jobFinished(command.id, cluster.id, status, runSeconds);

@@ -123,13 +123,15 @@ export class EcsHandler implements Handler {
     const outcome: Outcome = storedOutcome ?? (await run.run(signal));
     const rep = run.representative(outcome);
     if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000));
+    let metaWrite: Promise<void> | undefined;
     if (storedOutcome === null) {
-      // One write for the outcome and the representative (a crash before it just re-derives both on resume).
+      // One write for the outcome and the representative (a crash before it just re-derives both on resume),
+      // made while the logs are fetched: they reach the job's output only when the engine flushes it, later.
       meta.outcome = outcome;
       meta.representative = rep === undefined ? null : { slot: rep.slot, attempt: rep.attempt };
-      await state.putMeta(meta);
+      metaWrite = state.putMeta(meta);
     }
-    await writeRepresentativeLogs(rt, ep, meta, outcome, rep, this.cmd.logMaxBytes, signal);
+    await Promise.all([metaWrite, writeRepresentativeLogs(rt, ep, meta, outcome, rep, this.cmd.logMaxBytes, signal)]);
     rt.setResult(attemptTable(run.allAttempts));
     setOutputs(rt, meta, run.allAttempts);
     if (outcome.kind !== "succeeded") throw new Error(outcome.error);

@@ -1,7 +1,9 @@
 // One poller per (endpoint, region, cluster), shared by every job of the process. Requests are due on a grid
 // aligned to their polling interval (the first grid point at least half an interval away), so all jobs with
-// the same interval share a tick; each tick sends
-// DescribeTasks with up to 100 ARNs per call for every due task of every job.
+// the same interval share a tick. A job's first look at just-launched tasks is instead due one interval after
+// the launch, rounded up to a fine grid (1/20 of the interval, at most 250 ms) so that launches close together
+// still share a call; the coarse grid would make it wait anywhere from half to one and a half intervals.
+// Each tick sends DescribeTasks with up to 100 ARNs per call for every due task of every job.
 import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
 import type { Task } from "@aws-sdk/client-ecs";
 import { awsMessage } from "./aws.ts";
@@ -39,14 +41,14 @@ export class TaskPoller {
     readonly cluster: string,
   ) {}
 
-  /** Describes `arns` at this job's next aligned tick; aborts (removing the request) when `signal` aborts. */
-  poll(arns: string[], intervalMs: number, signal: AbortSignal): Promise<Map<string, Observation>> {
+  /**
+   * Describes `arns` at this job's next aligned tick; aborts (removing the request) when `signal` aborts.
+   * `launchedAt` (epoch ms): some of the tasks were launched then and never described — the request is due one
+   * interval after it (on the fine grid) rather than on the interval grid.
+   */
+  poll(arns: string[], intervalMs: number, signal: AbortSignal, launchedAt?: number): Promise<Map<string, Observation>> {
     if (signal.aborted) return Promise.reject(abortError(signal));
-    const now = Date.now();
-    const iv = Math.max(1, Math.round(intervalMs));
-    // The first grid tick at least half an interval away: shared by every job with this interval, and never so
-    // close to the request that a just-launched task is described before it could have done anything.
-    const due = Math.ceil((now + iv / 2) / iv) * iv;
+    const due = dueAt(Date.now(), intervalMs, launchedAt);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.pending.delete(p);
@@ -119,6 +121,24 @@ export class TaskPoller {
   get activeRequests(): number {
     return this.pending.size;
   }
+}
+
+/** Fine grid step for first looks: 1/20 of the interval, at most 250 ms (a whole fraction of the interval). */
+export function fineStep(iv: number): number {
+  return iv / Math.max(20, Math.ceil(iv / 250));
+}
+
+/** When a request made at `now` is due (epoch ms). */
+export function dueAt(now: number, intervalMs: number, launchedAt?: number): number {
+  const iv = Math.max(1, Math.round(intervalMs));
+  if (launchedAt !== undefined) {
+    // One interval after the launch, like a client that sleeps one interval; launches a fine step apart share it.
+    const g = fineStep(iv);
+    return Math.max(now, Math.ceil((launchedAt + iv) / g) * g);
+  }
+  // The first grid tick at least half an interval away: shared by every job with this interval, and never so
+  // close to the request that a task is described again before it could have done anything.
+  return Math.ceil((now + iv / 2) / iv) * iv;
 }
 
 const pollers = new Map<string, TaskPoller>();

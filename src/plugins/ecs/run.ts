@@ -43,6 +43,8 @@ const STOP_BUDGET_MS = 30_000;
 
 export class JobRun {
   private readonly slots: Slot[] = [];
+  /** When the last task was launched, until the job's next poll (its first look is one interval after that). */
+  private launchedAt: number | undefined;
   constructor(private readonly d: RunDeps) {
     for (let i = 0; i < d.plan.taskCount; i++) this.slots.push({ index: i, attempts: [], nextLaunchAt: 0, missing: 0 });
     for (const a of d.attempts) this.slots[a.slot]?.attempts.push(a);
@@ -82,7 +84,11 @@ export class JobRun {
         const w = linkedSignal(signal, waitMs);
         try {
           if (active.length === 0) await new Promise<void>((resolve) => w.signal.addEventListener("abort", () => resolve(), { once: true }));
-          else await this.observe(active, await this.d.poller.poll(active.map((s) => this.current(s)!.task_arn!), plan.pollingMs, w.signal));
+          else {
+            const obs = await this.d.poller.poll(active.map((s) => this.current(s)!.task_arn!), plan.pollingMs, w.signal, this.launchedAt);
+            this.launchedAt = undefined;
+            await this.observe(active, obs);
+          }
         } catch (err) {
           if (signal.aborted) throw err;
           if (!w.timedOut()) throw err;
@@ -110,11 +116,13 @@ export class JobRun {
     const now = Date.now();
     const due = this.slots.filter((s) => this.needsLaunch(s) && s.nextLaunchAt <= now);
     if (due.length === 0) return undefined;
+    // The timeout origin is stored with (not before) the attempts: both are durable before any RunTask is sent.
+    let metaWrite: Promise<void> | undefined;
     if (this.d.meta.first_launch_at === null) {
       this.d.meta.first_launch_at = now;
-      await this.d.state.putMeta(this.d.meta);
+      metaWrite = this.d.state.putMeta(this.d.meta);
     }
-    const results = await Promise.all(due.map((s) => this.launch(s, signal)));
+    const results = await Promise.all(due.map((s) => this.launch(s, signal, metaWrite)));
     const fatal = results.find((r) => r !== undefined);
     if (fatal === undefined) return undefined;
     await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${fatal}`, undefined);
@@ -122,7 +130,7 @@ export class JobRun {
   }
 
   /** One RunTask for a slot (a new attempt, or the stored one re-sent with its clientToken). Returns a fatal error text. */
-  private async launch(s: Slot, signal: AbortSignal): Promise<string | undefined> {
+  private async launch(s: Slot, signal: AbortSignal, metaWrite: Promise<void> | undefined): Promise<string | undefined> {
     const { jobId, plan, cluster, meta, template } = this.d;
     let a = this.current(s);
     if (a === undefined || a.status !== "LAUNCHING") {
@@ -151,14 +159,17 @@ export class JobRun {
       s.attempts.push(a);
       s.missing = 0;
     }
+    let attemptWrite: Promise<void> | undefined;
     if (a.request === null) {
       a.client_token = clientToken(jobId, s.index, a.attempt, a.launch_errors);
       a.request = buildRunTask(jobId, s.index, a.client_token, plan, cluster, meta.task_definition_arn, template);
-      await this.d.state.putAttempt(a); // stored before RunTask: a resumed job re-sends the same token
+      attemptWrite = this.d.state.putAttempt(a); // stored before RunTask: a resumed job re-sends the same token
     }
+    await Promise.all([metaWrite, attemptWrite]);
     try {
       const out = await runTask(this.d.ep, a.request, signal);
       if (out.kind === "task") {
+        this.launchedAt = Date.now();
         a.task_arn = out.task.taskArn!;
         a.status = "ACTIVE";
         a.request = null;
@@ -173,6 +184,7 @@ export class JobRun {
       if (signal.aborted) throw err;
       const conflict = (err as { resourceIds?: string[] }).resourceIds?.[0];
       if ((err as Error).name === "ConflictException" && conflict !== undefined) {
+        this.launchedAt = Date.now();
         a.task_arn = conflict;
         a.status = "ACTIVE";
         a.request = null;
