@@ -43,6 +43,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     app.server.headersTimeout = s.read_timeout > 0 ? Math.min(headers, s.read_timeout * 1000) : headers;
   }
 
+  // Only POST/PUT read a body (3.3): the other methods Fastify would parse are made bodyless, so an unknown
+  // endpoint with a large body is a 404, not a 413.
+  for (const m of ["DELETE", "OPTIONS", "PATCH", "QUERY"]) app.addHttpMethod(m, { hasBody: false, overrideExisting: true });
   // Bodies are read as raw text of any content type; the handlers parse JSON themselves (3.3).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));

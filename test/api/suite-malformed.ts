@@ -113,6 +113,9 @@ const CASES: Case[] = [
   { name: "too many segments", method: "GET", url: "/api/v1/job/a/b/c", status: 404, error: "unknown endpoint: GET /api/v1/job/a/b/c" },
   { name: "PATCH a command", method: "PATCH", url: "/api/v1/command/ping-0.0.1", user: U, status: 404, error: "unknown endpoint: PATCH /api/v1/command/ping-0.0.1" },
   { name: "malformed percent-encoding", method: "GET", url: "/api/v1/job/%E0%A4%A", status: 400, error: "invalid URL: malformed percent-encoding" },
+  { name: "GET ignores an oversized body", method: "GET", url: "/api/v1/job/nope", raw: long(1_048_577), status: 404, error: "unknown job_id" },
+  { name: "DELETE ignores an oversized body", method: "DELETE", url: "/api/v1/job/nope", raw: long(1_048_577), status: 404, error: "unknown endpoint: DELETE /api/v1/job/nope" },
+  { name: "PATCH ignores an oversized body", method: "PATCH", url: "/api/v1/jobs", raw: long(1_048_577), status: 404, error: "unknown endpoint: PATCH /api/v1/jobs" },
   { name: "GET cancel is a file", method: "GET", url: "/api/v1/job/abc/cancel", status: 404, error: "unknown file: cancel" },
 ];
 
