@@ -120,15 +120,16 @@ export class Endpoint {
     action: string,
     signal: AbortSignal,
     fn: (abortSignal: AbortSignal) => Promise<T>,
-    opts: { attempts?: number } = {},
+    opts: { attempts?: number; timeoutMs?: number } = {},
   ): Promise<T> {
     const attempts = opts.attempts ?? MAX_ATTEMPTS;
+    const timeoutMs = opts.timeoutMs ?? CALL_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw abortError(signal);
       await this.limiter.take(category, signal);
       this.calls.set(action, (this.calls.get(action) ?? 0) + 1);
       await this.acquire(signal);
-      const linked = linkedSignal(signal, CALL_TIMEOUT_MS);
+      const linked = linkedSignal(signal, timeoutMs);
       let released = false;
       try {
         return await fn(linked.signal);
@@ -137,6 +138,7 @@ export class Endpoint {
         released = true;
         if (signal.aborted) throw abortError(signal);
         const timedOut = linked.timedOut();
+        if (timedOut && attempt + 1 >= attempts) throw callTimeout(action, timeoutMs, attempts);
         if ((!timedOut && !isRetryable(err)) || attempt + 1 >= attempts) throw err;
         const throttled = isThrottling(err);
         await abortableSleep(backoffMs(attempt, throttled ? 500 : 100, throttled ? 10_000 : 5_000, throttled ? 100 : 0), signal);
@@ -178,6 +180,11 @@ export class Endpoint {
     this.ecs.destroy();
     for (const c of this.logsClients.values()) c.destroy();
   }
+}
+
+/** The error of a call whose every attempt timed out: a retryable TimeoutError naming the action (the SDK's is an AbortError). */
+function callTimeout(action: string, timeoutMs: number, attempts: number): Error {
+  return Object.assign(new Error(`${action} timed out after ${timeoutMs} ms (${attempts} attempt${attempts === 1 ? "" : "s"})`), { name: "TimeoutError" });
 }
 
 const endpoints = new Map<string, Endpoint>();

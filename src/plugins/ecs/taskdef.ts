@@ -8,6 +8,7 @@ import {
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from "@aws-sdk/client-ecs";
 import type { Json } from "../../core/index.ts";
 import type { Endpoint } from "./aws.ts";
+import { abortError } from "./sleep.ts";
 import { HASH_TAG, buildDefinition, checkDefinition, contentHash } from "./template.ts";
 import type { BuildInput, Template } from "./template.ts";
 
@@ -20,6 +21,8 @@ export interface ResolvedDefinition {
 
 /** Newest ACTIVE revisions inspected for a matching hash before registering a new one. */
 const REUSE_SCAN = 5;
+/** Budget of the shared lookup/registration; it belongs to no one job, so no job's cancel may abort it. */
+const SHARED_BUDGET_MS = 120_000;
 const byHash = new Map<string, Promise<string>>();
 
 export async function ensureDefinition(ep: Endpoint, b: BuildInput, signal: AbortSignal): Promise<ResolvedDefinition> {
@@ -29,12 +32,13 @@ export async function ensureDefinition(ep: Endpoint, b: BuildInput, signal: Abor
   let registered = false;
   let pending = byHash.get(key);
   if (pending === undefined) {
+    const shared = AbortSignal.timeout(SHARED_BUDGET_MS);
     pending = (async () => {
-      const found = await findByHash(ep, b.family, hash, signal);
+      const found = await findByHash(ep, b.family, hash, shared);
       if (found !== undefined) return found;
       registered = true;
       const input = { ...(definition as unknown as RegisterTaskDefinitionCommandInput), tags: [{ key: HASH_TAG, value: hash }] };
-      const res = await ep.call("taskdef-modify", "RegisterTaskDefinition", signal, (abortSignal) =>
+      const res = await ep.call("taskdef-modify", "RegisterTaskDefinition", shared, (abortSignal) =>
         ep.ecs.send(new RegisterTaskDefinitionCommand(input), { abortSignal }),
       );
       const arn = res.taskDefinition?.taskDefinitionArn;
@@ -44,8 +48,18 @@ export async function ensureDefinition(ep: Endpoint, b: BuildInput, signal: Abor
     byHash.set(key, pending);
     pending.catch(() => byHash.delete(key));
   }
-  const arn = await pending;
+  const arn = await untilAborted(pending, signal);
   return { arn, template: b.template, registered };
+}
+
+/** `p`, or the abort reason as soon as `signal` aborts (`p` itself runs on). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 async function findByHash(ep: Endpoint, family: string, hash: string, signal: AbortSignal): Promise<string | undefined> {
