@@ -122,7 +122,7 @@ export class EcsHandler implements Handler {
     const storedOutcome = meta.outcome;
     const outcome: Outcome = storedOutcome ?? (await run.run(signal));
     const rep = run.representative(outcome);
-    if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000));
+    if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000), signal);
     let metaWrite: Promise<void> | undefined;
     if (storedOutcome === null) {
       // One write for the outcome and the representative (a crash before it just re-derives both on resume),

@@ -308,11 +308,11 @@ export class JobRun {
   }
 
   /** Waits (bounded) until the given attempts are STOPPED at ECS, recording their final state. */
-  async settle(attempts: AttemptRecord[], maxMs: number): Promise<void> {
+  async settle(attempts: AttemptRecord[], maxMs: number, signal: AbortSignal): Promise<void> {
     const end = Date.now() + maxMs;
     let left = attempts.filter((a) => a.task_arn !== null && a.last_status !== "STOPPED");
     while (left.length > 0 && Date.now() < end) {
-      const w = linkedSignal(new AbortController().signal, end - Date.now());
+      const w = linkedSignal(signal, end - Date.now());
       try {
         const obs = await this.d.poller.poll(left.map((a) => a.task_arn!), Math.min(this.d.plan.pollingMs, 1_000), w.signal);
         for (const a of left) {

@@ -10,6 +10,7 @@ import { readClusterContext } from "./cluster.ts";
 import { listTasksStartedBy, stopTask } from "./launch.ts";
 import { taskLogChunks } from "./logs.ts";
 import { taskName } from "./overrides.ts";
+import { abortableSleep } from "./sleep.ts";
 import { isFinalAttempt } from "./state.ts";
 import type { AttemptRecord, JobMeta, JobState } from "./state.ts";
 
@@ -120,7 +121,7 @@ async function waitForArn(state: JobState, a: AttemptRecord, signal: AbortSignal
     const now = (await state.load()).attempts.find((x) => x.slot === a.slot && x.attempt === a.attempt);
     if (now === undefined || isFinalAttempt(now)) return now?.task_arn ?? undefined;
     if (now.task_arn !== null) return now.task_arn;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await abortableSleep(1_000, signal).catch(() => undefined);
   }
   return undefined;
 }
