@@ -1,10 +1,9 @@
 // Cluster health probes (spec 7.1, 7.2): one command per cluster (smallest id), bounded, ≤ 10 concurrent.
 import type { Cluster, Command } from "../core/index.ts";
-import { errorMessage, notFound } from "../core/index.ts";
+import { compareCodePoints, errorMessage, notFound } from "../core/index.ts";
 import type { HealthCheckItem, HealthReport } from "./contract.ts";
 import type { EngineCore } from "./core.ts";
 import type { RegistrySnapshot } from "./registry.ts";
-import { compareIds } from "./util.ts";
 
 const MAX_CONCURRENT_PROBES = 10;
 
@@ -14,7 +13,7 @@ export function probeCommand(snap: RegistrySnapshot, cluster: Cluster): Command 
   let best: Command | undefined;
   for (const c of snap.commands) {
     if (c.status !== "ACTIVE" || !c.cluster_tags.every((t) => tags.has(t))) continue;
-    if (!best || compareIds(c.id, best.id) < 0) best = c;
+    if (!best || compareCodePoints(c.id, best.id) < 0) best = c;
   }
   return best;
 }
@@ -60,7 +59,7 @@ export async function probe(core: EngineCore, cluster: Cluster, command: Command
 export async function clustersHealth(core: EngineCore): Promise<HealthReport> {
   const snap = await core.registry.snapshot();
   const targets: { cluster: Cluster; command: Command }[] = [];
-  for (const cluster of [...snap.clusters].sort((a, b) => compareIds(a.id, b.id))) {
+  for (const cluster of [...snap.clusters].sort((a, b) => compareCodePoints(a.id, b.id))) {
     if (cluster.status !== "ACTIVE" || !cluster.health_check) continue;
     const command = probeCommand(snap, cluster);
     if (command) targets.push({ cluster, command });

@@ -4,7 +4,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import type { ClusterEntry, CommandEntry } from "../config/index.ts";
 import type { Cluster, Command } from "../core/index.ts";
-import { HeimdallError, compileCallers, errorMessage, finalTags } from "../core/index.ts";
+import { HeimdallError, compileCallers, errorMessage, finalTags, sortTagSet } from "../core/index.ts";
 import type { EngineCore } from "./core.ts";
 import { HandlerError, clusterFingerprint, commandFingerprint } from "./registry.ts";
 
@@ -20,7 +20,7 @@ export function commandFromEntry(e: CommandEntry): Omit<Command, "created_at" | 
     status: e.status,
     plugin: e.plugin,
     is_sync: e.is_sync,
-    cluster_tags: [...new Set(e.cluster_tags)].sort(),
+    cluster_tags: sortTagSet(e.cluster_tags),
     allowed_callers: [...new Set(e.allowed_callers)],
   };
 }

@@ -1,5 +1,5 @@
 // Small helpers of the engine: timers, bounded waits, stable JSON, error text.
-import { errorMessage } from "../core/index.ts";
+import { errorMessage, truncateChars } from "../core/index.ts";
 
 export const MAX_ERROR_CHARS = 1024;
 
@@ -26,9 +26,7 @@ export function whenAborted(signal: AbortSignal): Promise<void> {
 
 /** An error message truncated to 1024 characters (spec 2.4). */
 export function jobError(err: unknown): string {
-  const msg = errorMessage(err);
-  if (msg.length <= MAX_ERROR_CHARS) return msg;
-  return [...msg].slice(0, MAX_ERROR_CHARS).join("");
+  return truncateChars(errorMessage(err), MAX_ERROR_CHARS);
 }
 
 /** JSON with object keys sorted, to compare definitions regardless of key order. */
@@ -41,13 +39,6 @@ export function stableStringify(value: unknown): string {
     .filter((k) => o[k] !== undefined)
     .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(",")}}`;
-}
-
-/** Code-point order (equal to UTF-8 byte order), as the spec sorts ids. */
-export function compareIds(a: string, b: string): number {
-  const x = Buffer.from(a, "utf8");
-  const y = Buffer.from(b, "utf8");
-  return Buffer.compare(x, y);
 }
 
 /** A resettable wake-up: wait() resolves on the next wake() (or at once when one is pending) or after ms. */

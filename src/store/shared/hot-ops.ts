@@ -31,14 +31,6 @@ export interface HotOps {
   appendFile(db: Db, seq: number, file: JobFile, chunks: Buffer[]): Promise<void>;
 }
 
-/** Binary (code point) string order, as the databases sort tag rows. */
-export function codePointCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-}
-export function sortedSet(tags: readonly string[]): string[] {
-  return [...new Set(tags)].sort(codePointCompare);
-}
-
 export const MAX_CHUNK = 64 * 1024;
 /** Splits buffers into non-empty chunks of at most 64 KiB. */
 export function splitChunks(chunks: readonly Buffer[]): Buffer[] {

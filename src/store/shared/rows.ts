@@ -91,8 +91,3 @@ export function jobFromRow(r: Row, sets: JobSets): Job {
     job_attributes: parseJson<Record<string, Attribute>>(r.job_attributes),
   };
 }
-
-/** Tag sets are unique and sorted by code point (the database returns them in binary order already). */
-export function uniqueTags(tags: readonly string[]): string[] {
-  return [...new Set(tags)];
-}

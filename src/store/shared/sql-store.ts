@@ -1,12 +1,12 @@
 // Assembles the Store contract from the Db port, the shared SQL modules and an engine's hot paths.
-import { HeimdallError } from "../../core/index.ts";
+import { HeimdallError, sortTagSet } from "../../core/index.ts";
 import type { Job } from "../../core/index.ts";
 import type { ClaimedJob, NewJob, StaleCandidate, Store, StoreCapabilities } from "../contract.ts";
 import type { Db } from "./db.ts";
 import { num } from "./db.ts";
 import * as files from "./files.ts";
 import type { HotOps } from "./hot-ops.ts";
-import { sortedSet, splitChunks } from "./hot-ops.ts";
+import { splitChunks } from "./hot-ops.ts";
 import * as jobs from "./jobs.ts";
 import * as registry from "./registry.ts";
 
@@ -54,9 +54,9 @@ export function createSqlStore(p: SqlStoreParts): Store {
       const { owner, ...rest } = job;
       const stored: NewJob = {
         ...rest,
-        tags: sortedSet(job.tags),
-        command_criteria: sortedSet(job.command_criteria),
-        cluster_criteria: sortedSet(job.cluster_criteria),
+        tags: sortTagSet(job.tags),
+        command_criteria: sortTagSet(job.command_criteria),
+        cluster_criteria: sortTagSet(job.cluster_criteria),
         ...(owner === undefined ? {} : { owner }),
       };
       const ins = await hot.insertJob(db, stored);
