@@ -46,6 +46,16 @@ export function getLogEvents(s: LogStream, q: GetLogEventsInput): GetLogEventsOu
   const events: LogEvent[] = [];
   let bytes = 0;
   let scanned = 0;
+  /** Counts `e` as scanned and adds it when in range; false (not added) when the page is full. */
+  const take = (e: LogEvent): boolean => {
+    scanned += e.message.length + 20;
+    if (!inRange(e)) return true;
+    const n = bytesOf(e);
+    if (events.length >= q.limit || (bytes + n > PAGE_BYTES && events.length > 0)) return false;
+    events.push(e);
+    bytes += n;
+    return true;
+  };
   if (dir === "f") {
     let i = index;
     while (i < s.count && events.length < q.limit && scanned < SCAN_BYTES) {
@@ -59,16 +69,9 @@ export function getLogEvents(s: LogStream, q: GetLogEventsInput): GetLogEventsOu
       const block = s.readBlock(b);
       let full = false;
       for (let k = i - first; k < block.length; k++) {
-        const e = block[k]!;
-        scanned += e.message.length + 20;
-        if (inRange(e)) {
-          const n = bytesOf(e);
-          if (events.length >= q.limit || (bytes + n > PAGE_BYTES && events.length > 0)) {
-            full = true;
-            break;
-          }
-          events.push(e);
-          bytes += n;
+        if (!take(block[k]!)) {
+          full = true;
+          break;
         }
         i = first + k + 1;
       }
@@ -89,16 +92,9 @@ export function getLogEvents(s: LogStream, q: GetLogEventsInput): GetLogEventsOu
     const block = s.readBlock(b);
     let full = false;
     for (let k = i - 1 - first; k >= 0; k--) {
-      const e = block[k]!;
-      scanned += e.message.length + 20;
-      if (inRange(e)) {
-        const n = bytesOf(e);
-        if (events.length >= q.limit || (bytes + n > PAGE_BYTES && events.length > 0)) {
-          full = true;
-          break;
-        }
-        events.push(e);
-        bytes += n;
+      if (!take(block[k]!)) {
+        full = true;
+        break;
       }
       i = first + k;
     }
