@@ -82,6 +82,12 @@ export function decodeToken(token: string | undefined, code = "InvalidParameterE
   throw new AwsError(code, "The specified nextToken is invalid.");
 }
 
+/** One page of `all` from the request's offset token: its items, and `{ nextToken }` when more remain (else `{}`). */
+export function pageOf<T>(all: readonly T[], token: string | undefined, size: number): [T[], { nextToken?: string }] {
+  const from = decodeToken(token);
+  return [all.slice(from, from + size), from + size < all.length ? { nextToken: encodeToken(from + size) } : {}];
+}
+
 /** Stable JSON (sorted keys) for request fingerprints. */
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;

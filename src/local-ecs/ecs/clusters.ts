@@ -1,5 +1,5 @@
 // CreateCluster, DescribeClusters, ListClusters, DeleteCluster.
-import { AwsError, type Json, decodeToken, encodeToken, invalidParam, list, num, str } from "../protocol.ts";
+import { AwsError, type Json, invalidParam, list, num, pageOf, str } from "../protocol.ts";
 import { type EcsContext, clusterArn, clusterName, findCluster, validateTags } from "./common.ts";
 import type { Cluster, EcsState } from "./model.ts";
 
@@ -79,8 +79,8 @@ export function handleClusters(state: EcsState, action: string, body: Json, ctx:
       const max = num(body, "maxResults") ?? 100;
       if (!Number.isInteger(max) || max < 1 || max > 100) throw invalidParam("maxResults must be between 1 and 100.");
       const all = [...state.clusters.values()].filter((c) => c.status === "ACTIVE").map((c) => c.arn);
-      const from = decodeToken(str(body, "nextToken"));
-      return { clusterArns: all.slice(from, from + max), ...(from + max < all.length ? { nextToken: encodeToken(from + max) } : {}) };
+      const [page, more] = pageOf(all, str(body, "nextToken"), max);
+      return { clusterArns: page, ...more };
     }
     case "DeleteCluster": {
       const c = findCluster(state, str(body, "cluster", { required: true }));

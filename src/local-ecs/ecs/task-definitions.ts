@@ -1,6 +1,6 @@
 // RegisterTaskDefinition, DescribeTaskDefinition, ListTaskDefinitions, ListTaskDefinitionFamilies,
 // DeregisterTaskDefinition.
-import { type Json, clientError, decodeToken, encodeToken, invalidParam, list, num, str } from "../protocol.ts";
+import { type Json, clientError, invalidParam, list, num, pageOf, str } from "../protocol.ts";
 import { type EcsContext, checkFargateSize, findTaskDefinition, parseCpu, parseMemory, validateTags } from "./common.ts";
 import type { EcsState, TaskDefinition } from "./model.ts";
 
@@ -185,8 +185,8 @@ export function handleTaskDefinitions(state: EcsState, action: string, body: Jso
       const fams = [...state.families.keys()].filter((f) => family === undefined || f === family).sort();
       let arns = fams.flatMap((f) => state.families.get(f)!.filter((t) => t.status === status).map((t) => t.arn));
       if (sort === "DESC") arns = arns.reverse();
-      const from = decodeToken(str(body, "nextToken"));
-      return { taskDefinitionArns: arns.slice(from, from + max), ...(from + max < arns.length ? { nextToken: encodeToken(from + max) } : {}) };
+      const [page, more] = pageOf(arns, str(body, "nextToken"), max);
+      return { taskDefinitionArns: page, ...more };
     }
     case "ListTaskDefinitionFamilies": {
       const prefix = str(body, "familyPrefix");
@@ -201,8 +201,8 @@ export function handleTaskDefinitions(state: EcsState, action: string, body: Jso
         })
         .map(([f]) => f)
         .sort();
-      const from = decodeToken(str(body, "nextToken"));
-      return { families: fams.slice(from, from + max), ...(from + max < fams.length ? { nextToken: encodeToken(from + max) } : {}) };
+      const [page, more] = pageOf(fams, str(body, "nextToken"), max);
+      return { families: page, ...more };
     }
     default:
       return undefined;

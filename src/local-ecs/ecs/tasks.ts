@@ -1,7 +1,7 @@
 // RunTask, DescribeTasks, StopTask, ListTasks.
 import { randomUUID } from "node:crypto";
 import type { FaultEngine } from "../faults.ts";
-import { AwsError, type Json, clientError, decodeToken, encodeToken, invalidParam, list, num, obj, stableJson, str } from "../protocol.ts";
+import { AwsError, type Json, clientError, invalidParam, list, num, obj, pageOf, stableJson, str } from "../protocol.ts";
 import type { LocalEcsSettings } from "../settings.ts";
 import { type EcsContext, checkFargateSize, findCluster, findTaskDefinition, parseCpu, parseMemory, taskId, validateTags } from "./common.ts";
 import type { ContainerRecord, EcsState, TaskDefinition, TaskRecord } from "./model.ts";
@@ -289,8 +289,8 @@ function listTasks(deps: TaskDeps, body: Json): Json {
       if (launchType !== undefined && t.launchType !== launchType) continue;
       arns.push(t.arn);
     }
-  const from = decodeToken(str(body, "nextToken"));
-  return { taskArns: arns.slice(from, from + max), ...(from + max < arns.length ? { nextToken: encodeToken(from + max) } : {}) };
+  const [page, more] = pageOf(arns, str(body, "nextToken"), max);
+  return { taskArns: page, ...more };
 }
 
 export function handleTasks(deps: TaskDeps, action: string, body: Json, ctx: EcsContext): Json | undefined {

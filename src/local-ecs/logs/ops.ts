@@ -1,5 +1,5 @@
 // CloudWatch Logs operations (Logs_20140328.*). Timestamps are epoch milliseconds.
-import { AwsError, type Json, bool, decodeToken, encodeToken, list, num, obj, str } from "../protocol.ts";
+import { AwsError, type Json, bool, list, num, obj, pageOf, str } from "../protocol.ts";
 import { filterLogEvents, getLogEvents } from "./read.ts";
 import { type LogGroup, type LogStore, checkGroupName, checkStreamName } from "./store.ts";
 import type { LogStream } from "./stream.ts";
@@ -78,8 +78,7 @@ export function handleLogs(store: LogStore, action: string, body: Json, ctx: Log
       const all = [...store.groups.values()]
         .filter((g) => (prefix === undefined || g.name.startsWith(prefix)) && (pattern === undefined || g.name.toLowerCase().includes(pattern.toLowerCase())))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const from = decodeToken(str(body, "nextToken"));
-      const page = all.slice(from, from + limit);
+      const [page, more] = pageOf(all, str(body, "nextToken"), limit);
       return {
         logGroups: page.map((g) => ({
           logGroupName: g.name,
@@ -91,7 +90,7 @@ export function handleLogs(store: LogStore, action: string, body: Json, ctx: Log
           storedBytes: [...g.streams.values()].reduce((n, s) => n + s.storedBytes, 0),
           logGroupClass: g.logGroupClass,
         })),
-        ...(from + limit < all.length ? { nextToken: encodeToken(from + limit) } : {}),
+        ...more,
       };
     }
     case "DescribeLogStreams": {
@@ -106,8 +105,7 @@ export function handleLogs(store: LogStore, action: string, body: Json, ctx: Log
       if (orderBy === "LogStreamName") all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       else all.sort((a, b) => (a.lastEventTimestamp ?? 0) - (b.lastEventTimestamp ?? 0));
       if (desc) all.reverse();
-      const from = decodeToken(str(body, "nextToken"));
-      const page = all.slice(from, from + limit);
+      const [page, more] = pageOf(all, str(body, "nextToken"), limit);
       return {
         logStreams: page.map((s) => ({
           logStreamName: s.name,
@@ -117,7 +115,7 @@ export function handleLogs(store: LogStore, action: string, body: Json, ctx: Log
           arn: `${groupArn(ctx, g.name)}:log-stream:${s.name}`,
           storedBytes: 0,
         })),
-        ...(from + limit < all.length ? { nextToken: encodeToken(from + limit) } : {}),
+        ...more,
       };
     }
     case "PutLogEvents":
