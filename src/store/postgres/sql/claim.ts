@@ -5,8 +5,9 @@
 import type { Db } from "../../shared/db.ts";
 import { num } from "../../shared/db.ts";
 import type { ClaimedRow } from "../../shared/hot-ops.ts";
+import { postgresDialect } from "../db.ts";
 
-const NOW = "floor(extract(epoch from now()))::bigint";
+const NOW = postgresDialect.now;
 
 const CLAIM = `WITH picked AS (
     SELECT c.job_seq, j.status FROM claims c JOIN jobs j ON j.seq = c.job_seq

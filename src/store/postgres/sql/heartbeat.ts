@@ -3,8 +3,9 @@
 import type { JobStatus } from "../../../core/index.ts";
 import type { OwnedJobState } from "../../contract.ts";
 import type { Db } from "../../shared/db.ts";
+import { postgresDialect } from "../db.ts";
 
-const NOW = "floor(extract(epoch from now()))::bigint";
+const NOW = postgresDialect.now;
 
 const HEARTBEAT = `WITH touched AS (
     UPDATE claims SET heartbeat = ${NOW} WHERE owner = $1 RETURNING job_seq

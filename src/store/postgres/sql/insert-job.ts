@@ -6,8 +6,9 @@ import type { Db } from "../../shared/db.ts";
 import { num } from "../../shared/db.ts";
 import type { InsertedJob } from "../../shared/hot-ops.ts";
 import { JOB_INSERT_COLUMNS, jobInsertValues } from "../../shared/hot-ops.ts";
+import { postgresDialect } from "../db.ts";
 
-const NOW = "floor(extract(epoch from now()))::bigint";
+const NOW = postgresDialect.now;
 
 const INSERT_JOB = `WITH j AS (
     INSERT INTO jobs (${JOB_INSERT_COLUMNS})

@@ -3,8 +3,9 @@
 import type { Db } from "../../shared/db.ts";
 import { num, numOrNull } from "../../shared/db.ts";
 import type { StaleRow } from "../../shared/hot-ops.ts";
+import { postgresDialect } from "../db.ts";
 
-const NOW = "floor(extract(epoch from now()))::bigint";
+const NOW = postgresDialect.now;
 
 const STALE = `SELECT c.job_seq AS seq, c.owner, c.heartbeat FROM claims c JOIN jobs j ON j.seq = c.job_seq
   WHERE (c.heartbeat IS NOT NULL AND c.heartbeat < ${NOW} - $1::bigint)
