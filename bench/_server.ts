@@ -1,23 +1,8 @@
 // Benchmark helpers: a `heimdall serve` child process, a PostgreSQL URL, percentiles.
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
-
-const BIN = new URL("../bin/heimdall.js", import.meta.url).pathname;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
+import { freePort, launchServer } from "../test/cli/server-process.ts";
 
 /** A PostgreSQL server URL: HEIMDALL_TEST_DATABASE_URL, else an embedded one started for the run. */
 export async function postgresUrl(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -49,25 +34,12 @@ export async function startBenchServer(databaseUrl?: string, extra: Record<strin
     clusters: [{ name: "localhost-0.0.1", version: "0.0.1", tags: ["type:localhost"] }],
     ...extra,
   };
-  const file = join(dir, "heimdall.yaml");
-  writeFileSync(file, stringify(config));
-  const proc = spawn(process.execPath, [BIN, "serve", "--config", file], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/api/v1/health`)).ok) break;
-    } catch {
-      // starting
-    }
-    if (i > 300 || proc.exitCode !== null) throw new Error("bench server did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const srv = await launchServer(config, { dir, port });
   return {
-    url,
+    url: srv.url,
     async stop() {
-      proc.kill("SIGTERM");
-      await exited;
+      srv.proc.kill("SIGTERM");
+      await srv.exited;
     },
   };
 }

@@ -1,27 +1,12 @@
 // Helpers for bench/ecs.ts (no `run` export, so the bench runner skips this file): a `heimdall serve` child
 // process with an ecs command on a given local ECS endpoint, process RSS/CPU from /proc, job polling.
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
-
-const BIN = new URL("../bin/heimdall.js", import.meta.url).pathname;
+import { freePort, launchServer } from "../test/cli/server-process.ts";
 export const ECS_CLUSTER = "bench-cluster";
 export const USER = { "X-Heimdall-User": "bench", "content-type": "application/json" };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 export function templateDoc(command: string[]) {
   return {
@@ -88,26 +73,13 @@ export async function startEcsServer(opts: { ecsUrl: string; command: string[]; 
       },
     ],
   };
-  const file = join(dir, "heimdall.yaml");
-  writeFileSync(file, stringify(config));
-  const proc = spawn(process.execPath, [BIN, "serve", "--config", file], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/api/v1/health`)).ok) break;
-    } catch {
-      /* starting */
-    }
-    if (i > 600 || proc.exitCode !== null) throw new Error("heimdall serve did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const srv = await launchServer(config, { dir, port, timeoutMs: 60_000 });
   return {
-    url,
-    proc,
+    url: srv.url,
+    proc: srv.proc,
     async stop() {
-      proc.kill("SIGKILL");
-      await exited;
+      srv.proc.kill("SIGKILL");
+      await srv.exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };

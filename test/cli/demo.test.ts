@@ -3,45 +3,35 @@
 // plugin's complete example on the embedded local ECS. Runs the README's curl walk-through with fetch.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN, freePort } from "./server-process.ts";
+import { freePort, launchServer } from "./server-process.ts";
+import type { LaunchedServer } from "./server-process.ts";
 
 const FINAL = ["SUCCEEDED", "FAILED", "KILLED", "CANCELED"];
 
 describe("heimdall serve with the built-in demo config", () => {
   const dir = mkdtempSync(join(tmpdir(), "heimdall-demo-"));
-  let proc: ChildProcess;
+  let srv: LaunchedServer | undefined;
   let url = "";
-  let out = "";
 
   before(async () => {
     const port = await freePort();
     const ecsPort = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    proc = spawn(process.execPath, [BIN, "serve"], {
-      cwd: dir,
-      env: { ...process.env, HEIMDALL_ADDR: `127.0.0.1:${port}`, HEIMDALL_LOCAL_ECS_PORT: String(ecsPort) },
-      stdio: ["ignore", "pipe", "pipe"],
+    srv = await launchServer(undefined, {
+      dir,
+      port,
+      env: { HEIMDALL_ADDR: `127.0.0.1:${port}`, HEIMDALL_LOCAL_ECS_PORT: String(ecsPort) },
+      timeoutMs: 60_000,
     });
-    proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      assert.equal(proc.exitCode, null, `server exited: ${out}`);
-      const ok = await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      assert.ok(Date.now() < deadline, `server did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    url = srv.url;
   });
 
   after(async () => {
-    if (proc.exitCode === null) {
-      proc.kill("SIGTERM");
-      await new Promise((r) => proc.once("exit", r));
+    if (srv?.running()) {
+      srv.proc.kill("SIGTERM");
+      await srv.exited;
     }
   });
 

@@ -1,4 +1,5 @@
-// Runs `heimdall serve` as a child process with a temp YAML config, for the CLI and multi-instance tests.
+// Runs `heimdall serve` as a child process with a temp YAML config: launchServer (shared with the UI tests and
+// the benchmarks) and startServer, the CLI and multi-instance tests' server.
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
@@ -22,6 +23,68 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface LaunchOptions {
+  /** Working directory; the YAML file is written here. */
+  dir: string;
+  port: number;
+  env?: Record<string, string>;
+  /** Own process group (so kill(-pid) also reaches job processes). */
+  detached?: boolean;
+  timeoutMs?: number;
+}
+
+export interface LaunchedServer {
+  url: string;
+  proc: ChildProcess;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  running(): boolean;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+/**
+ * Writes `config` as YAML into `dir`, runs `heimdall serve --config` on it (no config: plain `heimdall serve`, the
+ * demo; `port` must then match HEIMDALL_ADDR) and waits until /api/v1/health answers 200. Shared by the CLI, UI
+ * and benchmark harnesses, which each bring their own config.
+ */
+export async function launchServer(config: Record<string, unknown> | undefined, opts: LaunchOptions): Promise<LaunchedServer> {
+  const args = [BIN, "serve"];
+  if (config) {
+    const file = join(opts.dir, `heimdall-${opts.port}.yaml`);
+    writeFileSync(file, stringify(config));
+    args.push("--config", file);
+  }
+  const proc = spawn(process.execPath, args, {
+    cwd: opts.dir,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.detached ?? false,
+  });
+  let out = "";
+  proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const url = `http://127.0.0.1:${opts.port}`;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`heimdall serve exited ${proc.exitCode}: ${out}`);
+    try {
+      const r = await fetch(`${url}/api/v1/health`);
+      if (r.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`heimdall serve did not become healthy within ${timeoutMs / 1000} s: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, proc, exited, running: () => proc.exitCode === null && proc.signalCode === null, output: () => out };
+}
+
 export interface ServerOptions {
   databaseUrl?: string;
   /** Extra top-level YAML keys (merged over the defaults). */
@@ -41,6 +104,7 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** `heimdall serve` with ping and shell commands, in its own process group, for the CLI and multi-instance tests. */
 export async function startServer(opts: ServerOptions = {}): Promise<ServerProcess> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "heimdall-srv-"));
   const port = await freePort();
@@ -65,48 +129,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerProce
     clusters: [{ name: "localhost-0.0.1", version: "0.0.1", tags: ["type:localhost"] }],
     ...opts.extra,
   };
-  const file = join(dir, `heimdall-${port}.yaml`);
-  writeFileSync(file, stringify(config));
-  const proc = spawn(process.execPath, [BIN, "serve", "--config", file], {
-    cwd: dir,
-    env: { ...process.env, HEIMDALL_LOCAL_ECS_PORT: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let out = "";
-  proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-  const running = () => proc.exitCode === null && proc.signalCode === null;
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${out}`);
-    try {
-      const r = await fetch(`${url}/api/v1/health`);
-      if (r.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw new Error(`server did not start: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const srv = await launchServer(config, { dir, port, env: { HEIMDALL_LOCAL_ECS_PORT: "0" }, detached: true });
+  const { proc, running } = srv;
   return {
-    url,
+    url: srv.url,
     dir,
     proc,
     running,
-    output: () => out,
+    output: srv.output,
     async stop() {
       if (running() && proc.pid) process.kill(proc.pid, "SIGTERM");
-      return exited;
+      return srv.exited;
     },
     async kill() {
       if (running() && proc.pid) process.kill(-proc.pid, "SIGKILL");
-      await exited;
+      await srv.exited;
       killJobProcesses(join(dir, "jobs"));
     },
   };

@@ -1,14 +1,12 @@
 // UI test harness: the real Heimdall server (`heimdall serve --config <tmp yaml>`, SQLite in a temp dir) and
 // Debian's Chromium driven by playwright-core. Console errors fail the test unless explicitly expected.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
-import { stringify } from "yaml";
 import { ensureUiBuilt } from "../../src/ui/index.ts";
+import { freePort, launchServer } from "../cli/server-process.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CHROMIUM = process.env["HEIMDALL_CHROMIUM"] ?? "/usr/bin/chromium";
@@ -17,18 +15,6 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
 export const chromiumMissing = (): string | undefined => (existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface HeimdallServer {
   url: string;
@@ -50,42 +36,16 @@ export async function startServer(config: Record<string, unknown>): Promise<Heim
     log_level: "warn",
     ...config,
   };
-  const file = join(dir, "heimdall.yaml");
-  writeFileSync(file, stringify(doc));
-  let out = "";
-  const child: ChildProcess = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/main.ts"), "serve", "--config", file], {
-    cwd: dir,
-    env: { ...process.env, NODE_ENV: "test" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`heimdall serve exited (${child.exitCode}):\n${out}`);
-    try {
-      const res = await fetch(`${url}/api/v1/health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`heimdall serve did not become healthy within 30 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  const srv = await launchServer(doc, { dir, port, env: { NODE_ENV: "test" } });
   return {
-    url,
+    url: srv.url,
     dir,
-    output: () => out,
+    output: srv.output,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exited;
+      if (srv.running()) {
+        srv.proc.kill("SIGTERM");
+        const t = setTimeout(() => srv.proc.kill("SIGKILL"), 10_000);
+        await srv.exited;
         clearTimeout(t);
       }
       rmSync(dir, { recursive: true, force: true });
