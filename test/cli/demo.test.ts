@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, launchServer } from "./server-process.ts";
 import type { LaunchedServer } from "./server-process.ts";
+import { ecsExampleJob } from "../ui/fixtures.ts";
 
 const FINAL = ["SUCCEEDED", "FAILED", "KILLED", "CANCELED"];
 
@@ -71,16 +72,7 @@ describe("heimdall serve with the built-in demo config", () => {
   });
 
   it("runs the ECS plugin's complete example on the embedded local ECS", async () => {
-    const job = await submit({
-      name: "run-batch-job",
-      version: "0.0.1",
-      command_criteria: ["type:ecs"],
-      cluster_criteria: ["type:fargate"],
-      context: {
-        task_count: 2,
-        container_overrides: [{ name: "main", environment: [{ name: "DATA_SOURCE", value: "s3://my-bucket/data/" }] }],
-      },
-    });
+    const job = await submit(ecsExampleJob);
     const final = await waitFinal(job.id, 90_000);
     assert.equal(final.status, "SUCCEEDED", final.error);
     const stdout = await (await fetch(`${url}/api/v1/job/${job.id}/stdout`)).text();

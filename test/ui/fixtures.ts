@@ -1,31 +1,26 @@
-// Commands and clusters the UI tests run against (ping, shell scripts that fail, tick or echo; an ECS command).
-import { join } from "node:path";
-import { ROOT } from "./harness.ts";
+// Commands and clusters the UI tests run against: the built-in demo's (src/config/demo.ts), some with test
+// additions, plus shell scripts that fail, tick or echo.
+import { demoConfigDocument } from "../../src/config/index.ts";
+
+type Entry = Record<string, unknown> & { name: string; context?: Record<string, unknown> };
+const demo = demoConfigDocument() as { commands: Entry[]; clusters: Entry[] };
+const fromDemo = (list: Entry[], name: string): Entry => {
+  const entry = list.find((e) => e.name === name);
+  if (!entry) throw new Error(`demo config has no ${name}`);
+  return entry;
+};
+const demoLocalhost = fromDemo(demo.clusters, "localhost-0.0.1");
+const demoEcs = fromDemo(demo.commands, "ecs-batch-job-0.0.1");
 
 export const localhost = {
-  name: "localhost-0.0.1",
-  version: "0.0.1",
-  description: "Just a localhost",
-  health_check: true,
-  tags: ["type:localhost", "data:local"],
-  context: { base_url: "http://localhost:9090", properties: { owner: "data-platform", tier: "dev" } },
-  attributes: {
-    "Job stdout": { kind: "link", value: "{{ .Cluster.base_url }}/api/v1/job/{{ .Job.ID }}/stdout" },
-    "Ran as": { kind: "text", value: "{{ .Job.User }}" },
-  },
+  ...demoLocalhost,
+  context: { ...demoLocalhost.context, properties: { owner: "data-platform", tier: "dev" } },
+  attributes: { ...(demoLocalhost["attributes"] as object), "Ran as": { kind: "text", value: "{{ .Job.User }}" } },
 };
 
 export const localCommands = [
-  { name: "ping-0.0.1", plugin: "ping", version: "0.0.1", description: "Test ping command", tags: ["type:ping"], cluster_tags: ["type:localhost"] },
-  {
-    name: "ping-sync-0.0.1",
-    plugin: "ping",
-    version: "0.0.1",
-    description: "Synchronous ping: the job runs inside the submit request",
-    is_sync: true,
-    tags: ["type:ping-sync"],
-    cluster_tags: ["type:localhost"],
-  },
+  fromDemo(demo.commands, "ping-0.0.1"),
+  fromDemo(demo.commands, "ping-sync-0.0.1"),
   {
     name: "echo-0.0.1",
     plugin: "shell",
@@ -65,42 +60,10 @@ export const localCommands = [
   },
 ];
 
-export const ecsCommand = {
-  name: "ecs-batch-job-0.0.1",
-  plugin: "ecs",
-  version: "0.0.1",
-  description: "Run batch jobs on ECS Fargate with retry logic",
-  context: {
-    task_definition_template: join(ROOT, "examples/ecs/task-definition.json"),
-    task_count: 2,
-    container_overrides: [{ name: "main", environment: [{ name: "CUSTOM_VAR", value: "custom_value" }] }],
-    polling_interval: "1s",
-    timeout: "5m",
-    max_fail_count: 3,
-    cpu: 256,
-    memory: 512,
-  },
-  tags: ["type:ecs"],
-  cluster_tags: ["type:fargate"],
-};
+/** The demo's ECS command, polling faster and with a shorter timeout. */
+export const ecsCommand = { ...demoEcs, context: { ...demoEcs.context, polling_interval: "1s", timeout: "5m" } };
 
-export const fargateCluster = {
-  name: "fargate-cluster",
-  version: "0.0.1",
-  description: "ECS Fargate cluster for batch jobs",
-  tags: ["type:fargate", "data:prod"],
-  context: {
-    max_cpu: 4096,
-    max_memory: 8192,
-    max_task_count: 10,
-    execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
-    task_role_arn: "arn:aws:iam::123456789012:role/ecsTaskRole",
-    cluster_name: "my-fargate-cluster",
-    launch_type: "FARGATE",
-    region: "us-east-1",
-    vpc_config: { subnets: ["subnet-12345678", "subnet-87654321"], security_groups: ["sg-12345678"] },
-  },
-};
+export const fargateCluster = fromDemo(demo.clusters, "fargate-cluster");
 
 /** The spec's complete-example job submission (ecs-plugin.md, "Job Submission"). */
 export const ecsExampleJob = {
