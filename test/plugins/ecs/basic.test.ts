@@ -1,22 +1,12 @@
 // The spec's complete example and the basic paths, through the REST API on local ECS.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { LocalEcs } from "../../../src/local-ecs/index.ts";
-import { cleanupDir, resultRows, startEcs, startServer, tempDir, templateDoc, writeConfig } from "./harness.ts";
-import type { InProcessServer } from "./harness.ts";
+import { describe, it } from "node:test";
+import { ecsServerSuite, resultRows, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
 
 describe("ecs plugin: complete example through the API", () => {
-  let ecs: LocalEcs;
-  let dir: string;
-  let server: InProcessServer;
-  before(async () => {
-    ecs = await startEcs();
-    dir = tempDir();
-    const tpl = join(dir, "task-definition.json");
-    writeFileSync(tpl, JSON.stringify(templateDoc(["sh", "-c", "env | grep -v '^PATH=\\|^LANG=\\|^LC_ALL=\\|^TZ=\\|^PWD=\\|^SHLVL=\\|^_=\\|^HOME=' | sort"])));
-    const cfg = writeConfig(dir, ecs, [
+  const stack = ecsServerSuite((dir, ecs) => {
+    const tpl = writeTemplate(dir, "task-definition.json", templateDoc(["sh", "-c", "env | grep -v '^PATH=\\|^LANG=\\|^LC_ALL=\\|^TZ=\\|^PWD=\\|^SHLVL=\\|^_=\\|^HOME=' | sort"]));
+    return writeConfig(dir, ecs, [
       {
         name: "ecs-batch-job-0.0.1",
         tag: "type:ecs",
@@ -35,16 +25,10 @@ describe("ecs plugin: complete example through the API", () => {
       "Task ARNs": { kind: "text", value: "{{ .Outputs.task_arns }}" },
       Logs: { kind: "text", value: "{{ .Outputs.log_group }} in {{ .Outputs.cluster_name }}" },
     });
-    server = await startServer(cfg, dir);
-  });
-  after(async () => {
-    await server?.close();
-    await ecs?.close();
-    cleanupDir(dir);
   });
 
   it("runs 2 tasks whose environment is exactly the spec's", async () => {
-    const sub = await server.submit({
+    const sub = await stack.server.submit({
       name: "run-batch-job",
       version: "0.0.1",
       command_criteria: ["type:ecs"],
@@ -53,16 +37,16 @@ describe("ecs plugin: complete example through the API", () => {
     });
     assert.equal(sub.status, 200, JSON.stringify(sub.body));
     const id = sub.body.id as string;
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
-    const result = (await server.get(`/api/v1/job/${id}/result`)).json();
+    const result = (await stack.server.get(`/api/v1/job/${id}/result`)).json();
     const rows = resultRows(result);
     assert.equal(rows.length, 2);
     assert.deepEqual(rows.map((r) => [r.task_name, r.task_num, r.attempt, r.status, r.exit_code]), [
       [`heimdall-job-${id}-0`, 0, 1, "SUCCEEDED", 0],
       [`heimdall-job-${id}-1`, 1, 1, "SUCCEEDED", 0],
     ]);
-    const stdout = (await server.get(`/api/v1/job/${id}/stdout`)).text;
+    const stdout = (await stack.server.get(`/api/v1/job/${id}/stdout`)).text;
     const lines = stdout.split("\n");
     assert.match(lines[0]!, /^=== ecs\/main\/[0-9a-f]{32} ===$/);
     assert.equal(lines[1], "");
@@ -80,7 +64,7 @@ describe("ecs plugin: complete example through the API", () => {
       `TASK_NAME=heimdall-job-${id}-${n}`,
       `TASK_NUM=${n}`,
     ]);
-    assert.equal((await server.get(`/api/v1/job/${id}/stderr`)).text, "");
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, "");
     // Outputs feed the cluster's attribute templates.
     assert.deepEqual(job.job_attributes, {
       "Task ARNs": { kind: "text", value: rows.map((r) => r.task_arn).join(",") },

@@ -5,6 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import pino from "pino";
 import { stringify } from "yaml";
 import { buildApp, createMetrics } from "../../../src/api/index.ts";
@@ -239,6 +240,39 @@ export async function spawnServer(configFile: string, port: number): Promise<Chi
       await exited;
     },
   };
+}
+
+/** A local ECS and an in-process server on it, set up once per describe block by `ecsServerSuite`. */
+export interface EcsServerSuite {
+  ecs: LocalEcs;
+  dir: string;
+  server: InProcessServer;
+}
+
+/**
+ * Registers the describe block's before/after hooks: a local ECS (with `ecsSettings`), a temp dir, and a server
+ * on the config file `configure(dir, ecs)` writes; all closed and removed after. Read the fields inside tests.
+ */
+export function ecsServerSuite(configure: (dir: string, ecs: LocalEcs) => string, ecsSettings: Record<string, unknown> = {}): EcsServerSuite {
+  const suite = {} as EcsServerSuite;
+  before(async () => {
+    suite.ecs = await startEcs(ecsSettings);
+    suite.dir = tempDir();
+    suite.server = await startServer(configure(suite.dir, suite.ecs), suite.dir);
+  });
+  after(async () => {
+    await suite.server?.close();
+    await suite.ecs?.close();
+    if (suite.dir !== undefined) cleanupDir(suite.dir);
+  });
+  return suite;
+}
+
+/** Writes a task definition template as JSON into `dir`; returns its path. */
+export function writeTemplate(dir: string, name: string, doc: unknown): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
 }
 
 export function cleanupDir(dir: string): void {

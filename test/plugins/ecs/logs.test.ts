@@ -2,42 +2,28 @@
 // success, stderr on failure; every awslogs container of the representative task; the per-job cap; task logs API.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import type { LocalEcs } from "../../../src/local-ecs/index.ts";
-import { cleanupDir, startEcs, startServer, tempDir, templateDoc, writeConfig } from "./harness.ts";
-import type { InProcessServer } from "./harness.ts";
+import { ecsServerSuite, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
 
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
 describe("ecs plugin: job logs", () => {
-  let ecs: LocalEcs;
-  let dir: string;
-  let server: InProcessServer;
-  let logs: CloudWatchLogsClient;
-  before(async () => {
-    ecs = await startEcs();
-    logs = new CloudWatchLogsClient({ endpoint: ecs.url, region: "us-west-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
-    dir = tempDir();
+  const stack = ecsServerSuite((dir, ecs) => {
     const two = templateDoc(["sh", "-c", "echo first line; echo 'second  line  with  spaces'; echo ünïcödé"]);
     two.containerDefinitions.push({ ...two.containerDefinitions[0]!, name: "helper", essential: false, command: ["sh", "-c", "echo helper says hi"] } as (typeof two.containerDefinitions)[0]);
-    const tpl = join(dir, "td.json");
-    writeFileSync(tpl, JSON.stringify(two));
-    const cfg = writeConfig(dir, ecs, [
+    const tpl = writeTemplate(dir, "td.json", two);
+    return writeConfig(dir, ecs, [
       { name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms" } },
       { name: "ecs-capped", tag: "type:capped", context: { task_definition_template: tpl, polling_interval: "100ms", log_max_bytes: 120 } },
     ]);
-    server = await startServer(cfg, dir);
   });
-  after(async () => {
-    await server?.close();
-    logs?.destroy();
-    await ecs?.close();
-    cleanupDir(dir);
+  let logs: CloudWatchLogsClient;
+  before(() => {
+    logs = new CloudWatchLogsClient({ endpoint: stack.ecs.url, region: "us-west-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
   });
+  after(() => logs?.destroy());
 
   async function expected(taskId: string): Promise<string> {
     let text = "";
@@ -50,11 +36,11 @@ describe("ecs plugin: job logs", () => {
     return text;
   }
   const run = async (tag: string, context: Record<string, unknown>) => {
-    const r = await server.submit({ name: "logs", version: "1", command_criteria: [tag], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({ name: "logs", version: "1", command_criteria: [tag], cluster_criteria: ["type:fargate"], context });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const id = r.body.id as string;
-    const job = await server.waitFinal(id);
-    const tl = (await server.get(`/api/v1/job/${id}/tasks`)).json();
+    const job = await stack.server.waitFinal(id);
+    const tl = (await stack.server.get(`/api/v1/job/${id}/tasks`)).json();
     const arn: string = tl.slots[0].attempts.at(-1).task_arn;
     return { id, job, taskId: arn.slice(arn.lastIndexOf("/") + 1) };
   };
@@ -64,8 +50,8 @@ describe("ecs plugin: job logs", () => {
     assert.equal(job.status, "SUCCEEDED", job.error);
     const want = await expected(taskId);
     assert.match(want, /\] first line\n\[.{19}\] second  line  with  spaces\n\[.{19}\] ünïcödé\n=== ecs\/helper\//);
-    assert.equal((await server.get(`/api/v1/job/${id}/stdout`)).text, want);
-    assert.equal((await server.get(`/api/v1/job/${id}/stderr`)).text, "");
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/stdout`)).text, want);
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, "");
   });
 
   it("failure: the failed task's logs to stderr, exactly, stdout empty", async () => {
@@ -73,14 +59,14 @@ describe("ecs plugin: job logs", () => {
     assert.equal(job.status, "FAILED");
     const want = await expected(taskId);
     assert.match(want, /\] failing now\n/);
-    assert.equal((await server.get(`/api/v1/job/${id}/stderr`)).text, want);
-    assert.equal((await server.get(`/api/v1/job/${id}/stdout`)).text, "");
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, want);
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/stdout`)).text, "");
   });
 
   it("output beyond log_max_bytes is cut at a line with one truncation notice", async () => {
     const { id, job } = await run("type:capped", { container_overrides: [{ name: "main", command: ["sh", "-c", "i=0; while [ $i -lt 50 ]; do echo line $i; i=$((i+1)); done"] }] });
     assert.equal(job.status, "SUCCEEDED", job.error);
-    const out = (await server.get(`/api/v1/job/${id}/stdout`)).text;
+    const out = (await stack.server.get(`/api/v1/job/${id}/stdout`)).text;
     const notice = "[heimdall: ecs logs truncated at 120 bytes]\n";
     assert.ok(out.endsWith(notice), out);
     const kept = out.slice(0, -notice.length);
@@ -89,7 +75,7 @@ describe("ecs plugin: job logs", () => {
   });
 
   it("GET …/tasks/{slot}/logs?follow=true streams a running task's logs until it ends", async () => {
-    const r = await server.submit({
+    const r = await stack.server.submit({
       name: "follow",
       version: "1",
       command_criteria: ["type:ecs"],
@@ -97,12 +83,12 @@ describe("ecs plugin: job logs", () => {
       context: { container_overrides: [{ name: "main", command: ["sh", "-c", "for i in 1 2 3 4; do echo tick $i; sleep 0.4; done"] }] },
     });
     const id = r.body.id as string;
-    const running = await server.waitFor(id, (j) => j.status === "RUNNING" || j.status === "SUCCEEDED");
+    const running = await stack.server.waitFor(id, (j) => j.status === "RUNNING" || j.status === "SUCCEEDED");
     assert.equal(running.status, "RUNNING", "followed while running");
-    const followed = await server.get(`/api/v1/job/${id}/tasks/0/logs?follow=true`);
+    const followed = await stack.server.get(`/api/v1/job/${id}/tasks/0/logs?follow=true`);
     assert.equal(followed.status, 200);
     assert.match(followed.text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] tick 1\n\[.{19}\] tick 2\n\[.{19}\] tick 3\n\[.{19}\] tick 4\n=== ecs\/helper\//);
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
   });
 
@@ -110,15 +96,15 @@ describe("ecs plugin: job logs", () => {
     const script = 'echo "attempt of slot $TASK_NUM"; exit 1';
     const { id, job } = await run("type:ecs", { max_fail_count: 1, container_overrides: [{ name: "main", command: ["sh", "-c", script] }] });
     assert.equal(job.status, "FAILED");
-    const tl = (await server.get(`/api/v1/job/${id}/tasks`)).json();
+    const tl = (await stack.server.get(`/api/v1/job/${id}/tasks`)).json();
     assert.equal(tl.slots[0].attempts.length, 2);
     for (const attempt of [1, 2]) {
-      const r = await server.get(`/api/v1/job/${id}/tasks/0/logs?attempt=${attempt}`);
+      const r = await stack.server.get(`/api/v1/job/${id}/tasks/0/logs?attempt=${attempt}`);
       assert.equal(r.status, 200);
       const arn: string = tl.slots[0].attempts[attempt - 1].task_arn;
       assert.equal(r.text, await expected(arn.slice(arn.lastIndexOf("/") + 1)));
     }
-    const missing = await server.get(`/api/v1/job/${id}/tasks/5/logs`);
+    const missing = await stack.server.get(`/api/v1/job/${id}/tasks/5/logs`);
     assert.equal(missing.status, 404);
   });
 });

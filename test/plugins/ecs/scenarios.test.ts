@@ -2,26 +2,16 @@
 // on local ECS, asserting what the API and the ECS endpoint report.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeTasksCommand, ECSClient } from "@aws-sdk/client-ecs";
-import type { LocalEcs } from "../../../src/local-ecs/index.ts";
-import { ECS_CLUSTER, cleanupDir, resultRows, startEcs, startServer, tempDir, templateDoc, writeConfig } from "./harness.ts";
-import type { InProcessServer } from "./harness.ts";
+import { ECS_CLUSTER, ecsServerSuite, resultRows, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
 
 const sh = (script: string) => [{ name: "main", command: ["sh", "-c", script] }];
 
 describe("ecs plugin scenarios through the API", () => {
-  let ecs: LocalEcs;
-  let dir: string;
-  let server: InProcessServer;
-  let client: ECSClient;
-  before(async () => {
-    ecs = await startEcs();
-    client = new ECSClient({ endpoint: ecs.url, region: "us-east-1", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
-    dir = tempDir();
-    const tpl = join(dir, "task-definition.json");
-    writeFileSync(tpl, JSON.stringify(templateDoc()));
+  const stack = ecsServerSuite((dir, ecs) => {
+    const tpl = writeTemplate(dir, "task-definition.json", templateDoc());
     const two = templateDoc(["sh", "-c", "echo main CUSTOM_VAR=$CUSTOM_VAR JOB_VAR=$JOB_VAR ENVIRONMENT=$ENVIRONMENT"]);
     two.containerDefinitions.push({
       ...two.containerDefinitions[0]!,
@@ -29,9 +19,8 @@ describe("ecs plugin scenarios through the API", () => {
       essential: false,
       command: ["sh", "-c", "echo sidecar SIDE=$SIDE TASK_NUM=$TASK_NUM"],
     } as (typeof two.containerDefinitions)[0]);
-    const tpl2 = join(dir, "two-containers.json");
-    writeFileSync(tpl2, JSON.stringify(two));
-    const cfg = writeConfig(dir, ecs, [
+    const tpl2 = writeTemplate(dir, "two-containers.json", two);
+    return writeConfig(dir, ecs, [
       { name: "ecs-generic", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms", cpu: 256, memory: 512 } },
       {
         name: "ecs-two",
@@ -46,26 +35,24 @@ describe("ecs plugin scenarios through the API", () => {
         },
       },
     ]);
-    server = await startServer(cfg, dir);
   });
-  after(async () => {
-    await server?.close();
-    client?.destroy();
-    await ecs?.close();
-    cleanupDir(dir);
+  let client: ECSClient;
+  before(() => {
+    client = new ECSClient({ endpoint: stack.ecs.url, region: "us-east-1", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
   });
+  after(() => client?.destroy());
 
   const submit = async (context: Record<string, unknown>, tag = "type:ecs") => {
-    const r = await server.submit({ name: "t", version: "1", command_criteria: [tag], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({ name: "t", version: "1", command_criteria: [tag], cluster_criteria: ["type:fargate"], context });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.id as string;
   };
-  const rowsOf = async (id: string) => resultRows((await server.get(`/api/v1/job/${id}/result`)).json());
-  const timeline = async (id: string) => (await server.get(`/api/v1/job/${id}/tasks`)).json();
+  const rowsOf = async (id: string) => resultRows((await stack.server.get(`/api/v1/job/${id}/result`)).json());
+  const timeline = async (id: string) => (await stack.server.get(`/api/v1/job/${id}/tasks`)).json();
 
   it("runs 2 tasks in parallel", async () => {
     const id = await submit({ task_count: 2, container_overrides: sh("sleep 1; echo done $TASK_NUM") });
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
     const rows = await rowsOf(id);
     assert.equal(rows.length, 2);
@@ -79,9 +66,9 @@ describe("ecs plugin scenarios through the API", () => {
       { task_count: 1, container_overrides: [{ name: "main", environment: [{ name: "JOB_VAR", value: "from-job" }] }] },
       "type:ecs-two",
     );
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
-    const out = (await server.get(`/api/v1/job/${id}/stdout`)).text;
+    const out = (await stack.server.get(`/api/v1/job/${id}/stdout`)).text;
     // main: template command (the command's override with its command and CUSTOM_VAR was replaced), template env kept.
     assert.match(out, /\] main CUSTOM_VAR= JOB_VAR=from-job ENVIRONMENT=production\n/);
     assert.match(out, /\] sidecar SIDE=from-command TASK_NUM=0\n/);
@@ -89,10 +76,10 @@ describe("ecs plugin scenarios through the API", () => {
   });
 
   it("a slot failing twice then succeeding with max_fail_count 2 succeeds with 2 failed ARNs in the result", async () => {
-    const counter = join(dir, "counter");
+    const counter = join(stack.dir, "counter");
     const script = `f=${counter}-$TASK_NUM; n=$(cat $f 2>/dev/null || echo 0); n=$((n+1)); echo $n > $f; echo attempt $n; [ $n -ge 3 ] || exit 7`;
     const id = await submit({ task_count: 1, max_fail_count: 2, container_overrides: sh(script) });
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
     const rows = await rowsOf(id);
     assert.deepEqual(rows.map((r) => [r.attempt, r.status, r.exit_code]), [
@@ -108,7 +95,7 @@ describe("ecs plugin scenarios through the API", () => {
   it("a slot exhausting its retries stops its siblings (UserInitiated) and fails the job naming the slot", async () => {
     const script = 'if [ "$TASK_NUM" = 1 ]; then echo boom; exit 3; fi; sleep 30';
     const id = await submit({ task_count: 3, max_fail_count: 1, container_overrides: sh(script) });
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
     assert.match(job.error, /^task slot 1 \(heimdall-job-.*-1\) failed 2 attempts \(max_fail_count 1\); last: essential container main exited with code 3/);
     const tl = await timeline(id);
@@ -120,13 +107,13 @@ describe("ecs plugin scenarios through the API", () => {
       assert.equal(t.desiredStatus, "STOPPED");
       assert.match(t.stoppedReason ?? "", /task slot 1 failed 2 times/);
     }
-    assert.match((await server.get(`/api/v1/job/${id}/stderr`)).text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] boom\n$/);
-    assert.equal((await server.get(`/api/v1/job/${id}/stdout`)).text, "");
+    assert.match((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] boom\n$/);
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/stdout`)).text, "");
   });
 
   it("timeout stops every running task and lists the unfinished slots", async () => {
     const id = await submit({ task_count: 2, timeout: "1s", container_overrides: sh("echo waiting; sleep 30") });
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
     assert.match(job.error, /^timeout after 1s: unfinished task slots 0 \(heimdall-job-.*-0, arn:aws:ecs:.*\), 1 \(/);
     const rows = await rowsOf(id).catch(() => []);
@@ -135,21 +122,21 @@ describe("ecs plugin scenarios through the API", () => {
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
     assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["STOPPED", "STOPPED"]);
     assert.ok(rows.length === 0 || rows.length === 2);
-    assert.match((await server.get(`/api/v1/job/${id}/stderr`)).text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] waiting\n/);
+    assert.match((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] waiting\n/);
   });
 
   it("a task that fails to start fails the job with ECS's reason", async () => {
-    ecs.addFault({ kind: "failToStart", match: { env: { FAULT: "nostart" } }, reason: "CannotPullContainerError: pull access denied for alpine" });
+    stack.ecs.addFault({ kind: "failToStart", match: { env: { FAULT: "nostart" } }, reason: "CannotPullContainerError: pull access denied for alpine" });
     const id = await submit({ container_overrides: [{ name: "main", environment: [{ name: "FAULT", value: "nostart" }] }] });
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
     assert.match(job.error, /failed 1 attempt .*no exit code; task stopped: TaskFailedToStart: CannotPullContainerError: pull access denied/);
   });
 
   it("a task ECS reports MISSING fails", async () => {
-    ecs.addFault({ kind: "vanish", match: { env: { FAULT: "vanish" } }, afterMs: 0 });
+    stack.ecs.addFault({ kind: "vanish", match: { env: { FAULT: "vanish" } }, afterMs: 0 });
     const id = await submit({ container_overrides: [{ name: "main", command: ["sleep", "20"], environment: [{ name: "FAULT", value: "vanish" }] }] });
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
     assert.match(job.error, /MISSING/);
   });
@@ -157,9 +144,9 @@ describe("ecs plugin scenarios through the API", () => {
   it("cancel stops the running tasks with a reason naming who canceled", async () => {
     const id = await submit({ task_count: 2, container_overrides: sh("sleep 30") });
     const tl = await waitForArns(id, 2);
-    const c = await server.post(`/api/v1/job/${id}/cancel`, undefined, "alice");
+    const c = await stack.server.post(`/api/v1/job/${id}/cancel`, undefined, "alice");
     assert.equal(c.status, 200, c.text);
-    const job = await server.waitFinal(id);
+    const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "CANCELED");
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: tl }));
     for (const t of d.tasks ?? []) {
@@ -172,7 +159,7 @@ describe("ecs plugin scenarios through the API", () => {
   async function waitForArns(id: string, n: number): Promise<string[]> {
     const end = Date.now() + 15_000;
     for (;;) {
-      const r = await server.get(`/api/v1/job/${id}/tasks`);
+      const r = await stack.server.get(`/api/v1/job/${id}/tasks`);
       if (r.status === 200) {
         const arns = r.json().slots.map((s: any) => s.attempts.at(-1)?.task_arn).filter(Boolean);
         if (arns.length === n) return arns;

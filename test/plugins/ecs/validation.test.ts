@@ -1,11 +1,7 @@
 // Bad job input is a 400 at submit naming the field and the rule (validateJobContext), before any AWS call.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { LocalEcs } from "../../../src/local-ecs/index.ts";
-import { cleanupDir, startEcs, startServer, tempDir, templateDoc, writeConfig } from "./harness.ts";
-import type { InProcessServer } from "./harness.ts";
+import { describe, it } from "node:test";
+import { ecsServerSuite, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
 
 const env = (name: string, value: unknown) => [{ name: "main", environment: [{ name, value }] }];
 
@@ -49,41 +45,28 @@ const CASES: [string, Record<string, unknown>, RegExp][] = [
 ];
 
 describe("ecs plugin: bad job input is rejected at submit", () => {
-  let ecs: LocalEcs;
-  let dir: string;
-  let server: InProcessServer;
-  before(async () => {
-    ecs = await startEcs();
-    dir = tempDir();
-    const tpl = join(dir, "task-definition.json");
-    writeFileSync(tpl, JSON.stringify(templateDoc()));
-    const cfg = writeConfig(dir, ecs, [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms" } }]);
-    server = await startServer(cfg, dir);
-  });
-  after(async () => {
-    await server?.close();
-    await ecs?.close();
-    cleanupDir(dir);
-  });
+  const stack = ecsServerSuite((dir, ecs) =>
+    writeConfig(dir, ecs, [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "task-definition.json", templateDoc()), polling_interval: "100ms" } }]),
+  );
 
   for (const [name, context, message] of CASES) {
     it(`${name} → 400`, async () => {
-      const r = await server.submit({ name: "bad", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+      const r = await stack.server.submit({ name: "bad", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
       assert.equal(r.status, 400, JSON.stringify(r.body));
       assert.match(String(r.body.error), message);
     });
   }
 
   it("nothing reached ECS", () => {
-    const calls = ecs.stats().calls;
+    const calls = stack.ecs.stats().calls;
     assert.equal(calls.RunTask ?? 0, 0);
     assert.equal(calls.RegisterTaskDefinition ?? 0, 0);
   });
 
   it("a valid context is accepted", async () => {
-    const r = await server.submit({ name: "ok", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: { task_count: 10, cpu: 4096, memory: 8192 } });
+    const r = await stack.server.submit({ name: "ok", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: { task_count: 10, cpu: 4096, memory: 8192 } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    const job = await server.waitFinal(r.body.id as string);
+    const job = await stack.server.waitFinal(r.body.id as string);
     assert.equal(job.status, "SUCCEEDED", job.error);
   });
 });
