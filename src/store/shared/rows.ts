@@ -21,7 +21,8 @@ export function contextText(ctx: JsonObject | undefined): string | null {
   return ctx === undefined || ctx === null ? null : JSON.stringify(ctx);
 }
 
-export function commandFromRow(r: Row, tags: string[], clusterTags: string[]): Command {
+/** The columns commands, clusters and jobs share, in the order the domain objects list them. */
+function baseFromRow(r: Row, tags: string[]) {
   const ctx = contextOf(r.context);
   return {
     id: String(r.id),
@@ -33,6 +34,12 @@ export function commandFromRow(r: Row, tags: string[], clusterTags: string[]): C
     ...(ctx === undefined ? {} : { context: ctx }),
     created_at: num(r.created_at),
     updated_at: num(r.updated_at),
+  };
+}
+
+export function commandFromRow(r: Row, tags: string[], clusterTags: string[]): Command {
+  return {
+    ...baseFromRow(r, tags),
     status: String(r.status) as RegistryStatus,
     plugin: String(r.plugin),
     is_sync: bool(r.is_sync),
@@ -42,17 +49,8 @@ export function commandFromRow(r: Row, tags: string[], clusterTags: string[]): C
 }
 
 export function clusterFromRow(r: Row, tags: string[]): Cluster {
-  const ctx = contextOf(r.context);
   return {
-    id: String(r.id),
-    name: String(r.name),
-    version: String(r.version),
-    user: String(r.user_name),
-    description: String(r.description),
-    tags,
-    ...(ctx === undefined ? {} : { context: ctx }),
-    created_at: num(r.created_at),
-    updated_at: num(r.updated_at),
+    ...baseFromRow(r, tags),
     status: String(r.status) as RegistryStatus,
     health_check: bool(r.health_check),
     attributes: parseJson<Record<string, Attribute>>(r.attributes),
@@ -66,17 +64,8 @@ export interface JobSets {
 }
 
 export function jobFromRow(r: Row, sets: JobSets): Job {
-  const ctx = contextOf(r.context);
   return {
-    id: String(r.id),
-    name: String(r.name),
-    version: String(r.version),
-    user: String(r.user_name),
-    description: String(r.description),
-    tags: sets.tags,
-    ...(ctx === undefined ? {} : { context: ctx }),
-    created_at: num(r.created_at),
-    updated_at: num(r.updated_at),
+    ...baseFromRow(r, sets.tags),
     status: String(r.status) as JobStatus,
     is_sync: bool(r.is_sync),
     store_result_sync: bool(r.store_result_sync),
