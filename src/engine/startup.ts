@@ -8,7 +8,8 @@ import { HeimdallError, compileCallers, errorMessage, finalTags, sortTagSet } fr
 import type { EngineCore } from "./core.ts";
 import { HandlerError, clusterFingerprint, commandFingerprint } from "./registry.ts";
 
-export function commandFromEntry(e: CommandEntry): Omit<Command, "created_at" | "updated_at"> {
+/** The fields commands and clusters share, with the final tag set (system tags added). */
+function baseFromEntry(e: CommandEntry | ClusterEntry) {
   return {
     id: e.id,
     name: e.name,
@@ -18,6 +19,12 @@ export function commandFromEntry(e: CommandEntry): Omit<Command, "created_at" | 
     tags: finalTags(e.tags, e.id, e.name, e.version),
     ...(e.context === undefined ? {} : { context: e.context }),
     status: e.status,
+  };
+}
+
+export function commandFromEntry(e: CommandEntry): Omit<Command, "created_at" | "updated_at"> {
+  return {
+    ...baseFromEntry(e),
     plugin: e.plugin,
     is_sync: e.is_sync,
     cluster_tags: sortTagSet(e.cluster_tags),
@@ -26,18 +33,7 @@ export function commandFromEntry(e: CommandEntry): Omit<Command, "created_at" | 
 }
 
 export function clusterFromEntry(e: ClusterEntry): Omit<Cluster, "created_at" | "updated_at"> {
-  return {
-    id: e.id,
-    name: e.name,
-    version: e.version,
-    user: e.user,
-    description: e.description,
-    tags: finalTags(e.tags, e.id, e.name, e.version),
-    ...(e.context === undefined ? {} : { context: e.context }),
-    status: e.status,
-    health_check: e.health_check,
-    attributes: e.attributes,
-  };
+  return { ...baseFromEntry(e), health_check: e.health_check, attributes: e.attributes };
 }
 
 /**
