@@ -54,9 +54,11 @@ export class RegistryCache {
   }
 }
 
-/** The fields that make a command definition (everything but user and timestamps). */
-export function commandFingerprint(c: Omit<Command, "created_at" | "updated_at" | "user">): string {
-  return stableStringify({
+type Definition = Omit<Command | Cluster, "created_at" | "updated_at" | "user">;
+
+/** The fields of a definition both kinds share (everything but user and timestamps). */
+function baseFingerprintFields(c: Definition) {
+  return {
     id: c.id,
     name: c.name,
     version: c.version,
@@ -64,6 +66,13 @@ export function commandFingerprint(c: Omit<Command, "created_at" | "updated_at" 
     tags: [...c.tags].sort(),
     context: c.context ?? null,
     status: c.status,
+  };
+}
+
+/** The fields that make a command definition (everything but user and timestamps). */
+export function commandFingerprint(c: Omit<Command, "created_at" | "updated_at" | "user">): string {
+  return stableStringify({
+    ...baseFingerprintFields(c),
     plugin: c.plugin,
     is_sync: c.is_sync,
     cluster_tags: [...c.cluster_tags].sort(),
@@ -72,17 +81,7 @@ export function commandFingerprint(c: Omit<Command, "created_at" | "updated_at" 
 }
 
 export function clusterFingerprint(c: Omit<Cluster, "created_at" | "updated_at" | "user">): string {
-  return stableStringify({
-    id: c.id,
-    name: c.name,
-    version: c.version,
-    description: c.description,
-    tags: [...c.tags].sort(),
-    context: c.context ?? null,
-    status: c.status,
-    health_check: c.health_check,
-    attributes: c.attributes,
-  });
+  return stableStringify({ ...baseFingerprintFields(c), health_check: c.health_check, attributes: c.attributes });
 }
 
 const keyCache = new WeakMap<object, string>();
