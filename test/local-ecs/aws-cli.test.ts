@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { type LocalEcs, startLocalEcs } from "../../src/local-ecs/index.ts";
+import { fargateDef } from "./helpers.ts";
 
 const exec = promisify(execFile);
 
@@ -51,22 +52,7 @@ async function aws(...args: string[]): Promise<Record<string, unknown>> {
   return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
 }
 
-const taskDef = (family: string) => ({
-  family,
-  requiresCompatibilities: ["FARGATE"],
-  networkMode: "awsvpc",
-  cpu: "256",
-  memory: "512",
-  executionRoleArn: "arn:aws:iam::000000000000:role/exec",
-  containerDefinitions: [
-    {
-      name: "main",
-      image: "alpine:3",
-      command: ["sh", "-c", 'echo "hello $WHO"'],
-      logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": `/cli/${family}`, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } },
-    },
-  ],
-});
+const taskDef = (family: string) => fargateDef(family, ["sh", "-c", 'echo "hello $WHO"']);
 
 test("AWS CLI: register, run, describe, logs and an error", { skip: cliMissing }, async () => {
   const file = join(dir, "td.json");
@@ -92,7 +78,7 @@ test("AWS CLI: register, run, describe, logs and an error", { skip: cliMissing }
   const created = typeof task?.createdAt === "number" ? task.createdAt * 1000 : Date.parse(String(task?.createdAt));
   assert.ok(Math.abs(created - Date.now()) < 120_000, `createdAt ${task?.createdAt} is now`);
   const id = arn.split("/").pop()!;
-  const logs = (await aws("logs", "get-log-events", "--log-group-name", "/cli/cli", "--log-stream-name", `ecs/main/${id}`, "--start-from-head")) as {
+  const logs = (await aws("logs", "get-log-events", "--log-group-name", "/test/cli", "--log-stream-name", `ecs/main/${id}`, "--start-from-head")) as {
     events: Array<{ message: string }>;
   };
   assert.deepEqual(logs.events.map((e) => e.message), ["hello cli"]);
@@ -119,7 +105,7 @@ for _ in range(200):
     time.sleep(0.02)
 out = {"statuses": [x["lastStatus"] for x in d["tasks"]], "failures": [f["reason"] for f in d["failures"]],
        "createdAtType": type(d["tasks"][0]["createdAt"]).__name__}
-ev = logs.get_log_events(logGroupName="/cli/py", logStreamName="ecs/main/" + arns[0].split("/")[-1], startFromHead=True)
+ev = logs.get_log_events(logGroupName="/test/py", logStreamName="ecs/main/" + arns[0].split("/")[-1], startFromHead=True)
 out["messages"] = [e["message"] for e in ev["events"]]
 try:
     ecs.run_task(taskDefinition="py", launchType="FARGATE", count=11, networkConfiguration={"awsvpcConfiguration": {"subnets": ["s"]}})
