@@ -55,18 +55,22 @@ describe("ecs plugin: resume after a server crash", () => {
     return r.body.id as string;
   };
   const timeline = async (s: ChildServer, id: string) => (await s.get(`/api/v1/job/${id}/tasks`)).json();
+  /** The task ARNs of the job's slots once all `n` have one (from its timeline). */
+  const startedArns = async (s: ChildServer, id: string, n: number): Promise<string[]> => {
+    const end = Date.now() + 20_000;
+    for (;;) {
+      const tl = await timeline(s, id).catch(() => undefined);
+      const arns: string[] = (tl?.slots ?? []).map((x: any) => x.attempts.at(-1)?.task_arn).filter(Boolean);
+      if (arns.length >= n) return arns;
+      assert.ok(Date.now() < end, "tasks never started");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
 
   it("continues with the same ARNs and no extra RunTask", async () => {
     const a = await start();
     const id = await submit(a, { task_count: 3 });
-    let arns: string[] = [];
-    const end = Date.now() + 20_000;
-    while (arns.length < 3) {
-      assert.ok(Date.now() < end, "tasks never started");
-      const tl = await timeline(a, id).catch(() => undefined);
-      arns = (tl?.slots ?? []).map((x: any) => x.attempts.at(-1)?.task_arn).filter(Boolean);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const arns = await startedArns(a, id, 3);
     const runTasks = placedRunTasks();
     await a.kill("SIGKILL");
 
@@ -84,14 +88,7 @@ describe("ecs plugin: resume after a server crash", () => {
   it("a graceful shutdown hands the job back without stopping its tasks; the next server finishes it", async () => {
     const a = await start();
     const id = await submit(a, { task_count: 2 });
-    let arns: string[] = [];
-    const end = Date.now() + 20_000;
-    while (arns.length < 2) {
-      assert.ok(Date.now() < end, "tasks never started");
-      const tl = await timeline(a, id).catch(() => undefined);
-      arns = (tl?.slots ?? []).map((x: any) => x.attempts.at(-1)?.task_arn).filter(Boolean);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const arns = await startedArns(a, id, 2);
     await a.kill("SIGTERM"); // shutdown_timeout 2 s < task duration: handed back
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
     assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["RUNNING", "RUNNING"], "tasks left running");
