@@ -14,6 +14,22 @@ export async function postgresUrl(): Promise<{ url: string; stop: () => Promise<
   return mod.startTestPostgres();
 }
 
+/** A new, empty database `name` (dropped first if it exists) on the PostgreSQL server at `serverUrl`; its URL. */
+export async function freshPostgresDatabase(serverUrl: string, name: string): Promise<string> {
+  const pgMod = await import("pg");
+  const admin = new pgMod.default.Client({ connectionString: serverUrl, connectionTimeoutMillis: 10_000 });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
 export interface BenchServer {
   url: string;
   stop(): Promise<void>;

@@ -1,7 +1,7 @@
 // Async submit throughput (issue 2 target: ≥ 2,000 submits/s on SQLite on 2 cores): autocannon POSTs ping jobs
 // to a `heimdall serve` process (the pool runs them meanwhile), on SQLite and on PostgreSQL.
 import autocannon from "autocannon";
-import { postgresUrl, startBenchServer } from "./_server.ts";
+import { freshPostgresDatabase, postgresUrl, startBenchServer } from "./_server.ts";
 
 const DURATION_S = Number(process.env["BENCH_DURATION"] ?? 10);
 const CONNECTIONS = Number(process.env["BENCH_CONNECTIONS"] ?? 32);
@@ -39,16 +39,7 @@ export async function run(): Promise<string> {
   }
   const pg = await postgresUrl();
   try {
-    const dbName = `heimdall_bench_${process.pid}`;
-    const pgMod = await import("pg");
-    const admin = new pgMod.default.Client({ connectionString: pg.url });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(pg.url);
-    u.pathname = `/${dbName}`;
-    const srv = await startBenchServer(u.toString());
+    const srv = await startBenchServer(await freshPostgresDatabase(pg.url, `heimdall_bench_${process.pid}`));
     try {
       rows.push(await measure("PostgreSQL", srv.url));
     } finally {

@@ -89,14 +89,17 @@ export async function connectionStringFor(kind: StoreKind, dir: string): Promise
   return freshDatabaseUrl();
 }
 
-/** Starts store + engine + app; `configure` may adjust the config first. undefined when PostgreSQL is unavailable. */
+/**
+ * Starts store + engine + app; `configure` may adjust the config first. undefined when PostgreSQL is unavailable.
+ * `extra.connectionString` uses that database instead of a fresh one (the latency benchmark).
+ */
 export async function startHarness(
   kind: StoreKind,
   configure?: (c: HeimdallConfig) => void,
-  extra: { uiRoot?: string; plugins?: PluginModule[] } = {},
+  extra: { uiRoot?: string; plugins?: PluginModule[]; connectionString?: string } = {},
 ): Promise<Harness | undefined> {
   const dir = mkdtempSync(join(tmpdir(), "heimdall-api-"));
-  const url = await connectionStringFor(kind, dir);
+  const url = extra.connectionString ?? (await connectionStringFor(kind, dir));
   if (!url) return undefined;
   const config = testConfig(url, dir);
   configure?.(config);
