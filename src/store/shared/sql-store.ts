@@ -27,6 +27,14 @@ export interface SqlStoreParts {
 export function createSqlStore(p: SqlStoreParts): Store {
   const { db, hot } = p;
   let closed: Promise<void> | undefined;
+  /** Pairs hot-path rows with their jobs (one query), in row order; a row whose job is gone is left out. */
+  async function withJobs<R extends { seq: number }, T>(op: string, rows: R[], pair: (job: Job, r: R) => T): Promise<T[]> {
+    const bySeq = await jobs.getJobsBySeq(db, op, rows.map((r) => r.seq));
+    return rows.flatMap((r) => {
+      const job = bySeq.get(r.seq);
+      return job ? [pair(job, r)] : [];
+    });
+  }
   return {
     kind: p.kind,
     capabilities: p.capabilities,
@@ -66,29 +74,17 @@ export function createSqlStore(p: SqlStoreParts): Store {
     getJob: (id) => jobs.getJob(db, id),
     listJobs: (f, page) => jobs.listJobs(db, f, page),
     cancelJob: (id, by) => jobs.cancelJob(db, id, by),
-    async claimJobs(owner, limit): Promise<ClaimedJob[]> {
-      const rows = await hot.claimJobs(db, owner, limit);
-      const byseq = await jobs.getJobsBySeq(db, "claimJobs", rows.map((r) => r.seq));
-      const out: ClaimedJob[] = [];
-      for (const r of rows) {
-        const job = byseq.get(r.seq);
-        if (job) out.push({ job, resumed: r.resumed });
-      }
-      return out;
-    },
+    claimJobs: async (owner, limit): Promise<ClaimedJob[]> =>
+      withJobs("claimJobs", await hot.claimJobs(db, owner, limit), (job, r) => ({ job, resumed: r.resumed })),
     transition: (t) => hot.transition(db, t),
     handBack: (id, owner) => jobs.handBack(db, id, owner),
     heartbeat: (owner) => hot.heartbeat(db, owner),
-    async staleCandidates(staleSeconds, limit): Promise<StaleCandidate[]> {
-      const rows = await hot.staleCandidates(db, staleSeconds, limit);
-      const byseq = await jobs.getJobsBySeq(db, "staleCandidates", rows.map((r) => r.seq));
-      const out: StaleCandidate[] = [];
-      for (const r of rows) {
-        const job = byseq.get(r.seq);
-        if (job) out.push({ job, owner: r.owner, heartbeat: r.heartbeat });
-      }
-      return out;
-    },
+    staleCandidates: async (staleSeconds, limit): Promise<StaleCandidate[]> =>
+      withJobs("staleCandidates", await hot.staleCandidates(db, staleSeconds, limit), (job, r) => ({
+        job,
+        owner: r.owner,
+        heartbeat: r.heartbeat,
+      })),
     takeOverClaim: (id, observed, owner) => hot.takeOverClaim(db, id, observed, owner),
     deleteFinishedJobs: (cutoff, limit) => jobs.deleteFinishedJobs(db, cutoff, limit),
 
