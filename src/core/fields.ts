@@ -52,17 +52,21 @@ export function optBoolean(p: Problems, path: string, value: unknown): boolean {
   return value;
 }
 
+export interface StringArrayRules {
+  /** Maximum characters per entry (default 128). */
+  maxLength?: number;
+  /** Maximum entries (default 100). */
+  maxEntries?: number;
+  /** Keep "" entries instead of reporting them (allowed_callers reports empty patterns itself, 8.2). */
+  keepEmpty?: boolean;
+}
+
 /**
  * An array of strings, each 1..maxLength characters, at most maxEntries entries.
  * Returns undefined when absent/null; the raw (unsorted) strings otherwise.
  */
-export function optStringArray(
-  p: Problems,
-  path: string,
-  value: unknown,
-  maxLength = MAX_TAG_LENGTH,
-  maxEntries = MAX_TAGS,
-): string[] | undefined {
+export function optStringArray(p: Problems, path: string, value: unknown, rules: StringArrayRules = {}): string[] | undefined {
+  const { maxLength = MAX_TAG_LENGTH, maxEntries = MAX_TAGS, keepEmpty = false } = rules;
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) {
     p.add(`${path}: must be an array of strings`);
@@ -75,7 +79,7 @@ export function optStringArray(
   const out: string[] = [];
   value.forEach((item: unknown, i) => {
     if (typeof item !== "string") p.add(`${path}[${i}]: must be a string`);
-    else if (item === "") p.add(`${path}[${i}]: must not be empty`);
+    else if (item === "" && !keepEmpty) p.add(`${path}[${i}]: must not be empty`);
     else if (charLength(item) > maxLength) p.add(`${path}[${i}]: must be at most ${maxLength} characters`);
     else out.push(item);
   });

@@ -116,7 +116,8 @@ function registryStatus(p: Problems, value: unknown): RegistryStatus {
 }
 
 function allowedCallers(p: Problems, id: string, value: unknown): string[] {
-  const list = optStringArrayRaw(p, "allowed_callers", value);
+  // Length is checked per pattern below, so that each pattern's problems stay together in entry order.
+  const list = optStringArray(p, "allowed_callers", value, { maxLength: Infinity, maxEntries: MAX_ALLOWED_CALLERS, keepEmpty: true }) ?? [];
   const ok: string[] = [];
   list.forEach((pattern, i) => {
     if (charLength(pattern) > MAX_CALLER_PATTERN) {
@@ -133,32 +134,11 @@ function allowedCallers(p: Problems, id: string, value: unknown): string[] {
   return sortTagSet(ok);
 }
 
-/** Like optStringArray but keeps empty strings (an empty pattern has its own 8.2 message). */
-function optStringArrayRaw(p: Problems, path: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) {
-    p.add(`${path}: must be an array of strings`);
-    return [];
-  }
-  if (value.length > MAX_ALLOWED_CALLERS) {
-    p.add(`${path}: must have at most ${MAX_ALLOWED_CALLERS} entries`);
-    return [];
-  }
-  const out: string[] = [];
-  value.forEach((item: unknown, i) => {
-    if (typeof item !== "string") p.add(`${path}[${i}]: must be a string`);
-    else out.push(item);
-  });
-  return out;
-}
-
 type CommandDefinition = Omit<Command, "created_at" | "updated_at">;
 type ClusterDefinition = Omit<Cluster, "created_at" | "updated_at">;
 
-/** PUT P/command/{id} body and configuration entries (5.3, 11.3). Plugin existence is checked elsewhere. */
-export function validateCommandBody(id: string, body: unknown, user: string): CommandDefinition {
-  const b = asBody(body);
-  const p = new Problems();
+/** The fields commands and clusters share, validated in field order; tags get the automatic id/name/version tags. */
+function registryBase(p: Problems, id: string, b: Record<string, unknown>, user: string) {
   idProblems(p, id);
   const name = registryName(p, field(b, "name"), id);
   const version = optString(p, "version", field(b, "version"), MAX_VERSION);
@@ -166,6 +146,17 @@ export function validateCommandBody(id: string, body: unknown, user: string): Co
   const tags = optStringArray(p, "tags", field(b, "tags")) ?? [];
   const context = optContext(p, "context", field(b, "context"));
   const status = registryStatus(p, field(b, "status"));
+  return {
+    base: { id, name, version, user, description, tags: finalTags(tags, id, name, version), status },
+    context: context === undefined ? {} : { context },
+  };
+}
+
+/** PUT P/command/{id} body and configuration entries (5.3, 11.3). Plugin existence is checked elsewhere. */
+export function validateCommandBody(id: string, body: unknown, user: string): CommandDefinition {
+  const b = asBody(body);
+  const p = new Problems();
+  const { base, context } = registryBase(p, id, b, user);
   const pluginValue = field(b, "plugin");
   let plugin = "";
   if (pluginValue === undefined || pluginValue === "") p.add("plugin: is required");
@@ -175,21 +166,7 @@ export function validateCommandBody(id: string, body: unknown, user: string): Co
   const clusterTags = optStringArray(p, "cluster_tags", field(b, "cluster_tags")) ?? [];
   const callers = allowedCallers(p, id, field(b, "allowed_callers"));
   p.throwIfAny();
-  const out: CommandDefinition = {
-    id,
-    name,
-    version,
-    user,
-    description,
-    tags: finalTags(tags, id, name, version),
-    status,
-    plugin,
-    is_sync: isSync,
-    cluster_tags: sortTagSet(clusterTags),
-    allowed_callers: callers,
-  };
-  if (context !== undefined) out.context = context;
-  return out;
+  return { ...base, plugin, is_sync: isSync, cluster_tags: sortTagSet(clusterTags), allowed_callers: callers, ...context };
 }
 
 function attributes(p: Problems, value: unknown): Record<string, Attribute> {
@@ -242,29 +219,11 @@ function attributes(p: Problems, value: unknown): Record<string, Attribute> {
 export function validateClusterBody(id: string, body: unknown, user: string): ClusterDefinition {
   const b = asBody(body);
   const p = new Problems();
-  idProblems(p, id);
-  const name = registryName(p, field(b, "name"), id);
-  const version = optString(p, "version", field(b, "version"), MAX_VERSION);
-  const description = optString(p, "description", field(b, "description"), MAX_DESCRIPTION);
-  const tags = optStringArray(p, "tags", field(b, "tags")) ?? [];
-  const context = optContext(p, "context", field(b, "context"));
-  const status = registryStatus(p, field(b, "status"));
+  const { base, context } = registryBase(p, id, b, user);
   const healthCheck = optBoolean(p, "health_check", field(b, "health_check"));
   const attrs = attributes(p, field(b, "attributes"));
   p.throwIfAny();
-  const out: ClusterDefinition = {
-    id,
-    name,
-    version,
-    user,
-    description,
-    tags: finalTags(tags, id, name, version),
-    status,
-    health_check: healthCheck,
-    attributes: attrs,
-  };
-  if (context !== undefined) out.context = context;
-  return out;
+  return { ...base, health_check: healthCheck, attributes: attrs, ...context };
 }
 
 /** Body/query of PUT …/status (5.5): the query wins; `status is required` when neither is given. */
