@@ -1,16 +1,20 @@
 // cleanup(jobId, cluster): with nothing stored it finds the job's tasks by startedBy (slots 0..max_task_count-1)
-// and stops them; it is idempotent and tolerates an undefined cluster. Real SQLite store, real local ECS.
+// and stops them; with state it stops the stored ACTIVE attempts and lists only the slots without an ARN; it is
+// idempotent and tolerates an undefined cluster. Real SQLite store, real local ECS.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
-import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand } from "@aws-sdk/client-ecs";
+import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import type { Cluster } from "../../../src/core/index.ts";
 import type { LocalEcs } from "../../../src/local-ecs/index.ts";
 import { ecsPlugin } from "../../../src/plugins/ecs/index.ts";
 import type { Handler } from "../../../src/plugins/contract.ts";
+import { JobState } from "../../../src/plugins/ecs/state.ts";
+import type { AttemptRecord } from "../../../src/plugins/ecs/state.ts";
 import { openStore } from "../../../src/store/index.ts";
+import { newJob } from "../../store/fixtures.ts";
 import type { Store } from "../../../src/store/index.ts";
 import { ECS_CLUSTER, cleanupDir, clusterContext, startEcs, tempDir, templateDoc } from "./harness.ts";
 
@@ -43,20 +47,22 @@ describe("ecs plugin: cleanup by job id", () => {
     cleanupDir(dir);
   });
 
-  it("stops tasks found by startedBy when no state was stored", async () => {
+  /** Starts a `sleep 30` task directly at ECS (as a job's slot would be); returns its ARN. */
+  const run = async (startedBy: string) => {
     const td = await client.send(new RegisterTaskDefinitionCommand(templateDoc(["sleep", "30"]) as never));
-    const run = async (startedBy: string) =>
-      (
-        await client.send(
-          new RunTaskCommand({
-            cluster: ECS_CLUSTER,
-            taskDefinition: td.taskDefinition!.taskDefinitionArn!,
-            startedBy,
-            launchType: "FARGATE",
-            networkConfiguration: { awsvpcConfiguration: { subnets: ["s"] } },
-          }),
-        )
-      ).tasks![0]!.taskArn!;
+    const r = await client.send(
+      new RunTaskCommand({
+        cluster: ECS_CLUSTER,
+        taskDefinition: td.taskDefinition!.taskDefinitionArn!,
+        startedBy,
+        launchType: "FARGATE",
+        networkConfiguration: { awsvpcConfiguration: { subnets: ["s"] } },
+      }),
+    );
+    return r.tasks![0]!.taskArn!;
+  };
+
+  it("stops tasks found by startedBy when no state was stored", async () => {
     const mine = [await run("heimdall-job-lost-0"), await run("heimdall-job-lost-3")];
     const other = await run("heimdall-job-other-0");
     await handler.cleanup("lost", cluster, AbortSignal.timeout(20_000));
@@ -64,6 +70,60 @@ describe("ecs plugin: cleanup by job id", () => {
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: [...mine, other] }));
     assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["STOPPED", "STOPPED", "RUNNING"]);
     assert.match(d.tasks![0]!.stoppedReason!, /heimdall: job lost cleanup/);
+  });
+
+  it("stops stored ACTIVE attempts and finds a launching slot's task by startedBy, without a cluster", async () => {
+    await store.insertJob(newJob({ id: "stored" }));
+    const state = new JobState({ put: (j, k, v) => store.putPluginState(j, k, v), list: (j, p) => store.listPluginState(j, p) }, "stored");
+    const active = await run("heimdall-job-stored-0");
+    const launched = await run("heimdall-job-stored-1"); // RunTask answered, ARN never stored (crash)
+    const finished = await run("heimdall-job-stored-2"); // a slot already final: left alone
+    const attempt = (slot: number, status: AttemptRecord["status"], arn: string | null): AttemptRecord => ({
+      slot,
+      attempt: 1,
+      task_name: `heimdall-job-stored-${slot}`,
+      client_token: `stored-${slot}-1-0`,
+      task_arn: arn,
+      status,
+      last_status: null,
+      exit_code: null,
+      containers: [],
+      stop_code: null,
+      stopped_reason: null,
+      failure: null,
+      created_at: new Date().toISOString(),
+      started_at: null,
+      stopped_at: null,
+      launch_errors: 0,
+      last_launch_error: null,
+      request: null,
+      seen: false,
+    });
+    await state.putMeta({
+      job_id: "stored",
+      cluster_name: ECS_CLUSTER,
+      endpoint: ecs.url,
+      region: "us-east-1",
+      rate_limit_scale: 0,
+      task_count: 3,
+      max_fail_count: 0,
+      max_task_count: 4,
+      task_definition_arn: "arn:aws:ecs:us-east-1:000000000000:task-definition/batch-job-template:1",
+      containers: [],
+      polling_ms: 100,
+      timeout_ms: 60_000,
+      first_launch_at: Date.now(),
+      outcome: null,
+      representative: null,
+    });
+    for (const a of [attempt(0, "ACTIVE", active), attempt(1, "LAUNCHING", null), attempt(2, "SUCCEEDED", null)]) await state.putAttempt(a);
+    await handler.cleanup("stored", undefined, AbortSignal.timeout(20_000));
+    const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: [active, launched, finished] }));
+    assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["STOPPED", "STOPPED", "RUNNING"]);
+    const stored = (await state.load()).attempts.find((a) => a.slot === 0)!;
+    assert.equal(stored.status, "STOPPED");
+    assert.equal(stored.stop_code, "UserInitiated");
+    await client.send(new StopTaskCommand({ cluster: ECS_CLUSTER, task: finished }));
   });
 
   it("is a no-op for an unknown job without a cluster", async () => {
