@@ -59,17 +59,14 @@ export function createSqlStore(p: SqlStoreParts): Store {
     loadRegistry: () => registry.loadRegistry(db),
 
     async insertJob(job: NewJob): Promise<Job> {
-      const { owner, ...rest } = job;
-      const stored: NewJob = {
-        ...rest,
+      const sets = {
         tags: sortTagSet(job.tags),
         command_criteria: sortTagSet(job.command_criteria),
         cluster_criteria: sortTagSet(job.cluster_criteria),
-        ...(owner === undefined ? {} : { owner }),
       };
-      const ins = await hot.insertJob(db, stored);
-      const { owner: _o, ...out } = stored;
-      return { ...out, created_at: ins.created_at, updated_at: ins.created_at };
+      const ins = await hot.insertJob(db, { ...job, ...sets });
+      const { owner: _owner, ...fields } = job;
+      return { ...fields, ...sets, created_at: ins.created_at, updated_at: ins.created_at };
     },
     getJob: (id) => jobs.getJob(db, id),
     listJobs: (f, page) => jobs.listJobs(db, f, page),
