@@ -1,7 +1,9 @@
 // Engine-specific hot paths. Each engine implements these as raw SQL in its own sql/ folder.
 import type { JobFile } from "../../core/index.ts";
 import type { NewJob, OwnedJobState, Transition } from "../contract.ts";
-import type { Db } from "./db.ts";
+import type { Db, Row } from "./db.ts";
+import { num, numOrNull } from "./db.ts";
+import { contextText } from "./rows.ts";
 
 export interface InsertedJob {
   seq: number;
@@ -48,8 +50,17 @@ export const JOB_INSERT_COLUMNS = `id, status, name, version, description, conte
 export function jobInsertValues(job: NewJob): unknown[] {
   return [
     job.id, job.status, job.name, job.version, job.description,
-    job.context === undefined || job.context === null ? null : JSON.stringify(job.context),
-    job.error, job.user, job.is_sync, job.store_result_sync, job.canceled_by, JSON.stringify(job.job_attributes),
+    contextText(job.context), job.error, job.user, job.is_sync, job.store_result_sync, job.canceled_by,
+    JSON.stringify(job.job_attributes),
     job.command_id, job.command_name, job.cluster_id, job.cluster_name,
   ];
+}
+
+/** Janitor candidates from the engines' STALE statements (columns seq, owner, heartbeat). */
+export function staleRows(rows: Row[]): StaleRow[] {
+  return rows.map((r) => ({
+    seq: num(r.seq),
+    owner: r.owner === null ? null : String(r.owner),
+    heartbeat: numOrNull(r.heartbeat),
+  }));
 }

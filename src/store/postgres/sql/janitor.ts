@@ -1,8 +1,8 @@
 // PostgreSQL janitor selection (9.8): stale claims and unowned CANCELING jobs, oldest first, skipping claim rows
 // another instance has locked (e.g. a concurrent claim or takeover); and the takeover compare-and-set.
 import type { Db } from "../../shared/db.ts";
-import { num, numOrNull } from "../../shared/db.ts";
 import type { StaleRow } from "../../shared/hot-ops.ts";
+import { staleRows } from "../../shared/hot-ops.ts";
 import { postgresDialect } from "../db.ts";
 
 const NOW = postgresDialect.now;
@@ -17,12 +17,7 @@ const TAKE_OVER = `UPDATE claims SET owner = $2, heartbeat = ${NOW}, handed_back
     AND owner IS NOT DISTINCT FROM $3::text AND heartbeat IS NOT DISTINCT FROM $4::bigint`;
 
 export async function staleCandidates(db: Db, staleSeconds: number, limit: number): Promise<StaleRow[]> {
-  const rows = await db.query("staleCandidates", STALE, [Math.floor(staleSeconds), limit]);
-  return rows.map((r) => ({
-    seq: num(r.seq),
-    owner: r.owner === null ? null : String(r.owner),
-    heartbeat: numOrNull(r.heartbeat),
-  }));
+  return staleRows(await db.query("staleCandidates", STALE, [Math.floor(staleSeconds), limit]));
 }
 
 export async function takeOverClaim(

@@ -1,7 +1,7 @@
 // SQLite janitor selection (9.8) and claim takeover (compare-and-set on the observed owner and heartbeat).
 import type { Db } from "../../shared/db.ts";
-import { num, numOrNull } from "../../shared/db.ts";
 import type { StaleRow } from "../../shared/hot-ops.ts";
+import { staleRows } from "../../shared/hot-ops.ts";
 
 const STALE = `SELECT c.job_seq AS seq, c.owner, c.heartbeat FROM claims c JOIN jobs j ON j.seq = c.job_seq
   WHERE (c.heartbeat IS NOT NULL AND c.heartbeat < unixepoch() - $1)
@@ -12,12 +12,7 @@ const TAKE_OVER = `UPDATE claims SET owner = $2, heartbeat = unixepoch(), handed
     AND owner IS NOT DISTINCT FROM $3 AND heartbeat IS NOT DISTINCT FROM $4`;
 
 export async function staleCandidates(db: Db, staleSeconds: number, limit: number): Promise<StaleRow[]> {
-  const rows = await db.query("staleCandidates", STALE, [staleSeconds, limit]);
-  return rows.map((r) => ({
-    seq: num(r.seq),
-    owner: r.owner === null ? null : String(r.owner),
-    heartbeat: numOrNull(r.heartbeat),
-  }));
+  return staleRows(await db.query("staleCandidates", STALE, [staleSeconds, limit]));
 }
 
 export async function takeOverClaim(
