@@ -88,8 +88,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const routes: { method: string; template: string }[] = [];
   app.addHook("onRoute", (opts) => {
-    const template = (opts.config as { template?: string } | undefined)?.template;
-    if (!template || template === "/*") return;
+    // A route's template (metrics label, OpenAPI path) is its URL in the spec's style: `:id` → `{id}`.
+    const template = opts.url.replace(/:(\w+)/g, "{$1}");
+    opts.config = { ...opts.config, template };
+    if (template === "/*") return;
     for (const m of Array.isArray(opts.method) ? opts.method : [opts.method]) routes.push({ method: m, template });
   });
 

@@ -18,7 +18,7 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** POST/PUT routes: identity required (401 before the body is read). */
     identity?: boolean;
-    /** Route template for metrics and OpenAPI, spec style (`/api/v1/job/{id}`). */
+    /** Route template for metrics and OpenAPI, spec style (`/api/v1/job/{id}`); set from the URL in buildApp. */
     template?: string;
     /** Exempt from server.write_timeout (submit — sync jobs run in the request —, file and log streams). */
     longRunning?: boolean;

@@ -87,7 +87,7 @@ function pickWindow(reply: FastifyReply, range: string | undefined, offset: stri
 }
 
 export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get(`${P}/job/:id/:file`, { config: { longRunning: true, template: `${P}/job/{id}/{file}` } }, async (req, reply) => {
+  app.get(`${P}/job/:id/:file`, { config: { longRunning: true } }, async (req, reply) => {
     const file = param(req, "file");
     if (!FILES.has(file)) throw new HeimdallError("NOT_FOUND", `unknown file: ${file}`);
     const id = param(req, "id");
@@ -109,14 +109,14 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return sendWindow(reply, job, size, w, TEXT, () => Readable.from(deps.store.readFile(id, f, w.start, w.end), { objectMode: false }));
   });
 
-  app.get(`${P}/job/:id/tasks`, { config: { template: `${P}/job/{id}/tasks` } }, async (req) => {
+  app.get(`${P}/job/:id/tasks`, async (req) => {
     const job = await loadJob(deps, param(req, "id"));
     const h = await deps.engine.handlerFor(job);
     if (!h?.handler.tasks) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
     return h.handler.tasks(job);
   });
 
-  app.get(`${P}/job/:id/tasks/:slot/logs`, { config: { longRunning: true, template: `${P}/job/{id}/tasks/{slot}/logs` } }, async (req, reply) => {
+  app.get(`${P}/job/:id/tasks/:slot/logs`, { config: { longRunning: true } }, async (req, reply) => {
     const job = await loadJob(deps, param(req, "id"));
     const slotRaw = param(req, "slot");
     if (!/^\d+$/.test(slotRaw)) throw new HeimdallError("BAD_REQUEST", "slot: must be a non-negative integer");

@@ -53,25 +53,25 @@ async function databaseCheck(deps: ApiDeps): Promise<Check> {
 }
 
 export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps, routes: () => { method: string; template: string }[]): void {
-  app.get(`${P}/clusters/health`, { config: { template: `${P}/clusters/health` } }, async (_req, reply) => {
+  app.get(`${P}/clusters/health`, async (_req, reply) => {
     const r = await deps.engine.clustersHealth();
     return reply.code(r.healthy ? 200 : 503).send(reportJson(r));
   });
-  app.get(`${P}/cluster/:id/health`, { config: { template: `${P}/cluster/{id}/health` } }, async (req) => {
+  app.get(`${P}/cluster/:id/health`, async (req) => {
     return reportJson(await deps.engine.clusterHealth(param(req, "id")));
   });
-  app.get(`${P}/health`, { config: { template: `${P}/health` } }, async (_req, reply) => {
+  app.get(`${P}/health`, async (_req, reply) => {
     const checks: Check[] = [await databaseCheck(deps)];
     if (deps.engine.draining) checks.push({ name: "server", status: "error", latency_ms: 0, error: "shutting down" });
     const healthy = checks.every((c) => c.status === "ok");
     return reply.code(healthy ? 200 : 503).send({ healthy, version: deps.version, instance: deps.engine.instanceName, checks });
   });
-  app.get("/metrics", { config: { template: "/metrics" } }, async (_req, reply) => {
+  app.get("/metrics", async (_req, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
   let doc: unknown;
-  app.get(`${P}/openapi.json`, { config: { template: `${P}/openapi.json` } }, async () => {
+  app.get(`${P}/openapi.json`, async () => {
     doc ??= openApiDocument(deps.version, routes());
     return doc;
   });

@@ -54,9 +54,9 @@ function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get(`${P}/job/statuses`, { config: { template: `${P}/job/statuses` } }, async () => SORTED_JOB_STATUSES);
+  app.get(`${P}/job/statuses`, async () => SORTED_JOB_STATUSES);
 
-  app.post(`${P}/job`, { config: { identity: true, longRunning: true, template: `${P}/job` } }, async (req, reply) => {
+  app.post(`${P}/job`, { config: { identity: true, longRunning: true } }, async (req, reply) => {
     const caller = callerOf(req);
     const input = validateSubmit(bodyOf(req));
     const gone = new AbortController();
@@ -72,24 +72,24 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
   });
 
-  app.get(`${P}/job/:id`, { config: { template: `${P}/job/{id}` } }, async (req) => {
+  app.get(`${P}/job/:id`, async (req) => {
     return jobToJson(await loadJob(deps, param(req, "id")));
   });
 
-  app.get(`${P}/job/:id/status`, { config: { template: `${P}/job/{id}/status` } }, async (req) => {
+  app.get(`${P}/job/:id/status`, async (req) => {
     const job = await loadJob(deps, param(req, "id"));
     const out: Record<string, unknown> = { updated_at: job.updated_at, status: job.status };
     if (job.error !== "") out["error"] = job.error;
     return out;
   });
 
-  app.post(`${P}/job/:id/cancel`, { config: { identity: true, template: `${P}/job/{id}/cancel` } }, async (req) => {
+  app.post(`${P}/job/:id/cancel`, { config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
     await deps.engine.cancel(param(req, "id"), caller);
     return { status: "CANCELING" };
   });
 
-  app.get(`${P}/jobs`, { config: { template: `${P}/jobs` } }, async (req) => {
+  app.get(`${P}/jobs`, async (req) => {
     const filter = jobFilter(req);
     const page = parsePageQuery(queryRecord(req));
     return pageEnvelope(await deps.store.listJobs(filter, page), (j) => jobToJson(j));

@@ -1,4 +1,4 @@
-// Command and cluster routes (spec 5, 6): list, get, PUT, status get/put, statuses.
+// Command and cluster routes (spec 5, 6): list, get, PUT, status get/put, statuses — the same six routes for both.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
   HeimdallError,
@@ -11,7 +11,7 @@ import {
   validateClusterBody,
   validateCommandBody,
 } from "../core/index.ts";
-import type { CommandFilter, RegistryFilter, RegistryStatus } from "../core/index.ts";
+import type { CommandFilter, Page, PageQuery, RegistryStatus } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, bodyOf, callerOf, param, queryRecord, queryString } from "./http.ts";
 import { pageEnvelope } from "./routes-jobs.ts";
@@ -34,72 +34,67 @@ function registryFilter(req: FastifyRequest, withPlugin: boolean): CommandFilter
   return f;
 }
 
-/** New status of a status PUT: `?status=` wins over the body key (5.5). */
-function requestedStatus(req: FastifyRequest): RegistryStatus {
-  return parseStatusChange(queryString(req, "status"), bodyOf(req));
+/** What differs between the command and the cluster routes. */
+interface RegistryKind<T extends { updated_at: number; status: string }> {
+  noun: "command" | "cluster";
+  /** Commands also filter by `plugin`. */
+  withPlugin: boolean;
+  list(filter: CommandFilter, page: PageQuery): Promise<Page<T>>;
+  get(id: string): Promise<T | undefined>;
+  /** Validates the PUT body and stores it. */
+  put(id: string, body: Record<string, unknown>, caller: string): Promise<T>;
+  setStatus(id: string, status: RegistryStatus, caller: string): Promise<T | undefined>;
+  toJson(x: T): unknown;
 }
 
-const statusJson = (o: { updated_at: number; status: string }) => ({ updated_at: o.updated_at, status: o.status });
+function registerKind<T extends { updated_at: number; status: string }>(app: FastifyInstance, k: RegistryKind<T>): void {
+  const unknown = () => new HeimdallError("NOT_FOUND", `unknown ${k.noun}_id`);
+  const load = async (req: FastifyRequest): Promise<T> => {
+    const found = await k.get(param(req, "id"));
+    if (!found) throw unknown();
+    return found;
+  };
+  const statusJson = (o: T) => ({ updated_at: o.updated_at, status: o.status });
+
+  app.get(`${P}/${k.noun}/statuses`, async () => SORTED_REGISTRY_STATUSES);
+  app.get(`${P}/${k.noun}s`, async (req) => {
+    const filter = registryFilter(req, k.withPlugin);
+    return pageEnvelope(await k.list(filter, parsePageQuery(queryRecord(req))), k.toJson);
+  });
+  app.get(`${P}/${k.noun}/:id`, async (req) => k.toJson(await load(req)));
+  app.put(`${P}/${k.noun}/:id`, { config: { identity: true } }, async (req) => {
+    const caller = callerOf(req);
+    return k.toJson(await k.put(param(req, "id"), bodyOf(req), caller));
+  });
+  app.get(`${P}/${k.noun}/:id/status`, async (req) => statusJson(await load(req)));
+  app.put(`${P}/${k.noun}/:id/status`, { config: { identity: true } }, async (req) => {
+    const caller = callerOf(req);
+    // `?status=` wins over the body key (5.5).
+    const status = parseStatusChange(queryString(req, "status"), bodyOf(req));
+    const updated = await k.setStatus(param(req, "id"), status, caller);
+    if (!updated) throw unknown();
+    return statusJson(updated);
+  });
+}
 
 export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { store, engine } = deps;
-  // ---- commands ----
-  app.get(`${P}/command/statuses`, { config: { template: `${P}/command/statuses` } }, async () => SORTED_REGISTRY_STATUSES);
-  app.get(`${P}/commands`, { config: { template: `${P}/commands` } }, async (req) => {
-    const filter = registryFilter(req, true);
-    const page = parsePageQuery(queryRecord(req));
-    return pageEnvelope(await store.listCommands(filter, page), commandToJson);
+  registerKind(app, {
+    noun: "command",
+    withPlugin: true,
+    list: (f, page) => store.listCommands(f, page),
+    get: (id) => store.getCommand(id),
+    put: (id, body, caller) => engine.putCommand(validateCommandBody(id, body, caller)),
+    setStatus: (id, s, caller) => store.setCommandStatus(id, s, caller),
+    toJson: commandToJson,
   });
-  app.get(`${P}/command/:id`, { config: { template: `${P}/command/{id}` } }, async (req) => {
-    const c = await store.getCommand(param(req, "id"));
-    if (!c) throw new HeimdallError("NOT_FOUND", "unknown command_id");
-    return commandToJson(c);
-  });
-  app.put(`${P}/command/:id`, { config: { identity: true, template: `${P}/command/{id}` } }, async (req) => {
-    const caller = callerOf(req);
-    const cmd = validateCommandBody(param(req, "id"), bodyOf(req), caller);
-    return commandToJson(await engine.putCommand(cmd));
-  });
-  app.get(`${P}/command/:id/status`, { config: { template: `${P}/command/{id}/status` } }, async (req) => {
-    const c = await store.getCommand(param(req, "id"));
-    if (!c) throw new HeimdallError("NOT_FOUND", "unknown command_id");
-    return statusJson(c);
-  });
-  app.put(`${P}/command/:id/status`, { config: { identity: true, template: `${P}/command/{id}/status` } }, async (req) => {
-    const caller = callerOf(req);
-    const status = requestedStatus(req);
-    const c = await store.setCommandStatus(param(req, "id"), status, caller);
-    if (!c) throw new HeimdallError("NOT_FOUND", "unknown command_id");
-    return statusJson(c);
-  });
-
-  // ---- clusters ----
-  app.get(`${P}/cluster/statuses`, { config: { template: `${P}/cluster/statuses` } }, async () => SORTED_REGISTRY_STATUSES);
-  app.get(`${P}/clusters`, { config: { template: `${P}/clusters` } }, async (req) => {
-    const filter: RegistryFilter = registryFilter(req, false);
-    const page = parsePageQuery(queryRecord(req));
-    return pageEnvelope(await store.listClusters(filter, page), clusterToJson);
-  });
-  app.get(`${P}/cluster/:id`, { config: { template: `${P}/cluster/{id}` } }, async (req) => {
-    const c = await store.getCluster(param(req, "id"));
-    if (!c) throw new HeimdallError("NOT_FOUND", "unknown cluster_id");
-    return clusterToJson(c);
-  });
-  app.put(`${P}/cluster/:id`, { config: { identity: true, template: `${P}/cluster/{id}` } }, async (req) => {
-    const caller = callerOf(req);
-    const cl = validateClusterBody(param(req, "id"), bodyOf(req), caller);
-    return clusterToJson(await engine.putCluster(cl));
-  });
-  app.get(`${P}/cluster/:id/status`, { config: { template: `${P}/cluster/{id}/status` } }, async (req) => {
-    const c = await store.getCluster(param(req, "id"));
-    if (!c) throw new HeimdallError("NOT_FOUND", "unknown cluster_id");
-    return statusJson(c);
-  });
-  app.put(`${P}/cluster/:id/status`, { config: { identity: true, template: `${P}/cluster/{id}/status` } }, async (req) => {
-    const caller = callerOf(req);
-    const status = requestedStatus(req);
-    const c = await store.setClusterStatus(param(req, "id"), status, caller);
-    if (!c) throw new HeimdallError("NOT_FOUND", "unknown cluster_id");
-    return statusJson(c);
+  registerKind(app, {
+    noun: "cluster",
+    withPlugin: false,
+    list: (f, page) => store.listClusters(f, page),
+    get: (id) => store.getCluster(id),
+    put: (id, body, caller) => engine.putCluster(validateClusterBody(id, body, caller)),
+    setStatus: (id, s, caller) => store.setClusterStatus(id, s, caller),
+    toJson: clusterToJson,
   });
 }

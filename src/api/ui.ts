@@ -60,7 +60,7 @@ export function registerUiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.send(createReadStream(path));
   }
 
-  app.get("/*", { config: { longRunning: true, template: "/*" } }, async (req, reply) => {
+  app.get("/*", { config: { longRunning: true } }, async (req, reply) => {
     const rawPath = req.url.split("?")[0] ?? "/";
     if (rawPath === API_PREFIX || rawPath.startsWith(`${API_PREFIX}/`)) throw unknownEndpoint(req);
     if (rawPath === "/" || rawPath === "") return reply.redirect("/jobs", 302);
