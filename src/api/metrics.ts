@@ -112,6 +112,14 @@ export function createMetrics(version: string): Metrics {
   // Running jobs per (command, cluster): jobFinished may be called for jobs that never started.
   const runningCounts = new Map<string, number>();
   const key = (command: string, cluster: string) => `${command}\u0000${cluster}`;
+  const left = (command: string, cluster: string) => {
+    const k = key(command, cluster);
+    const n = runningCounts.get(k) ?? 0;
+    if (n > 0) {
+      runningCounts.set(k, n - 1);
+      running.dec({ command, cluster });
+    }
+  };
 
   return {
     registry,
@@ -134,21 +142,9 @@ export function createMetrics(version: string): Metrics {
     jobFinished(command, cluster, status, runSeconds) {
       finished.inc({ command, cluster, status });
       runDuration.observe({ command, cluster, status }, Math.max(0, runSeconds));
-      const k = key(command, cluster);
-      const n = runningCounts.get(k) ?? 0;
-      if (n > 0) {
-        runningCounts.set(k, n - 1);
-        running.dec({ command, cluster });
-      }
+      left(command, cluster);
     },
-    jobLeft(command, cluster) {
-      const k = key(command, cluster);
-      const n = runningCounts.get(k) ?? 0;
-      if (n > 0) {
-        runningCounts.set(k, n - 1);
-        running.dec({ command, cluster });
-      }
-    },
+    jobLeft: left,
     workers(busy, idle) {
       workers.set({ state: "busy" }, busy);
       workers.set({ state: "idle" }, idle);
