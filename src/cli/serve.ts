@@ -13,7 +13,6 @@ import type { Store } from "../store/index.ts";
 import { CliError } from "./client.ts";
 import { VERSION } from "./version.ts";
 
-
 type Closer = { name: string; close: () => Promise<unknown> };
 
 function aws(env: NodeJS.ProcessEnv, url: string): void {
@@ -44,6 +43,7 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
     throw new CliError(`configuration: ${(err as Error).message}`);
   }
   const log = pino({ level: config.log_level || "info" });
+  // Closed in reverse order after the engine has drained and the listener has stopped.
   const closers: Closer[] = [];
   let app: FastifyInstance | undefined;
   let engine: Engine | undefined;
@@ -61,10 +61,8 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
       log.info({ url: ecs.url }, "local ECS endpoint started");
     }
     const metrics = createMetrics(VERSION);
-    const eng = createEngine({ config, store, plugins: builtinPlugins(), log, version: VERSION, metrics });
-    engine = eng;
-    await eng.start();
-    closers.push({ name: "engine", close: () => eng.drain() });
+    engine = createEngine({ config, store, plugins: builtinPlugins(), log, version: VERSION, metrics });
+    await engine.start();
     const uiRoot = await ensureUiBuilt().catch((err: unknown) => {
       log.warn({ err }, "web UI could not be built; serving a placeholder page");
       return uiDistDir();
@@ -74,11 +72,13 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
     log.info({ url: address, config: config.source, database: store.kind, instance: engine.instanceName }, `heimdall ${VERSION} listening on ${address}`);
   } catch (err) {
     if (app) await app.close().catch(() => undefined);
+    if (engine) await engine.drain().catch((e: unknown) => log.warn({ err: e }, "draining the engine failed"));
     await closeAll(closers, log);
     throw new CliError(`startup failed: ${(err as Error).message}`);
   }
 
   const server = app;
+  const eng = engine;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -89,11 +89,7 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
     log.info({ signal }, "shutting down: draining jobs");
     void (async () => {
       // Drain first (health reports unhealthy meanwhile), then stop the listener and close the rest.
-      const engineCloser = closers.find((c) => c.name === "engine");
-      if (engineCloser) {
-        await engineCloser.close().catch((err: unknown) => log.error({ err }, "drain failed"));
-        closers.splice(closers.indexOf(engineCloser), 1);
-      }
+      await eng.drain().catch((err: unknown) => log.error({ err }, "drain failed"));
       await server.close().catch((err: unknown) => log.error({ err }, "closing HTTP server failed"));
       await closeAll(closers, log);
       log.info("stopped");
