@@ -76,3 +76,19 @@ void test("close waits for queued writes", async () => {
   assert.equal((check.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n, 50);
   check.close();
 });
+
+void test("a write that ends its own savepoint fails with its batch rolled back; the writes after it still run", async () => {
+  const { db } = open("d.db");
+  const results = await Promise.allSettled([
+    db.exec("before", "INSERT INTO t (a) VALUES (1)"),
+    db.tx("rogue", async (tx) => {
+      await tx.exec("rogue", "INSERT INTO t (a) VALUES (2)");
+      await tx.exec("rogue", "RELEASE work"); // the group commit's own savepoint: it cannot be undone alone now
+    }),
+    db.exec("after", "INSERT INTO t (a) VALUES (3)"),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected", "fulfilled"]);
+  assert.match(((results[1] as PromiseRejectedResult).reason as Error).message, /^store rogue: .*savepoint/);
+  assert.deepEqual(await values(db), [3]);
+  await db.close();
+});

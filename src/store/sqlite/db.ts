@@ -136,7 +136,14 @@ export class SqliteDb implements Db {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        // Safety net: a batch must never leave its callers waiting (settled promises ignore the rejection).
+        await this.runBatch(batch).catch((err: unknown) => {
+          this.rollback();
+          for (const w of batch) w.reject(storeError(w.op, err));
+        });
+      }
     } finally {
       this.busy = false;
       for (const done of this.idle.splice(0)) done();
@@ -154,29 +161,27 @@ export class SqliteDb implements Db {
     }
     for (let i = 0; i < batch.length; i++) {
       const w = batch[i] as Work;
-      if (!single) this.conn.exec("SAVEPOINT work");
       try {
-        outcomes.push({ ok: true, value: await w.fn(this.inTx) });
+        if (!single) this.conn.exec("SAVEPOINT work");
+        const value = await w.fn(this.inTx);
         if (!single) this.conn.exec("RELEASE work");
+        outcomes.push({ ok: true, value });
       } catch (err) {
         outcomes.push({ ok: false, err });
-        if (!this.conn.inTransaction) {
-          // SQLite rolled the whole transaction back (I/O error, full disk): everything so far is lost.
-          for (const x of batch.slice(0, i + 1)) x.reject(storeError(x.op, err));
-          this.queue.unshift(...batch.slice(i + 1)); // not run yet: next transaction
-          return;
-        }
-        if (!single) {
-          this.conn.exec("ROLLBACK TO work");
-          this.conn.exec("RELEASE work");
-        }
+        if (this.conn.inTransaction && (single || this.rollbackToSavepoint())) continue;
+        // SQLite rolled the whole transaction back (I/O error, full disk), or this write's savepoint cannot be
+        // undone alone: everything so far is lost.
+        this.rollback();
+        for (const x of batch.slice(0, i + 1)) x.reject(storeError(x.op, err));
+        this.queue.unshift(...batch.slice(i + 1)); // not run yet: next transaction
+        return;
       }
     }
     try {
       if (single && outcomes[0]?.ok === false) this.conn.exec("ROLLBACK");
       else this.conn.exec("COMMIT");
     } catch (err) {
-      if (this.conn.inTransaction) this.conn.exec("ROLLBACK");
+      this.rollback();
       for (const w of batch) w.reject(storeError(w.op, err));
       return;
     }
@@ -185,6 +190,25 @@ export class SqliteDb implements Db {
       if (o.ok) w.resolve(o.value);
       else w.reject(storeError(w.op, o.err));
     });
+  }
+
+  /** Undoes the current write alone; false when its savepoint is gone (the write ended it itself). */
+  private rollbackToSavepoint(): boolean {
+    try {
+      this.conn.exec("ROLLBACK TO work");
+      this.conn.exec("RELEASE work");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private rollback(): void {
+    try {
+      if (this.conn.inTransaction) this.conn.exec("ROLLBACK");
+    } catch {
+      // nothing left to undo
+    }
   }
 
   /** Waits for queued work, then closes the connection; later calls fail with a STORE error. */
