@@ -63,6 +63,21 @@ describe("ecs plugin: job logs", () => {
     assert.equal((await stack.server.get(`/api/v1/job/${id}/stdout`)).text, "");
   });
 
+  it("reads a stream longer than one GetLogEvents page (10,000 events) to the end, in order", async () => {
+    const before = stack.ecs.stats().calls.GetLogEvents ?? 0;
+    const { id, job, taskId } = await run("type:ecs", { container_overrides: [{ name: "main", command: ["seq", "1", "25000"] }] });
+    assert.equal(job.status, "SUCCEEDED", job.error);
+    const out = (await stack.server.get(`/api/v1/job/${id}/stdout`)).text;
+    const main = out.slice(0, out.indexOf("=== ecs/helper/"));
+    const lines = main.split("\n");
+    assert.equal(lines[0], `=== ecs/main/${taskId} ===`);
+    const events = lines.slice(2, -1);
+    assert.equal(events.length, 25000);
+    events.forEach((l, i) => assert.ok(l.endsWith(`] ${i + 1}`), `event ${i}: ${l}`));
+    // main: 3 pages (10,000 + 10,000 + 5,000) + 1 call that repeats the token; helper: 1 page + 1 repeat.
+    assert.equal((stack.ecs.stats().calls.GetLogEvents ?? 0) - before, 6);
+  });
+
   it("output beyond log_max_bytes is cut at a line with one truncation notice", async () => {
     const { id, job } = await run("type:capped", { container_overrides: [{ name: "main", command: ["sh", "-c", "i=0; while [ $i -lt 50 ]; do echo line $i; i=$((i+1)); done"] }] });
     assert.equal(job.status, "SUCCEEDED", job.error);
