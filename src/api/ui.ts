@@ -5,7 +5,7 @@ import { stat } from "node:fs/promises";
 import { extname, resolve, sep } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiDeps } from "./deps.ts";
-import { API_PREFIX, resolveIdentity, unknownEndpoint } from "./http.ts";
+import { API_PREFIX, unknownEndpoint } from "./http.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -45,7 +45,7 @@ export function registerUiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const root = deps.uiRoot ? resolve(deps.uiRoot) : undefined;
 
   function setCookies(req: FastifyRequest, reply: FastifyReply): void {
-    const user = resolveIdentity(deps.config, req) || "user@heimdall";
+    const user = req.caller || "user@heimdall"; // resolved in the onRequest hook
     reply.header("Set-Cookie", [
       `heimdall-user=${cookieValue(user)}; Path=/; SameSite=Strict`,
       `heimdall-version=${cookieValue(deps.version)}; Path=/; SameSite=Strict`,
