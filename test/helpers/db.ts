@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { openStore } from "../../src/store/index.ts";
 import type { OpenStoreOptions, Store } from "../../src/store/index.ts";
@@ -71,6 +72,26 @@ export async function dropTestDatabases(): Promise<void> {
   const names = createdDatabases.splice(0);
   for (const name of names) {
     await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+/** Runs one statement on the database behind `url` directly, not through the store; returns its rows. */
+export async function rawQuery<R = Record<string, unknown>>(url: string, sql: string): Promise<R[]> {
+  if (url.startsWith("sqlite:")) {
+    const db = new Database(url.slice("sqlite:".length));
+    try {
+      const stmt = db.prepare(sql);
+      return stmt.reader ? (stmt.all() as R[]) : (stmt.run(), []);
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows as R[];
+  } finally {
+    await c.end();
   }
 }
 

@@ -2,35 +2,14 @@
 // jobs), compare-and-set transitions, heartbeat, stale candidates and takeover, hand-back, retention.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import Database from "better-sqlite3";
-import pg from "pg";
 import type { Store } from "../../src/store/index.ts";
-import { storeBackends } from "../helpers/db.ts";
+import { rawQuery, storeBackends } from "../helpers/db.ts";
 import { newJob } from "./fixtures.ts";
 
 async function insertMany(s: Store, n: number, over: Parameters<typeof newJob>[0] = {}): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push((await s.insertJob(newJob({ ...over, name: `j${i}` }))).id);
   return ids;
-}
-
-async function readInstances(kind: string, url: string): Promise<{ name: string; started_at: number; heartbeat: number }[]> {
-  const sql = "SELECT name, started_at, heartbeat FROM instances ORDER BY name";
-  if (kind === "sqlite") {
-    const db = new Database(url.slice("sqlite:".length));
-    try {
-      return db.prepare(sql).all() as { name: string; started_at: number; heartbeat: number }[];
-    } finally {
-      db.close();
-    }
-  }
-  const c = new pg.Client(url);
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 const status = async (s: Store, id: string) => (await s.getJob(id))?.status;
@@ -189,7 +168,10 @@ for (const backend of storeBackends()) {
       assert.deepEqual(await s.heartbeat("inst-a"), []);
       await s.removeInstance("inst-b");
       await s.close();
-      const rows = await readInstances(backend.name, url);
+      const rows = await rawQuery<{ name: string; started_at: number; heartbeat: number }>(
+        url,
+        "SELECT name, started_at, heartbeat FROM instances ORDER BY name",
+      );
       assert.equal(rows.length, 1);
       assert.equal(rows[0]?.name, "inst-a");
       assert.ok(Number(rows[0]?.heartbeat) > Number(rows[0]?.started_at), JSON.stringify(rows));

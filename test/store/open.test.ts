@@ -6,35 +6,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import Database from "better-sqlite3";
 import pg from "pg";
 import { openStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import type { StoreBackend } from "../helpers/db.ts";
-import { storeBackends } from "../helpers/db.ts";
+import { rawQuery, storeBackends } from "../helpers/db.ts";
 import { newJob } from "./fixtures.ts";
 
 const isStoreError = (re: RegExp) => (e: unknown) =>
   e instanceof Error && (e as Error & { code?: string }).code === "STORE" && re.test(e.message);
-
-async function rawExec(backend: StoreBackend, url: string, sql: string): Promise<unknown[]> {
-  if (backend.name === "sqlite") {
-    const db = new Database(url.slice("sqlite:".length));
-    try {
-      const stmt = db.prepare(sql);
-      return stmt.reader ? stmt.all() : (stmt.run(), []);
-    } finally {
-      db.close();
-    }
-  }
-  const c = new pg.Client(url);
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 void test("unknown connection strings are a configuration error", async () => {
   await assert.rejects(openStore({ connectionString: "mysql://x" }), (e: Error & { code?: string }) =>
@@ -53,10 +33,10 @@ for (const backend of storeBackends()) {
       const s2 = await backend.open(url);
       assert.equal((await s2.listJobs({}, { limit: 10, order_by: "seq", direction: "desc" })).data.length, 1);
       await s2.close();
-      const rows = (await rawExec(backend, url, "SELECT version FROM schema_migrations ORDER BY version")) as { version: number }[];
+      const rows = await rawQuery<{ version: number }>(url, "SELECT version FROM schema_migrations ORDER BY version");
       assert.deepEqual(rows.map((r) => Number(r.version)), [1]);
 
-      await rawExec(backend, url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
+      await rawQuery(url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
       await assert.rejects(backend.open(url),
         isStoreError(/^database schema version 999 is newer than this server \(1\); upgrade the server$/));
     });
@@ -197,7 +177,7 @@ void describe("PostgreSQL with several instances", () => {
   void test("instances starting together migrate once", { skip: postgres.skip }, async () => {
     const url = await postgres.freshUrl();
     await Promise.all([postgres.open(url), postgres.open(url), postgres.open(url)]);
-    const rows = await rawExec(postgres, url, "SELECT version FROM schema_migrations");
+    const rows = await rawQuery(url, "SELECT version FROM schema_migrations");
     assert.equal(rows.length, 1);
   });
 
