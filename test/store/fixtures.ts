@@ -3,15 +3,22 @@ import { randomUUID } from "node:crypto";
 import type { Cluster, Command, PageQuery } from "../../src/core/index.ts";
 import type { NewJob, Store } from "../../src/store/index.ts";
 
-export function command(id: string, over: Partial<Omit<Command, "created_at" | "updated_at">> = {}) {
+/** The fields commands and clusters share, with the system tags of `id`. */
+function base(id: string, tag: string) {
   return {
     id,
     name: id,
     version: "1.0",
     user: "heimdall",
     description: "",
-    tags: [`_id:${id}`, `_name:${id}`, "_version:1.0", "type:test"],
+    tags: [`_id:${id}`, `_name:${id}`, "_version:1.0", tag],
     status: "ACTIVE" as const,
+  };
+}
+
+export function command(id: string, over: Partial<Omit<Command, "created_at" | "updated_at">> = {}) {
+  return {
+    ...base(id, "type:test"),
     plugin: "ping",
     is_sync: false,
     cluster_tags: ["type:localhost"],
@@ -22,13 +29,7 @@ export function command(id: string, over: Partial<Omit<Command, "created_at" | "
 
 export function cluster(id: string, over: Partial<Omit<Cluster, "created_at" | "updated_at">> = {}) {
   return {
-    id,
-    name: id,
-    version: "1.0",
-    user: "heimdall",
-    description: "",
-    tags: [`_id:${id}`, `_name:${id}`, "_version:1.0", "type:localhost"],
-    status: "ACTIVE" as const,
+    ...base(id, "type:localhost"),
     health_check: false,
     attributes: {},
     ...over,
