@@ -7,7 +7,12 @@ export interface ClientOptions {
   server?: string;
   user?: string;
   json?: boolean;
+  /** Seconds to wait for the server's response headers (default 30; 0 = no limit). */
+  requestTimeout?: string;
 }
+
+/** Default bound on waiting for a response (headers); bodies (log downloads) stream without a bound. */
+export const DEFAULT_REQUEST_TIMEOUT_S = 30;
 
 /** A failure the CLI reports as one line and a non-zero exit code. */
 export class CliError extends Error {
@@ -22,9 +27,13 @@ export class CliError extends Error {
 export class ApiClient {
   readonly base: string;
   readonly user: string | undefined;
+  readonly timeoutMs: number;
   constructor(opts: ClientOptions) {
     this.base = (opts.server || process.env["HEIMDALL_URL"] || DEFAULT_SERVER).replace(/\/+$/, "");
     this.user = opts.user || process.env["HEIMDALL_USER"] || undefined;
+    const t = Number(opts.requestTimeout ?? process.env["HEIMDALL_REQUEST_TIMEOUT"] ?? DEFAULT_REQUEST_TIMEOUT_S);
+    if (!Number.isFinite(t) || t < 0) throw new CliError(`--request-timeout: must be a number of seconds >= 0, got ${String(opts.requestTimeout)}`);
+    this.timeoutMs = t * 1000;
   }
 
   url(path: string, query?: Record<string, string | number | undefined>): string {
@@ -33,8 +42,11 @@ export class ApiClient {
     return u.toString();
   }
 
-  /** Raw request; throws CliError when the server cannot be reached. */
-  async raw(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  /**
+   * Raw request; throws CliError (exit 2) when the server cannot be reached or sends no response headers within
+   * `timeoutMs` (0 = wait as long as it takes, e.g. a synchronous job running inside the submit request).
+   */
+  async raw(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<Response> {
     const h: Record<string, string> = { ...headers };
     if (this.user) h[USER_HEADER] = this.user;
     let payload: string | undefined;
@@ -42,17 +54,26 @@ export class ApiClient {
       payload = JSON.stringify(body);
       h["Content-Type"] = "application/json";
     }
+    const ac = new AbortController();
+    const timer = timeoutMs > 0 ? setTimeout(() => ac.abort(), timeoutMs) : undefined;
     try {
-      return await fetch(url, { method, headers: h, body: payload });
+      return await fetch(url, { method, headers: h, body: payload, signal: ac.signal });
     } catch (err) {
+      if (ac.signal.aborted) throw new CliError(`no response from ${this.base} within ${timeoutMs / 1000}s (--request-timeout)`, 2);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(`cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 2);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   /** JSON request; a non-2xx answer becomes a CliError with the server's `error` message. */
-  async request<T = unknown>(method: string, path: string, opts: { query?: Record<string, string | number | undefined>; body?: unknown } = {}): Promise<T> {
-    const res = await this.raw(method, this.url(path, opts.query), opts.body);
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    opts: { query?: Record<string, string | number | undefined>; body?: unknown; timeoutMs?: number } = {},
+  ): Promise<T> {
+    const res = await this.raw(method, this.url(path, opts.query), opts.body, {}, opts.timeoutMs);
     const text = await res.text();
     let parsed: unknown;
     try {

@@ -17,7 +17,8 @@ export function withClientOptions(cmd: Command): Command {
   return cmd
     .option("--server <url>", "Heimdall server URL (env HEIMDALL_URL)")
     .option("--user <name>", "identity sent in the X-Heimdall-User header (env HEIMDALL_USER)")
-    .option("--json", "print raw JSON");
+    .option("--json", "print raw JSON")
+    .option("--request-timeout <seconds>", "seconds to wait for the server to answer (env HEIMDALL_REQUEST_TIMEOUT; default 30; 0 = no limit)");
 }
 
 const out = (s: string): void => {
@@ -110,10 +111,12 @@ export function registerJobCommands(program: Command): void {
     .option("--context <json>", "job context as JSON")
     .option("--store-result-sync", "set store_result_sync")
     .option("--wait", "poll until the job is final; non-zero exit unless it SUCCEEDED")
-    .option("--timeout <seconds>", "with --wait: give up after this many seconds", "0")
+    .option("--timeout <seconds>", "give up after this many seconds (the submit itself, and with --wait the wait)", "0")
     .action(async (o: SubmitOpts) => {
       const api = new ApiClient(o);
-      let jobObj = await api.request<Obj>("POST", "/job", { body: await submitBody(o) });
+      // A synchronous command runs inside the submit request: no response bound unless --timeout is given.
+      const submitTimeoutMs = (Number(o.timeout) || 0) * 1000;
+      let jobObj = await api.request<Obj>("POST", "/job", { body: await submitBody(o), timeoutMs: submitTimeoutMs });
       if (o.wait && !FINAL.has(String(jobObj["status"]))) jobObj = await waitFinal(api, String(jobObj["id"]), Number(o.timeout) || 0);
       printJob(jobObj, o.json);
       if (o.wait && jobObj["status"] !== "SUCCEEDED") {

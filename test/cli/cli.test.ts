@@ -1,6 +1,7 @@
 // `heimdall` subcommands against a real server process (`heimdall serve` on a free port, SQLite in a temp dir).
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cliAsync, startServer } from "./server-process.ts";
@@ -95,6 +96,26 @@ describe("heimdall CLI", () => {
     const c = await run("job", "cancel", id, "--user", "x");
     assert.equal(c.code, 1);
     assert.match(c.stderr, /^heimdall: job is already in a final state: SUCCEEDED \[HTTP 409\]/);
+  });
+
+  it("gives up on a server that accepts the connection but never answers (--request-timeout)", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s)); // reads nothing, answers nothing
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const t0 = Date.now();
+      const r = await cliAsync(["job", "list", "--server", `http://127.0.0.1:${port}`, "--request-timeout", "1"]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, `heimdall: no response from http://127.0.0.1:${port} within 1s (--request-timeout)\n`);
+      assert.ok(Date.now() - t0 < 20_000, "the CLI did not hang");
+      const bad = await cliAsync(["job", "list", "--server", `http://127.0.0.1:${port}`, "--request-timeout", "soon"]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /^heimdall: --request-timeout: must be a number of seconds >= 0/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it("stops on SIGTERM with exit code 0", async () => {
