@@ -4,7 +4,8 @@ import type { Job, JobFilter, Page, PageQuery } from "../../core/index.ts";
 import type { CancelOutcome, Transition } from "../contract.ts";
 import type { Db, Row } from "./db.ts";
 import { num } from "./db.ts";
-import { buildListQuery, pageRows } from "./list-query.ts";
+import type { ListSpec } from "./list-query.ts";
+import { listPage } from "./list-query.ts";
 import { JOB_COLUMNS, jobFromRow } from "./rows.ts";
 import type { SetTable } from "./tag-sets.ts";
 import { fetchSets, setOf } from "./tag-sets.ts";
@@ -49,9 +50,9 @@ export async function getJobsBySeq(db: Db, op: string, seqs: readonly number[]):
   return out;
 }
 
-export async function listJobs(db: Db, f: JobFilter, page: PageQuery): Promise<Page<Job>> {
+export function listJobs(db: Db, f: JobFilter, page: PageQuery): Promise<Page<Job>> {
   const tags = [...new Set(f.tags ?? [])];
-  const q = buildListQuery(db.dialect, {
+  const spec: ListSpec = {
     table: "jobs",
     columns: JOB_COLUMNS,
     patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version],
@@ -59,10 +60,8 @@ export async function listJobs(db: Db, f: JobFilter, page: PageQuery): Promise<P
     statuses: f.status,
     extra: (p) => tags.map((t) => `EXISTS (SELECT 1 FROM job_tags t WHERE t.job_seq = jobs.seq AND t.tag = ${p.add(t)})`),
     page,
-  });
-  const pr = pageRows(await db.query("listJobs", q.sql, q.params), page);
-  const data = await jobsFromRows(db, "listJobs", pr.rows);
-  return pr.next_cursor ? { data, next_cursor: pr.next_cursor } : { data };
+  };
+  return listPage(db, "listJobs", spec, (rows) => jobsFromRows(db, "listJobs", rows));
 }
 
 export async function cancelJob(db: Db, id: string, by: string | undefined): Promise<CancelOutcome> {

@@ -1,7 +1,7 @@
 // Filtered, keyset-paginated list queries (spec 3.5) shared by jobs, commands and clusters.
 // Order: (<key> <dir>, seq <dir>); rows strictly after the cursor; fetch limit + 1 to detect another page.
-import type { Cursor, PageQuery } from "../../core/index.ts";
-import type { Dialect, Row } from "./db.ts";
+import type { Cursor, Page, PageQuery } from "../../core/index.ts";
+import type { Db, Dialect, Row } from "./db.ts";
 import { num } from "./db.ts";
 
 export class SqlParams {
@@ -70,4 +70,17 @@ export function pageRows(rows: Row[], page: PageQuery): { rows: Row[]; next_curs
   const key = KEY_COLUMN[page.order_by] ?? "seq";
   const v = key === "id" ? String(last.id) : num(last[key]);
   return { rows: kept, next_cursor: { v, i: num(last.seq) } };
+}
+
+/** Runs a list query and maps its page of rows (`toItems` gets at most `limit` rows) to a Page. */
+export async function listPage<T>(
+  db: Db,
+  op: string,
+  spec: ListSpec,
+  toItems: (rows: Row[]) => Promise<T[]>,
+): Promise<Page<T>> {
+  const q = buildListQuery(db.dialect, spec);
+  const pr = pageRows(await db.query(op, q.sql, q.params), spec.page);
+  const data = await toItems(pr.rows);
+  return pr.next_cursor ? { data, next_cursor: pr.next_cursor } : { data };
 }

@@ -11,7 +11,8 @@ import type {
 } from "../../core/index.ts";
 import type { Db, Row } from "./db.ts";
 import { num } from "./db.ts";
-import { buildListQuery, pageRows } from "./list-query.ts";
+import type { ListSpec } from "./list-query.ts";
+import { listPage } from "./list-query.ts";
 import { CLUSTER_COLUMNS, COMMAND_COLUMNS, clusterFromRow, commandFromRow, contextText } from "./rows.ts";
 import type { SetTable } from "./tag-sets.ts";
 import { fetchSets, replaceSet, setOf } from "./tag-sets.ts";
@@ -115,31 +116,18 @@ export async function setClusterStatus(db: Db, id: string, status: RegistryStatu
   return (await setStatus(db, "clusters", id, status, user)) ? getCluster(db, id) : undefined;
 }
 
-export async function listCommands(db: Db, f: CommandFilter, page: PageQuery): Promise<Page<Command>> {
-  const q = buildListQuery(db.dialect, {
-    table: "commands",
-    columns: COMMAND_COLUMNS,
-    patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version],
-      ["plugin", f.plugin]],
-    statuses: f.status,
-    page,
-  });
-  const pr = pageRows(await db.query("listCommands", q.sql, q.params), page);
-  const data = await commandsFromRows(db, "listCommands", pr.rows);
-  return pr.next_cursor ? { data, next_cursor: pr.next_cursor } : { data };
+export function listCommands(db: Db, f: CommandFilter, page: PageQuery): Promise<Page<Command>> {
+  const patterns: ListSpec["patterns"] = [["user_name", f.username], ["id", f.id], ["name", f.name],
+    ["version", f.version], ["plugin", f.plugin]];
+  return listPage(db, "listCommands", { table: "commands", columns: COMMAND_COLUMNS, patterns, statuses: f.status, page },
+    (rows) => commandsFromRows(db, "listCommands", rows));
 }
 
-export async function listClusters(db: Db, f: RegistryFilter, page: PageQuery): Promise<Page<Cluster>> {
-  const q = buildListQuery(db.dialect, {
-    table: "clusters",
-    columns: CLUSTER_COLUMNS,
-    patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version]],
-    statuses: f.status,
-    page,
-  });
-  const pr = pageRows(await db.query("listClusters", q.sql, q.params), page);
-  const data = await clustersFromRows(db, "listClusters", pr.rows);
-  return pr.next_cursor ? { data, next_cursor: pr.next_cursor } : { data };
+export function listClusters(db: Db, f: RegistryFilter, page: PageQuery): Promise<Page<Cluster>> {
+  const patterns: ListSpec["patterns"] = [["user_name", f.username], ["id", f.id], ["name", f.name],
+    ["version", f.version]];
+  return listPage(db, "listClusters", { table: "clusters", columns: CLUSTER_COLUMNS, patterns, statuses: f.status, page },
+    (rows) => clustersFromRows(db, "listClusters", rows));
 }
 
 /** All commands and clusters with the revision they belong to, read in one transaction. */
