@@ -2,6 +2,7 @@
 import type { Cluster } from "../core/index.ts";
 import type { Handler } from "../plugins/index.ts";
 import type { EngineCore } from "./core.ts";
+import { callBounded } from "./util.ts";
 
 /** Calls handler.cleanup; never throws. A missing handler is a successful no-op. */
 export async function runCleanup(
@@ -13,26 +14,10 @@ export async function runCleanup(
 ): Promise<"ok" | "error" | "timeout"> {
   if (!handler) return "ok";
   const seconds = core.config.janitor.cleanup_timeout;
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => {
-      ac.abort({ kind: "shutdown" });
-      resolve("timeout");
-    }, seconds * 1000);
-  });
-  const call = Promise.resolve()
-    .then(() => handler.cleanup(jobId, cluster, ac.signal))
-    .then(
-      () => "ok" as const,
-      (err: unknown) => {
-        core.log.warn({ err, job: jobId, plugin }, "plugin cleanup failed");
-        return "error" as const;
-      },
-    );
-  const outcome = await Promise.race([call, timeout]);
-  clearTimeout(timer);
-  if (outcome === "timeout") core.log.warn({ job: jobId, plugin, seconds }, "plugin cleanup timed out");
+  const call = await callBounded((signal) => handler.cleanup(jobId, cluster, signal), seconds * 1000, { kind: "shutdown" });
+  const outcome = call === "timeout" ? "timeout" : call.ok ? "ok" : "error";
+  if (call === "timeout") core.log.warn({ job: jobId, plugin, seconds }, "plugin cleanup timed out");
+  else if (!call.ok) core.log.warn({ err: call.err, job: jobId, plugin }, "plugin cleanup failed");
   core.metrics?.pluginCleanup(plugin, outcome);
   return outcome;
 }

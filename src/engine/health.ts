@@ -4,6 +4,7 @@ import { compareCodePoints, errorMessage, notFound } from "../core/index.ts";
 import type { HealthCheckItem, HealthReport } from "./contract.ts";
 import type { EngineCore } from "./core.ts";
 import type { RegistrySnapshot } from "./registry.ts";
+import { callBounded } from "./util.ts";
 
 const MAX_CONCURRENT_PROBES = 10;
 
@@ -35,24 +36,11 @@ export async function probe(core: EngineCore, cluster: Cluster, command: Command
     return item("error", elapsed(), errorMessage(err));
   }
   if (!handler.healthCheck) return item("unchecked", elapsed());
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => {
-      ac.abort({ kind: "cancel" });
-      resolve(`health check timed out after ${seconds}s`);
-    }, seconds * 1000);
-  });
   const check = handler.healthCheck;
-  const call = Promise.resolve()
-    .then(() => check.call(handler, cluster, ac.signal))
-    .then(
-      () => undefined,
-      (err: unknown) => errorMessage(err) || "health check failed",
-    );
-  const error = await Promise.race([call, timeout]);
-  clearTimeout(timer);
-  return error === undefined ? item("ok", elapsed()) : item("error", elapsed(), error);
+  const outcome = await callBounded((signal) => check.call(handler, cluster, signal), seconds * 1000, { kind: "cancel" });
+  if (outcome === "timeout") return item("error", elapsed(), `health check timed out after ${seconds}s`);
+  if (!outcome.ok) return item("error", elapsed(), errorMessage(outcome.err) || "health check failed");
+  return item("ok", elapsed());
 }
 
 /** 7.1: every ACTIVE cluster with health_check that has a matching command. */

@@ -24,6 +24,34 @@ export function whenAborted(signal: AbortSignal): Promise<void> {
   });
 }
 
+export type BoundedOutcome = { ok: true } | { ok: false; err: unknown } | "timeout";
+
+/**
+ * Calls a plugin function with a signal that aborts with `reason` after `ms`; then resolves "timeout" without
+ * waiting longer. A throw or rejection is returned, never thrown.
+ */
+export async function callBounded(fn: (signal: AbortSignal) => unknown, ms: number, reason: unknown): Promise<BoundedOutcome> {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      ac.abort(reason);
+      resolve("timeout");
+    }, ms);
+  });
+  const call = Promise.resolve()
+    .then(() => fn(ac.signal))
+    .then(
+      (): BoundedOutcome => ({ ok: true }),
+      (err: unknown): BoundedOutcome => ({ ok: false, err }),
+    );
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** An error message truncated to 1024 characters (spec 2.4). */
 export function jobError(err: unknown): string {
   return truncateChars(errorMessage(err), MAX_ERROR_CHARS);
