@@ -11,9 +11,10 @@ import { finalTags } from "../../src/core/index.ts";
 import { createEngine, type Engine } from "../../src/engine/index.ts";
 import type { EngineDeps } from "../../src/engine/engine.ts";
 import type { Handler, PluginModule, PluginRegistry } from "../../src/plugins/index.ts";
-import { pingPlugin, shellPlugin } from "../../src/plugins/index.ts";
+import { pingPlugin, pluginRegistry, shellPlugin } from "../../src/plugins/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
-import { freshDatabaseUrl } from "../helpers/db.ts";
+import type { StoreKind } from "../helpers/db.ts";
+import { freshDatabaseUrl, postgresBaseUrl } from "../helpers/db.ts";
 
 export const silentLog = pino({ level: process.env.HEIMDALL_TEST_LOG ?? "silent" });
 
@@ -25,42 +26,15 @@ export interface Backend {
 
 /** SQLite always; PostgreSQL when HEIMDALL_TEST_DATABASE_URL is set (a fresh database per open()). */
 export function backends(): Backend[] {
-  const out: Backend[] = [
-    {
-      name: "sqlite",
-      async open() {
-        const dir = mkdtempSync(join(tmpdir(), "heimdall-engine-"));
-        const url = `sqlite:${join(dir, "heimdall.db")}`;
-        const store = await openStore({ connectionString: url });
-        return {
-          store,
-          url,
-          async dispose() {
-            await store.close().catch(() => undefined);
-            await rm(dir, { recursive: true, force: true });
-          },
-        };
-      },
+  const kinds: StoreKind[] = postgresBaseUrl() ? ["sqlite", "postgres"] : ["sqlite"];
+  return kinds.map((name) => ({
+    name,
+    async open() {
+      const url = await freshDatabaseUrl(name); // removed / dropped when the test process exits
+      const store = await openStore({ connectionString: url, maxConnections: 10 });
+      return { store, url, dispose: () => store.close().catch(() => undefined) };
     },
-  ];
-  const base = process.env.HEIMDALL_TEST_DATABASE_URL;
-  if (base) {
-    out.push({
-      name: "postgres",
-      async open() {
-        const url = await freshDatabaseUrl("postgres");
-        const store = await openStore({ connectionString: url, maxConnections: 10 });
-        return {
-          store,
-          url,
-          async dispose() {
-            await store.close().catch(() => undefined);
-          },
-        };
-      },
-    });
-  }
-  return out;
+  }));
 }
 
 export function testConfig(jobsDir: string, over: Partial<HeimdallConfig> = {}): HeimdallConfig {
@@ -143,7 +117,7 @@ export function testPlugin(name = "test", resumable = false): { module: PluginMo
 }
 
 export function registry(...modules: PluginModule[]): PluginRegistry {
-  return new Map([pingPlugin, shellPlugin, ...modules].map((m) => [m.name, m]));
+  return pluginRegistry([pingPlugin, shellPlugin, ...modules]);
 }
 
 export function command(id: string, plugin: string, over: Partial<Command> = {}): Omit<Command, "created_at" | "updated_at"> {
