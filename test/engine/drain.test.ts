@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { HeimdallError } from "../../src/core/index.ts";
 import { KILLED_ERROR, type EngineMetrics } from "../../src/engine/index.ts";
 import type { Store, Transition } from "../../src/store/index.ts";
-import { backends, cluster, command, harness, input, never, readAll, registry, testPlugin, untilFinal, untilStatus, type Harness } from "./helpers.ts";
+import { backends, cluster, command, harness, input, never, readAll, registry, testPlugin, until, untilFinal, untilStatus, type Harness } from "./helpers.ts";
 
 /** The real store whose T4 (ACCEPTED → RUNNING) is held until release() (max 5 s). */
 function holdStart(store: Store): { store: Store; release(): void } {
@@ -66,7 +66,7 @@ describe("drain", { concurrency: true }, () => {
           () => undefined,
           (e: HeimdallError) => e,
         );
-        await until(() => plain.events.started.length >= 2);
+        await until("two plain jobs started", async () => plain.events.started.length >= 2, 8000);
         await a.drain();
         const err = await syncOutcome;
         assert.equal(err?.status, 503);
@@ -87,7 +87,7 @@ describe("drain", { concurrency: true }, () => {
         // Another instance claims it (T5) and resumes; output continues after the stored part.
         const b = h.engine();
         await b.start();
-        await until(() => resum.events.resumed.includes(r.id));
+        await until("job resumed", async () => resum.events.resumed.includes(r.id), 8000);
         resum.release(r.id);
         assert.equal((await untilFinal(h.store, r.id)).status, "SUCCEEDED");
         assert.equal(await readAll(h.store, r.id, "stdout"), "r1\nr1\n");
@@ -143,11 +143,3 @@ describe("drain", { concurrency: true }, () => {
     });
   }
 });
-
-async function until(fn: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -15,6 +15,7 @@ import {
   readAll,
   registry,
   testPlugin,
+  until,
   untilFinal,
   untilStatus,
   type Harness,
@@ -241,12 +242,7 @@ for (const backend of backends()) {
 }
 
 /** The id of the next job the test plugin starts. */
-async function waitStarted(tp: ReturnType<typeof testPlugin>): Promise<string> {
+function waitStarted(tp: ReturnType<typeof testPlugin>): Promise<string> {
   const n = tp.events.started.length;
-  const end = Date.now() + 10_000;
-  while (tp.events.started.length === n) {
-    if (Date.now() > end) throw new Error("plugin did not start");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return tp.events.started[n]!;
+  return until("plugin start", async () => tp.events.started[n], 10_000, 5);
 }
