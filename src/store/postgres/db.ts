@@ -83,6 +83,12 @@ export class PostgresDb implements Db {
       throw storeError(op, err);
     }
     let broken = false;
+    // A checked-out client has no pool listener: a connection lost between two statements would otherwise be an
+    // unhandled 'error' event (a crash). The next statement then fails, and the client is discarded.
+    const onError = () => {
+      broken = true;
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const out = await fn(new ClientDb(client));
@@ -96,6 +102,7 @@ export class PostgresDb implements Db {
       }
       throw storeError(op, err);
     } finally {
+      client.removeListener("error", onError);
       client.release(broken);
     }
   }
