@@ -132,6 +132,23 @@ describe("shell plugin", () => {
     assert.ok(!alive(grandchild), "the grandchild in the same process group was killed too");
   });
 
+  it("abort also kills a background grandchild that outlived the child and holds its output open", async () => {
+    const ac = new AbortController();
+    const r = await run([SH, "-c", "sleep 30 & echo $! > grandchild.pid"], undefined, ac.signal);
+    const pidFile = join(r.dir, "grandchild.pid");
+    const end = Date.now() + 5000;
+    while (!(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "") && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
+    const grandchild = Number(readFileSync(pidFile, "utf8").trim());
+    assert.ok(alive(grandchild), "alive(grandchild)");
+    ac.abort({ kind: "cancel" });
+    const settled = await Promise.race([
+      r.p.then(() => "settled", () => "settled"),
+      new Promise((res) => setTimeout(res, 3000, "still running")),
+    ]);
+    assert.equal(settled, "settled");
+    assert.ok(!alive(grandchild), "the grandchild was killed");
+  });
+
   it("SIGKILLs the process group when SIGTERM is ignored, after the grace period", async () => {
     const ac = new AbortController();
     const quick = createShellPlugin({ killGraceMs: 200 });

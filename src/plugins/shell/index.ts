@@ -62,7 +62,8 @@ function run(argv: string[], rt: Runtime, signal: AbortSignal, killGraceMs: numb
     });
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      // Not skipped when the child itself has exited: a background grandchild may still hold its output open.
+      if (child.pid === undefined) return;
       killGroup(child.pid, "SIGTERM");
       killTimer = setTimeout(() => {
         if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
