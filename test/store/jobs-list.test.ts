@@ -175,14 +175,19 @@ for (const backend of storeBackends()) {
       const failed = results.filter((r) => r.status === "rejected");
       assert.equal(failed.length, 1);
       assert.equal(((failed[0] as PromiseRejectedResult).reason as { code?: string }).code, "STORE");
+      // Only one of the two duplicates fails, and the stored row is the other one's. On SQLite (one connection,
+      // call order kept) that is the second; on PostgreSQL the two race on separate connections.
+      const failedIndex = results.findIndex((r) => r.status === "rejected");
+      assert.ok(failedIndex === 40 || failedIndex === 41, `a duplicate failed, not job #${failedIndex}`);
       const listed = await s.listJobs({}, page({ limit: 101, direction: "asc" }));
       assert.equal(listed.data.length, 41);
       const ids = listed.data.map((j) => j.id);
       assert.deepEqual([...ids].sort(), [...jobs.slice(0, 41).map((j) => j.id)].sort());
       if (backend.name === "sqlite") {
         assert.deepEqual(ids.slice(0, 40), jobs.slice(0, 40).map((j) => j.id), "one connection: call order kept");
+        assert.equal(failedIndex, 41, "one connection: the later duplicate fails");
       }
-      assert.equal((await s.getJob(dup.id))?.name, "job");
+      assert.equal((await s.getJob(dup.id))?.name, jobs[failedIndex === 40 ? 41 : 40]!.name);
     });
 
     void describe("lists", () => {
