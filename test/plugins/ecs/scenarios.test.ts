@@ -19,6 +19,8 @@ describe("ecs plugin scenarios through the API", () => {
       essential: false,
       command: ["sh", "-c", "echo sidecar SIDE=$SIDE TASK_NUM=$TASK_NUM"],
     } as (typeof two.containerDefinitions)[0]);
+    // main (essential) starts once the sidecar has exited, so the task cannot stop before the sidecar printed.
+    Object.assign(two.containerDefinitions[0]!, { dependsOn: [{ containerName: "sidecar", condition: "COMPLETE" }] });
     const tpl2 = writeTemplate(dir, "two-containers.json", two);
     return writeConfig(dir, ecs, [
       { name: "ecs-generic", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms", cpu: 256, memory: 512 } },
