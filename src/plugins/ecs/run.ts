@@ -1,7 +1,7 @@
 // One job's execution: launch a task per slot, watch them through the shared poller, retry failed slots,
 // fail fast, time out, cancel, and resume from stored state without duplicating tasks.
 import { setMaxListeners } from "node:events";
-import { formatDuration } from "../../core/index.ts";
+import { errorMessage, formatDuration } from "../../core/index.ts";
 import type { PluginLogger } from "../contract.ts";
 import type { AbortReason } from "../contract.ts";
 import { awsMessage, isRetryable } from "./aws.ts";
@@ -122,7 +122,19 @@ export class JobRun {
       this.d.meta.first_launch_at = now;
       metaWrite = this.d.state.putMeta(this.d.meta);
     }
-    const results = await Promise.all(due.map((s) => this.launch(s, signal, metaWrite)));
+    // allSettled: when one slot's launch throws (e.g. its attempt cannot be stored), the RunTasks of the other
+    // slots are still in flight; wait for them so the tasks they start are stopped instead of left running.
+    const settled = await Promise.allSettled(due.map((s) => this.launch(s, signal, metaWrite)));
+    const thrown = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (thrown !== undefined) {
+      if (!signal.aborted) {
+        await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${errorMessage(thrown.reason)}`, undefined).catch((err: unknown) => {
+          this.d.log.warn({ err, job: this.d.jobId }, "ecs: stopping tasks after a failed launch failed");
+        });
+      }
+      throw thrown.reason;
+    }
+    const results = settled.map((r) => (r as PromiseFulfilledResult<string | undefined>).value);
     const fatal = results.find((r) => r !== undefined);
     if (fatal === undefined) return undefined;
     await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${fatal}`, undefined);

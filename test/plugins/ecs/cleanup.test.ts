@@ -6,11 +6,12 @@ import { after, before, describe, it } from "node:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
-import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
-import type { Cluster } from "../../../src/core/index.ts";
+import { Writable } from "node:stream";
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
+import type { Cluster, Job } from "../../../src/core/index.ts";
 import type { LocalEcs } from "../../../src/local-ecs/index.ts";
 import { ecsPlugin } from "../../../src/plugins/ecs/index.ts";
-import type { Handler } from "../../../src/plugins/contract.ts";
+import type { Handler, Runtime } from "../../../src/plugins/contract.ts";
 import { JobState } from "../../../src/plugins/ecs/state.ts";
 import type { AttemptRecord } from "../../../src/plugins/ecs/state.ts";
 import { openStore } from "../../../src/store/index.ts";
@@ -124,6 +125,28 @@ describe("ecs plugin: cleanup by job id", () => {
     assert.equal(stored.status, "STOPPED");
     assert.equal(stored.stop_code, "UserInitiated");
     await client.send(new StopTaskCommand({ cluster: ECS_CLUSTER, task: finished }));
+  });
+
+  it("a slot whose attempt cannot be stored fails the job, and the tasks other slots launched meanwhile are stopped", async () => {
+    const tpl = join(dir, "td-fail.json");
+    writeFileSync(tpl, JSON.stringify(templateDoc(["sleep", "30"])));
+    // The database refuses slot 1's first attempt (as a lost connection would), slot 0's RunTask is in flight.
+    const failing = await ecsPlugin.create({ task_definition_template: tpl, task_count: 2, polling_interval: "100ms" }, {} as never, {
+      state: {
+        put: (j, k, v) => (k === "attempt/00001/0001" ? Promise.reject(new Error("database went away")) : store.putPluginState(j, k, v)),
+        list: (j, p) => store.listPluginState(j, p),
+      },
+      log: pino({ level: "silent" }),
+      version: "test",
+    });
+    const job: Job = await store.insertJob(newJob());
+    const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+    const rt: Runtime = { workingDirectory: dir, version: "test", userAgent: "heimdall/test", resumed: false, stdout: sink(), stderr: sink(), setResult() {}, setOutput() {} };
+    await assert.rejects(failing.execute(AbortSignal.timeout(30_000), rt, job, cluster), /database went away/);
+    const listed = await client.send(new ListTasksCommand({ cluster: ECS_CLUSTER, startedBy: `heimdall-job-${job.id}-0`, desiredStatus: "STOPPED" }));
+    const running = await client.send(new ListTasksCommand({ cluster: ECS_CLUSTER, startedBy: `heimdall-job-${job.id}-0` }));
+    assert.equal(listed.taskArns?.length, 1, "slot 0's task was stopped");
+    assert.equal(running.taskArns?.length ?? 0, 0, "nothing of slot 0 left running");
   });
 
   it("is a no-op for an unknown job without a cluster", async () => {
