@@ -41,19 +41,52 @@ function queryConfig(sql: string, params: readonly unknown[] | undefined): pg.Qu
   return name ? { name, text: sql, values } : { text: sql, values };
 }
 
+/**
+ * Retry policy: a statement is run again only when it cannot have taken effect — the connection was refused
+ * (nothing was sent), the server is starting or out of connection slots, or the server rolled it back
+ * (serialization failure, deadlock). A lost connection mid-statement or a timeout is NOT retried: a write may
+ * have committed. Three retries with jittered backoff (about 50, 200, 500 ms).
+ */
+const RETRY_DELAYS_MS = [50, 200, 500];
+const TRANSIENT_CODES = new Set(["ECONNREFUSED", "57P03", "53300", "40001", "40P01"]);
+export function isTransientPgError(err: unknown): boolean {
+  // Statements inside a transaction come back wrapped (HeimdallError STORE) with the driver's error as cause.
+  for (let e = err as { code?: unknown; cause?: unknown } | null | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === "string" && TRANSIENT_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const delay = RETRY_DELAYS_MS[i];
+      if (delay === undefined || !isTransientPgError(err)) throw err;
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+    }
+  }
+}
+
 class ClientDb implements Db {
   readonly dialect = postgresDialect;
-  constructor(private readonly q: Queryable) {}
+  constructor(
+    private readonly q: Queryable,
+    /** Single statements on the pool may retry; statements inside a transaction never do (the tx retries). */
+    private readonly retry = false,
+  ) {}
   async query<R extends Row = Row>(op: string, sql: string, params?: readonly unknown[]): Promise<R[]> {
     try {
-      return (await this.q.query(queryConfig(sql, params))).rows as R[];
+      const run = () => this.q.query(queryConfig(sql, params));
+      return (await (this.retry ? withRetry(run) : run())).rows as R[];
     } catch (err) {
       throw storeError(op, err);
     }
   }
   async exec(op: string, sql: string, params?: readonly unknown[]): Promise<number> {
     try {
-      return (await this.q.query(queryConfig(sql, params))).rowCount ?? 0;
+      const run = () => this.q.query(queryConfig(sql, params));
+      return (await (this.retry ? withRetry(run) : run())).rowCount ?? 0;
     } catch (err) {
       throw storeError(op, err);
     }
@@ -67,7 +100,7 @@ export class PostgresDb implements Db {
   readonly dialect = postgresDialect;
   private readonly direct: ClientDb;
   constructor(readonly pool: pg.Pool) {
-    this.direct = new ClientDb(pool);
+    this.direct = new ClientDb(pool, true);
   }
   query<R extends Row = Row>(op: string, sql: string, params?: readonly unknown[]): Promise<R[]> {
     return this.direct.query<R>(op, sql, params);
@@ -75,13 +108,17 @@ export class PostgresDb implements Db {
   exec(op: string, sql: string, params?: readonly unknown[]): Promise<number> {
     return this.direct.exec(op, sql, params);
   }
+  /** A transaction rolled back by a transient failure (see isTransientPgError) runs again from the start. */
   async tx<T>(op: string, fn: (db: Db) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      return await withRetry(() => this.txOnce(fn));
     } catch (err) {
       throw storeError(op, err);
     }
+  }
+
+  private async txOnce<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
     let broken = false;
     // A checked-out client has no pool listener: a connection lost between two statements would otherwise be an
     // unhandled 'error' event (a crash). The next statement then fails, and the client is discarded.
@@ -100,7 +137,7 @@ export class PostgresDb implements Db {
       } catch {
         broken = true;
       }
-      throw storeError(op, err);
+      throw err;
     } finally {
       client.removeListener("error", onError);
       client.release(broken);
