@@ -13,7 +13,7 @@ import { taskName } from "./overrides.ts";
 import type { Observation, TaskPoller } from "./poller.ts";
 import type { JobPlan } from "./settings.ts";
 import { abortError, backoffMs, linkedSignal } from "./sleep.ts";
-import { isFinalAttempt } from "./state.ts";
+import { isFinalAttempt, newAttempt } from "./state.ts";
 import type { AttemptRecord, JobMeta, JobState, Outcome } from "./state.ts";
 import type { Template } from "./template.ts";
 
@@ -147,27 +147,7 @@ export class JobRun {
     let a = this.current(s);
     if (a === undefined || a.status !== "LAUNCHING") {
       const attempt = (a?.attempt ?? 0) + 1;
-      a = {
-        slot: s.index,
-        attempt,
-        task_name: taskName(jobId, s.index),
-        client_token: "",
-        task_arn: null,
-        status: "LAUNCHING",
-        last_status: null,
-        exit_code: null,
-        containers: [],
-        stop_code: null,
-        stopped_reason: null,
-        failure: null,
-        created_at: new Date().toISOString(),
-        started_at: null,
-        stopped_at: null,
-        launch_errors: 0,
-        last_launch_error: null,
-        request: null,
-        seen: false,
-      };
+      a = newAttempt(taskName(jobId, s.index), s.index, attempt);
       s.attempts.push(a);
       s.missing = 0;
     }

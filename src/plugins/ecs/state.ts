@@ -66,6 +66,31 @@ export interface JobMeta {
   representative: { slot: number; attempt: number } | null;
 }
 
+/** A fresh attempt of a slot, before its RunTask request is built. */
+export function newAttempt(taskName: string, slot: number, attempt: number): AttemptRecord {
+  return {
+    slot,
+    attempt,
+    task_name: taskName,
+    client_token: "",
+    task_arn: null,
+    status: "LAUNCHING",
+    last_status: null,
+    exit_code: null,
+    containers: [],
+    stop_code: null,
+    stopped_reason: null,
+    failure: null,
+    created_at: new Date().toISOString(),
+    started_at: null,
+    stopped_at: null,
+    launch_errors: 0,
+    last_launch_error: null,
+    request: null,
+    seen: false,
+  };
+}
+
 export const META_KEY = "meta";
 export function attemptKey(slot: number, attempt: number): string {
   return `attempt/${String(slot).padStart(5, "0")}/${String(attempt).padStart(4, "0")}`;

@@ -12,7 +12,7 @@ import type { Cluster, Job } from "../../../src/core/index.ts";
 import type { LocalEcs } from "../../../src/local-ecs/index.ts";
 import { ecsPlugin } from "../../../src/plugins/ecs/index.ts";
 import type { Handler, Runtime } from "../../../src/plugins/contract.ts";
-import { JobState } from "../../../src/plugins/ecs/state.ts";
+import { JobState, newAttempt } from "../../../src/plugins/ecs/state.ts";
 import type { AttemptRecord } from "../../../src/plugins/ecs/state.ts";
 import { openStore } from "../../../src/store/index.ts";
 import { newJob } from "../../store/fixtures.ts";
@@ -80,25 +80,10 @@ describe("ecs plugin: cleanup by job id", () => {
     const launched = await run("heimdall-job-stored-1"); // RunTask answered, ARN never stored (crash)
     const finished = await run("heimdall-job-stored-2"); // a slot already final: left alone
     const attempt = (slot: number, status: AttemptRecord["status"], arn: string | null): AttemptRecord => ({
-      slot,
-      attempt: 1,
-      task_name: `heimdall-job-stored-${slot}`,
+      ...newAttempt(`heimdall-job-stored-${slot}`, slot, 1),
       client_token: `stored-${slot}-1-0`,
       task_arn: arn,
       status,
-      last_status: null,
-      exit_code: null,
-      containers: [],
-      stop_code: null,
-      stopped_reason: null,
-      failure: null,
-      created_at: new Date().toISOString(),
-      started_at: null,
-      stopped_at: null,
-      launch_errors: 0,
-      last_launch_error: null,
-      request: null,
-      seen: false,
     });
     await state.putMeta({
       job_id: "stored",
