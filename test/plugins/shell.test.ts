@@ -38,6 +38,13 @@ function job(context?: JsonObject): Job {
   };
 }
 
+
+/** Waits (≤ 5 s) until the script has written its background process's pid, and returns it. */
+async function readPidFile(pidFile: string): Promise<number> {
+  const end = Date.now() + 5000;
+  while (!(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "") && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
+  return Number(readFileSync(pidFile, "utf8").trim());
+}
 describe("shell plugin", () => {
   let base: string;
   before(() => {
@@ -120,10 +127,7 @@ describe("shell plugin", () => {
   it("abort sends SIGTERM to the whole process group and settles when the child exited", async () => {
     const ac = new AbortController();
     const r = await run([SH, "-c", "sleep 30 & echo $! > grandchild.pid; wait"], undefined, ac.signal);
-    const pidFile = join(r.dir, "grandchild.pid");
-    const end = Date.now() + 5000;
-    while (!(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "") && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
-    const grandchild = Number(readFileSync(pidFile, "utf8").trim());
+    const grandchild = await readPidFile(join(r.dir, "grandchild.pid"));
     assert.ok(alive(grandchild), "alive(grandchild)");
     ac.abort({ kind: "cancel" });
     await assert.rejects(r.p, { message: "signal: SIGTERM" });
@@ -135,10 +139,7 @@ describe("shell plugin", () => {
   it("abort also kills a background grandchild that outlived the child and holds its output open", async () => {
     const ac = new AbortController();
     const r = await run([SH, "-c", "sleep 30 & echo $! > grandchild.pid"], undefined, ac.signal);
-    const pidFile = join(r.dir, "grandchild.pid");
-    const end = Date.now() + 5000;
-    while (!(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "") && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
-    const grandchild = Number(readFileSync(pidFile, "utf8").trim());
+    const grandchild = await readPidFile(join(r.dir, "grandchild.pid"));
     assert.ok(alive(grandchild), "alive(grandchild)");
     ac.abort({ kind: "cancel" });
     const settled = await Promise.race([
