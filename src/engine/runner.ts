@@ -149,17 +149,15 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
     const rendered = renderAttributes(cluster.attributes, jobTemplateData(job, command, cluster, outputs));
     for (const e of rendered.errors) core.log.info({ job: job.id, label: e.label, err: e.message }, "job attribute not rendered");
     attributes = rendered.rendered;
-    if (settled?.ok) {
-      outcome = { status: "SUCCEEDED", result };
-      if (result !== undefined) {
-        try {
-          await core.store.putResult(job.id, JSON.stringify(result));
-        } catch (err) {
-          outcome = { status: "FAILED", error: jobError(`cannot store result: ${jobError(err)}`), setup: true };
-        }
+    outcome = settled?.ok ? { status: "SUCCEEDED", result } : { status: "FAILED", error: jobError(settled?.err), setup: false };
+    // A result set by a plugin that then failed is stored too (the ECS attempt table of a failed job, issue 8).
+    if (result !== undefined) {
+      try {
+        await core.store.putResult(job.id, JSON.stringify(result));
+      } catch (err) {
+        if (outcome.status === "SUCCEEDED") outcome = { status: "FAILED", error: jobError(`cannot store result: ${jobError(err)}`), setup: true };
+        else core.log.warn({ err, job: job.id }, "cannot store the result of a failed job");
       }
-    } else {
-      outcome = { status: "FAILED", error: jobError(settled?.err), setup: false };
     }
   } else if (abort.kind === "cancel") {
     await runCleanup(core, command.plugin, handler, job.id, cluster);

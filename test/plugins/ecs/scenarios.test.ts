@@ -118,13 +118,17 @@ describe("ecs plugin scenarios through the API", () => {
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
     assert.match(job.error, /^timeout after 1s: unfinished task slots 0 \(heimdall-job-.*-0, arn:aws:ecs:.*\), 1 \(/);
-    // A failed execution stores no result (spec 10.5); its attempts are in the task timeline instead.
+    // The ecs plugin stores its attempt table for timed-out jobs too (spec 10.5): one row per attempt.
     const result = await stack.server.get(`/api/v1/job/${id}/result`);
-    assert.equal(result.status, 404);
-    assert.deepEqual(result.json(), { error: "file not found: result" });
+    assert.equal(result.status, 200);
+    const table = result.json() as { columns: { name: string }[]; data: unknown[][] };
+    const col = (name: string) => table.columns.findIndex((c) => c.name === name);
+    assert.equal(table.data.length, 2);
     const tl = await timeline(id);
     assert.deepEqual(tl.slots.map((s: any) => s.attempts.length), [1, 1]);
     const arns = tl.slots.map((s: any) => s.attempts.at(-1).task_arn as string);
+    assert.deepEqual(table.data.map((r) => r[col("task_arn")]), arns);
+    assert.deepEqual(table.data.map((r) => r[col("status")]), ["STOPPED", "STOPPED"]);
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
     assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["STOPPED", "STOPPED"]);
     assert.match((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] waiting\n/);
