@@ -43,11 +43,14 @@ export class JobOutputStream extends Writable {
   private ended_ = false;
   /** Bytes dropped because a flush failed even after retries. */
   droppedBytes = 0;
+  /** Bytes already stored when the stream was opened (a resumed job's earlier output). */
+  readonly storedAtOpen: number;
 
   constructor(o: OutputOptions) {
     super({ highWaterMark: CHUNK_BYTES, decodeStrings: true });
     this.o = o;
     this.kept = o.initialSize ?? 0;
+    this.storedAtOpen = this.kept;
     this.lastByte = o.lastByte;
     // A file already longer than the cap already carries the truncation line.
     this.truncated = this.kept > o.maxBytes;

@@ -110,6 +110,7 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
     resumed: exec.resumed,
     stdout,
     stderr,
+    storedOutput: { stdout: stdout.storedAtOpen, stderr: stderr.storedAtOpen },
     setResult(res) {
       result = res;
     },

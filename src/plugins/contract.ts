@@ -17,6 +17,11 @@ export interface Runtime {
   readonly resumed: boolean;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /**
+   * Bytes of stdout/stderr already stored when execute was called: 0 for a fresh job, the earlier execution's
+   * stored output for a resumed one (the streams continue after it). Absent means 0 (e.g. plugin unit tests).
+   */
+  readonly storedOutput?: { readonly stdout: number; readonly stderr: number };
   setResult(result: Result): void;
   setOutput(key: string, value: string): void;
 }
@@ -40,6 +45,10 @@ export interface PluginServices {
   log: PluginLogger;
   /** Server build version. */
   version: string;
+  /** This instance's name (the shell plugin writes it into its process records). */
+  instanceName?: string;
+  /** Absolute jobs_directory: a job's working directory is `<jobsDirectory>/<job id>` (shell cleanup, issue 8). */
+  jobsDirectory?: string;
 }
 
 export interface Handler {
