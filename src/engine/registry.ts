@@ -104,10 +104,11 @@ export class HandlerCache {
   private readonly plugins: PluginRegistry;
   private readonly services: (plugin: string) => PluginServices;
 
-  constructor(plugins: PluginRegistry, store: Store, log: pino.Logger, version: string) {
+  constructor(plugins: PluginRegistry, store: Store, log: pino.Logger, version: string, host: { instanceName?: string; jobsDirectory?: string } = {}) {
     this.plugins = plugins;
     this.services = (plugin) => ({
       version,
+      ...host,
       log: log.child({ plugin }),
       state: {
         put: (jobId, key, value) => store.putPluginState(jobId, key, value),
