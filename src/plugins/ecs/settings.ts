@@ -15,6 +15,7 @@ export const SCHEMA: LayerSchema = {
   cpu: "scalar",
   memory: "scalar",
   polling_interval: "scalar",
+  missing_grace: "scalar",
   timeout: "scalar",
   max_fail_count: "scalar",
   tags: "map",
@@ -22,7 +23,7 @@ export const SCHEMA: LayerSchema = {
   task_revision: "scalar",
   use_latest_revision: "scalar",
 };
-export const DEFAULTS: JsonObject = { task_count: 1, polling_interval: "30s", timeout: "1h", max_fail_count: 0, tags: {} };
+export const DEFAULTS: JsonObject = { task_count: 1, polling_interval: "30s", missing_grace: "2m", timeout: "1h", max_fail_count: 0, tags: {} };
 /** Command-only keys. */
 export const COMMAND_KEYS = ["task_definition_template", "log_max_bytes"] as const;
 export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024 * 1024;
@@ -44,6 +45,8 @@ export interface JobPlan {
   sizeExplicit: boolean;
   overrides: ContainerOverrideInput[];
   pollingMs: number;
+  /** How long after RunTask a never-seen task answered MISSING is taken for eventual consistency. */
+  missingGraceMs: number;
   timeoutMs: number;
   maxFailCount: number;
   /** Tags for RunTask without job_id: cluster < command < job. */
@@ -103,6 +106,7 @@ export function resolvePlan(
   const taskCount = intField(eff.task_count, "task_count", problems, 1, maxTasks, "the cluster's max_task_count");
   const maxFailCount = intField(eff.max_fail_count, "max_fail_count", problems, 0, MAX_FAIL_COUNT_LIMIT, "the limit");
   const pollingMs = positiveDuration(eff.polling_interval, "polling_interval", problems);
+  const missingGraceMs = positiveDuration(eff.missing_grace, "missing_grace", problems);
   const timeoutMs = positiveDuration(eff.timeout, "timeout", problems);
 
   const explicitCpu = eff.cpu !== undefined;
@@ -138,6 +142,7 @@ export function resolvePlan(
     sizeExplicit: explicitCpu || explicitMem,
     overrides,
     pollingMs,
+    missingGraceMs,
     timeoutMs,
     maxFailCount,
     tags,
