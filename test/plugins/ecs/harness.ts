@@ -207,11 +207,11 @@ export interface ChildServer extends Api {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `heimdall serve` as a child process; resolves once it listens (its URL is read from its log). */
-export async function spawnServer(configFile: string, port: number): Promise<ChildServer> {
+/** `heimdall serve` as a child process (extra `env` over this process's); resolves once it answers health. */
+export async function spawnServer(configFile: string, port: number, env: Record<string, string> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--config", configFile], {
     cwd: process.cwd(),
-    env: { ...process.env, HEIMDALL_ADDR: `127.0.0.1:${port}` },
+    env: { ...process.env, ...env, HEIMDALL_ADDR: `127.0.0.1:${port}` },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
