@@ -1,5 +1,6 @@
 // The built-in demo configuration used by `heimdall serve` / `npm start` when no configuration file exists.
 // examples/heimdall.yaml is the same configuration as an annotated file (a test keeps the two equal).
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import type { HeimdallConfig } from "./types.ts";
@@ -21,6 +22,8 @@ export function demoConfigDocument(): Record<string, unknown> {
     database: { connection_string: "sqlite:./.heimdall/heimdall.db" },
     jobs_directory: "./.heimdall/jobs",
     auth: { plugin: "auth_header", context: { header: "X-Heimdall-User" }, default_user: "local-user" },
+    // Commands created through the API may use the template files of the demo's own folder (examples/ecs).
+    template_roots: [dirname(DEMO_TASK_DEFINITION)],
     local_ecs: { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"] } },
     commands: [
       {

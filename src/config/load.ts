@@ -25,7 +25,7 @@ export const DEFAULT_AUTH_HEADER = "X-Heimdall-User";
 
 const TOP_KEYS = [
   "server", "database", "pool", "jobs_directory", "job_files", "janitor", "health_check", "auth", "commands", "clusters",
-  "local_ecs", "log_level",
+  "local_ecs", "log_level", "template_roots",
 ];
 const IGNORED_TOP: Record<string, string> = {
   archive_directory: "accepted for compatibility and ignored: job files live in the database",
@@ -153,6 +153,21 @@ function readLocalEcs(root: MapView, baseDir: string): LocalEcsSettings {
   return out;
 }
 
+/**
+ * `template_roots`: directories that task definition template files named by commands created through the API must
+ * lie under. Relative entries are relative to the configuration file's directory; default: that directory.
+ */
+function readTemplateRoots(root: MapView, baseDir: string): string[] {
+  const e = root.get("template_roots");
+  if (e.value === undefined) return [baseDir];
+  const list = Array.isArray(e.value) ? (e.value as unknown[]) : undefined;
+  if (list === undefined || list.some((x) => typeof x !== "string" || x === "" || x.includes("\0"))) {
+    root.diag.error(e.line, `${e.path}: must be a list of directory paths`);
+    return [baseDir];
+  }
+  return [...new Set((list as string[]).map((x) => resolve(baseDir, x)))];
+}
+
 /** Parses and validates configuration text. Throws HeimdallError CONFIG listing every problem. */
 export function configFromYaml(
   text: string,
@@ -200,6 +215,7 @@ export function configFromYaml(
     clusters: readClusters(root),
     local_ecs: readLocalEcs(root, opts.baseDir ?? cwd),
     log_level: logLevel,
+    template_roots: readTemplateRoots(root, opts.baseDir ?? cwd),
   };
   const auth = readAuth(root);
   if (auth !== undefined) config.auth = auth;

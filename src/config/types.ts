@@ -70,6 +70,11 @@ export interface HeimdallConfig {
   commands: CommandEntry[];
   clusters: ClusterEntry[];
   local_ecs: LocalEcsSettings;
+  /**
+   * Absolute directories that ecs task definition template files of commands created through the API must lie
+   * under (commands of this file are trusted). Absent (configurations built in code): no template files via the API.
+   */
+  template_roots?: readonly string[];
   /** Log level for pino. */
   log_level: string;
   /** Accepted-but-ignored and unknown keys, as `<file>:<line>: <key>: <reason>`; log them at startup. */

@@ -277,9 +277,21 @@ void test("demo config is valid and matches the spec's demo requirements", () =>
   assert.equal(demoConfig("/srv/demo", { HEIMDALL_ADDR: "127.0.0.1:1" }).server.port, 1);
 });
 
+void test("template_roots: default the configuration file's directory; relative entries from there; demo: examples/ecs", () => {
+  assert.deepEqual(load("").template_roots, [CWD]);
+  const opts = { cwd: CWD, baseDir: "/etc/heimdall" };
+  assert.deepEqual(configFromYaml("", "h.yaml", {}, opts).template_roots, ["/etc/heimdall"]);
+  const c = configFromYaml("template_roots: [templates, /srv/shared, ./templates]\n", "h.yaml", {}, opts);
+  assert.deepEqual(c.template_roots, ["/etc/heimdall/templates", "/srv/shared"]);
+  assert.deepEqual(configFromYaml("template_roots: []\n", "h.yaml", {}, opts).template_roots, []);
+  configError(() => load("template_roots: /srv\n"), "heimdall.yaml:1: template_roots: must be a list of directory paths");
+  configError(() => load("template_roots: [a, 1]\n"), "heimdall.yaml:1: template_roots: must be a list of directory paths");
+  assert.deepEqual(demoConfig("/srv/demo").template_roots, [join(REPO_ROOT, "examples", "ecs")]);
+});
+
 void test("examples/heimdall.yaml is the demo configuration", () => {
   const text = readFileSync(join(REPO_ROOT, "examples/heimdall.yaml"), "utf8");
-  const fromFile = configFromYaml(text, "examples/heimdall.yaml", {}, { cwd: REPO_ROOT });
+  const fromFile = configFromYaml(text, "examples/heimdall.yaml", {}, { cwd: REPO_ROOT, baseDir: join(REPO_ROOT, "examples") });
   assert.deepEqual(fromFile.warnings, []);
   const fileCmd = fromFile.commands.find((x) => x.id === "ecs-batch-job-0.0.1")!;
   // the file uses a path relative to the repository root; the demo an absolute one
