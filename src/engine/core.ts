@@ -7,6 +7,7 @@ import type { AbortKind, AbortReason, PluginRegistry } from "../plugins/index.ts
 import type { Store } from "../store/index.ts";
 import type { EngineMetrics } from "./contract.ts";
 import { HandlerCache, RegistryCache } from "./registry.ts";
+import { commandFromEntry } from "./startup.ts";
 
 /** How long the engine waits for execute to settle after an abort (spec 9.4 step 5). */
 export const ABORT_WAIT_MS = 30_000;
@@ -89,6 +90,8 @@ export function createCore(deps: {
     handlers: new HandlerCache(deps.plugins, deps.store, deps.log, deps.version, {
       instanceName: deps.name,
       jobsDirectory: resolvePath(deps.config.jobs_directory),
+      templateRoots: deps.config.template_roots ?? [],
+      configuredCommands: deps.config.commands.map(commandFromEntry),
     }),
     executions: new Map(),
     wakeJanitor: deps.wakeJanitor,

@@ -98,17 +98,33 @@ function handlerKey(c: Readonly<Command>): string {
 
 export class HandlerError extends Error {}
 
+export interface HandlerHost {
+  instanceName?: string;
+  jobsDirectory?: string;
+  /** Absolute `template_roots` (PluginServices.templateRoots of commands created through the API). */
+  templateRoots?: readonly string[];
+  /** The configuration file's commands: a command whose definition is one of these is trusted. */
+  configuredCommands?: readonly Omit<Command, "created_at" | "updated_at">[];
+}
+
 /** Creates handlers lazily, one per command definition; running executions keep the handler they got. */
 export class HandlerCache {
   private readonly cache = new Map<string, { key: string; handler: Promise<Handler> }>();
   private readonly plugins: PluginRegistry;
   private readonly services: (plugin: string) => PluginServices;
 
-  constructor(plugins: PluginRegistry, store: Store, log: pino.Logger, version: string, host: { instanceName?: string; jobsDirectory?: string } = {}) {
+  /** Handler keys of the configuration file's command definitions (trusted: their files are not confined). */
+  private readonly trusted: Set<string>;
+  private readonly templateRoots: readonly string[];
+
+  constructor(plugins: PluginRegistry, store: Store, log: pino.Logger, version: string, host: HandlerHost = {}) {
     this.plugins = plugins;
+    const { templateRoots = [], configuredCommands = [], ...shared } = host;
+    this.templateRoots = templateRoots;
+    this.trusted = new Set(configuredCommands.map((c) => handlerKey({ ...c, created_at: 0, updated_at: 0 })));
     this.services = (plugin) => ({
       version,
-      ...host,
+      ...shared,
       log: log.child({ plugin }),
       state: {
         put: (jobId, key, value) => store.putPluginState(jobId, key, value),
@@ -125,7 +141,10 @@ export class HandlerCache {
   async create(command: Readonly<Command>): Promise<Handler> {
     const plugin = this.plugins.get(command.plugin);
     if (!plugin) throw new HandlerError(`unknown plugin: ${command.plugin}`);
-    return plugin.create(command.context ?? {}, command, this.services(plugin.name));
+    const services = this.services(plugin.name);
+    // A definition that is not exactly a configured one came through the API (now or before a restart): confined.
+    if (!this.trusted.has(handlerKey(command))) services.templateRoots = this.templateRoots;
+    return plugin.create(command.context ?? {}, command, services);
   }
 
   /** The cached handler of this definition, creating it when needed. Failures are not cached. */

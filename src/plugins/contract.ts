@@ -49,6 +49,11 @@ export interface PluginServices {
   instanceName?: string;
   /** Absolute jobs_directory: a job's working directory is `<jobsDirectory>/<job id>` (shell cleanup, issue 8). */
   jobsDirectory?: string;
+  /**
+   * Set when the command was created through the API (its definition is not the configuration file's): files named
+   * in its context must lie under one of these absolute directories (`template_roots`). Absent: trusted command.
+   */
+  templateRoots?: readonly string[];
 }
 
 export interface Handler {

@@ -2,13 +2,14 @@
 // durable attempt state and resume, shared batched polling, awslogs output.
 import type { PluginModule } from "../contract.ts";
 import { EcsHandler } from "./handler.ts";
-import { readCommandContext } from "./settings.ts";
+import { loadCommandContext } from "./settings.ts";
 
 export const ecsPlugin: PluginModule = {
   name: "ecs",
   resumable: true,
-  create(commandContext, _command, services) {
-    return new EcsHandler(readCommandContext(commandContext), services);
+  async create(commandContext, _command, services) {
+    // Commands created through the API get templateRoots: their template file must lie under one of them.
+    return new EcsHandler(await loadCommandContext(commandContext, { roots: services.templateRoots }), services);
   },
 };
 

@@ -7,7 +7,7 @@ import type { ClusterSettings } from "./cluster.ts";
 import { mergeOverrides, overridesSize, readOverrides } from "./overrides.ts";
 import type { ContainerOverrideInput } from "./overrides.ts";
 import { FAMILY_RE, fargateProblem, loadTemplate } from "./template.ts";
-import type { Template } from "./template.ts";
+import type { Template, TemplateAccess } from "./template.ts";
 
 /** Keys a job may set (container_overrides is merged by container name, outside the generic layering). */
 export const SCHEMA: LayerSchema = {
@@ -56,11 +56,15 @@ export interface JobPlan {
   useLatestRevision: boolean;
 }
 
-/** Parses and checks a command context (throws Error with `<path>: <problem>` messages). */
-export function readCommandContext(ctx: JsonObject): CommandSettings {
+/** Loads the command's template (asynchronously, confined by `access`) and checks the whole command context. */
+export async function loadCommandContext(ctx: JsonObject, access: TemplateAccess = {}): Promise<CommandSettings> {
+  return readCommandContext(ctx, await loadTemplate(ctx.task_definition_template, "task_definition_template", access));
+}
+
+/** Checks a command context whose template is already loaded (throws Error with `<path>: <problem>` messages). */
+export function readCommandContext(ctx: JsonObject, template: Template): CommandSettings {
   const problems = new Problems();
   for (const k of CLUSTER_KEYS) if (k in ctx) problems.add(k, "is a cluster setting; set it in the cluster context");
-  const template = loadTemplate(ctx.task_definition_template, "task_definition_template");
   let logMaxBytes = DEFAULT_LOG_MAX_BYTES;
   const lmb = ctx.log_max_bytes;
   if (lmb !== undefined && lmb !== null) {

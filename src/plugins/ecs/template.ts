@@ -1,9 +1,13 @@
 // Task definition template: loading, the Fargate size table, building the definition to register, hashing.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { constants } from "node:fs";
+import type { Stats } from "node:fs";
+import { open, realpath } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { resolve, sep } from "node:path";
 import type { Json, JsonObject } from "../../core/index.ts";
 import { isObject, intLike } from "./check.ts";
+import { jsonErrorOffset, lineColumn } from "./json-position.ts";
 
 export interface ContainerInfo {
   name: string;
@@ -36,22 +40,26 @@ export const FAMILY_RE = /^[A-Za-z0-9_-]{1,255}$/;
 /** Tag carrying the content hash of a registered revision (reuse key). */
 export const HASH_TAG = "heimdall:content-hash";
 
-/** Loads and checks a template given as a path (relative to the working directory) or an inline object. */
-export function loadTemplate(source: Json | undefined, path: string): Template {
+/** Largest template file read (a bigger one is refused, so a huge or endless file cannot exhaust memory). */
+export const TEMPLATE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Where a template file may come from. `roots` undefined: the command comes from the configuration file and any
+ * path is read; otherwise (a command created through the API) the file's real path must lie under one of these
+ * absolute directories.
+ */
+export interface TemplateAccess {
+  roots?: readonly string[] | undefined;
+}
+
+/**
+ * Loads and checks a template given as a path (relative to the working directory) or an inline object. Files are
+ * read asynchronously; only regular files of at most 1 MiB; error messages never contain file content.
+ */
+export async function loadTemplate(source: Json | undefined, path: string, access: TemplateAccess = {}): Promise<Template> {
   let raw: Json;
   if (typeof source === "string" && source !== "") {
-    const file = resolve(source);
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new Error(`${path}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-    try {
-      raw = JSON.parse(text) as Json;
-    } catch (err) {
-      throw new Error(`${path}: ${file} is not valid JSON: ${(err as Error).message}`);
-    }
+    raw = await readTemplateFile(source, path, access.roots);
     // Accept DescribeTaskDefinition output ({"taskDefinition": {...}}) as well as a bare definition.
     if (isObject(raw) && isObject(raw.taskDefinition)) raw = raw.taskDefinition;
   } else if (isObject(source)) {
@@ -60,6 +68,87 @@ export function loadTemplate(source: Json | undefined, path: string): Template {
     throw new Error(`${path}: required: a path to a task definition JSON file (or an inline object)`);
   }
   return checkDefinition(raw, path);
+}
+
+const errCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
+
+function isUnder(file: string, root: string): boolean {
+  return file === root || file.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/** The path to open: as given (trusted) or its real path, checked against the roots before anything is revealed. */
+async function confinedPath(file: string, path: string, roots: readonly string[] | undefined): Promise<string> {
+  if (roots === undefined) return file;
+  const outside = new Error(`${path}: must lie under a template root (template_roots in the configuration): ${file}`);
+  if (roots.length === 0) {
+    throw new Error(`${path}: template files are not allowed for commands created through the API (template_roots is empty); give the template inline`);
+  }
+  // Checked on the path as written first, so that nothing about files outside the roots (not even whether they exist) is told.
+  if (!roots.some((r) => isUnder(file, r))) throw outside;
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch (err) {
+    throw new Error(`${path}: cannot read ${file}: ${errCode(err)}`);
+  }
+  const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)));
+  // A symbolic link inside a root that points outside all roots is refused.
+  if (!realRoots.some((r) => r !== undefined && isUnder(real, r))) throw outside;
+  return real;
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+async function readTemplateFile(source: string, path: string, roots: readonly string[] | undefined): Promise<Json> {
+  if (source.includes("\0")) throw new Error(`${path}: must not contain NUL characters`);
+  const file = resolve(source);
+  const target = await confinedPath(file, path, roots);
+  // O_NONBLOCK: opening a FIFO does not wait for a writer; O_NOFOLLOW: the checked real path is opened as is.
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (roots === undefined ? 0 : constants.O_NOFOLLOW);
+  let fh: FileHandle;
+  try {
+    fh = await open(target, flags);
+  } catch (err) {
+    throw new Error(`${path}: cannot read ${file}: ${errCode(err)}`);
+  }
+  let text: string;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error(`${path}: must be a regular file (${file} is ${fileKind(st)})`);
+    const tooBig = (n: number) => new Error(`${path}: must be at most 1 MiB (${file} has ${n} bytes)`);
+    if (st.size > TEMPLATE_MAX_BYTES) throw tooBig(st.size);
+    // At most 1 MiB + 1 bytes are read: a file that grew since fstat is still refused without reading it all.
+    const buf = Buffer.alloc(TEMPLATE_MAX_BYTES + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got === buf.length) throw tooBig(got);
+    }
+    text = buf.toString("utf8", 0, got);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith(`${path}: `)) throw err;
+    throw new Error(`${path}: cannot read ${file}: ${errCode(err)}`);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    // Never the parser's message: it quotes the text, which would disclose the file's first bytes.
+    const offset = jsonErrorOffset(text);
+    if (offset < 0) throw new Error(`${path}: file ${file} is not valid JSON`);
+    const { line, column } = lineColumn(text, offset);
+    throw new Error(`${path}: file ${file} is not valid JSON at line ${line} column ${column}`);
+  }
 }
 
 /** Validates a task definition object (a template or a described revision). */

@@ -14,7 +14,7 @@ import { readClusterContext } from "../../../src/plugins/ecs/cluster.ts";
 import { buildRunTask, clientToken, stopReason } from "../../../src/plugins/ecs/launch.ts";
 import { copyCapped, formatEvent, streamHeader } from "../../../src/plugins/ecs/logs.ts";
 import { mergeOverrides, slotOverrides } from "../../../src/plugins/ecs/overrides.ts";
-import { readCommandContext, resolvePlan } from "../../../src/plugins/ecs/settings.ts";
+import { loadCommandContext, readCommandContext, resolvePlan } from "../../../src/plugins/ecs/settings.ts";
 import { buildDefinition, canonicalJson, checkDefinition, contentHash, fargateProblem } from "../../../src/plugins/ecs/template.ts";
 import { templateDoc } from "./harness.ts";
 
@@ -32,7 +32,7 @@ const cluster = (ctx: Record<string, unknown> = {}) => {
   return c;
 };
 const plan = (command: Record<string, unknown>, job?: Record<string, unknown>, cl = cluster()) => {
-  const cmd = readCommandContext({ task_definition_template: templateFile(), ...command } as never);
+  const cmd = readCommandContext({ task_definition_template: "td.json", ...command } as never, checkDefinition(templateDoc() as never, "t"));
   const p = new Problems();
   const out = resolvePlan(cmd, job as never, cl, p);
   return { plan: out, problems: p.list, cmd };
@@ -69,17 +69,17 @@ describe("layering: defaults ← command ← job", () => {
 });
 
 describe("command context", () => {
-  it("rejects a missing template, unreadable or non-JSON files and definitions without containers", () => {
-    assert.throws(() => readCommandContext({}), /task_definition_template: required/);
-    assert.throws(() => readCommandContext({ task_definition_template: join(dir, "nope.json") }), /cannot read .*ENOENT/);
-    assert.throws(() => readCommandContext({ task_definition_template: templateFile("{", "bad.json") }), /is not valid JSON/);
-    assert.throws(() => readCommandContext({ task_definition_template: templateFile({ family: "x" }, "empty.json") }), /containerDefinitions must be a non-empty array/);
-    assert.throws(() => readCommandContext({ task_definition_template: templateFile(), subnets: 1, cluster_name: "x" }), /cluster_name: is a cluster setting/);
-    assert.throws(() => readCommandContext({ task_definition_template: templateFile(), task_count: 0 }), /task_count: must be at least 1/);
+  it("rejects a missing template, unreadable or non-JSON files and definitions without containers", async () => {
+    await assert.rejects(loadCommandContext({}), /task_definition_template: required/);
+    await assert.rejects(loadCommandContext({ task_definition_template: join(dir, "nope.json") }), /cannot read .*ENOENT/);
+    await assert.rejects(loadCommandContext({ task_definition_template: templateFile("{", "bad.json") }), /is not valid JSON/);
+    await assert.rejects(loadCommandContext({ task_definition_template: templateFile({ family: "x" }, "empty.json") }), /containerDefinitions must be a non-empty array/);
+    await assert.rejects(loadCommandContext({ task_definition_template: templateFile(), subnets: 1, cluster_name: "x" }), /cluster_name: is a cluster setting/);
+    await assert.rejects(loadCommandContext({ task_definition_template: templateFile(), task_count: 0 }), /task_count: must be at least 1/);
   });
-  it("accepts DescribeTaskDefinition output as a template and drops read-only fields", () => {
+  it("accepts DescribeTaskDefinition output as a template and drops read-only fields", async () => {
     const described = { taskDefinition: { ...templateDoc(), taskDefinitionArn: "arn:x", revision: 4, status: "ACTIVE", registeredAt: 1 } };
-    const cmd = readCommandContext({ task_definition_template: templateFile(described, "described.json") });
+    const cmd = await loadCommandContext({ task_definition_template: templateFile(described, "described.json") });
     assert.equal(cmd.template.definition.revision, undefined);
     assert.equal(cmd.template.definition.taskDefinitionArn, undefined);
     assert.equal(cmd.template.family, "batch-job-template");
