@@ -3,8 +3,11 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { clusterToJson, jobToJson, type Cluster, type Job, type JsonObject } from "../../core/index.ts";
-import type { Handler, PluginModule, Runtime } from "../contract.ts";
+import type { Handler, PluginModule, PluginServices, Runtime } from "../contract.ts";
+import { killRecordedGroup, removeProcessRecord, writeProcessRecord } from "./process-group.ts";
 import { readResultFile } from "./result-file.ts";
+
+export { PROCESS_RECORD, killRecordedGroup, readProcessRecord, type KillOutcome, type ProcessRecord } from "./process-group.ts";
 
 /** Grace period between SIGTERM and SIGKILL of the process group on abort (spec 10.8: 10 seconds). */
 export const KILL_GRACE_MS = 10_000;
@@ -50,8 +53,28 @@ async function writeContext(rt: Runtime, job: Readonly<Job>, command: JsonObject
   await writeFile(join(rt.workingDirectory, "context.json"), `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
 }
 
+interface RunOptions {
+  killGraceMs: number;
+  services: PluginServices;
+  jobId: string;
+}
+
+/**
+ * Records the child's process group in the working directory (issue 8 item 5), so a later instance can kill it
+ * when this one dies; resolves when written (never rejects).
+ */
+async function recordGroup(rt: Runtime, pid: number, o: RunOptions): Promise<void> {
+  try {
+    const rec = await writeProcessRecord(rt.workingDirectory, pid, o.services.instanceName ?? "", o.jobId);
+    if (rec.start_time === null) o.services.log.warn({ job: o.jobId, pid }, "no /proc: the job's process group cannot be killed after a crash");
+  } catch (err) {
+    o.services.log.warn({ err, job: o.jobId, pid }, "cannot record the job's process group");
+  }
+}
+
 /** Spawns argv in the working directory; resolves with the exit code or signal once the child has exited. */
-function run(argv: string[], rt: Runtime, signal: AbortSignal, killGraceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function run(argv: string[], rt: Runtime, signal: AbortSignal, o: RunOptions): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const { killGraceMs } = o;
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: rt.workingDirectory,
@@ -60,6 +83,15 @@ function run(argv: string[], rt: Runtime, signal: AbortSignal, killGraceMs: numb
       detached: true, // own process group, so an abort reaches grandchildren too
       shell: false,
     });
+    const recorded = child.pid === undefined ? Promise.resolve() : recordGroup(rt, child.pid, o);
+    // The record goes when the child is gone (the runner deletes the working directory right after anyway).
+    let finished = false;
+    /** The first of 'error' and 'close' decides the outcome (a spawn error is followed by 'close'). */
+    const finish = (settle: () => void) => {
+      if (finished) return;
+      finished = true;
+      void recorded.then(() => removeProcessRecord(rt.workingDirectory)).catch(() => undefined).then(settle);
+    };
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       // Not skipped when the child itself has exited: a background grandchild may still hold its output open.
@@ -75,19 +107,31 @@ function run(argv: string[], rt: Runtime, signal: AbortSignal, killGraceMs: numb
     child.once("error", (err) => {
       signal.removeEventListener("abort", onAbort);
       if (killTimer) clearTimeout(killTimer);
-      reject(err);
+      finish(() => reject(err));
     });
     child.once("close", (code, sig) => {
       signal.removeEventListener("abort", onAbort);
       if (killTimer) clearTimeout(killTimer);
-      resolve({ code, signal: sig });
+      finish(() => resolve({ code, signal: sig }));
     });
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   });
 }
 
-function shellHandler(argv: readonly string[], commandContext: JsonObject, killGraceMs: number): Handler {
+/** Extension (issue 8 item 5): kills the job's process group left by a dead instance on this host, if recorded. */
+async function cleanupLeftover(jobId: string, signal: AbortSignal, services: PluginServices, killGraceMs: number): Promise<void> {
+  const dir = services.jobsDirectory;
+  if (dir === undefined || jobId === "" || jobId.includes("/") || jobId === "." || jobId === "..") return;
+  const { outcome, record } = await killRecordedGroup(join(dir, jobId), { graceMs: killGraceMs, signal });
+  const fields = { job: jobId, pid: record?.pid, instance: record?.instance, host: record?.hostname };
+  if (outcome === "killed") services.log.warn(fields, "killed the leftover process group of the job");
+  else if (outcome === "unverifiable") services.log.warn(fields, "cannot verify the job's recorded process group without /proc; not killed");
+  else if (outcome === "elsewhere") services.log.info(fields, "the job's process group was recorded on another host or before a reboot; not killed");
+  else if (outcome === "alive") throw new Error(`process group ${record?.pid} of job ${jobId} is still alive after SIGKILL`);
+}
+
+function shellHandler(argv: readonly string[], commandContext: JsonObject, killGraceMs: number, services: PluginServices): Handler {
   return {
     validateJobContext(jobContext) {
       const a = jobArguments(jobContext);
@@ -98,7 +142,7 @@ function shellHandler(argv: readonly string[], commandContext: JsonObject, killG
       if ("problem" in a) throw new Error(`invalid context: ${a.problem}`);
       await writeContext(rt, job, commandContext, cluster);
       if (signal.aborted) throw new Error("aborted before start");
-      const exit = await run([...argv, ...a.args], rt, signal, killGraceMs);
+      const exit = await run([...argv, ...a.args], rt, signal, { killGraceMs, services, jobId: job.id });
       if (exit.code === 0) {
         const result = await readResultFile(join(rt.workingDirectory, "result.json"));
         if (result) rt.setResult(result);
@@ -107,7 +151,9 @@ function shellHandler(argv: readonly string[], commandContext: JsonObject, killG
       if (exit.code !== null) throw new Error(`exit status ${exit.code}`);
       throw new Error(`signal: ${signalName(exit.signal)}`);
     },
-    async cleanup() {},
+    cleanup(jobId, _cluster, signal) {
+      return cleanupLeftover(jobId, signal, services, killGraceMs);
+    },
     async healthCheck() {},
   };
 }
@@ -118,10 +164,10 @@ export function createShellPlugin(opts: { killGraceMs?: number } = {}): PluginMo
   return {
     name: "shell",
     resumable: false,
-    create(commandContext) {
+    create(commandContext, _command, services) {
       const command = commandContext["command"];
       if (!isStringArray(command) || command.length === 0 || command[0] === "") throw new Error(COMMAND_ERROR);
-      return shellHandler([...command], commandContext, killGraceMs);
+      return shellHandler([...command], commandContext, killGraceMs, services);
     },
   };
 }
