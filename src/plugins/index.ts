@@ -6,7 +6,16 @@ import { ecsPlugin } from "./ecs/index.ts";
 
 export type * from "./contract.ts";
 export { pingPlugin } from "./ping/index.ts";
-export { shellPlugin, createShellPlugin } from "./shell/index.ts";
+export {
+  shellPlugin,
+  createShellPlugin,
+  KILL_GRACE_MS,
+  PROCESS_RECORD,
+  killRecordedGroup,
+  readProcessRecord,
+  type KillOutcome,
+  type ProcessRecord,
+} from "./shell/index.ts";
 
 export type PluginRegistry = ReadonlyMap<string, PluginModule>;
 
