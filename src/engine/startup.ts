@@ -1,10 +1,11 @@
 // Startup work (spec 1, 11.3): validate and upsert configured commands and clusters; delete leftover
-// working directories of earlier runs.
+// working directories of earlier runs, killing the process groups their shell jobs left running (issue 8 item 5).
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import type { ClusterEntry, CommandEntry } from "../config/index.ts";
-import type { Cluster, Command } from "../core/index.ts";
+import type { Cluster, Command, JobStatus } from "../core/index.ts";
 import { HeimdallError, compileCallers, errorMessage, finalTags, sortTagSet } from "../core/index.ts";
+import { KILL_GRACE_MS, killRecordedGroup, readProcessRecord, type ProcessRecord } from "../plugins/index.ts";
 import type { EngineCore } from "./core.ts";
 import { HandlerError, clusterFingerprint, commandFingerprint } from "./registry.ts";
 
@@ -71,16 +72,58 @@ export async function upsertConfigured(core: EngineCore): Promise<void> {
   }
 }
 
-/** Deletes everything left in jobs_directory by an earlier run (D14). */
+const ACTIVE: ReadonlySet<JobStatus> = new Set<JobStatus>(["ACCEPTED", "RUNNING", "CANCELING"]);
+const PARALLEL = 8;
+
+/**
+ * Deletes what earlier runs left in jobs_directory (D14). A directory holding a shell job's process record first
+ * has that process group killed (only when verifiably the same group on this host). Kept: this instance's own
+ * executions, and — on a database several instances share — the directory of a job still ACCEPTED, RUNNING or
+ * CANCELING that another instance recorded or runs: that instance may be alive; if it is dead, the janitor's
+ * cleanup kills the group before marking the job FAILED. An SQLite database is held by this process alone, so
+ * there every leftover is an orphan.
+ */
 export async function removeLeftoverWorkdirs(core: EngineCore): Promise<void> {
   const dir = resolvePath(core.config.jobs_directory);
   await mkdir(dir, { recursive: true });
-  for (const name of await readdir(dir)) {
-    if (core.executions.has(name)) continue;
-    try {
-      await rm(join(dir, name), { recursive: true, force: true });
-    } catch (err) {
-      core.log.warn({ err, dir: join(dir, name) }, "cannot delete leftover working directory");
+  const names = (await readdir(dir)).filter((name) => !core.executions.has(name));
+  for (let i = 0; i < names.length; i += PARALLEL) {
+    await Promise.all(names.slice(i, i + PARALLEL).map((name) => removeLeftover(core, join(dir, name), name)));
+  }
+}
+
+/** Whether another instance may still be running the job of this directory. */
+async function maybeRunElsewhere(core: EngineCore, name: string, record: ProcessRecord | undefined): Promise<boolean> {
+  if (!core.store.capabilities.multiInstance || record?.instance === core.name) return false;
+  try {
+    const job = await core.store.getJob(name);
+    return job !== undefined && ACTIVE.has(job.status);
+  } catch (err) {
+    core.log.warn({ err, job: name }, "cannot read the job of a leftover working directory; kept");
+    return true;
+  }
+}
+
+async function removeLeftover(core: EngineCore, path: string, name: string): Promise<void> {
+  const record = await readProcessRecord(path);
+  if (await maybeRunElsewhere(core, name, record)) {
+    core.log.info({ job: name, instance: record?.instance }, "working directory of a job another instance may run; kept");
+    return;
+  }
+  if (record) {
+    const { outcome } = await killRecordedGroup(path, { graceMs: KILL_GRACE_MS });
+    const fields = { job: name, pid: record.pid, instance: record.instance, host: record.hostname, outcome };
+    if (outcome === "alive") {
+      core.log.error(fields, "leftover process group still alive after SIGKILL; working directory kept");
+      return;
     }
+    if (outcome === "killed") core.log.warn(fields, "killed the leftover process group of a job");
+    else if (outcome === "unverifiable") core.log.warn(fields, "cannot verify a leftover process group without /proc; not killed");
+    else if (outcome === "elsewhere") core.log.info(fields, "leftover process group recorded on another host or before a reboot; not killed");
+  }
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (err) {
+    core.log.warn({ err, dir: path }, "cannot delete leftover working directory");
   }
 }
