@@ -6,6 +6,7 @@ import type { Handler, PluginServices, Runtime } from "../contract.ts";
 import { awsMessage, endpointFor } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
 import { Problems } from "./check.ts";
+import { failpoint } from "./failpoint.ts";
 import { isFargate, readClusterContext } from "./cluster.ts";
 import type { ClusterSettings } from "./cluster.ts";
 import { attemptTable, setOutputs, writeRepresentativeLogs } from "./output.ts";
@@ -123,15 +124,16 @@ export class EcsHandler implements Handler {
     const outcome: Outcome = storedOutcome ?? (await run.run(signal));
     const rep = run.representative(outcome);
     if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000), signal);
-    let metaWrite: Promise<void> | undefined;
     if (storedOutcome === null) {
-      // One write for the outcome and the representative (a crash before it just re-derives both on resume),
-      // made while the logs are fetched: they reach the job's output only when the engine flushes it, later.
+      // The outcome and representative are stored before any log byte is written: a resumed execution then
+      // regenerates exactly the same text and skips what is already stored (see writeRepresentativeLogs). A crash
+      // before this write just re-derives both from the stored attempts.
       meta.outcome = outcome;
       meta.representative = rep === undefined ? null : { slot: rep.slot, attempt: rep.attempt };
-      metaWrite = state.putMeta(meta);
+      await state.putMeta(meta);
     }
-    await Promise.all([metaWrite, writeRepresentativeLogs(rt, ep, meta, outcome, rep, this.cmd.logMaxBytes, signal)]);
+    await writeRepresentativeLogs(rt, state, ep, meta, outcome, rep, this.cmd.logMaxBytes, signal);
+    await failpoint("ecs-after-log-copy", signal);
     rt.setResult(attemptTable(run.allAttempts));
     setOutputs(rt, meta, run.allAttempts);
     if (outcome.kind !== "succeeded") throw new Error(outcome.error);

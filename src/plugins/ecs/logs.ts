@@ -116,17 +116,24 @@ export async function writeText(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, "drain");
 }
 
+/** Where copied text goes: a stream, or a function that writes (with backpressure) and resolves when accepted. */
+export type TextSink = Writable | ((text: string) => Promise<void>);
+
 export function truncationNotice(maxBytes: number): string {
   return `[heimdall: ecs logs truncated at ${maxBytes} bytes]\n`;
 }
 
-/** Copies chunks to `out` up to `maxBytes` (UTF-8), cutting at a line boundary and adding a notice once. */
-export async function copyCapped(chunks: AsyncIterable<string>, out: Writable, maxBytes: number): Promise<number> {
+/**
+ * Copies chunks to `out` up to `maxBytes` (UTF-8), cutting at a line boundary and adding a notice once. The cut
+ * depends only on the concatenated text, not on how it is split into chunks (every chunk ends with a line break).
+ */
+export async function copyCapped(chunks: AsyncIterable<string>, out: TextSink, maxBytes: number): Promise<number> {
+  const write = typeof out === "function" ? out : (text: string) => writeText(out, text);
   let written = 0;
   for await (const chunk of chunks) {
     const size = Buffer.byteLength(chunk);
     if (written + size <= maxBytes) {
-      await writeText(out, chunk);
+      await write(chunk);
       written += size;
       continue;
     }
@@ -134,10 +141,27 @@ export async function copyCapped(chunks: AsyncIterable<string>, out: Writable, m
     const buf = Buffer.from(chunk).subarray(0, Math.max(0, room));
     const cut = buf.lastIndexOf(0x0a);
     const keep = cut >= 0 ? buf.subarray(0, cut + 1).toString() : "";
-    await writeText(out, keep);
+    if (keep !== "") await write(keep);
     written += Buffer.byteLength(keep);
-    await writeText(out, truncationNotice(maxBytes));
+    await write(truncationNotice(maxBytes));
     return written;
   }
   return written;
+}
+
+/** The first `limit` bytes of `chunks` (stops reading there): a resumed copy replaying what a failed one wrote. */
+export async function* firstBytes(chunks: AsyncIterable<string>, limit: number): AsyncGenerator<string> {
+  if (limit <= 0) return;
+  let n = 0;
+  for await (const chunk of chunks) {
+    const buf = Buffer.from(chunk);
+    if (n + buf.length < limit) {
+      n += buf.length;
+      yield chunk;
+      continue;
+    }
+    // Reaches the limit: nothing after it is read.
+    yield buf.subarray(0, limit - n).toString();
+    return;
+  }
 }
