@@ -1,6 +1,6 @@
 // Request helpers shared by the route modules: identity, body, query values and fixed error messages.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { HeimdallError, parseJsonBody, validateIdentity } from "../core/index.ts";
+import { HeimdallError, NUL_PROBLEM, parseJsonBody, validateIdentity } from "../core/index.ts";
 import type { HeimdallConfig } from "../config/index.ts";
 
 export const API_PREFIX = "/api/v1";
@@ -54,12 +54,18 @@ export function unknownEndpoint(req: FastifyRequest): HeimdallError {
   return new HeimdallError("NOT_FOUND", `unknown endpoint: ${req.method} ${path}`);
 }
 
-/** First string value of a query parameter (repeated parameters: the first one). */
+/** A value from the URL with a NUL character: 400 naming it, on every store (PostgreSQL text cannot hold NUL). */
+function noNul(name: string, value: string): string {
+  if (value.includes("\0")) throw new HeimdallError("BAD_REQUEST", `${name}: ${NUL_PROBLEM}`);
+  return value;
+}
+
+/** First string value of a query parameter (repeated parameters: the first one); NUL → 400. */
 export function queryString(req: FastifyRequest, name: string): string | undefined {
   const q = req.query as Record<string, unknown>;
   const v = q[name];
   const first = Array.isArray(v) ? v[0] : v;
-  return typeof first === "string" ? first : undefined;
+  return typeof first === "string" ? noNul(name, first) : undefined;
 }
 
 export function queryRecord(req: FastifyRequest): Record<string, unknown> {
@@ -68,7 +74,7 @@ export function queryRecord(req: FastifyRequest): Record<string, unknown> {
 
 export function param(req: FastifyRequest, name: string): string {
   const p = req.params as Record<string, string | undefined>;
-  return p[name] ?? "";
+  return noNul(name, p[name] ?? "");
 }
 
 export function sendError(reply: FastifyReply, err: HeimdallError): FastifyReply {

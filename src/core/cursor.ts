@@ -23,7 +23,8 @@ export function decodeCursor(s: string, orderBy: OrderBy): Cursor {
   const { v, i } = parsed as { v?: unknown; i?: unknown };
   if (!Number.isSafeInteger(i)) throw badRequest(INVALID);
   if (orderBy === "id") {
-    if (typeof v !== "string") throw badRequest(INVALID);
+    // A NUL cannot be in any stored id (PostgreSQL text refuses it): invalid, as on every store.
+    if (typeof v !== "string" || v.includes("\0")) throw badRequest(INVALID);
   } else if (!Number.isSafeInteger(v)) {
     throw badRequest(INVALID);
   }

@@ -6,6 +6,8 @@ import { charLength, hasControlChars } from "./text.ts";
 export const MAX_CONTEXT_BYTES = 131_072;
 export const MAX_TAGS = 100;
 export const MAX_TAG_LENGTH = 128;
+/** U+0000 cannot be stored in PostgreSQL text; every stored or matched string refuses it (issue 8 item 6). */
+export const NUL_PROBLEM = "must not contain NUL characters";
 
 /** Collects validation problems in field order; `throwIfAny` raises one BAD_REQUEST joined with "; ". */
 export class Problems {
@@ -39,7 +41,8 @@ export function optString(p: Problems, path: string, value: unknown, max: number
     p.add(`${path}: must be a string`);
     return "";
   }
-  if (charLength(value) > max) p.add(`${path}: must be at most ${max} characters`);
+  if (value.includes("\0")) p.add(`${path}: ${NUL_PROBLEM}`);
+  else if (charLength(value) > max) p.add(`${path}: must be at most ${max} characters`);
   return value;
 }
 
@@ -80,6 +83,7 @@ export function optStringArray(p: Problems, path: string, value: unknown, rules:
   value.forEach((item: unknown, i) => {
     if (typeof item !== "string") p.add(`${path}[${i}]: must be a string`);
     else if (item === "" && !keepEmpty) p.add(`${path}[${i}]: must not be empty`);
+    else if (item.includes("\0")) p.add(`${path}[${i}]: ${NUL_PROBLEM}`);
     else if (charLength(item) > maxLength) p.add(`${path}[${i}]: must be at most ${maxLength} characters`);
     else out.push(item);
   });

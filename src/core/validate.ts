@@ -10,6 +10,7 @@ import {
   field,
   isPlainObject,
   nameProblems,
+  NUL_PROBLEM,
   optBoolean,
   optContext,
   optString,
@@ -67,6 +68,7 @@ function idProblems(p: Problems, id: unknown): void {
 
 /** An identity on POST/PUT: at most 64 characters (D7). */
 export function validateIdentity(user: string): void {
+  if (user.includes("\0")) throw badRequest(`user: ${NUL_PROBLEM}`);
   if (charLength(user) > MAX_IDENTITY) throw badRequest(`user: must be at most ${MAX_IDENTITY} characters`);
 }
 
@@ -161,6 +163,7 @@ export function validateCommandBody(id: string, body: unknown, user: string): Co
   let plugin = "";
   if (pluginValue === undefined || pluginValue === "") p.add("plugin: is required");
   else if (typeof pluginValue !== "string") p.add("plugin: must be a string");
+  else if (pluginValue.includes("\0")) p.add(`plugin: ${NUL_PROBLEM}`);
   else plugin = pluginValue;
   const isSync = optBoolean(p, "is_sync", field(b, "is_sync"));
   const clusterTags = optStringArray(p, "cluster_tags", field(b, "cluster_tags")) ?? [];
