@@ -19,7 +19,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Shell job: `arguments: [sleepSeconds, text]` → stdout `begin <text>\nend <text>\n`; side effect before `end`. */
 export function shellCommand(sideDir: string): string[] {
-  const script = `echo "begin $2"; sleep "$1"; echo "\${PWD##*/} $(date +%s%3N)" >> '${sideDir}/\${PWD##*/}'; echo "end $2"`;
+  const script = `echo "begin $2"; sleep "$1"; echo "\${PWD##*/} $(date +%s%3N)" >> '${sideDir}'/"\${PWD##*/}"; echo "end $2"`;
   return ["/bin/sh", "-c", script, "sh"];
 }
 
