@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import type { Stats } from "node:fs";
-import { open, realpath } from "node:fs/promises";
+import { open, readlink, realpath } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import type { Json, JsonObject } from "../../core/index.ts";
@@ -76,9 +76,17 @@ function isUnder(file: string, root: string): boolean {
   return file === root || file.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
-/** The path to open: as given (trusted) or its real path, checked against the roots before anything is revealed. */
-async function confinedPath(file: string, path: string, roots: readonly string[] | undefined): Promise<string> {
-  if (roots === undefined) return file;
+interface Confined {
+  /** The path to open: as given (trusted) or the real path. */
+  target: string;
+  /** Whether a real path lies under a root (undefined: trusted). */
+  allowed?: (real: string) => boolean;
+  outside?: Error;
+}
+
+/** Checks the path against the roots (as written, then its real path) before anything about the file is told. */
+async function confine(file: string, path: string, roots: readonly string[] | undefined): Promise<Confined> {
+  if (roots === undefined) return { target: file };
   const outside = new Error(`${path}: must lie under a template root (template_roots in the configuration): ${file}`);
   if (roots.length === 0) {
     throw new Error(`${path}: template files are not allowed for commands created through the API (template_roots is empty); give the template inline`);
@@ -92,9 +100,15 @@ async function confinedPath(file: string, path: string, roots: readonly string[]
     throw new Error(`${path}: cannot read ${file}: ${errCode(err)}`);
   }
   const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)));
+  const allowed = (p: string) => realRoots.some((r) => r !== undefined && isUnder(p, r));
   // A symbolic link inside a root that points outside all roots is refused.
-  if (!realRoots.some((r) => r !== undefined && isUnder(real, r))) throw outside;
-  return real;
+  if (!allowed(real)) throw outside;
+  return { target: real, allowed, outside };
+}
+
+/** On Linux, the path of what was actually opened (a directory swapped for a link after realpath shows here). */
+async function openedPath(fh: FileHandle): Promise<string | undefined> {
+  return readlink(`/proc/self/fd/${fh.fd}`).catch(() => undefined);
 }
 
 function fileKind(st: Stats): string {
@@ -109,7 +123,7 @@ function fileKind(st: Stats): string {
 async function readTemplateFile(source: string, path: string, roots: readonly string[] | undefined): Promise<Json> {
   if (source.includes("\0")) throw new Error(`${path}: must not contain NUL characters`);
   const file = resolve(source);
-  const target = await confinedPath(file, path, roots);
+  const { target, allowed, outside } = await confine(file, path, roots);
   // O_NONBLOCK: opening a FIFO does not wait for a writer; O_NOFOLLOW: the checked real path is opened as is.
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (roots === undefined ? 0 : constants.O_NOFOLLOW);
   let fh: FileHandle;
@@ -120,6 +134,10 @@ async function readTemplateFile(source: string, path: string, roots: readonly st
   }
   let text: string;
   try {
+    if (allowed !== undefined) {
+      const opened = await openedPath(fh);
+      if (opened !== undefined && !allowed(opened)) throw outside;
+    }
     const st = await fh.stat();
     if (!st.isFile()) throw new Error(`${path}: must be a regular file (${file} is ${fileKind(st)})`);
     const tooBig = (n: number) => new Error(`${path}: must be at most 1 MiB (${file} has ${n} bytes)`);
