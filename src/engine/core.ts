@@ -6,6 +6,7 @@ import type { Job } from "../core/index.ts";
 import type { AbortKind, AbortReason, PluginRegistry } from "../plugins/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EngineMetrics } from "./contract.ts";
+import { DbTrouble, defaultDbRetryMs } from "./db-retry.ts";
 import { HandlerCache, RegistryCache } from "./registry.ts";
 import { commandFromEntry } from "./startup.ts";
 
@@ -45,6 +46,12 @@ export interface EngineCore {
   wakeJanitor(): void;
   /** Milliseconds to wait for execute after an abort (30 s; tests may lower it). */
   abortWaitMs: number;
+  /** How long a job-path write is retried while the database is unreachable (docs/engine.md "Database outages"). */
+  dbRetryMs: number;
+  /** When this instance last found the database failing (the janitor waits stale_job after it). */
+  dbTrouble: DbTrouble;
+  /** Jobs whose claim the janitor took over and is recovering now (the heartbeat keeps them fresh). */
+  recovering: Set<string>;
 }
 
 export function newExecution(job: Job, sync: boolean, resumed: boolean, phase: Phase): Execution {
@@ -77,6 +84,7 @@ export function createCore(deps: {
   name: string;
   wakeJanitor: () => void;
   abortWaitMs?: number;
+  dbRetryMs?: number;
 }): EngineCore {
   return {
     config: deps.config,
@@ -96,5 +104,8 @@ export function createCore(deps: {
     executions: new Map(),
     wakeJanitor: deps.wakeJanitor,
     abortWaitMs: deps.abortWaitMs ?? ABORT_WAIT_MS,
+    dbRetryMs: deps.dbRetryMs ?? defaultDbRetryMs(deps.config.janitor.stale_job),
+    dbTrouble: new DbTrouble(),
+    recovering: new Set(),
   };
 }

@@ -27,6 +27,8 @@ export interface EngineDeps {
   instanceName?: string;
   /** Wait after an abort before giving up on execute (default 30 s, spec 9.4 step 5). */
   abortWaitMs?: number;
+  /** How long job-path writes are retried while the database is unreachable (default max(5 min, stale_job)). */
+  dbRetryMs?: number;
 }
 
 export interface Engine extends EngineApi {

@@ -49,6 +49,7 @@ export class Janitor {
         await this.retentionIfDue();
         handled = await this.recoveryPass();
       } catch (err) {
+        this.core.dbTrouble.note();
         this.core.log.error({ err }, "janitor pass failed");
       }
       if (handled > 0 || this.stopped) continue;
@@ -81,14 +82,21 @@ export class Janitor {
   /** One recovery pass; returns how many jobs it handled. */
   async recoveryPass(): Promise<number> {
     const { store, name } = this.core;
+    const staleMs = this.core.config.janitor.stale_job * 1000;
     const candidates = await store.staleCandidates(this.core.config.janitor.stale_job, CANDIDATES);
     const taken: StaleCandidate[] = [];
     for (const c of candidates) {
       // Our own running executions are finalized by their runner.
-      if (c.owner === name && this.core.executions.has(c.job.id)) continue;
-      if (await store.takeOverClaim(c.job.id, { owner: c.owner, heartbeat: c.heartbeat }, name)) taken.push(c);
+      if ((c.owner === name && this.core.executions.has(c.job.id)) || this.core.recovering.has(c.job.id)) continue;
+      // After a database failure nobody could refresh claims: a heartbeat-stale claim counts only once this
+      // instance has seen the database working for stale_job (docs/engine.md "Database outages").
+      if (c.heartbeat !== null && !this.core.dbTrouble.quietFor(staleMs)) continue;
+      if (await store.takeOverClaim(c.job.id, { owner: c.owner, heartbeat: c.heartbeat }, name)) {
+        this.core.recovering.add(c.job.id);
+        taken.push(c);
+      }
     }
-    await Promise.all(taken.map((c) => this.recover(c)));
+    await Promise.all(taken.map((c) => this.recover(c).finally(() => this.core.recovering.delete(c.job.id))));
     return taken.length;
   }
 

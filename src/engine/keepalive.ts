@@ -1,5 +1,7 @@
 // Keepalive (spec 9.5): ONE heartbeat timer per process for all claims of this instance. The heartbeat
 // returns the owned jobs' statuses: CANCELING → abort `cancel`; no longer owned → abort `lost`.
+// Only the claims of jobs this instance really works on are refreshed (its executions and the janitor's
+// recoveries): a job a runner gave up goes stale at once, so another instance's janitor recovers it.
 import { abortExecution, type EngineCore } from "./core.ts";
 
 export class Keepalive {
@@ -39,8 +41,9 @@ export class Keepalive {
     const t0 = performance.now();
     let owned;
     try {
-      owned = await this.core.store.heartbeat(this.core.name);
+      owned = await this.core.store.heartbeat(this.core.name, [...this.core.executions.keys(), ...this.core.recovering]);
     } catch (err) {
+      this.core.dbTrouble.note();
       this.core.metrics?.databaseError("heartbeat");
       this.core.log.error({ err }, "heartbeat failed");
       return;

@@ -1,15 +1,22 @@
 // Job output streams (spec 9.11): stdout/stderr Writables that store their bytes in the database as
 // append-only chunks, flushed at least once per second and whenever 64 KiB are buffered, capped per file.
+// While the database is unreachable a flush is retried (retryDb) and the bytes stay buffered, up to
+// maxPendingBytes; past that the writer waits (backpressure). Appends carry the expected file offset, so a retry
+// of an append that did commit stores nothing twice. Bytes are dropped only when the retries give up.
 import { Writable } from "node:stream";
 import type pino from "pino";
 import type { JobFile } from "../core/index.ts";
 import type { EngineMetrics } from "./contract.ts";
 import type { Store } from "../store/index.ts";
-import { sleep } from "./util.ts";
+import { defaultDbRetryMs, retryDb } from "./db-retry.ts";
+import { jobError } from "./util.ts";
 
 export const CHUNK_BYTES = 64 * 1024;
 export const FLUSH_INTERVAL_MS = 1000;
+/** Retries of a flush failing with an error that has no retry class (not a database outage). */
 const FLUSH_RETRIES = 3;
+/** Output kept in memory per stream while flushes fail; past it the writer waits. */
+export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 export interface OutputOptions {
   store: Store;
@@ -22,7 +29,16 @@ export interface OutputOptions {
   initialSize?: number;
   /** Last stored byte, when initialSize > 0 (decides whether the truncation line needs a line break). */
   lastByte?: number;
+  /** First retry delay (doubling, capped at 2 s). */
   retryDelayMs?: number;
+  /** How long a flush is retried while the database is unreachable (default 5 minutes). */
+  retryWindowMs?: number;
+  /** Checked between retries: true gives the flush up at once (the job is no longer ours). */
+  stop?: () => boolean;
+  /** Called for each failed flush try (the engine notes database trouble). */
+  onFailure?: (err: unknown) => void;
+  /** Buffered plus in-flight bytes above which the writer waits (default 16 MiB). */
+  maxPendingBytes?: number;
 }
 
 export function truncationLine(maxBytes: number): string {
@@ -39,10 +55,19 @@ export class JobOutputStream extends Writable {
   private truncated: boolean;
   private chain: Promise<void> = Promise.resolve();
   private inFlight = 0;
+  /** Bytes handed to flushes that have not finished yet. */
+  private flushing = 0;
+  /** The current flush failed and is being retried; `failed` resolves when that happens. */
+  private failing = false;
+  private failed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** File size stored so far: the offset of the next append (-1: unknown after a dropped flush). */
+  private stored: number;
   private timer: NodeJS.Timeout | undefined;
   private ended_ = false;
   /** Bytes dropped because a flush failed even after retries. */
   droppedBytes = 0;
+  /** The error of the last dropped flush. */
+  lastError: string | undefined;
   /** Bytes already stored when the stream was opened (a resumed job's earlier output). */
   readonly storedAtOpen: number;
 
@@ -50,6 +75,7 @@ export class JobOutputStream extends Writable {
     super({ highWaterMark: CHUNK_BYTES, decodeStrings: true });
     this.o = o;
     this.kept = o.initialSize ?? 0;
+    this.stored = o.initialSize ?? 0;
     this.storedAtOpen = this.kept;
     this.lastByte = o.lastByte;
     // A file already longer than the cap already carries the truncation line.
@@ -72,14 +98,15 @@ export class JobOutputStream extends Writable {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.ended_) return cb();
     this.accept(chunk);
-    if (this.buffered >= CHUNK_BYTES) {
-      this.flush().then(() => cb(), () => cb());
-      return;
-    }
-    this.arm();
-    // Backpressure: while a flush is in progress the writer waits for it.
-    if (this.inFlight > 0) this.chain.then(() => cb(), () => cb());
-    else cb();
+    if (this.buffered >= CHUNK_BYTES) void this.flush();
+    else this.arm();
+    if (this.inFlight === 0) return cb();
+    // Backpressure: while a flush is in progress the writer waits for it — unless the flush is failing (database
+    // unreachable): then output is buffered up to maxPendingBytes, and only past that the writer waits.
+    const done = () => cb();
+    if (this.buffered + this.flushing >= (this.o.maxPendingBytes ?? MAX_PENDING_BYTES)) void this.chain.then(done, done);
+    else if (this.failing) cb();
+    else void Promise.race([this.chain, this.failingNow()]).then(done, done);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -92,6 +119,23 @@ export class JobOutputStream extends Writable {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
+  }
+
+  private failingNow(): Promise<void> {
+    if (!this.failed) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.failed = { promise, resolve };
+    }
+    return this.failed.promise;
+  }
+
+  private setFailing(on: boolean): void {
+    this.failing = on;
+    if (on) {
+      this.failed?.resolve();
+      this.failed = undefined;
+    }
   }
 
   private accept(chunk: Buffer): void {
@@ -140,20 +184,35 @@ export class JobOutputStream extends Writable {
     const data = Buffer.concat(this.buf, this.buffered);
     this.buf = [];
     this.buffered = 0;
+    this.flushing += data.length;
     const chunks: Buffer[] = [];
     for (let i = 0; i < data.length; i += CHUNK_BYTES) chunks.push(data.subarray(i, i + CHUNK_BYTES));
-    let lastErr: unknown;
-    for (let attempt = 0; attempt <= FLUSH_RETRIES; attempt++) {
-      if (attempt > 0) await sleep((this.o.retryDelayMs ?? 100) * 2 ** (attempt - 1));
-      try {
-        await this.o.store.appendFile(this.o.jobId, this.o.file, chunks);
-        return;
-      } catch (err) {
-        lastErr = err;
-      }
+    const append = async () => {
+      if (this.stored < 0) this.stored = await this.o.store.fileSize(this.o.jobId, this.o.file);
+      await this.o.store.appendFile(this.o.jobId, this.o.file, chunks, this.stored);
+    };
+    try {
+      await retryDb(append, {
+        windowMs: this.o.retryWindowMs ?? defaultDbRetryMs(0),
+        ...(this.o.retryDelayMs === undefined ? {} : { baseMs: this.o.retryDelayMs }),
+        otherRetries: FLUSH_RETRIES,
+        ...(this.o.stop ? { stop: this.o.stop } : {}),
+        onFailure: (err, _cls, attempt) => {
+          this.setFailing(true);
+          this.o.onFailure?.(err);
+          if (attempt === 1) this.o.log.warn({ err, job: this.o.jobId, file: this.o.file }, "job output flush failed; retrying");
+        },
+      });
+      this.stored += data.length;
+    } catch (err) {
+      this.droppedBytes += data.length;
+      this.lastError = jobError(err);
+      this.stored = -1; // the dropped append may have committed after all
+      this.o.metrics?.fileFlushFailure();
+      this.o.log.error({ err, job: this.o.jobId, file: this.o.file, bytes: data.length }, "job output flush failed; bytes dropped");
+    } finally {
+      this.flushing -= data.length;
+      this.setFailing(false);
     }
-    this.droppedBytes += data.length;
-    this.o.metrics?.fileFlushFailure();
-    this.o.log.error({ err: lastErr, job: this.o.jobId, file: this.o.file, bytes: data.length }, "job output flush failed; bytes dropped");
   }
 }

@@ -5,9 +5,10 @@ import { join, resolve as resolvePath } from "node:path";
 import type { Cluster, Command, Job, Result } from "../core/index.ts";
 import { jobTemplateData, renderAttributes } from "../core/index.ts";
 import type { AbortReason, Handler, Runtime } from "../plugins/index.ts";
-import type { Transition } from "../store/index.ts";
+import { dbErrorClass, type Transition } from "../store/index.ts";
 import { runCleanup } from "./cleanup.ts";
 import type { EngineCore, Execution } from "./core.ts";
+import { retryDb } from "./db-retry.ts";
 import { JobOutputStream } from "./output.ts";
 import { jobError, sleep, whenAborted } from "./util.ts";
 
@@ -29,6 +30,9 @@ interface Resolved {
 
 class SetupError extends Error {}
 
+/** A job-path write failed for longer than the retry window (or for good): the runner gives the job up. */
+class GaveUp extends Error {}
+
 export function workingDirectory(core: EngineCore, jobId: string): string {
   return join(resolvePath(core.config.jobs_directory), jobId);
 }
@@ -40,6 +44,13 @@ export async function runJob(core: EngineCore, exec: Execution): Promise<RunOutc
     if (outcome.status === "DROPPED" && exec.counted) core.metrics?.jobLeft(exec.job.command_id, exec.job.cluster_id);
     return outcome;
   } catch (err) {
+    if (exec.counted) core.metrics?.jobLeft(exec.job.command_id, exec.job.cluster_id);
+    if (err instanceof GaveUp) {
+      // The execution leaves core.executions below: the heartbeat stops refreshing its claim, so the claim goes
+      // stale and a janitor (another instance's, or ours) recovers the job.
+      core.log.error({ err: err.cause, job: exec.job.id }, "database unreachable; job given up for a janitor to recover");
+      return { status: "DROPPED", reason: "database" };
+    }
     core.log.error({ err, job: exec.job.id }, "job runner failed unexpectedly");
     return { status: "DROPPED", reason: `internal error: ${jobError(err)}` };
   } finally {
@@ -72,7 +83,7 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
   // 2. Start (T4) — async jobs that are not resumed.
   const startedAt = Date.now();
   if (!exec.sync && !exec.resumed) {
-    const ok = await tx(core, { id: job.id, from: ["ACCEPTED"], to: "RUNNING", owner: core.name, error: "", markStarted: true });
+    const ok = await tx(core, exec, { id: job.id, from: ["ACCEPTED"], to: "RUNNING", owner: core.name, error: "", markStarted: true });
     if (!ok) return afterCasFailure(core, exec, r, false);
   }
   exec.phase = "started";
@@ -83,7 +94,18 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
-    const base = { store: core.store, jobId: job.id, maxBytes: core.config.job_files.max_bytes, log: core.log, metrics: core.metrics };
+    const base = {
+      store: core.store,
+      jobId: job.id,
+      maxBytes: core.config.job_files.max_bytes,
+      log: core.log,
+      metrics: core.metrics,
+      retryWindowMs: core.dbRetryMs,
+      stop: () => isLost(exec),
+      onFailure: (err: unknown) => {
+        if (dbErrorClass(err) !== undefined) core.dbTrouble.note();
+      },
+    };
     stdout = await JobOutputStream.open({ ...base, file: "stdout" }, exec.resumed);
     stderr = await JobOutputStream.open({ ...base, file: "stderr" }, exec.resumed);
   } catch (err) {
@@ -91,7 +113,13 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
     return setupFailure(core, exec, r, `cannot prepare job runtime: ${jobError(err)}`);
   }
   if (exec.sync) {
-    const ok = await tx(core, { id: job.id, from: ["RUNNING"], to: "RUNNING", owner: core.name, markStarted: true });
+    const ok = await tx(core, exec, { id: job.id, from: ["RUNNING"], to: "RUNNING", owner: core.name, markStarted: true }).catch(
+      async (err: unknown) => {
+        await closeStreams(stdout, stderr);
+        await removeDir(core, dir);
+        throw err;
+      },
+    );
     if (!ok) {
       await closeStreams(stdout, stderr);
       await removeDir(core, dir);
@@ -154,7 +182,8 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
     // A result set by a plugin that then failed is stored too (the ECS attempt table of a failed job, issue 8).
     if (result !== undefined) {
       try {
-        await core.store.putResult(job.id, JSON.stringify(result));
+        const json = JSON.stringify(result);
+        await write(core, exec, () => core.store.putResult(job.id, json));
       } catch (err) {
         if (outcome.status === "SUCCEEDED") outcome = { status: "FAILED", error: jobError(`cannot store result: ${jobError(err)}`), setup: true };
         else core.log.warn({ err, job: job.id }, "cannot store the result of a failed job");
@@ -172,6 +201,12 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
   // 7. Flush and clean up.
   // The working directory goes while the output is stored (independent; a leftover is removed at the next start).
   await Promise.all([closeStreams(stdout, stderr), removeDir(core, dir)]);
+  // Output the database could not take (retries given up): the job must not claim to have succeeded with it.
+  const lost = [stdout, stderr].filter((s) => s.droppedBytes > 0);
+  if (outcome.status === "SUCCEEDED" && lost.length > 0) {
+    const what = lost.map((s) => `${s.droppedBytes} bytes of ${s === stdout ? "stdout" : "stderr"}`).join(", ");
+    outcome = { status: "FAILED", error: jobError(`cannot store job output (${what} lost): ${lost[0]?.lastError ?? ""}`), setup: false };
+  }
   // 8. Finalize.
   const runSeconds = (Date.now() - startedAt) / 1000;
   const finished = (status: string) => core.metrics?.jobFinished(command.id, cluster.id, status, runSeconds);
@@ -180,14 +215,14 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
     case "FAILED": {
       const t: Transition = { id: job.id, from: ["RUNNING"], to: outcome.status, owner: core.name, removeClaim: true, jobAttributes: attributes };
       if (outcome.status === "FAILED") t.error = outcome.error;
-      if (await tx(core, t)) {
+      if (await tx(core, exec, t)) {
         finished(outcome.status);
         return outcome;
       }
       return afterCasFailure(core, exec, r, false, runSeconds);
     }
     case "KILLED":
-      if (await tx(core, { id: job.id, from: ["RUNNING"], to: "KILLED", owner: core.name, error: KILLED_ERROR, removeClaim: true })) {
+      if (await tx(core, exec, { id: job.id, from: ["RUNNING"], to: "KILLED", owner: core.name, error: KILLED_ERROR, removeClaim: true })) {
         finished("KILLED");
         return outcome;
       }
@@ -196,7 +231,7 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
       return finishCancel(core, exec, r, runSeconds);
     case "DROPPED":
       if (outcome.reason === "handback") {
-        const ok = await core.store.handBack(job.id, core.name).catch((err: unknown) => {
+        const ok = await write(core, exec, () => core.store.handBack(job.id, core.name)).catch((err: unknown) => {
           core.log.error({ err, job: job.id }, "hand-back failed");
           return false;
         });
@@ -206,12 +241,47 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
   }
 }
 
-/** A compare-and-set transition; a database error counts as "did not match" (logged). */
-async function tx(core: EngineCore, t: Transition): Promise<boolean> {
+/** The claim was taken from this instance (or the engine stopped): writes for the job stop retrying. */
+function isLost(exec: Execution): boolean {
+  return exec.controller.signal.aborted && (exec.controller.signal.reason as AbortReason | undefined)?.kind === "lost";
+}
+
+/** A job-path write, retried while the database is unreachable (db-retry.ts); throws the last error. */
+function write<T>(core: EngineCore, exec: Execution, fn: () => Promise<T>, op = "write"): Promise<T> {
+  let warned = false;
+  return retryDb(fn, {
+    windowMs: core.dbRetryMs,
+    stop: () => isLost(exec),
+    onFailure(err, cls) {
+      if (cls !== undefined) core.dbTrouble.note();
+      core.metrics?.databaseError(op);
+      if (!warned && cls !== undefined) core.log.warn({ err, job: exec.job.id, op }, "database write failed; retrying");
+      warned = true;
+    },
+  });
+}
+
+/**
+ * A compare-and-set transition, retried while the database is unreachable. When a try may have committed (the
+ * connection was lost), a later "no match" is checked against the job: already in the target state (with our
+ * error) counts as done. Throws GaveUp when the database stays unreachable; other errors count as "no match".
+ */
+async function tx(core: EngineCore, exec: Execution, t: Transition): Promise<boolean> {
+  let uncertain = false;
   try {
-    return await core.store.transition(t);
+    const ok = await write(core, exec, async () => {
+      try {
+        return await core.store.transition(t);
+      } catch (err) {
+        if (dbErrorClass(err) === "unavailable") uncertain = true;
+        throw err;
+      }
+    }, "transition");
+    if (ok || !uncertain) return ok;
+    const current = await write(core, exec, () => core.store.getJob(t.id), "getJob");
+    return current?.status === t.to && (t.error === undefined || current.error === t.error);
   } catch (err) {
-    core.metrics?.databaseError("transition");
+    if (dbErrorClass(err) !== undefined) throw new GaveUp(`store transition to ${t.to}: ${jobError(err)}`, { cause: err });
     core.log.error({ err, job: t.id, to: t.to }, "job transition failed");
     return false;
   }
@@ -220,7 +290,7 @@ async function tx(core: EngineCore, t: Transition): Promise<boolean> {
 /** T12: setup failure, or the cancel path when the job was canceled meanwhile. */
 async function setupFailure(core: EngineCore, exec: Execution, r: Resolved, error: string): Promise<RunOutcome> {
   exec.phase = "settled";
-  const ok = await tx(core, { id: exec.job.id, from: ["ACCEPTED", "RUNNING"], to: "FAILED", owner: core.name, error, removeClaim: true });
+  const ok = await tx(core, exec, { id: exec.job.id, from: ["ACCEPTED", "RUNNING"], to: "FAILED", owner: core.name, error, removeClaim: true });
   if (ok) {
     core.metrics?.jobFinished(exec.job.command_id, exec.job.cluster_id, "FAILED", 0);
     return { status: "FAILED", error, setup: true };
@@ -231,7 +301,10 @@ async function setupFailure(core: EngineCore, exec: Execution, r: Resolved, erro
 /** A compare-and-set failed: CANCELING → the cancel path (6b); otherwise the job is no longer ours. */
 async function afterCasFailure(core: EngineCore, exec: Execution, r: Resolved, cleanedUp: boolean, runSeconds = 0): Promise<RunOutcome> {
   exec.phase = "settled";
-  const current = await core.store.getJob(exec.job.id).catch(() => undefined);
+  const current = await write(core, exec, () => core.store.getJob(exec.job.id), "getJob").catch((err: unknown) => {
+    if (dbErrorClass(err) !== undefined) throw new GaveUp(`store getJob: ${jobError(err)}`, { cause: err });
+    return undefined;
+  });
   if (current?.status === "CANCELING") {
     if (!cleanedUp) await runCleanup(core, r.command?.plugin ?? "", r.handler, exec.job.id, r.cluster);
     return finishCancel(core, exec, r, runSeconds);
@@ -242,7 +315,7 @@ async function afterCasFailure(core: EngineCore, exec: Execution, r: Resolved, c
 
 /** T9 for a disconnected sync client (no canceled_by), then T10. */
 async function finishCancel(core: EngineCore, exec: Execution, r: Resolved, runSeconds: number): Promise<RunOutcome> {
-  const ok = await tx(core, { id: exec.job.id, from: ["CANCELING"], to: "CANCELED", owner: core.name, removeClaim: true });
+  const ok = await tx(core, exec, { id: exec.job.id, from: ["CANCELING"], to: "CANCELED", owner: core.name, removeClaim: true });
   if (!ok) {
     core.log.info({ job: exec.job.id }, "cancel finalization did not match; dropped");
     return { status: "DROPPED", reason: "taken" };

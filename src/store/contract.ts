@@ -108,8 +108,12 @@ export interface Store {
   transition(t: Transition): Promise<boolean>;
   /** Hand-back at shutdown (D10): owner cleared, handed-back flag set; status stays RUNNING. Guard: owner. */
   handBack(id: string, owner: string): Promise<boolean>;
-  /** One statement: heartbeat all claims of `owner` and the instance record; returns their jobs' statuses. */
-  heartbeat(owner: string): Promise<OwnedJobState[]>;
+  /**
+   * One statement: heartbeat the claims of `owner` and the instance record; returns those jobs' statuses.
+   * With `jobIds`, only the claims of those jobs are refreshed (and returned): the ones the instance really runs,
+   * so a claim it no longer works on goes stale and another janitor recovers it.
+   */
+  heartbeat(owner: string, jobIds?: readonly string[]): Promise<OwnedJobState[]>;
   /** Janitor selection (9.8): stale claims and unowned CANCELING jobs, oldest first, at most `limit`. */
   staleCandidates(staleSeconds: number, limit: number): Promise<StaleCandidate[]>;
   /** Take a claim over (CAS on observed owner and heartbeat). */
@@ -118,8 +122,12 @@ export interface Store {
   deleteFinishedJobs(cutoff: number, limit: number): Promise<number>;
 
   // ---- job files (9.11) ----
-  /** Append chunks (each ≤ 64 KiB) to a job's stdout/stderr. */
-  appendFile(jobId: string, file: JobFile, chunks: Buffer[]): Promise<void>;
+  /**
+   * Append chunks (each ≤ 64 KiB) to a job's stdout/stderr. With `atOffset` (the file size the caller expects
+   * before this append) the append is idempotent: when the file already ends with these bytes (an earlier try
+   * committed although its answer was lost) nothing is added; a file of any other size is a STORE error.
+   */
+  appendFile(jobId: string, file: JobFile, chunks: Buffer[], atOffset?: number): Promise<void>;
   fileSize(jobId: string, file: JobFile): Promise<number>;
   /** Stream bytes [start, end) in order, fetching a bounded number of chunks at a time. */
   readFile(jobId: string, file: JobFile, start: number, end: number): AsyncIterable<Buffer>;

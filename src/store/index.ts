@@ -6,6 +6,7 @@ import { openPostgresStore } from "./postgres/open.ts";
 import { openSqliteStore } from "./sqlite/open.ts";
 
 export type * from "./contract.ts";
+export { dbErrorClass, type DbErrorClass } from "./shared/errors.ts";
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const cs = opts.connectionString.trim();

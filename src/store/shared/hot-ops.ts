@@ -1,4 +1,5 @@
 // Engine-specific hot paths. Each engine implements these as raw SQL in its own sql/ folder.
+import { HeimdallError } from "../../core/index.ts";
 import type { JobFile } from "../../core/index.ts";
 import type { NewJob, OwnedJobState, Transition } from "../contract.ts";
 import type { Db, Row } from "./db.ts";
@@ -26,14 +27,26 @@ export interface HotOps {
   claimJobs(db: Db, owner: string, limit: number): Promise<ClaimedRow[]>;
   /** Compare-and-set status change plus the claim change it implies, atomically. */
   transition(db: Db, t: Transition): Promise<boolean>;
-  heartbeat(db: Db, owner: string): Promise<OwnedJobState[]>;
+  /** `jobIds` undefined: every claim of the owner. */
+  heartbeat(db: Db, owner: string, jobIds: readonly string[] | undefined): Promise<OwnedJobState[]>;
   staleCandidates(db: Db, staleSeconds: number, limit: number): Promise<StaleRow[]>;
   takeOverClaim(db: Db, id: string, observed: { owner: string | null; heartbeat: number | null }, owner: string): Promise<boolean>;
-  /** Appends non-empty chunks after the last stored one. */
-  appendFile(db: Db, seq: number, file: JobFile, chunks: Buffer[]): Promise<void>;
+  /** Appends non-empty chunks after the last stored one (see Store.appendFile for `atOffset`). */
+  appendFile(db: Db, seq: number, file: JobFile, chunks: Buffer[], atOffset: number | undefined): Promise<void>;
 }
 
 export const MAX_CHUNK = 64 * 1024;
+
+/**
+ * Idempotent append check: true when the chunks must be inserted, false when the file already ends at
+ * `atOffset + length` (an earlier try committed). Any other size is an error.
+ */
+export function appendNeeded(jobSeq: number, file: JobFile, size: number, atOffset: number | undefined, chunks: readonly Buffer[]): boolean {
+  if (atOffset === undefined || size === atOffset) return true;
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  if (size === atOffset + total) return false;
+  throw new HeimdallError("STORE", `store appendFile: ${file} of job #${jobSeq} has ${size} bytes, expected ${atOffset}`);
+}
 /** Splits buffers into non-empty chunks of at most 64 KiB. */
 export function splitChunks(chunks: readonly Buffer[]): Buffer[] {
   const out: Buffer[] = [];

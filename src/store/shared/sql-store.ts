@@ -75,7 +75,7 @@ export function createSqlStore(p: SqlStoreParts): Store {
       withJobs("claimJobs", await hot.claimJobs(db, owner, limit), (job, r) => ({ job, resumed: r.resumed })),
     transition: (t) => hot.transition(db, t),
     handBack: (id, owner) => jobs.handBack(db, id, owner),
-    heartbeat: (owner) => hot.heartbeat(db, owner),
+    heartbeat: (owner, jobIds) => hot.heartbeat(db, owner, jobIds),
     staleCandidates: async (staleSeconds, limit): Promise<StaleCandidate[]> =>
       withJobs("staleCandidates", await hot.staleCandidates(db, staleSeconds, limit), (job, r) => ({
         job,
@@ -85,12 +85,12 @@ export function createSqlStore(p: SqlStoreParts): Store {
     takeOverClaim: (id, observed, owner) => hot.takeOverClaim(db, id, observed, owner),
     deleteFinishedJobs: (cutoff, limit) => jobs.deleteFinishedJobs(db, cutoff, limit),
 
-    async appendFile(jobId, file, chunks): Promise<void> {
+    async appendFile(jobId, file, chunks, atOffset): Promise<void> {
       const parts = splitChunks(chunks);
       if (parts.length === 0) return;
       const seq = await files.jobSeq(db, "appendFile", jobId);
       if (seq === undefined) throw new HeimdallError("STORE", `store appendFile: unknown job ${jobId}`);
-      await hot.appendFile(db, seq, file, parts);
+      await hot.appendFile(db, seq, file, parts, atOffset);
     },
     fileSize: (jobId, file) => files.fileSize(db, jobId, file),
     readFile: (jobId, file, start, end) => files.readFile(db, jobId, file, start, end),

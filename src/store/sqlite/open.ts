@@ -18,7 +18,8 @@ import { insertJob } from "./sql/insert-job.ts";
 import { staleCandidates, takeOverClaim } from "./sql/janitor.ts";
 import { transition } from "./sql/transition.ts";
 
-const sqliteHotOps: HotOps = {
+/** Exported for tests that build the store on a connection of their own (test/engine/sqlite-db-faults.test.ts). */
+export const sqliteHotOps: HotOps = {
   insertJob,
   claimJobs,
   transition,
