@@ -1,6 +1,7 @@
 // Task outcome: success only when every essential container exited 0; a task stopped without an essential
 // exit code (TaskFailedToStart, CannotPullContainerError, ResourceInitializationError, …) is a failure.
 import type { Task } from "@aws-sdk/client-ecs";
+import { formatDuration } from "../../core/index.ts";
 import type { AttemptRecord, ContainerExit } from "./state.ts";
 import type { ContainerInfo } from "./template.ts";
 
@@ -38,6 +39,29 @@ export function judgeStoppedTask(task: Task, containers: ContainerInfo[]): TaskV
     firstExit ??= code;
   }
   return { status: "SUCCEEDED", exitCode: firstExit, failure: null };
+}
+
+/** Longest backoff between DescribeTasks of a task not visible yet (AWS advises backing off up to minutes). */
+export const MISSING_BACKOFF_CAP_MS = 30_000;
+
+export type MissingVerdict = { kind: "wait"; nextLookAt: number } | { kind: "give-up"; why: string };
+
+/**
+ * A task DescribeTasks answered MISSING for (`missing` times in a row, `reason` from ECS) at `now`. A task seen
+ * before has disappeared. One never seen may not be visible yet (ECS is eventually consistent): it is waited for
+ * until `graceMs` after its RunTask (the stored `visible_by`), looked at again with exponential backoff from the
+ * polling interval (capped at 30 s, or the interval when longer) and once more at the end of the grace.
+ */
+export function judgeMissing(a: AttemptRecord, reason: string, missing: number, now: number, pollingMs: number, graceMs: number): MissingVerdict {
+  if (a.seen) return { kind: "give-up", why: `task disappeared: DescribeTasks answers ${reason} for a task seen before` };
+  const ranAt = Date.parse(a.run_task_at ?? a.created_at);
+  const visibleBy = a.visible_by ? Date.parse(a.visible_by) : ranAt + graceMs;
+  if (now >= visibleBy) {
+    const grace = formatDuration(BigInt(Math.round((visibleBy - ranAt) * 1e6)));
+    return { kind: "give-up", why: `task not visible in DescribeTasks ${grace} after RunTask (${reason})` };
+  }
+  const backoff = Math.min(pollingMs * 2 ** Math.min(missing - 1, 20), Math.max(pollingMs, MISSING_BACKOFF_CAP_MS));
+  return { kind: "wait", nextLookAt: Math.min(now + backoff, visibleBy) };
 }
 
 /** Copies what ECS reports about a task into the attempt; returns true when anything changed. */

@@ -1,20 +1,21 @@
 // One job's execution: launch a task per slot, watch them through the shared poller, retry failed slots,
 // fail fast, time out, cancel, and resume from stored state without duplicating tasks.
-import { setMaxListeners } from "node:events";
 import { errorMessage, formatDuration } from "../../core/index.ts";
 import type { PluginLogger } from "../contract.ts";
 import type { AbortReason } from "../contract.ts";
 import { awsMessage, isRetryable } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
-import { iso, judgeStoppedTask, observeTask } from "./classify.ts";
+import { judgeMissing, judgeStoppedTask, observeTask } from "./classify.ts";
 import type { ClusterSettings } from "./cluster.ts";
-import { buildRunTask, clientToken, runTask, stopTask } from "./launch.ts";
+import { buildRunTask, clientToken, runTask } from "./launch.ts";
 import { taskName } from "./overrides.ts";
+import { dueAt } from "./poller.ts";
 import type { Observation, TaskPoller } from "./poller.ts";
 import type { JobPlan } from "./settings.ts";
 import { abortError, backoffMs, linkedSignal } from "./sleep.ts";
 import { isFinalAttempt, newAttempt } from "./state.ts";
 import type { AttemptRecord, JobMeta, JobState, Outcome } from "./state.ts";
+import { recordFinalStates, recordTask, stopAttempts, stopForSure } from "./stop.ts";
 import type { Template } from "./template.ts";
 
 export interface RunDeps {
@@ -36,9 +37,12 @@ interface Slot {
   index: number;
   attempts: AttemptRecord[];
   nextLaunchAt: number;
+  /** MISSING answers in a row for the current attempt, and when it is next described (backoff while never seen). */
   missing: number;
+  nextLookAt: number;
 }
 
+/** StopTask budget per call of stopAll / give-up (retries of transient errors and of "not found" included). */
 const STOP_BUDGET_MS = 30_000;
 
 export class JobRun {
@@ -46,7 +50,7 @@ export class JobRun {
   /** When the last task was launched, until the job's next poll (its first look is one interval after that). */
   private launchedAt: number | undefined;
   constructor(private readonly d: RunDeps) {
-    for (let i = 0; i < d.plan.taskCount; i++) this.slots.push({ index: i, attempts: [], nextLaunchAt: 0, missing: 0 });
+    for (let i = 0; i < d.plan.taskCount; i++) this.slots.push({ index: i, attempts: [], nextLaunchAt: 0, missing: 0, nextLookAt: 0 });
     for (const a of d.attempts) this.slots[a.slot]?.attempts.push(a);
   }
 
@@ -77,17 +81,25 @@ export class JobRun {
         if (fatal !== undefined) return fatal;
 
         const active = this.slots.filter((s) => this.current(s)?.status === "ACTIVE");
+        // Tasks not visible yet are described with backoff: only those whose next look is due by this poll.
+        const lookAt = dueAt(Date.now(), plan.pollingMs, this.launchedAt);
+        const look = active.filter((s) => s.nextLookAt <= lookAt);
+        const nextLook = look.length > 0 ? Infinity : Math.min(...active.map((s) => s.nextLookAt), Infinity);
         const nextLaunch = Math.min(...this.slots.filter((s) => this.needsLaunch(s)).map((s) => s.nextLaunchAt), Infinity);
         const dl = meta.first_launch_at === null ? Infinity : meta.first_launch_at + plan.timeoutMs;
-        const waitMs = Math.min(dl, nextLaunch) - Date.now();
-        if (active.length === 0 && waitMs === Infinity) continue; // something to launch right away
+        const waitMs = Math.min(dl, nextLaunch, nextLook) - Date.now();
+        if (look.length === 0 && waitMs === Infinity) continue; // something to launch right away
         const w = linkedSignal(signal, waitMs);
         try {
-          if (active.length === 0) await new Promise<void>((resolve) => w.signal.addEventListener("abort", () => resolve(), { once: true }));
+          if (look.length === 0) await new Promise<void>((resolve) => w.signal.addEventListener("abort", () => resolve(), { once: true }));
           else {
-            const obs = await this.d.poller.poll(active.map((s) => this.current(s)!.task_arn!), plan.pollingMs, w.signal, this.launchedAt);
+            const obs = await this.d.poller.poll(look.map((s) => this.current(s)!.task_arn!), plan.pollingMs, w.signal, this.launchedAt);
             this.launchedAt = undefined;
-            await this.observe(active, obs);
+            const fatal = await this.observe(look, obs, signal);
+            if (fatal !== undefined) {
+              await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${fatal}`);
+              return { kind: "error", error: fatal };
+            }
           }
         } catch (err) {
           if (signal.aborted) throw err;
@@ -128,7 +140,7 @@ export class JobRun {
     const thrown = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (thrown !== undefined) {
       if (!signal.aborted) {
-        await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${errorMessage(thrown.reason)}`, undefined).catch((err: unknown) => {
+        await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${errorMessage(thrown.reason)}`).catch((err: unknown) => {
           this.d.log.warn({ err, job: this.d.jobId }, "ecs: stopping tasks after a failed launch failed");
         });
       }
@@ -137,7 +149,7 @@ export class JobRun {
     const results = settled.map((r) => (r as PromiseFulfilledResult<string | undefined>).value);
     const fatal = results.find((r) => r !== undefined);
     if (fatal === undefined) return undefined;
-    await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${fatal}`, undefined);
+    await this.stopAll(`heimdall: job ${this.d.jobId} failed: ${fatal}`);
     return { kind: "error", error: fatal };
   }
 
@@ -149,8 +161,9 @@ export class JobRun {
       const attempt = (a?.attempt ?? 0) + 1;
       a = newAttempt(taskName(jobId, s.index), s.index, attempt);
       s.attempts.push(a);
-      s.missing = 0;
     }
+    s.missing = 0;
+    s.nextLookAt = 0;
     let attemptWrite: Promise<void> | undefined;
     if (a.request === null) {
       a.client_token = clientToken(jobId, s.index, a.attempt, a.launch_errors);
@@ -162,6 +175,7 @@ export class JobRun {
       const out = await runTask(this.d.ep, a.request, signal);
       if (out.kind === "task") {
         this.launchedAt = Date.now();
+        this.ranTask(a);
         a.task_arn = out.task.taskArn!;
         a.status = "ACTIVE";
         a.request = null;
@@ -177,6 +191,7 @@ export class JobRun {
       const conflict = (err as { resourceIds?: string[] }).resourceIds?.[0];
       if ((err as Error).name === "ConflictException" && conflict !== undefined) {
         this.launchedAt = Date.now();
+        this.ranTask(a);
         a.task_arn = conflict;
         a.status = "ACTIVE";
         a.request = null;
@@ -199,18 +214,28 @@ export class JobRun {
     return undefined;
   }
 
-  private async observe(active: Slot[], obs: Map<string, Observation>): Promise<void> {
+  /** RunTask answered with the task: the origin of its MISSING grace (stored with the ARN, kept on resume). */
+  private ranTask(a: AttemptRecord): void {
+    const now = Date.now();
+    a.run_task_at = new Date(now).toISOString();
+    a.visible_by = new Date(now + this.d.plan.missingGraceMs).toISOString();
+  }
+
+  /** Records what the poll saw; gives up tasks ECS does not know. Returns a fatal error text. */
+  private async observe(active: Slot[], obs: Map<string, Observation>, signal: AbortSignal): Promise<string | undefined> {
+    const giveUps: Promise<string | undefined>[] = [];
     for (const s of active) {
       const a = this.current(s)!;
       const o = obs.get(a.task_arn!);
       if (o === undefined || o.kind === "error") continue;
       if (o.kind === "missing") {
-        s.missing++;
-        // A task seen before that disappears, or one never seen on two polls in a row (eventual consistency), failed.
-        if (a.seen || s.missing >= 2) await this.finish(s, a, "FAILED", null, `task is ${o.reason} (DescribeTasks does not know it)`);
+        const v = judgeMissing(a, o.reason, ++s.missing, Date.now(), this.d.plan.pollingMs, this.d.plan.missingGraceMs);
+        if (v.kind === "wait") s.nextLookAt = v.nextLookAt;
+        else giveUps.push(this.giveUp(s, a, v.why, signal));
         continue;
       }
       s.missing = 0;
+      s.nextLookAt = 0;
       const changed = observeTask(a, o.task);
       if (o.task.lastStatus === "STOPPED") {
         const v = judgeStoppedTask(o.task, this.d.template.containers);
@@ -219,6 +244,46 @@ export class JobRun {
         await this.d.state.putAttempt(a);
       }
     }
+    const fatal = await Promise.all(giveUps);
+    return fatal.find((f) => f !== undefined);
+  }
+
+  /**
+   * Gives up an attempt ECS does not report (it may still run, invisibly): StopTask — retried on transient
+   * errors and, for a task never seen, on "not found" — then its final state; only then may the slot retry.
+   * Returns a fatal error text when the task could not be stopped (the slot must not run twice).
+   */
+  private async giveUp(s: Slot, a: AttemptRecord, why: string, signal: AbortSignal): Promise<string | undefined> {
+    const { jobId, cluster, ep } = this.d;
+    const w = linkedSignal(signal, STOP_BUDGET_MS);
+    let stopped: string;
+    try {
+      const reason = `heimdall: job ${jobId} gave up ${a.task_name} attempt ${a.attempt}: ${why}`;
+      const r = await stopForSure(ep, cluster.clusterName, a.task_arn!, reason, this.notFoundMs(a), w.signal);
+      stopped = r.kind === "stopped" ? "StopTask sent" : "StopTask: task not found";
+      if (r.kind === "stopped" && r.task !== undefined) recordTask(a, r.task, this.d.template.containers);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return `could not stop ${a.task_name} attempt ${a.attempt} (${a.task_arn}) after giving it up (${why}): ${awsMessage(err)}; not retrying the slot while it may still run`;
+    } finally {
+      w.dispose();
+    }
+    if (stopped === "StopTask sent") {
+      a.stop_code ??= "UserInitiated";
+      await recordFinalStates(ep, cluster.clusterName, [a], this.d.template.containers, this.finalBudgetMs(), 500);
+    }
+    await this.finish(s, a, "FAILED", a.exit_code, `${why}; ${stopped}`);
+    return undefined;
+  }
+
+  /** How long StopTask's "not found" is retried: for a task never seen, missing_grace (at most 30 s) more. */
+  private notFoundMs(a: AttemptRecord): number {
+    return a.seen ? 0 : Math.min(this.d.plan.missingGraceMs, STOP_BUDGET_MS);
+  }
+
+  /** How long to wait for stopped tasks to reach STOPPED: a few polls, 2 to 10 seconds. */
+  private finalBudgetMs(): number {
+    return Math.min(10_000, Math.max(2_000, 3 * this.d.plan.pollingMs));
   }
 
   private async finish(s: Slot, a: AttemptRecord, status: "SUCCEEDED" | "FAILED", exitCode: number | null, failure: string | null): Promise<void> {
@@ -239,7 +304,7 @@ export class JobRun {
     const last = this.current(s)!;
     const n = this.failures(s);
     const error = `task slot ${s.index} (${last.task_name}) failed ${n} attempt${n === 1 ? "" : "s"} (max_fail_count ${plan.maxFailCount}); last: ${last.failure ?? "unknown"} [${last.task_arn ?? "no task"}]`;
-    await this.stopAll(`heimdall: job ${jobId} failed: task slot ${s.index} failed ${n} times (max_fail_count ${plan.maxFailCount}): ${last.failure ?? ""}`, undefined);
+    await this.stopAll(`heimdall: job ${jobId} failed: task slot ${s.index} failed ${n} times (max_fail_count ${plan.maxFailCount}): ${last.failure ?? ""}`);
     return { kind: "failed", slot: s.index, error };
   }
 
@@ -250,7 +315,7 @@ export class JobRun {
       return `${s.index} (${taskName(this.d.jobId, s.index)}${a?.task_arn ? `, ${a.task_arn}` : ", not started"})`;
     });
     const error = `timeout after ${formatDuration(BigInt(Math.round(this.d.plan.timeoutMs * 1e6)))}: unfinished task slots ${list.join(", ")}`;
-    await this.stopAll(`heimdall: job ${this.d.jobId} timed out; unfinished slots ${unfinished.map((s) => s.index).join(", ")}`, undefined);
+    await this.stopAll(`heimdall: job ${this.d.jobId} timed out; unfinished slots ${unfinished.map((s) => s.index).join(", ")}`);
     return { kind: "timeout", error };
   }
 
@@ -258,31 +323,21 @@ export class JobRun {
     const kind = reason?.kind;
     if (kind !== "cancel" && kind !== "shutdown") return; // handback / lost: leave the tasks running
     const why = kind === "cancel" ? `canceled${reason?.by ? ` by ${reason.by}` : ""}` : "stopped: server shutting down";
-    await this.stopAll(`heimdall: job ${this.d.jobId} ${why}`, undefined).catch((err: unknown) => {
+    // A shutdown has little time: one DescribeTasks at most for the final state.
+    await this.stopAll(`heimdall: job ${this.d.jobId} ${why}`, kind === "cancel" ? this.finalBudgetMs() : 1_000).catch((err: unknown) => {
       this.d.log.warn({ err: awsMessage(err), jobId: this.d.jobId }, "ecs: stopping tasks after abort failed");
     });
   }
 
-  /** StopTask for every running attempt (its own time budget: the job signal may already be aborted). */
-  async stopAll(reason: string, except: number | undefined): Promise<void> {
-    const signal = AbortSignal.timeout(STOP_BUDGET_MS);
-    setMaxListeners(0, signal);
-    const targets = this.slots.filter((s) => s.index !== except && this.current(s)?.status === "ACTIVE");
-    await Promise.all(
-      targets.map(async (s) => {
-        const a = this.current(s)!;
-        try {
-          const t = await stopTask(this.d.ep, this.d.cluster.clusterName, a.task_arn!, reason, signal);
-          if (t !== undefined) observeTask(a, t);
-          a.stop_code ??= "UserInitiated";
-        } catch (err) {
-          this.d.log.warn({ err: awsMessage(err), arn: a.task_arn }, "ecs: StopTask failed");
-        }
-        a.status = "STOPPED";
-        a.stopped_at ??= iso(new Date());
-        await this.d.state.putAttempt(a);
-      }),
-    );
+  /**
+   * StopTask for every running attempt (its own time budget: the job signal may already be aborted), then their
+   * final state (one more DescribeTasks until STOPPED, bounded by `finalMs`).
+   */
+  async stopAll(reason: string, finalMs = this.finalBudgetMs()): Promise<void> {
+    const { ep, cluster, template, log, state } = this.d;
+    const targets = this.slots.map((s) => this.current(s)).filter((a): a is AttemptRecord => a?.status === "ACTIVE");
+    const where = { ep, cluster: cluster.clusterName, containers: template.containers, log, put: (a: AttemptRecord) => state.putAttempt(a) };
+    await stopAttempts(where, targets, reason, (a) => this.notFoundMs(a), STOP_BUDGET_MS, finalMs);
   }
 
   /** Representative attempt for logs: last success to complete / the exhausted slot's last / first unfinished. */

@@ -37,6 +37,9 @@ export interface AttemptRecord {
   request: JsonObject | null;
   /** DescribeTasks saw the task at least once. */
   seen: boolean;
+  /** When RunTask answered with the task (ISO), and until when a never-seen task answered MISSING is tolerated. */
+  run_task_at?: string | null;
+  visible_by?: string | null;
 }
 
 export type Outcome =
@@ -88,6 +91,8 @@ export function newAttempt(taskName: string, slot: number, attempt: number): Att
     last_launch_error: null,
     request: null,
     seen: false,
+    run_task_at: null,
+    visible_by: null,
   };
 }
 

@@ -13,6 +13,9 @@ import { taskName } from "./overrides.ts";
 import { abortableSleep } from "./sleep.ts";
 import { isFinalAttempt } from "./state.ts";
 import type { AttemptRecord, JobMeta, JobState } from "./state.ts";
+import { recordFinalStates } from "./stop.ts";
+
+const FINAL_STATE_MS = 5_000;
 
 export function endpointOfMeta(meta: JobMeta): Endpoint {
   return endpointFor({ endpoint: meta.endpoint ?? undefined, region: meta.region, rateLimitScale: meta.rate_limit_scale });
@@ -59,6 +62,12 @@ export async function cleanupJob(state: JobState, cluster: Readonly<Cluster> | u
       await stop(a.task_arn!);
       a.status = "STOPPED";
       a.stop_code ??= "UserInitiated";
+    }),
+  );
+  // The stopped tasks' final state (STOPPED, exit codes) for the timeline, waited for a few seconds at most.
+  if (meta !== undefined && running.length > 0) await recordFinalStates(ep, clusterName, running, meta.containers, FINAL_STATE_MS, 500, signal);
+  await Promise.all(
+    running.map(async (a) => {
       a.stopped_at ??= new Date().toISOString();
       await state.putAttempt(a);
     }),

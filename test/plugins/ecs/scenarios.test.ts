@@ -142,12 +142,12 @@ describe("ecs plugin scenarios through the API", () => {
     assert.match(job.error, /failed 1 attempt .*no exit code; task stopped: TaskFailedToStart: CannotPullContainerError: pull access denied/);
   });
 
-  it("a task ECS reports MISSING fails", async () => {
+  it("a task ECS reports MISSING fails (never seen: once missing_grace after RunTask has passed)", async () => {
     stack.ecs.addFault({ kind: "vanish", match: { env: { FAULT: "vanish" } }, afterMs: 0 });
-    const id = await submit({ container_overrides: [{ name: "main", command: ["sleep", "20"], environment: [{ name: "FAULT", value: "vanish" }] }] });
+    const id = await submit({ missing_grace: "1s", container_overrides: [{ name: "main", command: ["sleep", "20"], environment: [{ name: "FAULT", value: "vanish" }] }] });
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
-    assert.match(job.error, /MISSING/);
+    assert.match(job.error, /last: task not visible in DescribeTasks 1s after RunTask \(MISSING\)/);
   });
 
   it("cancel stops the running tasks with a reason naming who canceled", async () => {
