@@ -5,7 +5,7 @@ import { join, resolve as resolvePath } from "node:path";
 import type { ClusterEntry, CommandEntry } from "../config/index.ts";
 import type { Cluster, Command, JobStatus } from "../core/index.ts";
 import { HeimdallError, compileCallers, errorMessage, finalTags, sortTagSet } from "../core/index.ts";
-import { KILL_GRACE_MS, killRecordedGroup, readProcessRecord, type ProcessRecord } from "../plugins/index.ts";
+import { KILL_GRACE_MS, killRecordedGroup, readProcessRecord, recordOwner, type ProcessRecord } from "../plugins/index.ts";
 import type { EngineCore } from "./core.ts";
 import { HandlerError, clusterFingerprint, commandFingerprint } from "./registry.ts";
 
@@ -78,10 +78,11 @@ const PARALLEL = 8;
 /**
  * Deletes what earlier runs left in jobs_directory (D14). A directory holding a shell job's process record first
  * has that process group killed (only when verifiably the same group on this host). Kept: this instance's own
- * executions, and — on a database several instances share — the directory of a job still ACCEPTED, RUNNING or
- * CANCELING that another instance recorded or runs: that instance may be alive; if it is dead, the janitor's
- * cleanup kills the group before marking the job FAILED. An SQLite database is held by this process alone, so
- * there every leftover is an orphan.
+ * executions, a directory whose record names a server process of this host that still runs (another instance
+ * sharing the directory), and — on a database several instances share — the directory of a job still ACCEPTED,
+ * RUNNING or CANCELING whose owner cannot be told from here: that instance may be alive; if it is dead, a
+ * janitor's cleanup kills the group before marking the job FAILED. An SQLite database is held by this process
+ * alone, so there every other leftover is an orphan.
  */
 export async function removeLeftoverWorkdirs(core: EngineCore): Promise<void> {
   const dir = resolvePath(core.config.jobs_directory);
@@ -94,7 +95,10 @@ export async function removeLeftoverWorkdirs(core: EngineCore): Promise<void> {
 
 /** Whether another instance may still be running the job of this directory. */
 async function maybeRunElsewhere(core: EngineCore, name: string, record: ProcessRecord | undefined): Promise<boolean> {
-  if (!core.store.capabilities.multiInstance || record?.instance === core.name) return false;
+  if (record?.instance === core.name) return false; // this instance runs nothing yet
+  const owner = record ? await recordOwner(record) : "unknown";
+  if (owner !== "unknown") return owner === "alive";
+  if (!core.store.capabilities.multiInstance) return false;
   try {
     const job = await core.store.getJob(name);
     return job !== undefined && ACTIVE.has(job.status);

@@ -88,7 +88,7 @@ describe("shell plugin process-group records", { skip: HAS_PROC ? false : "needs
     return { h, id, dir, settled, record: join(dir, PROCESS_RECORD) };
   }
 
-  it("records pid, start time, boot id, instance and job while the job runs, and removes the record at exit", async () => {
+  it("records pid, start time, boot id, instance, job and server process while the job runs, and removes the record at exit", async () => {
     const j = await start([SH, "-c", "echo $$ > leader.pid; sleep 30"]);
     await until("process.json and leader.pid", () => existsSync(j.record) && existsSync(join(j.dir, "leader.pid")));
     const rec = JSON.parse(readFileSync(j.record, "utf8"));
@@ -99,6 +99,7 @@ describe("shell plugin process-group records", { skip: HAS_PROC ? false : "needs
     assert.equal(rec.boot_id, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
     assert.equal(rec.instance, "host-a-1");
     assert.equal(rec.job_id, j.id);
+    assert.deepEqual([rec.server_pid, rec.server_start_time], [process.pid, startTime(process.pid)], "the server process that runs it");
     process.kill(-leader, "SIGTERM");
     assert.equal(await j.settled, "signal: SIGTERM");
     assert.ok(!existsSync(j.record), "the record is gone once the child exited");

@@ -21,6 +21,9 @@ export interface ProcessRecord {
   hostname: string;
   instance: string;
   job_id: string;
+  /** The server process that runs the job, and its start time: tells a later instance whether it is dead. */
+  server_pid: number;
+  server_start_time: number | null;
   recorded_at: string;
 }
 
@@ -91,6 +94,8 @@ export async function writeProcessRecord(dir: string, pid: number, instance: str
     hostname: hostname(),
     instance,
     job_id: jobId,
+    server_pid: process.pid,
+    server_start_time: (await procStat(process.pid))?.startTime ?? null,
     recorded_at: new Date().toISOString(),
   };
   const tmp = join(dir, `.${PROCESS_RECORD}.${randomBytes(6).toString("hex")}`);
@@ -106,7 +111,8 @@ function isRecord(v: unknown): v is ProcessRecord {
   return (
     Number.isInteger(r["pid"]) && (r["pid"] as number) > 1 &&
     nullable(r["start_time"], "number") && nullable(r["boot_id"], "string") && nullable(r["pid_namespace"], "string") &&
-    typeof r["instance"] === "string" && typeof r["job_id"] === "string"
+    typeof r["instance"] === "string" && typeof r["job_id"] === "string" &&
+    Number.isInteger(r["server_pid"]) && nullable(r["server_start_time"], "number")
   );
 }
 
@@ -163,6 +169,25 @@ async function sameGroupAlive(rec: ProcessRecord & { start_time: number }, dir: 
   return false;
 }
 
+/** A record of this host (same boot, same pid namespace) with start times; undefined when it cannot be told. */
+async function localRecord(record: ProcessRecord): Promise<(ProcessRecord & { start_time: number }) | "elsewhere" | undefined> {
+  const [boot, ns] = [await bootId(), await pidNamespace()];
+  if (record.start_time === null || boot === null || ns === null) return undefined;
+  if (record.boot_id !== boot || record.pid_namespace !== ns) return "elsewhere";
+  return { ...record, start_time: record.start_time };
+}
+
+/**
+ * Whether the server process that wrote the record still runs: "alive" / "dead" on this host (pid and start
+ * time), "unknown" for a record of another host or boot, or without /proc.
+ */
+export async function recordOwner(record: ProcessRecord): Promise<"alive" | "dead" | "unknown"> {
+  const local = await localRecord(record);
+  if (local === undefined || local === "elsewhere" || record.server_start_time === null) return "unknown";
+  const s = await procStat(record.server_pid);
+  return s && s.startTime === record.server_start_time && s.state !== "Z" && s.state !== "X" ? "alive" : "dead";
+}
+
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
@@ -199,10 +224,9 @@ export interface KillOptions {
 export async function killRecordedGroup(dir: string, opts: KillOptions): Promise<{ outcome: KillOutcome; record?: ProcessRecord }> {
   const record = await readProcessRecord(dir);
   if (!record) return { outcome: "none" };
-  const [boot, ns] = [await bootId(), await pidNamespace()];
-  if (record.start_time === null || boot === null || ns === null) return { outcome: "unverifiable", record };
-  if (record.boot_id !== boot || record.pid_namespace !== ns) return { outcome: "elsewhere", record };
-  const rec = { ...record, start_time: record.start_time };
+  const rec = await localRecord(record);
+  if (rec === undefined) return { outcome: "unverifiable", record };
+  if (rec === "elsewhere") return { outcome: "elsewhere", record };
   if (!(await sameGroupAlive(rec, dir))) {
     await removeProcessRecord(dir);
     return { outcome: "gone", record };
