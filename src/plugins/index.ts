@@ -13,6 +13,7 @@ export {
   PROCESS_RECORD,
   killRecordedGroup,
   readProcessRecord,
+  recordOwner,
   type KillOutcome,
   type ProcessRecord,
 } from "./shell/index.ts";
