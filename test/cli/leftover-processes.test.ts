@@ -2,6 +2,8 @@
 // (the server process only, so its shell job's process group survives as it would after a crash); then
 // - SQLite: a new server on the same database and jobs_directory kills the leftover group at startup, the job ends
 //   FAILED `awol` and its side effect never happens;
+// - PostgreSQL: a server restarted on the same jobs_directory kills the group at startup, while the job is
+//   still RUNNING (before any janitor marks it);
 // - PostgreSQL: two instances share one jobs_directory; the survivor's janitor kills the dead instance's group
 //   before it writes FAILED `awol`.
 import assert from "node:assert/strict";
@@ -124,6 +126,38 @@ describe("leftover processes of a crashed instance's shell jobs", { skip: HAS_PR
       if (a.running()) await a.kill();
     }
   });
+
+  it(
+    "PostgreSQL: a server started on the dead server's jobs_directory kills its group at startup, before the janitor marks the job",
+    { timeout: 150_000, skip: postgresBaseUrl() ? false : POSTGRES_SKIP_REASON },
+    async () => {
+      const db = await freshDatabaseUrl();
+      const dir = mkdtempSync(join(tmpdir(), "heimdall-leftover-restart-"));
+      const side = join(dir, "side-effect.txt");
+      // stale_job 30 s: the janitor cannot mark the job before the new server is up.
+      const extra = config(side, { janitor: { keepalive: 1, stale_job: 30, clean_interval: 1 } });
+      const a = await startServer({ dir, databaseUrl: db, extra });
+      let b: ServerProcess | undefined;
+      let pid: number | undefined;
+      try {
+        const job = await startSlowJob(a, join(dir, "jobs"));
+        pid = job.pid;
+        await crash(a);
+        await sleep(300);
+        assert.ok(alive(job.pid), "the crash alone leaves the job's process running");
+        b = await startServer({ dir, databaseUrl: db, extra });
+        assert.ok(!alive(job.pid), "the dead server's group is gone once the new server is up");
+        assert.equal((await api(b.url, "GET", `/job/${job.id}/status`)).json.status, "RUNNING", "the janitor has not marked the job yet");
+        assert.ok(!existsSync(join(dir, "jobs", job.id)), "the leftover working directory is deleted");
+        assert.deepEqual(await waitFinal(b, job.id, 90_000), { status: "FAILED", error: AWOL });
+        await assertNoSideEffect(side, job.startedAt);
+      } finally {
+        killGroup(pid);
+        if (b) await b.stop();
+        if (a.running()) await a.kill();
+      }
+    },
+  );
 
   it(
     "PostgreSQL: with a shared jobs_directory, the other instance's janitor kills the group before writing FAILED awol",
