@@ -64,6 +64,8 @@ describe("ecs plugin: tasks not visible yet after RunTask", () => {
       assert.match(a.failure, /^task not visible in DescribeTasks 2s after RunTask \(MISSING\); StopTask sent$/);
       assert.equal(a.stop_code, "UserInitiated");
       assert.equal(a.last_status, "STOPPED", JSON.stringify(a));
+      // The grace origin is stored with the attempt (a resumed job keeps it).
+      assert.equal(Date.parse(a.visible_by) - Date.parse(a.run_task_at), 2_000);
     }
     const arns = attempts.map((a: any) => a.task_arn as string);
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
