@@ -95,7 +95,7 @@ describe("ecs plugin: cleanup by job id", () => {
       max_fail_count: 0,
       max_task_count: 4,
       task_definition_arn: "arn:aws:ecs:us-east-1:000000000000:task-definition/batch-job-template:1",
-      containers: [],
+      containers: [{ name: "main", essential: true, log: undefined }],
       polling_ms: 100,
       timeout_ms: 60_000,
       first_launch_at: Date.now(),
@@ -109,6 +109,9 @@ describe("ecs plugin: cleanup by job id", () => {
     const stored = (await state.load()).attempts.find((a) => a.slot === 0)!;
     assert.equal(stored.status, "STOPPED");
     assert.equal(stored.stop_code, "UserInitiated");
+    // Its final state was recorded after StopTask (issue 8 item 7): `sleep` ended by SIGTERM.
+    assert.equal(stored.last_status, "STOPPED");
+    assert.equal(stored.exit_code, 143);
     await client.send(new StopTaskCommand({ cluster: ECS_CLUSTER, task: finished }));
   });
 
