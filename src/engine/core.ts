@@ -86,6 +86,8 @@ export function createCore(deps: {
   abortWaitMs?: number;
   dbRetryMs?: number;
 }): EngineCore {
+  const dbTrouble = new DbTrouble();
+  const dbRetryMs = deps.dbRetryMs ?? defaultDbRetryMs(deps.config.janitor.stale_job);
   return {
     config: deps.config,
     store: deps.store,
@@ -100,12 +102,14 @@ export function createCore(deps: {
       jobsDirectory: resolvePath(deps.config.jobs_directory),
       templateRoots: deps.config.template_roots ?? [],
       configuredCommands: deps.config.commands.map(commandFromEntry),
+      stateRetryMs: dbRetryMs,
+      onDbFailure: () => dbTrouble.note(),
     }),
     executions: new Map(),
     wakeJanitor: deps.wakeJanitor,
     abortWaitMs: deps.abortWaitMs ?? ABORT_WAIT_MS,
-    dbRetryMs: deps.dbRetryMs ?? defaultDbRetryMs(deps.config.janitor.stale_job),
-    dbTrouble: new DbTrouble(),
+    dbRetryMs,
+    dbTrouble,
     recovering: new Set(),
   };
 }

@@ -4,6 +4,7 @@ import type { Cluster, Command } from "../core/index.ts";
 import type { Handler, PluginModule, PluginRegistry, PluginServices } from "../plugins/index.ts";
 import type { Store } from "../store/index.ts";
 import { stableStringify } from "./util.ts";
+import { defaultDbRetryMs, retryDb } from "./db-retry.ts";
 
 export interface RegistrySnapshot {
   revision: number;
@@ -105,6 +106,10 @@ export interface HandlerHost {
   templateRoots?: readonly string[];
   /** The configuration file's commands: a command whose definition is one of these is trusted. */
   configuredCommands?: readonly Omit<Command, "created_at" | "updated_at">[];
+  /** How long a plugin's state put is retried while the database is unreachable (docs/engine.md "Database outages"). */
+  stateRetryMs?: number;
+  /** Called when a state put meets a database failure (the engine notes database trouble). */
+  onDbFailure?: () => void;
 }
 
 /** Creates handlers lazily, one per command definition; running executions keep the handler they got. */
@@ -119,7 +124,7 @@ export class HandlerCache {
 
   constructor(plugins: PluginRegistry, store: Store, log: pino.Logger, version: string, host: HandlerHost = {}) {
     this.plugins = plugins;
-    const { templateRoots = [], configuredCommands = [], ...shared } = host;
+    const { templateRoots = [], configuredCommands = [], stateRetryMs = defaultDbRetryMs(0), onDbFailure, ...shared } = host;
     this.templateRoots = templateRoots;
     this.trusted = new Set(configuredCommands.map((c) => handlerKey({ ...c, created_at: 0, updated_at: 0 })));
     this.services = (plugin) => ({
@@ -127,7 +132,14 @@ export class HandlerCache {
       ...shared,
       log: log.child({ plugin }),
       state: {
-        put: (jobId, key, value) => store.putPluginState(jobId, key, value),
+        // An upsert: safe to run again when an earlier try's commit is unknown.
+        put: (jobId, key, value) =>
+          retryDb(() => store.putPluginState(jobId, key, value), {
+            windowMs: stateRetryMs,
+            onFailure: (_err, cls) => {
+              if (cls !== undefined) onDbFailure?.();
+            },
+          }),
         list: (jobId, prefix) => store.listPluginState(jobId, prefix),
       },
     });

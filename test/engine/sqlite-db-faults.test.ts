@@ -47,7 +47,10 @@ async function sqliteStore(name: string, exclusive: boolean): Promise<{ store: S
   return { store, conn, file };
 }
 
-/** A plugin whose jobs wait for `open()`, then write context.bytes bytes (or "out\n") and succeed with a result. */
+/**
+ * A plugin whose jobs wait for `open()`, then put a plugin state row, write context.bytes bytes (or "out\n") and
+ * succeed with a result.
+ */
 function gated(): { module: PluginModule; started: Set<string>; open(): void } {
   const started = new Set<string>();
   let open = () => {};
@@ -57,10 +60,11 @@ function gated(): { module: PluginModule; started: Set<string>; open(): void } {
     open: () => open(),
     module: {
       name: "gated",
-      create: () => ({
+      create: (_ctx, _cmd, services) => ({
         async execute(_signal, rt, job) {
           started.add(job.id);
           await gate;
+          await services.state.put(job.id, "step", "done");
           const bytes = Number((job.context as JsonObject | undefined)?.["bytes"] ?? 0);
           rt.stdout.write(bytes > 0 ? Buffer.alloc(bytes, 0x61) : "out\n");
           rt.setResult(RESULT);
@@ -86,7 +90,7 @@ async function engineOn(store: Store, plugin: PluginModule, dbRetryMs?: number):
 }
 
 describe("SQLite failures on the job path", { concurrency: 1 }, () => {
-  it("SQLITE_BUSY (another connection holds the write lock for 4 s) is retried: jobs succeed with full output", async () => {
+  it("SQLITE_BUSY (another connection holds the write lock for 4 s) is retried: jobs succeed with state, output and result", async () => {
     const { store, file } = await sqliteStore("busy.db", false);
     const plugin = gated();
     const engine = await engineOn(store, plugin.module);
@@ -109,6 +113,7 @@ describe("SQLite failures on the job path", { concurrency: 1 }, () => {
         assert.equal(job.status, "SUCCEEDED", `${id}: ${job.status} ${job.error}`);
         assert.equal(await readAll(store, id, "stdout"), "out\n");
         assert.equal(await store.getResult(id), JSON.stringify(RESULT));
+        assert.deepEqual(await store.listPluginState(id), [{ key: "step", value: "done" }]);
       }
     } finally {
       await engine.stop();
