@@ -11,6 +11,7 @@ import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import type { Cluster, Job } from "../../src/core/index.ts";
 import { createShellPlugin, PROCESS_RECORD, type Handler, type Runtime } from "../../src/plugins/index.ts";
+import { killRecordedGroup, writeProcessRecord } from "../../src/plugins/shell/process-group.ts";
 import { silentLog } from "../engine/helpers.ts";
 
 const HAS_PROC = existsSync("/proc/self/stat");
@@ -145,5 +146,29 @@ describe("shell plugin process-group records", { skip: HAS_PROC ? false : "needs
     await cleaner.cleanup(j.id, cluster, new AbortController().signal);
     assert.ok(!alive(leader), "the genuine record kills the group");
     assert.equal(await j.settled, "signal: SIGTERM");
+  });
+
+  it("a group whose leader exited is killed through a member still in the job's directory, and only then", async () => {
+    // Started as the plugin would (own group, cwd = working directory); the record outlives the leader as after a
+    // crash. One group's member stays in the directory; the other's moved away, so it cannot be told from a
+    // group that took the number later.
+    const groups = [];
+    for (const script of ["sleep 30 & echo $! > bg.pid; sleep 0.5", "cd / && sleep 30 & echo $! > bg.pid; sleep 0.5"]) {
+      const dir = join(jobsDir, `orphan-${n++}`);
+      mkdirSync(dir);
+      const leader = spawn(SH, ["-c", script], { cwd: dir, detached: true, stdio: "ignore" });
+      strays.push(leader.pid!);
+      await writeProcessRecord(dir, leader.pid!, "dead-instance", "j");
+      await until("bg.pid", () => existsSync(join(dir, "bg.pid")));
+      await until("the leader's exit", () => !alive(leader.pid!));
+      groups.push({ dir, bg: Number(readFileSync(join(dir, "bg.pid"), "utf8")) });
+    }
+    const [inDir, movedAway] = groups as [(typeof groups)[0], (typeof groups)[0]];
+    assert.ok(alive(inDir.bg) && alive(movedAway.bg), "both members outlived their leader");
+    assert.equal((await killRecordedGroup(inDir.dir, { graceMs: 300 })).outcome, "killed");
+    assert.ok(!alive(inDir.bg), "the member in the job's directory was killed");
+    assert.equal((await killRecordedGroup(movedAway.dir, { graceMs: 300 })).outcome, "gone");
+    assert.ok(alive(movedAway.bg), "a member that cannot be tied to the job is left alone");
+    process.kill(movedAway.bg, "SIGKILL");
   });
 });
