@@ -47,25 +47,25 @@ describe("ecs plugin: tasks not visible yet after RunTask", () => {
   });
 
   it("a task never visible within missing_grace is stopped before its slot is retried, and the job says why", async () => {
-    // Both attempts stay invisible for 3 s (StopTask answers "not found" meanwhile); the grace is 2 s, and StopTask's
-    // "not found" is retried for another grace.
-    stack.ecs.addFault({ kind: "invisible", count: 2, afterMs: 3_000, match: { env: { FAULT: "hidden" } } });
-    const id = await submit({ missing_grace: "2s", max_fail_count: 1, container_overrides: main("hidden", "sleep 60") });
+    // Both attempts stay invisible for 4.5 s (StopTask answers "not found" meanwhile); the grace is 3 s, and
+    // StopTask's "not found" is retried for another grace.
+    stack.ecs.addFault({ kind: "invisible", count: 2, afterMs: 4_500, match: { env: { FAULT: "hidden" } } });
+    const id = await submit({ missing_grace: "3s", max_fail_count: 1, container_overrides: main("hidden", "sleep 60") });
     const job = await stack.server.waitFinal(id, 120_000);
     assert.equal(job.status, "FAILED");
     assert.match(
       job.error,
-      /^task slot 0 \(heimdall-job-.*-0\) failed 2 attempts \(max_fail_count 1\); last: task not visible in DescribeTasks 2s after RunTask \(MISSING\); StopTask sent \[arn:aws:ecs:/,
+      /^task slot 0 \(heimdall-job-.*-0\) failed 2 attempts \(max_fail_count 1\); last: task not visible in DescribeTasks 3s after RunTask \(MISSING\); StopTask sent \[arn:aws:ecs:/,
     );
     const attempts = (await timeline(id)).slots[0].attempts;
     assert.equal(attempts.length, 2);
     for (const a of attempts) {
       assert.equal(a.status, "FAILED");
-      assert.match(a.failure, /^task not visible in DescribeTasks 2s after RunTask \(MISSING\); StopTask sent$/);
+      assert.match(a.failure, /^task not visible in DescribeTasks 3s after RunTask \(MISSING\); StopTask sent$/);
       assert.equal(a.stop_code, "UserInitiated");
       assert.equal(a.last_status, "STOPPED", JSON.stringify(a));
       // The grace origin is stored with the attempt (a resumed job keeps it).
-      assert.equal(Date.parse(a.visible_by) - Date.parse(a.run_task_at), 2_000);
+      assert.equal(Date.parse(a.visible_by) - Date.parse(a.run_task_at), 3_000);
     }
     const arns = attempts.map((a: any) => a.task_arn as string);
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
@@ -73,7 +73,7 @@ describe("ecs plugin: tasks not visible yet after RunTask", () => {
     for (const t of [first!, second!]) {
       assert.equal(t.desiredStatus, "STOPPED");
       assert.equal(t.stopCode, "UserInitiated");
-      assert.match(t.stoppedReason ?? "", /gave up heimdall-job-.*-0 attempt \d: task not visible in DescribeTasks 2s after RunTask/);
+      assert.match(t.stoppedReason ?? "", /gave up heimdall-job-.*-0 attempt \d: task not visible in DescribeTasks 3s after RunTask/);
     }
     // The retry was launched only after ECS had accepted the first task's StopTask: they never ran together.
     assert.ok(second!.createdAt!.getTime() >= first!.stoppingAt!.getTime(), `${second!.createdAt?.toISOString()} < ${first!.stoppingAt?.toISOString()}`);
@@ -82,7 +82,7 @@ describe("ecs plugin: tasks not visible yet after RunTask", () => {
   });
 
   it("a task seen running that then disappears is given up at once with the reason", async () => {
-    stack.ecs.addFault({ kind: "vanish", count: 1, afterMs: 1_500, match: { env: { FAULT: "gone" } } });
+    stack.ecs.addFault({ kind: "vanish", count: 1, afterMs: 3_000, match: { env: { FAULT: "gone" } } });
     const id = await submit({ polling_interval: "200ms", container_overrides: main("gone", "sleep 30") });
     const job = await stack.server.waitFinal(id, 60_000);
     assert.equal(job.status, "FAILED");
