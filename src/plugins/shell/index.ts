@@ -59,6 +59,9 @@ interface RunOptions {
   jobId: string;
 }
 
+/** Set once the "no /proc" warning was logged (once per process, not per job). */
+let warnedNoProc = false;
+
 /**
  * Records the child's process group in the working directory (issue 8 item 5), so a later instance can kill it
  * when this one dies; resolves when written (never rejects).
@@ -66,7 +69,10 @@ interface RunOptions {
 async function recordGroup(rt: Runtime, pid: number, o: RunOptions): Promise<void> {
   try {
     const rec = await writeProcessRecord(rt.workingDirectory, pid, o.services.instanceName ?? "", o.jobId);
-    if (rec.start_time === null) o.services.log.warn({ job: o.jobId, pid }, "no /proc: the job's process group cannot be killed after a crash");
+    if (rec.start_time === null && !warnedNoProc) {
+      warnedNoProc = true;
+      o.services.log.warn({ job: o.jobId, pid }, "no /proc: the process groups of shell jobs cannot be killed after a crash");
+    }
   } catch (err) {
     o.services.log.warn({ err, job: o.jobId, pid }, "cannot record the job's process group");
   }
