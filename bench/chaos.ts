@@ -4,11 +4,13 @@
 // restart), stops PostgreSQL for 5-30 s and adds local ECS throttling/faults. Then it waits (bounded) for every
 // job to be final and prints: jobs submitted, final, stuck, duplicate executions, outputs differing from an
 // uninterrupted run, per-status counts, and every problem (id, kind, why). Targets: 0 stuck, 0 duplicated,
-// 0 wrong; missed targets fail the run (exit 1). Knobs: CHAOS_SEED, CHAOS_JOBS (300), CHAOS_SECONDS (240).
+// 0 wrong; missed targets fail the run (exit 1). Knobs: CHAOS_SEED (default random, printed), CHAOS_JOBS (300),
+// CHAOS_SECONDS (chaos window, 300), CHAOS_SETTLE_SECONDS (bound of the final wait, 420).
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { ECS_FAULTS, between, ecsFaultWindow, killAndRestart, killProcessesUnder, pick, postgresOutage, rng } from "./chaos/faults.ts";
+import type { EcsFault } from "./chaos/faults.ts";
 import { check, submit, waitFinal } from "./chaos/jobs.ts";
 import type { JobSpec, Kind, Problem, Tracked } from "./chaos/jobs.ts";
 import { startChaosPostgres } from "./chaos/postgres.ts";
@@ -75,31 +77,47 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
       say(`submitted ${tracked.length} jobs`);
     })();
 
-    const chaos = (async () => {
-      const caps = { kill: 5, postgres: 3, ecs: 8 };
-      const order: Array<keyof typeof caps> = ["kill", "postgres", "ecs"].sort(() => r() - 0.5) as Array<keyof typeof caps>;
-      await sleep(between(r, 5, 10) * 1000);
-      for (let n = 0; n < 40 && Date.now() < chaosEnd; n++) {
+    const record = (t: number, line: string) => {
+      events.push(`+${((t - t0) / 1000).toFixed(0)} s ${line}`);
+      say(line);
+    };
+    // Lane 1: kill -9 of a serve process (restart 2-6 s later) and PostgreSQL outages (5-30 s), one at a time.
+    const processLane = (async () => {
+      const caps = { kill: 6, postgres: 3 };
+      const order: Array<keyof typeof caps> = r() < 0.5 ? ["kill", "postgres"] : ["postgres", "kill"];
+      await sleep(between(r, 5, 15) * 1000);
+      for (let n = 0; n < 20 && Date.now() < chaosEnd; n++) {
         const left = (Object.keys(caps) as Array<keyof typeof caps>).filter((k) => caps[k] > 0);
         if (left.length === 0) break;
         const what = order.shift() ?? pick(r, left);
-        if (caps[what] <= 0) continue;
         caps[what]--;
-        say(`event: ${what}…`);
         const t = Date.now();
-        let line: string;
         try {
-          if (what === "kill") line = await killAndRestart(pick(r, serves), between(r, 2, 6) * 1000);
-          else if (what === "postgres") line = await postgresOutage(pg, between(r, 5, 30) * 1000);
-          else line = await ecsFaultWindow(ecs!, pick(r, ECS_FAULTS), between(r, 10, 30) * 1000);
+          if (what === "kill") record(t, await killAndRestart(pick(r, serves), between(r, 2, 6) * 1000));
+          else record(t, await postgresOutage(pg, between(r, 5, 30) * 1000));
         } catch (err) {
-          line = `${what} event failed: ${(err as Error).message}`;
+          record(t, `${what} event failed: ${(err as Error).message}`);
         }
-        events.push(`+${((t - t0) / 1000).toFixed(0)} s ${line}`);
-        say(line);
-        await sleep(between(r, 5, 20) * 1000);
+        await sleep(between(r, 10, 25) * 1000);
       }
     })();
+    // Lane 2, overlapping lane 1: local ECS faults and throttling for 10-30 s each, every kind before a repeat.
+    const ecsLane = (async () => {
+      let cycle: EcsFault[] = [];
+      await sleep(between(r, 5, 15) * 1000);
+      for (let n = 0; n < 12 && Date.now() < chaosEnd; n++) {
+        if (cycle.length === 0) cycle = [...ECS_FAULTS].sort(() => r() - 0.5);
+        const kind = cycle.shift()!;
+        const t = Date.now();
+        try {
+          record(t, await ecsFaultWindow(ecs!, kind, between(r, 10, 30) * 1000));
+        } catch (err) {
+          record(t, `ECS ${kind} event failed: ${(err as Error).message}`);
+        }
+        await sleep(between(r, 5, 15) * 1000);
+      }
+    })();
+    const chaos = Promise.all([processLane, ecsLane]);
 
     await Promise.all([submitter, chaos]);
     await ecs.clearFaults();
@@ -181,7 +199,7 @@ function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events:
 
 function optionsFromEnv(): SoakOptions {
   const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
-  return { seed: num("CHAOS_SEED", Math.floor(Math.random() * 2 ** 31)), jobs: num("CHAOS_JOBS", 300), chaosSeconds: num("CHAOS_SECONDS", 240), settleSeconds: num("CHAOS_SETTLE_SECONDS", 420) };
+  return { seed: num("CHAOS_SEED", Math.floor(Math.random() * 2 ** 31)), jobs: num("CHAOS_JOBS", 300), chaosSeconds: num("CHAOS_SECONDS", 300), settleSeconds: num("CHAOS_SETTLE_SECONDS", 420) };
 }
 
 /** The bench runner's entry: the report; a missed target throws an error carrying the report (exit 1). */
