@@ -218,7 +218,8 @@ export async function spawnServer(configFile: string, port: number, env: Record<
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 30_000;
+  // Generous: tsx compiles the server on start, slow on a loaded machine.
+  const end = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
     try {
@@ -227,7 +228,10 @@ export async function spawnServer(configFile: string, port: number, env: Record<
     } catch {
       /* not yet */
     }
-    if (Date.now() > end) throw new Error(`server did not start: ${out}`);
+    if (Date.now() > end) {
+      child.kill("SIGKILL"); // not left running (it would keep the test process alive)
+      throw new Error(`server did not start within 60 s: ${out}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
