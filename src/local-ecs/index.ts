@@ -2,7 +2,7 @@
 // Public surface of src/local-ecs. Documentation: docs/local-ecs.md.
 import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { createServer } from "node:http";
+import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,11 @@ import { EcsState } from "./ecs/model.ts";
 import type { TaskDeps } from "./ecs/tasks.ts";
 import { FaultEngine, type FaultRule, parseFaultRule } from "./faults.ts";
 import { LogStore } from "./logs/store.ts";
+import { addEndpointEnv, handleMetadata, settingsCredentials } from "./metadata.ts";
+import { DockerDriver } from "./runtime/docker-driver.ts";
+import type { ContainerDriver } from "./runtime/driver.ts";
+import { ProcessDriver } from "./runtime/process-driver.ts";
+import { resolveTaskEnvironment } from "./runtime/secrets.ts";
 import { TaskRunner } from "./runtime/task-runner.ts";
 import { type Stats, createHandler } from "./server.ts";
 import { type LocalEcsSettings, applySettings, defaultSettings, localEcsConfigFromYaml } from "./settings.ts";
@@ -67,7 +72,17 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   for (const name of settings.clusters)
     state.clusters.set(name, newCluster({ region: settings.region, accountId: settings.accountId, now: Date.now() }, name));
   const logs = new LogStore(join(dataDir, "logs"));
-  const runner = new TaskRunner(settings, state, logs, join(dataDir, "tasks"));
+  const docker = settings.runtime === "docker" ? new DockerDriver(settings, dataDir) : undefined;
+  const driver: ContainerDriver = docker ?? new ProcessDriver(settings, join(dataDir, "tasks"));
+  // How containers reach the metadata/credentials routes: the main URL for host processes; for containers a
+  // second listener on docker.metadataBind, announced at the engine network's gateway (docker.hostAddress).
+  let metadataBase = "";
+  const runner = new TaskRunner(settings, state, logs, driver, async (task) => {
+    addEndpointEnv(task, metadataBase);
+    return resolveTaskEnvironment(settings, task);
+  });
+  const creds = settingsCredentials(settings);
+  const metadata = (req: Parameters<typeof handleMetadata>[2], res: Parameters<typeof handleMetadata>[3]): boolean => handleMetadata(state, creds, req, res);
   const faults = new FaultEngine(settings.faults);
   const throttler = new Throttler(settings.throttling.enabled, settings.throttling.buckets);
   const stats: Stats = { calls: {}, throttled: {}, errors: {} };
@@ -79,7 +94,7 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   }, 60_000);
   sweep.unref();
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, createHandler({ settings, tasks, logs, faults, throttler, stats, extraStats }));
+  const server = createServer({ keepAliveTimeout: 65_000 }, createHandler({ settings, tasks, logs, faults, throttler, stats, extraStats, metadata }));
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -87,6 +102,23 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  metadataBase = url;
+  let metaServer: Server | undefined;
+  if (docker) {
+    const ms = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      if (!metadata(req, res)) {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "not a metadata route" }));
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      ms.once("error", reject);
+      ms.listen(0, settings.docker.metadataBind, () => resolve());
+    });
+    metaServer = ms;
+    const addr = await docker.hostAddress().catch(() => "host.docker.internal");
+    metadataBase = `http://${addr.includes(":") ? `[${addr}]` : addr}:${(ms.address() as AddressInfo).port}`;
+  }
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -109,11 +141,15 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
-        runner.close();
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        });
+        if (docker) await docker.close(ownDir);
+        await runner.close();
+        for (const srv of [server, metaServer]) {
+          if (!srv) continue;
+          await new Promise<void>((r) => {
+            srv.close(() => r());
+            srv.closeAllConnections();
+          });
+        }
         const deadline = Date.now() + 2000;
         while (runner.runningProcesses() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         logs.close();

@@ -28,6 +28,8 @@ export interface ServerDeps {
   throttler: Throttler;
   stats: Stats;
   extraStats: () => Json;
+  /** Task metadata / credentials routes (metadata.ts); true when it answered. */
+  metadata?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const bump = (m: Record<string, number>, k: string): void => {
@@ -69,6 +71,7 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? "/";
   if (url.startsWith("/_local/")) return admin(deps, req, res, url);
+  if (req.method === "GET" && /^\/v[234]\//.test(url) && deps.metadata?.(req, res)) return;
   if (req.method !== "POST") return send(res, 404, { __type: "UnknownOperationException", message: "Use POST with X-Amz-Target." });
   let raw: Buffer;
   try {

@@ -18,7 +18,35 @@ export interface ImageDefaults {
   command?: string[];
 }
 
+export interface DockerSettings {
+  /** Engine API address: unix:///path or tcp://host:port; default $DOCKER_HOST, else unix:///var/run/docker.sock. */
+  host: string | undefined;
+  /** Image of the container that holds a multi-container task's network namespace. */
+  pauseImage: string;
+  /** Command for the pause image (none = the image's own). */
+  pauseCommand: string[] | undefined;
+  /** How containers reach the metadata/credentials endpoint; default the bridge network's gateway. */
+  hostAddress: string | undefined;
+  /** Address the container-facing metadata listener binds (default 0.0.0.0). */
+  metadataBind: string;
+  pullTimeoutSeconds: number;
+  /** Timeout of each short Engine API call (create, start, inspect, kill, remove). */
+  apiTimeoutSeconds: number;
+}
+
+/** Credentials answered for a task role: static keys, or "host" = the local ECS's own credential chain. */
+export type TaskRoleCredentials = "host" | { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
 export interface LocalEcsSettings {
+  /** What runs a container: host processes, or real images through a Docker Engine API (Docker or Podman). */
+  runtime: "process" | "docker";
+  docker: DockerSettings;
+  /** Secrets Manager / SSM Parameter Store values by ARN or name (container `secrets`). */
+  secrets: Record<string, string>;
+  /** S3 object ARN → local file (container `environmentFiles`). */
+  environmentFiles: Record<string, string>;
+  /** Role ARN → credentials for tasks whose definition has that taskRoleArn. */
+  taskRoles: Record<string, TaskRoleCredentials>;
   region: string;
   accountId: string;
   /** Clusters that exist at start-up (default ["default"]). */
@@ -35,7 +63,10 @@ export interface LocalEcsSettings {
   logs: { autoCreateGroups: boolean };
   /** Host environment variables passed to every container (the image's ENV stand-in). */
   passEnv: string[];
-  /** Where task working directories and spilled logs live; default a fresh temp dir removed on close. */
+  /**
+   * Where task working directories, log files and the state database (state.sqlite) live; default a fresh
+   * temp dir removed on close (the CLI and `serve` default to ./.heimdall/local-ecs, which survives restarts).
+   */
   dataDir: string | undefined;
 }
 
@@ -65,6 +96,19 @@ export const DEFAULT_BUCKETS: Record<string, BucketSpec> = {
 
 export function defaultSettings(): LocalEcsSettings {
   return {
+    runtime: "process",
+    docker: {
+      host: undefined,
+      pauseImage: "registry.k8s.io/pause:3.10",
+      pauseCommand: undefined,
+      hostAddress: undefined,
+      metadataBind: "0.0.0.0",
+      pullTimeoutSeconds: 300,
+      apiTimeoutSeconds: 30,
+    },
+    secrets: {},
+    environmentFiles: {},
+    taskRoles: {},
     region: "us-east-1",
     accountId: "000000000000",
     clusters: ["default"],
@@ -134,6 +178,50 @@ export function parseThrottling(v: unknown, base: LocalEcsSettings["throttling"]
   return out;
 }
 
+function stringMap(v: unknown, field: string): Record<string, string> {
+  if (!isObj(v)) throw new SettingsError(`${field} must be a map of name to string`);
+  for (const [k, x] of Object.entries(v)) if (typeof x !== "string") throw new SettingsError(`${field}.${k} must be a string`);
+  return { ...(v as Record<string, string>) };
+}
+
+function parseDocker(v: unknown, base: DockerSettings): DockerSettings {
+  if (!isObj(v)) throw new SettingsError("docker must be a mapping");
+  const out = { ...base };
+  for (const [k, x] of Object.entries(v)) {
+    switch (k) {
+      case "host":
+      case "pauseImage":
+      case "hostAddress":
+      case "metadataBind":
+        if (typeof x !== "string" || !x) throw new SettingsError(`docker.${k} must be a non-empty string`);
+        out[k] = x;
+        break;
+      case "pauseCommand":
+        out.pauseCommand = strList(x, "docker.pauseCommand");
+        break;
+      case "pullTimeoutSeconds":
+      case "apiTimeoutSeconds":
+        out[k] = Math.max(1, nonNegNumber(x, `docker.${k}`));
+        break;
+      default:
+        throw new SettingsError(`docker: unknown key "${k}" (host, pauseImage, pauseCommand, hostAddress, metadataBind, pullTimeoutSeconds, apiTimeoutSeconds)`);
+    }
+  }
+  return out;
+}
+
+function parseTaskRoles(v: unknown): Record<string, TaskRoleCredentials> {
+  if (!isObj(v)) throw new SettingsError("taskRoles must be a map of role ARN to credentials or \"host\"");
+  const out: Record<string, TaskRoleCredentials> = {};
+  for (const [arn, c] of Object.entries(v)) {
+    if (c === "host") out[arn] = "host";
+    else if (isObj(c) && typeof c.accessKeyId === "string" && typeof c.secretAccessKey === "string" && (c.sessionToken === undefined || typeof c.sessionToken === "string"))
+      out[arn] = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(typeof c.sessionToken === "string" ? { sessionToken: c.sessionToken } : {}) };
+    else throw new SettingsError(`taskRoles.${arn} must be "host" or {accessKeyId, secretAccessKey, sessionToken?}`);
+  }
+  return out;
+}
+
 /** Merge raw settings (file or inline, same keys) over `base`. Unknown keys are errors naming the key. */
 export function applySettings(base: LocalEcsSettings, raw: unknown, where = "settings"): LocalEcsSettings {
   if (raw === undefined || raw === null) return base;
@@ -198,6 +286,20 @@ export function applySettings(base: LocalEcsSettings, raw: unknown, where = "set
         break;
       case "passEnv":
         s.passEnv = strList(v, k);
+        break;
+      case "runtime":
+        if (v !== "process" && v !== "docker") throw new SettingsError('runtime must be "process" or "docker"');
+        s.runtime = v;
+        break;
+      case "docker":
+        s.docker = parseDocker(v, s.docker);
+        break;
+      case "secrets":
+      case "environmentFiles":
+        s[k] = stringMap(v, k);
+        break;
+      case "taskRoles":
+        s.taskRoles = parseTaskRoles(v);
         break;
       case "dataDir":
         if (typeof v !== "string") throw new SettingsError("dataDir must be a path");

@@ -58,8 +58,23 @@ export interface ContainerRecord {
   runtimeId: string | undefined;
   proc: ChildProcess | undefined;
   workDir: string | undefined;
+  /** What a container runtime needs beyond argv (docker: the image's own ENTRYPOINT/CMD apply when unset). */
+  spec?: ContainerSpec;
+  /** Result of the definition's healthCheck (docker runtime). */
+  healthStatus?: "HEALTHY" | "UNHEALTHY";
   /** Set when the container was killed on purpose with a known exit code (OOM, injected exit). */
   forcedExit: { code: number; reason?: string } | undefined;
+}
+
+export interface ContainerSpec {
+  entryPoint?: string[];
+  /** containerOverrides command, else the definition's command. */
+  command?: string[];
+  workingDirectory?: string;
+  user?: string;
+  healthCheck?: Json;
+  secrets?: Array<{ name: string; valueFrom: string }>;
+  environmentFiles?: Array<{ value: string; type: string }>;
 }
 
 export interface TaskRecord {
@@ -97,6 +112,8 @@ export interface TaskRecord {
   /** Eventual-consistency fault: DescribeTasks/ListTasks/StopTask do not see the task before this time (ms). */
   visibleAt?: number;
   /** Fault timers scheduled for this task at RunTask (from matching fault rules). */
+  /** Task-scoped secret for the credentials endpoint (AWS_CONTAINER_AUTHORIZATION_TOKEN). */
+  credentialsToken?: string;
   pendingFaults: Array<{ kind: "vanish" | "spotInterruption" | "exit" | "failToStart"; afterMs: number; exitCode: number; reason: string | undefined }>;
 }
 

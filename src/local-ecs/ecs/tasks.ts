@@ -4,7 +4,7 @@ import type { FaultEngine } from "../faults.ts";
 import { AwsError, type Json, clientError, invalidParam, list, num, obj, pageOf, stableJson, str } from "../protocol.ts";
 import type { LocalEcsSettings } from "../settings.ts";
 import { type EcsContext, checkFargateSize, findCluster, findTaskDefinition, parseCpu, parseMemory, taskId, validateTags } from "./common.ts";
-import type { ContainerRecord, EcsState, TaskDefinition, TaskRecord } from "./model.ts";
+import type { ContainerRecord, ContainerSpec, EcsState, TaskDefinition, TaskRecord } from "./model.ts";
 import { newTaskId, taskJson } from "./task-json.ts";
 
 export interface TaskRuntime {
@@ -34,10 +34,27 @@ function envList(v: unknown): Array<{ name: string; value: string }> {
   return Array.isArray(v) ? (v as Array<{ name: string; value: string }>).filter((e) => e && typeof e.name === "string") : [];
 }
 
+function containerSpec(d: Json, ov: Json | undefined): ContainerSpec {
+  const strs = (v: unknown): string[] | undefined => (Array.isArray(v) ? (v as string[]) : undefined);
+  const s: ContainerSpec = {};
+  const entryPoint = strs(d.entryPoint);
+  const command = strs(ov?.command) ?? strs(d.command);
+  if (entryPoint) s.entryPoint = entryPoint;
+  if (command) s.command = command;
+  if (typeof d.workingDirectory === "string") s.workingDirectory = d.workingDirectory;
+  if (typeof d.user === "string") s.user = d.user;
+  if (d.healthCheck && typeof d.healthCheck === "object") s.healthCheck = d.healthCheck as Json;
+  if (Array.isArray(d.secrets)) s.secrets = d.secrets as ContainerSpec["secrets"];
+  if (Array.isArray(d.environmentFiles) || Array.isArray(ov?.environmentFiles))
+    s.environmentFiles = [...((d.environmentFiles as ContainerSpec["environmentFiles"]) ?? []), ...((ov?.environmentFiles as ContainerSpec["environmentFiles"]) ?? [])];
+  return s;
+}
+
 function buildContainers(deps: TaskDeps, td: TaskDefinition, overrides: Json | undefined, id: string, arnBase: string, region: string): ContainerRecord[] {
   const ovs = (overrides?.containerOverrides as Json[] | undefined) ?? [];
   const host: Record<string, string> = {};
-  for (const k of deps.settings.passEnv) if (process.env[k] !== undefined) host[k] = process.env[k]!;
+  // The process runtime's stand-in for an image's ENV; a real image (docker runtime) brings its own.
+  if (deps.settings.runtime === "process") for (const k of deps.settings.passEnv) if (process.env[k] !== undefined) host[k] = process.env[k]!;
   return (td.body.containerDefinitions as Json[]).map((d) => {
     const name = d.name as string;
     const ov = ovs.find((o) => o.name === name);
@@ -59,6 +76,7 @@ function buildContainers(deps: TaskDeps, td: TaskDefinition, overrides: Json | u
       dependsOn: Array.isArray(d.dependsOn) ? (d.dependsOn as Array<{ containerName: string; condition: string }>) : [],
       argv: argv.length ? argv : undefined,
       env,
+      spec: containerSpec(d, ov),
       cpu: (ov?.cpu as number | undefined) ?? (d.cpu as number | undefined) ?? 0,
       memory: (ov?.memory as number | undefined) ?? (d.memory as number | undefined),
       memoryReservation: (ov?.memoryReservation as number | undefined) ?? (d.memoryReservation as number | undefined),

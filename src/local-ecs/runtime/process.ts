@@ -1,6 +1,6 @@
 // A container as a host process: spawn without a shell in its own process group, line-split its output.
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants as fsConstants, readFileSync, readdirSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -115,6 +115,29 @@ export function killGroup(proc: ChildProcess | undefined, signal: NodeJS.Signals
   } catch {
     /* already gone */
   }
+}
+
+/** Resident set size (MiB) of every process group on the machine, by group id (one /proc scan). */
+export function groupRssMiB(): Map<number, number> {
+  const out = new Map<number, number>();
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after the parenthesised command: state ppid pgrp ...
+      const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      const pages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+      out.set(pgrp, (out.get(pgrp) ?? 0) + (pages * 4096) / 1_048_576);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
 }
 
 /** Resident set size of a process in MiB (Linux /proc), undefined when unknown. */

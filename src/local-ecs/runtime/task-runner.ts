@@ -1,12 +1,12 @@
 // Task lifecycle: PROVISIONING → PENDING → [ACTIVATING] → RUNNING → [DEACTIVATING] → STOPPING → DEPROVISIONING
-// → STOPPED, with configurable dwell per phase; containers run as host processes (see process.ts).
-import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+// → STOPPED, with configurable dwell per phase. What runs a container is a ContainerDriver (driver.ts):
+// host processes (process-driver.ts) or Docker/Podman (docker-driver.ts).
 import type { ContainerRecord, EcsState, TaskRecord, TaskStatus } from "../ecs/model.ts";
 import type { TaskRuntime } from "../ecs/tasks.ts";
 import type { LogStore } from "../logs/store.ts";
 import type { LocalEcsSettings } from "../settings.ts";
-import { type LineSink, killGroup, resolveExecutable, rssMiB, spawnContainer } from "./process.ts";
+import type { ContainerDriver, StartHooks } from "./driver.ts";
+import type { LineSink } from "./process.ts";
 
 interface Control {
   stopRequested: Promise<void>;
@@ -18,26 +18,27 @@ interface Control {
   cancelPending: () => void;
 }
 
+/** Runs before a task's containers are prepared: resolves secrets, environment files and endpoint variables. */
+export type TaskDecorator = (task: TaskRecord) => Promise<string | undefined>;
+
 export class TaskRunner implements TaskRuntime {
   private readonly settings: LocalEcsSettings;
   private readonly state: EcsState;
   private readonly logs: LogStore;
-  private readonly dir: string;
+  readonly driver: ContainerDriver;
+  private readonly decorate: TaskDecorator | undefined;
   private readonly controls = new WeakMap<TaskRecord, Control>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly running = new Set<{ task: TaskRecord; c: ContainerRecord }>();
   private closed = false;
-  private memTimer: NodeJS.Timeout | undefined;
+  /** Called whenever a task leaves the store (expired or vanished). */
+  onExpire: (task: TaskRecord) => void = () => {};
 
-  constructor(settings: LocalEcsSettings, state: EcsState, logs: LogStore, dir: string) {
+  constructor(settings: LocalEcsSettings, state: EcsState, logs: LogStore, driver: ContainerDriver, decorate?: TaskDecorator) {
     this.settings = settings;
     this.state = state;
     this.logs = logs;
-    this.dir = dir;
-    if (settings.memory.enforce) {
-      this.memTimer = setInterval(() => this.checkMemory(), settings.memory.pollMs);
-      this.memTimer.unref();
-    }
+    this.driver = driver;
+    this.decorate = decorate;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -65,7 +66,7 @@ export class TaskRunner implements TaskRuntime {
     task.version++;
   }
 
-  launch(task: TaskRecord): void {
+  private control(task: TaskRecord): Control {
     let signalStop!: () => void;
     const stopRequested = new Promise<void>((r) => (signalStop = r));
     let containerDone!: () => void;
@@ -73,6 +74,12 @@ export class TaskRunner implements TaskRuntime {
     ctl.exited = new Promise<void>((r) => (containerDone = r));
     ctl.containerDone = containerDone;
     this.controls.set(task, ctl);
+    if (task.desiredStatus === "STOPPED") signalStop();
+    return ctl;
+  }
+
+  launch(task: TaskRecord): void {
+    const ctl = this.control(task);
     void this.run(task, ctl).catch((e: unknown) => {
       this.requestStop(task, "TaskFailedToStart", `InternalError: ${(e as Error).message}`);
     });
@@ -96,16 +103,12 @@ export class TaskRunner implements TaskRuntime {
       this.set(task, "PENDING");
       task.pullStartedAt = Date.now();
       await this.sleep(p.pending);
-      task.pullStoppedAt = Date.now();
     }
     if (this.closed) return;
     let started = false;
-    if (task.desiredStatus === "RUNNING") {
-      // Working directories are made off the event loop (fs/promises); spawning itself is synchronous.
-      await Promise.all(task.containers.map((c) => mkdir((c.workDir = join(this.dir, task.id, c.name)), { recursive: true })));
-      if (this.closed) return;
-      if (task.desiredStatus === "RUNNING") started = this.startContainers(task, ctl);
-    }
+    if (task.desiredStatus === "RUNNING") started = await this.startContainers(task, ctl);
+    task.pullStoppedAt ??= Date.now();
+    if (this.closed) return;
     if (started) {
       if (p.activating > 0) {
         this.set(task, "ACTIVATING");
@@ -116,6 +119,14 @@ export class TaskRunner implements TaskRuntime {
       task.startedAt = Date.now();
       task.connectivityAt = task.startedAt;
       this.scheduleFaults(task, ctl);
+    }
+    await this.finish(task, ctl, started);
+  }
+
+  /** From RUNNING to STOPPED: wait for the stop request, stop the containers, deprovision, expire later. */
+  private async finish(task: TaskRecord, ctl: Control, started: boolean): Promise<void> {
+    const p = this.settings.pacing;
+    if (started) {
       await ctl.stopRequested;
       if (this.closed) return;
       if (p.deactivating > 0) {
@@ -128,26 +139,33 @@ export class TaskRunner implements TaskRuntime {
       ctl.cancelPending();
       for (const c of task.containers) {
         if (c.lastStatus !== "RUNNING") continue;
-        killGroup(c.proc, "SIGTERM");
-        const proc = c.proc;
+        this.driver.signal(task, c, "SIGTERM");
+        const id = c.runtimeId;
         this.later(c.stopTimeoutSeconds * 1000, () => {
-          if (c.lastStatus === "RUNNING" && c.proc === proc) killGroup(proc, "SIGKILL");
+          if (c.lastStatus === "RUNNING" && c.runtimeId === id) this.driver.signal(task, c, "SIGKILL");
         });
       }
       await ctl.exited;
     }
+    if (this.closed) return;
     for (const c of task.containers) c.lastStatus = "STOPPED";
     task.executionStoppedAt = Date.now();
+    await this.driver.finished(task).catch(() => undefined);
     if (this.closed) return;
     this.set(task, "DEPROVISIONING");
     await this.sleep(p.deprovisioning);
     this.set(task, "STOPPED");
     task.stoppedAt = Date.now();
-    this.later(this.settings.stoppedRetentionMs, () => this.expire(task));
+    this.scheduleExpiry(task);
+  }
+
+  scheduleExpiry(task: TaskRecord): void {
+    const at = (task.stoppedAt ?? Date.now()) + this.settings.stoppedRetentionMs;
+    this.later(Math.max(0, at - Date.now()), () => this.expire(task));
   }
 
   /** Returns false (and stops the task with TaskFailedToStart) when any container cannot start. */
-  private startContainers(task: TaskRecord, ctl: Control): boolean {
+  private async startContainers(task: TaskRecord, ctl: Control): Promise<boolean> {
     const fail = (c: ContainerRecord | undefined, reason: string): false => {
       if (c) c.reason = reason;
       this.requestStop(task, "TaskFailedToStart", reason);
@@ -158,18 +176,12 @@ export class TaskRunner implements TaskRuntime {
       const ess = task.containers.find((c) => c.essential);
       return fail(ess, injected.reason ?? `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${ess?.image}: not found`);
     }
-    const resolved: string[][] = [];
-    for (const c of task.containers) {
-      if (!c.argv) return fail(c, "CannotStartContainerError: Error response from daemon: No command specified");
-      c.env.HOME ??= c.workDir!;
-      const exe = resolveExecutable(c.argv[0]!, c.workDir!, c.env.PATH);
-      if (!exe)
-        return fail(
-          c,
-          `CannotStartContainerError: ResourceInitializationError: failed to create new container runtime task: failed to create shim task: OCI runtime create failed: exec: "${c.argv[0]}": executable file not found in $PATH: unknown`,
-        );
-      resolved.push([exe, ...c.argv.slice(1)]);
-    }
+    const problem = this.decorate ? await this.decorate(task) : undefined;
+    if (problem) return fail(task.containers.find((c) => c.essential), problem);
+    if (this.closed || task.desiredStatus !== "RUNNING") return false;
+    const prep = await this.driver.prepare(task);
+    if (prep) return fail(prep.container, prep.reason);
+    if (this.closed || task.desiredStatus !== "RUNNING") return false;
     const sinks: Array<LineSink | undefined> = [];
     for (const c of task.containers) {
       if (!c.log) {
@@ -190,28 +202,14 @@ export class TaskRunner implements TaskRuntime {
     const finished = (): void => {
       if (--ctl.remaining === 0) ctl.containerDone();
     };
-    const spawnOne = (i: number): void => {
+    const spawnOne = (i: number): Promise<void> => {
       const c = task.containers[i]!;
-      const entry = { task, c };
       c.lastStatus = "RUNNING";
       task.version++;
-      c.proc = spawnContainer(resolved[i]!, c.workDir!, c.env, sinks[i], (code, err) => {
-        this.running.delete(entry);
-        c.proc = undefined;
-        c.lastStatus = "STOPPED";
-        c.exitCode = c.forcedExit?.code ?? code;
-        if (c.forcedExit?.reason) c.reason = c.forcedExit.reason;
-        else if (err) c.reason = `CannotStartContainerError: ${err.message}`;
-        task.version++;
-        if (c.essential) this.requestStop(task, "EssentialContainerExited", "Essential container in task exited");
-        release();
-        finished();
-      });
-      c.runtimeId = `${task.id}-${c.proc.pid ?? 0}`;
-      this.running.add(entry);
-      release();
+      return this.driver.start(task, c, this.hooks(task, c, sinks[i], () => release(), finished));
     };
-    // dependsOn: a container starts once every dependency condition holds (HEALTHY counts as START: no health checks).
+    // dependsOn: a container starts once every dependency condition holds. HEALTHY needs the driver's health
+    // checks (docker); without them (process runtime) it counts as START.
     const waiting = new Set(task.containers.flatMap((c, i) => (c.dependsOn.length ? [i] : [])));
     const release = (): void => {
       for (const i of [...waiting]) {
@@ -227,7 +225,13 @@ export class TaskRunner implements TaskRuntime {
             verdict = `DependencyConditionFailed: container ${dep.name} never started`;
             break;
           }
-          if (d.condition === "START" || d.condition === "HEALTHY") {
+          if (d.condition === "HEALTHY" && this.driver.healthChecks) {
+            if (dep.healthStatus === "UNHEALTHY" || (exited && dep.healthStatus !== "HEALTHY")) {
+              verdict = `DependencyConditionFailed: container ${dep.name} is not healthy`;
+              break;
+            }
+            if (dep.healthStatus !== "HEALTHY") verdict = "wait";
+          } else if (d.condition === "START" || d.condition === "HEALTHY") {
             if (!started) verdict = "wait";
           } else if (!exited) verdict = "wait";
           else if (d.condition === "SUCCESS" && dep.exitCode !== 0) {
@@ -237,7 +241,7 @@ export class TaskRunner implements TaskRuntime {
         }
         if (verdict === "wait") continue;
         waiting.delete(i);
-        if (verdict === "go" && task.desiredStatus === "RUNNING") spawnOne(i);
+        if (verdict === "go" && task.desiredStatus === "RUNNING") void spawnOne(i);
         else {
           c.lastStatus = "STOPPED";
           if (verdict !== "go") c.reason = verdict;
@@ -254,10 +258,79 @@ export class TaskRunner implements TaskRuntime {
         finished();
       }
     };
+    const first: Array<Promise<void>> = [];
     task.containers.forEach((c, i) => {
-      if (!waiting.has(i) && c.lastStatus === "PENDING") spawnOne(i);
+      if (!waiting.has(i) && c.lastStatus === "PENDING") first.push(spawnOne(i));
     });
+    await Promise.all(first);
     return true;
+  }
+
+  /** Driver callbacks for one container: status, exit code and reason bookkeeping. */
+  private hooks(task: TaskRecord, c: ContainerRecord, sink: LineSink | undefined, changed: () => void, finished: () => void): StartHooks {
+    let done = false;
+    return {
+      sink,
+      started: (runtimeId) => {
+        c.runtimeId = runtimeId;
+        task.version++;
+        changed();
+      },
+      health: (status) => {
+        if (c.healthStatus === status) return;
+        c.healthStatus = status;
+        task.version++;
+        changed();
+      },
+      exited: (code, reason) => {
+        if (done) return;
+        done = true;
+        c.lastStatus = "STOPPED";
+        c.exitCode = c.forcedExit?.code ?? code;
+        if (c.forcedExit?.reason) c.reason = c.forcedExit.reason;
+        else if (reason) c.reason = reason;
+        task.version++;
+        if (c.essential) this.requestStop(task, c.runtimeId === undefined ? "TaskFailedToStart" : "EssentialContainerExited", c.runtimeId === undefined && reason ? reason : "Essential container in task exited");
+        changed();
+        finished();
+      },
+    };
+  }
+
+  /**
+   * Takes over a task found running after a restart (docker runtime): `reattach` reconnects each container that
+   * still runs; the task then continues its lifecycle from RUNNING.
+   */
+  adopt(task: TaskRecord, reattach: (c: ContainerRecord, hooks: StartHooks) => Promise<boolean>): void {
+    const ctl = this.control(task);
+    const sinkFor = (c: ContainerRecord): LineSink | undefined => {
+      if (!c.log) return undefined;
+      try {
+        const stream = this.logs.ensureStream(c.log.group, c.log.stream, true);
+        return (lines, ts) => stream.append(lines.map((message) => ({ timestamp: ts, message })), ts);
+      } catch {
+        return undefined;
+      }
+    };
+    void (async () => {
+      const alive = task.containers.filter((c) => c.lastStatus === "RUNNING");
+      ctl.remaining = alive.length;
+      const finished = (): void => {
+        if (--ctl.remaining === 0) ctl.containerDone();
+      };
+      if (alive.length === 0) ctl.containerDone();
+      for (const c of alive) {
+        const ok = await reattach(c, this.hooks(task, c, sinkFor(c), () => {}, finished)).catch(() => false);
+        if (!ok) {
+          c.lastStatus = "STOPPED";
+          c.reason ??= "local ECS restarted: container gone";
+          finished();
+        }
+      }
+      if (task.lastStatus !== "RUNNING" && task.desiredStatus === "RUNNING") this.set(task, "RUNNING");
+      if (!task.containers.some((c) => c.essential && c.lastStatus === "RUNNING")) this.requestStop(task, "EssentialContainerExited", "Essential container in task exited");
+      await this.finish(task, ctl, true);
+    })().catch((e: unknown) => this.requestStop(task, "TaskFailedToStart", `InternalError: ${(e as Error).message}`));
   }
 
   private scheduleFaults(task: TaskRecord, ctl: Control): void {
@@ -269,12 +342,12 @@ export class TaskRunner implements TaskRuntime {
           for (const c of task.containers)
             if (c.essential && c.lastStatus === "RUNNING") {
               c.forcedExit = { code: f.exitCode, ...(f.reason ? { reason: f.reason } : {}) };
-              killGroup(c.proc, "SIGKILL");
+              this.driver.signal(task, c, "SIGKILL");
             }
         });
       else if (f.kind === "vanish")
         this.later(f.afterMs, () => {
-          for (const c of task.containers) killGroup(c.proc, "SIGKILL");
+          for (const c of task.containers) if (c.lastStatus === "RUNNING") this.driver.signal(task, c, "SIGKILL");
           this.expire(task);
           ctl.signalStop();
         });
@@ -282,33 +355,22 @@ export class TaskRunner implements TaskRuntime {
   }
 
   private expire(task: TaskRecord): void {
-    if (this.state.tasks.get(task.id) === task) this.state.tasks.delete(task.id);
-    void rm(join(this.dir, task.id), { recursive: true, force: true }).catch(() => undefined);
-  }
-
-  private checkMemory(): void {
-    for (const { task, c } of this.running) {
-      const limit = c.memory ?? (task.memory !== undefined ? Number(task.memory) : undefined);
-      const pid = c.proc?.pid;
-      if (limit === undefined || pid === undefined || c.forcedExit) continue;
-      const rss = rssMiB(pid);
-      if (rss !== undefined && rss > limit) {
-        c.forcedExit = { code: 137, reason: "OutOfMemoryError: Container killed due to memory usage" };
-        killGroup(c.proc, "SIGKILL");
-      }
+    if (this.state.tasks.get(task.id) === task) {
+      this.state.tasks.delete(task.id);
+      this.onExpire(task);
     }
+    void this.driver.expire(task).catch(() => undefined);
   }
 
-  /** Kill every process (SIGKILL to each group) and cancel all timers. */
-  close(): void {
+  /** Cancel all timers and let the driver kill (process) or let go of (docker) the containers. */
+  async close(): Promise<void> {
     this.closed = true;
-    if (this.memTimer) clearInterval(this.memTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const { c } of this.running) killGroup(c.proc, "SIGKILL");
+    await this.driver.close();
   }
 
   runningProcesses(): number {
-    return this.running.size;
+    return this.driver.running();
   }
 }
