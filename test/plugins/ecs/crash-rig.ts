@@ -23,6 +23,8 @@ export interface RigOptions {
   commands: { name: string; tag: string; script: string; context?: Record<string, unknown> }[];
   /** Extra top-level config keys (e.g. job_files). */
   extra?: Record<string, unknown>;
+  /** Database of the servers (default a SQLite file in the rig's directory). */
+  databaseUrl?: string;
 }
 
 export class CrashRig {
@@ -46,7 +48,7 @@ export class CrashRig {
       },
     }));
     // A crashed server's job is recovered (handed back and resumed) 2-3 s after its last heartbeat.
-    this.cfg = writeConfig(this.dir, this.ecs, specs, {}, { keepalive: 1, stale_job: 2, clean_interval: 1 });
+    this.cfg = writeConfig(this.dir, this.ecs, specs, {}, { keepalive: 1, stale_job: 2, clean_interval: 1 }, undefined, o.databaseUrl);
     if (o.extra !== undefined) writeFileSync(this.cfg, stringify({ ...parse(readFileSync(this.cfg, "utf8")), ...o.extra }));
   }
 
@@ -96,6 +98,17 @@ export class CrashRig {
   }
 }
 
+/** Runs `body` with a fresh rig (own local ECS, directory and database), torn down after. */
+export async function withRig(o: RigOptions, body: (rig: CrashRig) => Promise<void>): Promise<void> {
+  const rig = new CrashRig();
+  try {
+    await rig.setUp(o);
+    await body(rig);
+  } finally {
+    await rig.tearDown();
+  }
+}
+
 /** Stored bytes of a job file (X-Heimdall-File-Size of a 1-byte window). */
 export async function storedSize(s: ChildServer, id: string, file: "stdout" | "stderr"): Promise<number> {
   const r = await fetch(`${s.url}/api/v1/job/${id}/${file}?offset=-1`, { headers: { "X-Heimdall-User": "tester" } });
@@ -111,6 +124,17 @@ export async function slot0Status(s: ChildServer, id: string): Promise<string | 
 
 export async function jobStatus(s: ChildServer, id: string): Promise<string> {
   return (await s.get(`/api/v1/job/${id}`)).json().status as string;
+}
+
+/** Waits until `file` is partly stored while the job is still RUNNING, then SIGKILLs `s`; returns the bytes stored. */
+export async function killDuringCopy(s: ChildServer, id: string, file: "stdout" | "stderr", below = Infinity): Promise<number> {
+  let partial = 0;
+  await until(`${file} to be partially stored`, async () => {
+    partial = await storedSize(s, id, file);
+    return partial > 0 && partial < below && (await jobStatus(s, id)) === "RUNNING";
+  });
+  await s.kill();
+  return partial;
 }
 
 /** Polls `cond` every 25 ms until it returns true; fails after `timeoutMs`. */

@@ -5,22 +5,13 @@
 // Each case has its own local ECS (its own faults) and database, so the cases run concurrently.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CrashRig, assertSeqOutput, jobStatus, slot0Status, storedSize, until } from "./crash-rig.ts";
+import { CrashRig, assertSeqOutput, jobStatus, killDuringCopy, slot0Status, storedSize, until, withRig } from "./crash-rig.ts";
 import type { ChildServer } from "./harness.ts";
 
 const LINES = 150_000;
 const TAG = "type:seq";
 
-/** Runs `body` with a fresh rig (one command printing 1..150000), torn down after. */
-async function withRig(body: (rig: CrashRig) => Promise<void>): Promise<void> {
-  const rig = new CrashRig();
-  try {
-    await rig.setUp({ commands: [{ name: "seq", tag: TAG, script: `seq 1 ${LINES}` }] });
-    await body(rig);
-  } finally {
-    await rig.tearDown();
-  }
-}
+const seqRig = (body: (rig: CrashRig) => Promise<void>) => withRig({ commands: [{ name: "seq", tag: TAG, script: `seq 1 ${LINES}` }] }, body);
 
 /** Checks a finished job's files on `s`: SUCCEEDED, stdout exactly the task's logs, stderr empty. */
 async function assertExactOutput(rig: CrashRig, s: ChildServer, id: string): Promise<string> {
@@ -46,7 +37,7 @@ async function resumeAndCheck(rig: CrashRig, a: ChildServer, id: string): Promis
 
 describe("ecs plugin: a crash around the log copy never duplicates output", { concurrency: 2, timeout: 240_000 }, () => {
   it("uninterrupted: the header and lines 1..150000, exactly the task's events", () =>
-    withRig(async (rig) => {
+    seqRig(async (rig) => {
       const a = await rig.start();
       const id = await rig.submit(a, TAG);
       await assertExactOutput(rig, a, id);
@@ -54,7 +45,7 @@ describe("ecs plugin: a crash around the log copy never duplicates output", { co
     }));
 
   it("killed after the task ended, before the copy wrote anything", () =>
-    withRig(async (rig) => {
+    seqRig(async (rig) => {
       // The first GetLogEvents answers after 30 s: the copy has not written a byte when the server dies.
       rig.ecs.addFault({ kind: "latency", latencyMs: 30_000, count: 1, match: { action: "GetLogEvents" } });
       const a = await rig.start();
@@ -66,30 +57,25 @@ describe("ecs plugin: a crash around the log copy never duplicates output", { co
     }));
 
   it("killed during the copy (stdout partially stored, job RUNNING)", () =>
-    withRig(async (rig) => {
+    seqRig(async (rig) => {
       // Each page answers after 500 ms: the copy of 15 pages takes several seconds.
       rig.ecs.addFault({ kind: "latency", latencyMs: 500, match: { action: "GetLogEvents" } });
       const a = await rig.start();
       const id = await rig.submit(a, TAG);
-      let partial = 0;
-      await until("stdout to be partially stored", async () => {
-        partial = await storedSize(a, id, "stdout");
-        return partial > 0 && (await jobStatus(a, id)) === "RUNNING";
-      });
-      await a.kill();
+      const partial = await killDuringCopy(a, id, "stdout");
       const stdout = await resumeAndCheck(rig, a, id);
       assert.ok(partial < Buffer.byteLength(stdout), `killed with ${partial} bytes stored, a part of the output`);
     }));
 
   it("killed right after the copy, before execute returns (failpoint ecs-after-log-copy)", () =>
-    withRig(async (rig) => {
+    seqRig(async (rig) => {
       const a = await rig.start({ HEIMDALL_FAILPOINT: "ecs-after-log-copy" });
       const id = await rig.submit(a, TAG);
       await resumeAndCheck(rig, a, id);
     }));
 
   it("killed with the whole output stored but the final status not written (failpoint ecs-after-log-copy:hold)", () =>
-    withRig(async (rig) => {
+    seqRig(async (rig) => {
       // The execution stops right after the copy; the server is SIGKILLed once its output streams stored it all.
       const a = await rig.start({ HEIMDALL_FAILPOINT: "ecs-after-log-copy:hold" });
       const id = await rig.submit(a, TAG);
