@@ -44,7 +44,8 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
   const pg = await startChaosPostgres();
   let ecs: EcsProcess | undefined;
   const serves: Serve[] = [];
-  const events: string[] = [];
+  const events: Array<{ t: number; line: string }> = [];
+  let start = Date.now();
   const tracked: Tracked[] = [];
   let submitErrors = 0;
   try {
@@ -61,7 +62,8 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
       [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
     }
     const specs = kinds.map((k, i) => specFor(r, k, i));
-    const chaosEnd = Date.now() + o.chaosSeconds * 1000;
+    start = Date.now();
+    const chaosEnd = start + o.chaosSeconds * 1000;
     const submitEvery = (o.chaosSeconds * 800) / o.jobs; // submissions spread over 80 % of the window
 
     const submitter = (async () => {
@@ -78,7 +80,7 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
     })();
 
     const record = (t: number, line: string) => {
-      events.push(`+${((t - t0) / 1000).toFixed(0)} s ${line}`);
+      events.push({ t, line: `+${((t - start) / 1000).toFixed(0)} s ${line}` });
       say(line);
     };
     // Lane 1: kill -9 of a serve process (restart 2-6 s later) and PostgreSQL outages (5-30 s), one at a time.
@@ -130,7 +132,8 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
     for (let i = 0; i < tracked.length; i += 10) (await Promise.all(tracked.slice(i, i + 10).map((t) => check(serves, t, sideDir)))).forEach((ps) => problems.push(...ps));
     for (const p of problems) say(`problem: ${p.id} ${p.kind} ${p.category}: ${p.why}`);
     const stats = await ecs.stats().catch(() => undefined);
-    const report = render(o, tracked, problems, events, submitErrors, stats?.calls ?? {});
+    const lines = events.sort((x, y) => x.t - y.t).map((e) => e.line);
+    const report = render(o, tracked, problems, lines, submitErrors, stats?.calls ?? {}, (Date.now() - start) / 1000);
     const ok = problems.length === 0 && submitErrors === 0 && tracked.length === o.jobs;
     return { ok, report };
   } finally {
@@ -142,7 +145,7 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
   }
 }
 
-function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events: string[], submitErrors: number, calls: Record<string, number>): string {
+function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events: string[], submitErrors: number, calls: Record<string, number>, seconds: number): string {
   const final = tracked.filter((t) => t.finalSeenAt !== undefined);
   const jobsWith = (c: Problem["category"]) => new Set(problems.filter((p) => p.category === c).map((p) => p.id)).size;
   const byStatus = new Map<string, number>();
@@ -155,8 +158,17 @@ function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events:
     byKind.set(t.spec.kind, m);
   }
   const fmt = (m: Map<string, number>) => [...m].sort().map(([k, v]) => `${k} ${v}`).join(", ");
+  // Job errors grouped with their ids, ARNs and task names blanked out.
   const failedErrors = new Map<string, number>();
-  for (const t of final) if (t.job?.status !== "SUCCEEDED") failedErrors.set(`${t.spec.kind}: ${String(t.job?.error ?? "").slice(0, 120)}`, (failedErrors.get(`${t.spec.kind}: ${String(t.job?.error ?? "").slice(0, 120)}`) ?? 0) + 1);
+  for (const t of final) {
+    if (t.job?.status === "SUCCEEDED") continue;
+    const e = String(t.job?.error ?? "")
+      .replace(/arn:aws:ecs:[^\s\]),]+/g, "<arn>")
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<id>")
+      .slice(0, 240);
+    const key = `${t.spec.kind}${t.spec.exit !== 0 ? " (task exits non-zero on purpose)" : ""}: ${e}`;
+    failedErrors.set(key, (failedErrors.get(key) ?? 0) + 1);
+  }
   const stuck = jobsWith("stuck");
   const dup = jobsWith("duplicate");
   const wrong = jobsWith("wrong");
@@ -164,7 +176,8 @@ function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events:
   return [
     "## Chaos soak",
     "",
-    `Seed ${o.seed}; ${o.jobs} jobs (ping/shell/ECS, a third each); chaos window ${o.chaosSeconds} s; final wait bound ${o.settleSeconds} s.`,
+    `Seed ${o.seed}; ${o.jobs} jobs (ping/shell/ECS, a third each); chaos window ${o.chaosSeconds} s; final wait bound ${o.settleSeconds} s; ` +
+      `${seconds.toFixed(0)} s from the first submit to the end of the checks.`,
     "",
     "| figure | value |",
     "|---|---:|",
@@ -184,7 +197,7 @@ function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events:
     "",
     ...([...failedErrors].map(([e, n]) => `- ${n} × ${e}`).concat(failedErrors.size ? [] : ["- none"])),
     "",
-    "Chaos events:",
+    "Chaos events (start time after the first submit):",
     "",
     ...events.map((e) => `- ${e}`),
     "",
