@@ -22,6 +22,8 @@ export class DockerDriver implements ContainerDriver {
   private readonly dataDir: string;
   private readonly pauses = new Map<string, string>();
   private readonly live = new Map<string, () => void>();
+  /** Containers this driver sent SIGKILL (StopTask after stopTimeout, injected faults): their 137 is not an OOM. */
+  private readonly killed = new Set<string>();
   private closed = false;
   /** Ends every long-lived request (attach, wait, logs) on close. */
   private readonly abort = new AbortController();
@@ -196,12 +198,16 @@ export class DockerDriver implements ContainerDriver {
       try {
         const info = await retry(() => container.inspect());
         code = info.State.ExitCode;
-        if (info.State.OOMKilled) reason = OOM_REASON;
+        // Podman on cgroup v1 does not report OOMKilled: a SIGKILL nobody here sent to a memory-limited
+        // container is the kernel's OOM killer.
+        const limited = (info.HostConfig.Memory ?? 0) > 0;
+        if (info.State.OOMKilled || (code === 137 && limited && !this.killed.has(container.id))) reason = OOM_REASON;
       } catch {
         /* removed meanwhile */
       }
       await Promise.race([drained, new Promise((r) => setTimeout(r, 2000).unref())]);
       this.live.delete(container.id);
+      this.killed.delete(container.id);
       if (!this.closed) hooks.exited(code, reason);
     })();
   }
@@ -233,6 +239,7 @@ export class DockerDriver implements ContainerDriver {
 
   signal(_task: TaskRecord, c: ContainerRecord, signal: "SIGTERM" | "SIGKILL"): void {
     if (!c.runtimeId) return;
+    if (signal === "SIGKILL") this.killed.add(c.runtimeId);
     void retry(() => this.api.getContainer(c.runtimeId!).kill({ signal })).catch(() => undefined);
   }
 

@@ -1,0 +1,35 @@
+// Shared setup for the docker-runtime tests: Podman's Docker-compatible service on a private socket (started once
+// per test file by scripts/podman-test-setup.mjs) and a local ECS with `runtime: docker` pointed at it.
+import type { Task } from "@aws-sdk/client-ecs";
+// @ts-expect-error -- plain ESM script without types
+import { DEFAULT_IMAGE, IMAGE, PAUSE, startPodman } from "../../scripts/podman-test-setup.mjs";
+import { type Env, setup, waitTask } from "./helpers.ts";
+
+export { DEFAULT_IMAGE, IMAGE };
+
+export interface Podman {
+  dockerHost: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Podman, or returns the reason it cannot run here (printed; the caller skips). */
+export async function podman(): Promise<Podman | string> {
+  const r = (await startPodman()) as { skip?: string; dockerHost?: string; stop?: () => Promise<void> };
+  if (r.skip) {
+    console.log(`# docker-runtime tests skipped: ${r.skip}`);
+    return r.skip;
+  }
+  return { dockerHost: r.dockerHost!, stop: r.stop! };
+}
+
+export function dockerSettings(p: Podman, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { runtime: "docker", docker: { host: p.dockerHost, ...PAUSE, ...((extra.docker as object | undefined) ?? {}) }, ...extra, ...(extra.docker ? { docker: { host: p.dockerHost, ...PAUSE, ...(extra.docker as object) } } : {}) };
+}
+
+export async function dockerEnv(p: Podman, extra: Record<string, unknown> = {}): Promise<Env> {
+  return setup(dockerSettings(p, extra));
+}
+
+/** Containers need seconds, not milliseconds: a generous deadline for real runtimes. */
+export const waitStopped = (env: Env, arn: string, timeoutMs = 60_000): Promise<Task> => waitTask(env, arn, (t) => t.lastStatus === "STOPPED", timeoutMs);
+export const waitRunning = (env: Env, arn: string, timeoutMs = 60_000): Promise<Task> => waitTask(env, arn, (t) => t.lastStatus === "RUNNING", timeoutMs);

@@ -1,0 +1,157 @@
+// Docker runtime with a real engine: the containers of one task share a network namespace (localhost), two
+// tasks on one port do not collide, memory/cpu become engine limits (OOM → 137 + OutOfMemoryError), dependsOn
+// HEALTHY waits for the definition's healthCheck. Skips with a printed reason where Podman cannot start.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
+import Docker from "dockerode";
+import { IMAGE, type Podman, dockerEnv, podman, waitRunning, waitStopped } from "./docker-env.ts";
+import { type Env, fargateDef, register, run } from "./helpers.ts";
+
+let pm: Podman | string;
+let env: Env;
+let engine: Docker;
+before(async () => {
+  pm = await podman();
+  if (typeof pm === "string") return;
+  env = await dockerEnv(pm);
+  engine = new Docker({ socketPath: pm.dockerHost.slice("unix://".length) });
+});
+after(async () => {
+  await env?.close();
+  if (typeof pm !== "string") await pm.stop();
+});
+
+const skip = (t: { skip(m: string): void }): boolean => {
+  if (typeof pm === "string") t.skip(pm);
+  return typeof pm === "string";
+};
+
+async function logLines(family: string, task: Task, container: string): Promise<string[]> {
+  const id = task.taskArn!.split("/").pop();
+  const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/${container}/${id}`, startFromHead: true }));
+  return (r.events ?? []).map((x) => x.message!);
+}
+
+const logTo = (family: string) => ({ logDriver: "awslogs" as const, options: { "awslogs-group": `/test/${family}`, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } });
+
+test("containers of one task reach each other on localhost; two tasks listen on the same port", async (t) => {
+  if (skip(t)) return;
+  await register(env, {
+    ...fargateDef("net", []),
+    containerDefinitions: [
+      { name: "server", image: IMAGE, command: ["/bin/sh", "-c", "echo listening; nc -l -p 8080"], essential: false, logConfiguration: logTo("net") },
+      {
+        name: "client",
+        image: IMAGE,
+        command: ["/bin/sh", "-c", "for i in $(seq 1 50); do echo hello-over-localhost | nc 127.0.0.1 8080 && exit 0; sleep 0.2; done; exit 1"],
+        dependsOn: [{ containerName: "server", condition: "START" }],
+        logConfiguration: logTo("net"),
+      },
+    ],
+  });
+  const a = (await run(env, { taskDefinition: "net" })).taskArn!;
+  const b = (await run(env, { taskDefinition: "net" })).taskArn!;
+  for (const arn of [a, b]) {
+    const task = await waitStopped(env, arn);
+    const client = task.containers!.find((c) => c.name === "client")!;
+    assert.equal(client.exitCode, 0, `client reached the server of its own task (${task.stoppedReason})`);
+    const lines = await logLines("net", task, "server");
+    assert.ok(lines.includes("hello-over-localhost"), `server got the message: ${lines.join("|")}`);
+  }
+});
+
+test("memory is a hard limit for the whole container: a child allocating past it is OOM-killed (137)", async (t) => {
+  if (skip(t)) return;
+  await register(env, {
+    ...fargateDef("oom", []),
+    containerDefinitions: [
+      {
+        name: "main",
+        image: IMAGE,
+        memory: 32,
+        memoryReservation: 16,
+        cpu: 128,
+        // dd is a child of sh: its 200 MiB buffer is charged to the container and the kernel kills it.
+        command: ["/bin/sh", "-c", "echo start; dd if=/dev/zero of=/dev/null bs=200M count=1; exit $?"],
+        logConfiguration: logTo("oom"),
+      },
+    ],
+  });
+  const arn = (await run(env, { taskDefinition: "oom" })).taskArn!;
+  const running = await waitTask2(arn);
+  const info = await engine.getContainer(running.containers![0]!.runtimeId!).inspect().catch(() => undefined);
+  if (info) {
+    assert.equal(info.HostConfig.Memory, 32 * 1_048_576);
+    assert.equal(info.HostConfig.MemoryReservation, 16 * 1_048_576);
+    assert.equal(info.HostConfig.CpuShares, 128);
+  }
+  const task = await waitStopped(env, arn);
+  const c = task.containers![0]!;
+  assert.equal(c.exitCode, 137);
+  assert.equal(c.reason, "OutOfMemoryError: Container killed due to memory usage");
+  assert.equal(task.stopCode, "EssentialContainerExited");
+});
+
+async function waitTask2(arn: string): Promise<Task> {
+  // The container may already be gone by RUNNING; the runtime id is set once it started.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = await env.ecs.send(new (await import("@aws-sdk/client-ecs")).DescribeTasksCommand({ tasks: [arn] }));
+    const task = r.tasks![0]!;
+    if (task.containers?.[0]?.runtimeId) return task;
+    assert.ok(Date.now() < deadline, "container started");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("dependsOn HEALTHY waits for the dependency's healthCheck to pass", async (t) => {
+  if (skip(t)) return;
+  await register(env, {
+    ...fargateDef("health", []),
+    containerDefinitions: [
+      {
+        name: "db",
+        image: IMAGE,
+        essential: false,
+        command: ["/bin/sh", "-c", "sleep 2; echo ok > /tmp/ready; echo ready; sleep 60"],
+        healthCheck: { command: ["CMD-SHELL", "test -f /tmp/ready"], interval: 1, timeout: 2, retries: 100 },
+        stopTimeout: 1,
+        logConfiguration: logTo("health"),
+      },
+      {
+        name: "app",
+        image: IMAGE,
+        command: ["/bin/sh", "-c", "echo app-started"],
+        dependsOn: [{ containerName: "db", condition: "HEALTHY" }],
+        logConfiguration: logTo("health"),
+      },
+    ],
+  });
+  const t0 = Date.now();
+  const arn = (await run(env, { taskDefinition: "health" })).taskArn!;
+  await waitRunning(env, arn);
+  const task = await waitStopped(env, arn);
+  assert.ok(Date.now() - t0 >= 2000, "app waited for db to become healthy");
+  assert.equal(task.containers!.find((c) => c.name === "app")!.exitCode, 0);
+  assert.deepEqual(await logLines("health", task, "app"), ["app-started"]);
+  assert.ok((await logLines("health", task, "db")).includes("ready"));
+});
+
+test("StopTask of a multi-container task stops every container and the pause container", async (t) => {
+  if (skip(t)) return;
+  await register(env, {
+    ...fargateDef("multi", []),
+    containerDefinitions: [
+      { name: "a", image: IMAGE, command: ["/bin/sh", "-c", "sleep 600"], stopTimeout: 1 },
+      { name: "b", image: IMAGE, command: ["/bin/sh", "-c", "sleep 600"], stopTimeout: 1, essential: false },
+    ],
+  });
+  const arn = (await waitRunning(env, (await run(env, { taskDefinition: "multi" })).taskArn!)).taskArn!;
+  await env.ecs.send(new StopTaskCommand({ task: arn }));
+  const task = await waitStopped(env, arn);
+  assert.deepEqual(task.containers!.map((c) => c.exitCode), [137, 137]);
+  const left = await engine.listContainers({ filters: { label: [`heimdall.local-ecs.task-arn=${arn}`] } });
+  assert.equal(left.length, 0, "no container of the task still runs");
+});
