@@ -11,6 +11,8 @@ import { EcsState } from "./ecs/model.ts";
 import type { TaskDeps } from "./ecs/tasks.ts";
 import { FaultEngine, type FaultRule, parseFaultRule } from "./faults.ts";
 import { LogStore } from "./logs/store.ts";
+import { StatePersistence } from "./persist.ts";
+import { resumeTasks } from "./resume.ts";
 import { addEndpointEnv, handleMetadata, settingsCredentials } from "./metadata.ts";
 import { DockerDriver } from "./runtime/docker-driver.ts";
 import type { ContainerDriver } from "./runtime/driver.ts";
@@ -72,6 +74,9 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   for (const name of settings.clusters)
     state.clusters.set(name, newCluster({ region: settings.region, accountId: settings.accountId, now: Date.now() }, name));
   const logs = new LogStore(join(dataDir, "logs"));
+  const persist = new StatePersistence(join(dataDir, "state.sqlite"));
+  const loaded = persist.load(state, logs);
+  logs.onChange = () => persist.markCatalog();
   const docker = settings.runtime === "docker" ? new DockerDriver(settings, dataDir) : undefined;
   const driver: ContainerDriver = docker ?? new ProcessDriver(settings, join(dataDir, "tasks"));
   // How containers reach the metadata/credentials routes: the main URL for host processes; for containers a
@@ -88,13 +93,16 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   const stats: Stats = { calls: {}, throttled: {}, errors: {} };
   const tasks: TaskDeps = { state, runtime: runner, faults, settings, allowLaunches: (n) => throttler.allowLaunches(n) };
   const extraStats = () => ({ tasks: state.tasks.size, runningProcesses: runner.runningProcesses() });
+  resumeTasks(loaded, runner, docker);
+  persist.markCatalog();
+  persist.start(state, logs, 200);
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const [k, v] of state.tokens) if (v.expiresAt <= now) state.tokens.delete(k);
   }, 60_000);
   sweep.unref();
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, createHandler({ settings, tasks, logs, faults, throttler, stats, extraStats, metadata }));
+  const server = createServer({ keepAliveTimeout: 65_000 }, createHandler({ settings, tasks, logs, faults, throttler, stats, extraStats, metadata, onMutation: () => persist.markCatalog() }));
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -152,6 +160,7 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
         }
         const deadline = Date.now() + 2000;
         while (runner.runningProcesses() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        persist.close(state, logs);
         logs.close();
         if (ownDir) await rm(dataDir, { recursive: true, force: true });
       })()),

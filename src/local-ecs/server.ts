@@ -30,7 +30,11 @@ export interface ServerDeps {
   extraStats: () => Json;
   /** Task metadata / credentials routes (metadata.ts); true when it answered. */
   metadata?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** A call that may have changed clusters, task definitions, tags or log groups succeeded. */
+  onMutation?: (action: string) => void;
 }
+
+const READ_OR_TASK = /^(Describe|List|Get|Filter|RunTask$|StopTask$)/;
 
 const bump = (m: Record<string, number>, k: string): void => {
   m[k] = (m[k] ?? 0) + 1;
@@ -116,6 +120,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
         ? handleEcs(deps.tasks, action, body, { region, accountId: deps.settings.accountId, now: Date.now() })
         : handleLogs(deps.logs, action, body, { region, accountId: deps.settings.accountId });
     send(res, 200, out);
+    if (!READ_OR_TASK.test(action)) deps.onMutation?.(action);
   } catch (e) {
     if (e instanceof AwsError) {
       bump(deps.stats.errors, e.code);

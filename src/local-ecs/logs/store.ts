@@ -40,6 +40,8 @@ export class LogStore {
   readonly groups = new Map<string, LogGroup>();
   private readonly dir: string;
   private seq = 0;
+  /** Called when a group or stream is created or deleted (the state database writes its catalogue). */
+  onChange: () => void = () => {};
 
   constructor(dir: string) {
     this.dir = dir;
@@ -50,6 +52,7 @@ export class LogStore {
     if (this.groups.has(name)) throw new AwsError("ResourceAlreadyExistsException", "The specified log group already exists");
     const g: LogGroup = { name, creationTime: Date.now(), retentionInDays: undefined, tags, logGroupClass, streams: new Map() };
     this.groups.set(name, g);
+    this.onChange();
     return g;
   }
 
@@ -63,6 +66,23 @@ export class LogStore {
     if (group.streams.has(name)) throw new AwsError("ResourceAlreadyExistsException", "The specified log stream already exists");
     const s = new LogStream(name, join(this.dir, `stream-${++this.seq}.log`), Date.now());
     group.streams.set(name, s);
+    return s;
+  }
+
+  /** Re-create a group known from the state database (persist.ts). */
+  restoreGroup(g: Omit<LogGroup, "streams">): LogGroup {
+    const group: LogGroup = { ...g, streams: new Map() };
+    this.groups.set(g.name, group);
+    return group;
+  }
+
+  /** Re-open a stream's file and rebuild its index (persist.ts). */
+  restoreStream(group: LogGroup, name: string, path: string, creationTime: number): LogStream {
+    const s = new LogStream(name, path, creationTime);
+    s.reload();
+    group.streams.set(name, s);
+    const n = /stream-(\d+)\.log$/.exec(path);
+    if (n) this.seq = Math.max(this.seq, Number(n[1]));
     return s;
   }
 
@@ -88,6 +108,7 @@ export class LogStore {
     s.close();
     rmSync(s.path, { force: true });
     group.streams.delete(name);
+    this.onChange();
   }
 
   deleteGroup(name: string): void {
@@ -97,6 +118,7 @@ export class LogStore {
       rmSync(s.path, { force: true });
     }
     this.groups.delete(name);
+    this.onChange();
   }
 
   close(): void {

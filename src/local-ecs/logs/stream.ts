@@ -81,6 +81,53 @@ export class LogStream {
     this.fd = undefined;
   }
 
+  /** Rebuild the block index and counters from the stream's file (after a restart). */
+  reload(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, "r");
+    } catch {
+      return;
+    }
+    try {
+      const head = Buffer.allocUnsafe(HEADER);
+      let pos = 0;
+      for (;;) {
+        if (readSync(fd, head, 0, HEADER, pos) < HEADER) break;
+        const ts = head.readDoubleLE(0);
+        const ingestion = head.readDoubleLE(8);
+        const len = head.readUInt32LE(16);
+        this.indexEvent(ts, HEADER + len, len, pos);
+        this.lastIngestionTime = ingestion;
+        pos += HEADER + len;
+      }
+      this.fileSize = pos;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private indexEvent(timestamp: number, size: number, msgLen: number, offset: number): void {
+    if (this.blockStart.n === 0 || this.curCount >= BLOCK_EVENTS || this.curBytes >= BLOCK_BYTES) {
+      this.blockStart.push(this.count);
+      this.blockOffset.push(offset);
+      this.blockMin.push(timestamp);
+      this.blockMax.push(timestamp);
+      this.curCount = 0;
+      this.curBytes = 0;
+    } else {
+      const b = this.blockStart.n - 1;
+      if (timestamp < this.blockMin.a[b]!) this.blockMin.a[b] = timestamp;
+      if (timestamp > this.blockMax.a[b]!) this.blockMax.a[b] = timestamp;
+    }
+    this.curCount++;
+    this.curBytes += size;
+    this.count++;
+    this.storedBytes += msgLen;
+    if (this.firstEventTimestamp === undefined || timestamp < this.firstEventTimestamp) this.firstEventTimestamp = timestamp;
+    if (this.lastEventTimestamp === undefined || timestamp > this.lastEventTimestamp) this.lastEventTimestamp = timestamp;
+  }
+
   append(events: Array<{ timestamp: number; message: string }>, ingestionTime: number): void {
     if (events.length === 0) return;
     const lastBlockBefore = this.blockStart.n - 1;
@@ -94,25 +141,8 @@ export class LogStream {
       h.writeUInt32LE(msg.length, 16);
       bufs.push(h, msg);
       const size = HEADER + msg.length;
-      if (this.blockStart.n === 0 || this.curCount >= BLOCK_EVENTS || this.curBytes >= BLOCK_BYTES) {
-        this.blockStart.push(this.count);
-        this.blockOffset.push(this.fileSize + total);
-        this.blockMin.push(e.timestamp);
-        this.blockMax.push(e.timestamp);
-        this.curCount = 0;
-        this.curBytes = 0;
-      } else {
-        const b = this.blockStart.n - 1;
-        if (e.timestamp < this.blockMin.a[b]!) this.blockMin.a[b] = e.timestamp;
-        if (e.timestamp > this.blockMax.a[b]!) this.blockMax.a[b] = e.timestamp;
-      }
-      this.curCount++;
-      this.curBytes += size;
+      this.indexEvent(e.timestamp, size, msg.length, this.fileSize + total);
       total += size;
-      this.count++;
-      this.storedBytes += msg.length;
-      if (this.firstEventTimestamp === undefined || e.timestamp < this.firstEventTimestamp) this.firstEventTimestamp = e.timestamp;
-      if (this.lastEventTimestamp === undefined || e.timestamp > this.lastEventTimestamp) this.lastEventTimestamp = e.timestamp;
     }
     const buf = Buffer.concat(bufs, total);
     const fd = this.file();

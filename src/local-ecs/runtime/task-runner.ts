@@ -283,7 +283,8 @@ export class TaskRunner implements TaskRuntime {
         changed();
       },
       exited: (code, reason) => {
-        if (done) return;
+        // Killed by close(): the task stays as it was so that a restart can tell (resume.ts).
+        if (done || this.closed) return;
         done = true;
         c.lastStatus = "STOPPED";
         c.exitCode = c.forcedExit?.code ?? code;
@@ -303,13 +304,14 @@ export class TaskRunner implements TaskRuntime {
    */
   adopt(task: TaskRecord, reattach: (c: ContainerRecord, hooks: StartHooks) => Promise<boolean>): void {
     const ctl = this.control(task);
-    const sinkFor = (c: ContainerRecord): LineSink | undefined => {
-      if (!c.log) return undefined;
+    const sinkFor = (c: ContainerRecord): { sink: LineSink | undefined; after: number | undefined } => {
+      if (!c.log) return { sink: undefined, after: undefined };
       try {
         const stream = this.logs.ensureStream(c.log.group, c.log.stream, true);
-        return (lines, ts) => stream.append(lines.map((message) => ({ timestamp: ts, message })), ts);
+        const sink: LineSink = (lines, ts) => stream.append(lines.map((message) => ({ timestamp: ts, message })), ts);
+        return { sink, after: stream.lastEventTimestamp ?? 0 };
       } catch {
-        return undefined;
+        return { sink: undefined, after: undefined };
       }
     };
     void (async () => {
@@ -320,7 +322,10 @@ export class TaskRunner implements TaskRuntime {
       };
       if (alive.length === 0) ctl.containerDone();
       for (const c of alive) {
-        const ok = await reattach(c, this.hooks(task, c, sinkFor(c), () => {}, finished)).catch(() => false);
+        const { sink, after } = sinkFor(c);
+        const hooks = this.hooks(task, c, sink, () => {}, finished);
+        if (after !== undefined) hooks.resumeAfter = after;
+        const ok = await reattach(c, hooks).catch(() => false);
         if (!ok) {
           c.lastStatus = "STOPPED";
           c.reason ??= "local ECS restarted: container gone";
