@@ -56,9 +56,11 @@ export function buildProgram(): Command {
     .option("--port <port>", "listen port", "4566")
     .option("--host <host>", "listen address", "127.0.0.1")
     .option("-c, --config <file>", "local-ecs YAML configuration")
-    .action(async (o: { port: string; host: string; config?: string }) => {
+    .option("--runtime <runtime>", "what runs task containers: process (host processes) or docker (real images via Docker/Podman)")
+    .option("--data-dir <dir>", "where state, logs and task directories live (default ./.heimdall/local-ecs)")
+    .action(async (o: { port: string; host: string; config?: string; runtime?: string; dataDir?: string }) => {
       const { runLocalEcs } = await import("./serve.ts");
-      await runLocalEcs({ port: Number(o.port), host: o.host, config: o.config });
+      await runLocalEcs({ port: Number(o.port), host: o.host, config: o.config, runtime: o.runtime, dataDir: o.dataDir });
     });
 
   registerJobCommands(program);

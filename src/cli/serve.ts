@@ -1,4 +1,5 @@
 // `heimdall serve`: config → store → plugins → (local ECS) → engine → HTTP app; graceful shutdown (D10).
+import { readFileSync } from "node:fs";
 import pino from "pino";
 import type { FastifyInstance } from "fastify";
 import { buildApp, createMetrics } from "../api/index.ts";
@@ -54,7 +55,9 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
       const { startLocalEcs } = await import("../local-ecs/index.ts");
       const ecsOpts: Parameters<typeof startLocalEcs>[0] = { port: config.local_ecs.port, host: config.local_ecs.host };
       if (config.local_ecs.config !== undefined) ecsOpts.config = config.local_ecs.config;
-      if (config.local_ecs.settings !== undefined) ecsOpts.settings = config.local_ecs.settings;
+      // State survives restarts under ./.heimdall/local-ecs unless the settings name another dataDir.
+      ecsOpts.settings = { dataDir: DEFAULT_LOCAL_ECS_DIR, ...(config.local_ecs.settings ?? {}) };
+      if (config.local_ecs.config !== undefined && localEcsFileHasDataDir(config.local_ecs.config)) delete ecsOpts.settings.dataDir;
       const ecs = await startLocalEcs(ecsOpts);
       closers.push({ name: "local ECS", close: () => ecs.close() });
       aws(process.env, ecs.url);
@@ -100,13 +103,36 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
+/** Where `serve` and `heimdall local-ecs` keep local ECS state by default (relative to the working directory). */
+export const DEFAULT_LOCAL_ECS_DIR = ".heimdall/local-ecs";
+
+/** True when a local-ecs YAML file sets dataDir itself (then the default does not override it). */
+function localEcsFileHasDataDir(path: string): boolean {
+  try {
+    return /^dataDir\s*:/m.test(readFileSync(path, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 /** `heimdall local-ecs`: the standalone endpoint until SIGTERM/SIGINT. */
-export async function runLocalEcs(opts: { port: number; host: string; config?: string | undefined }): Promise<void> {
+export async function runLocalEcs(opts: {
+  port: number;
+  host: string;
+  config?: string | undefined;
+  runtime?: string | undefined;
+  dataDir?: string | undefined;
+}): Promise<void> {
   let ecs: { url: string; close(): Promise<void> };
   try {
     const { startLocalEcs } = await import("../local-ecs/index.ts");
     const ecsOpts: Parameters<typeof startLocalEcs>[0] = { port: opts.port, host: opts.host };
     if (opts.config !== undefined) ecsOpts.config = opts.config;
+    const settings: Record<string, unknown> = {};
+    if (opts.dataDir !== undefined) settings.dataDir = opts.dataDir;
+    else if (opts.config === undefined || !localEcsFileHasDataDir(opts.config)) settings.dataDir = DEFAULT_LOCAL_ECS_DIR;
+    if (opts.runtime !== undefined) settings.runtime = opts.runtime;
+    ecsOpts.settings = settings;
     ecs = await startLocalEcs(ecsOpts);
   } catch (err) {
     throw new CliError(`local-ecs failed to start: ${(err as Error).message}`);
