@@ -123,6 +123,7 @@ export class DockerDriver implements ContainerDriver {
     } catch (e) {
       return hooks.exited(128, `CannotCreateContainerError: ${engineMessage(e)}`);
     }
+    hooks.created?.(container.id);
     let drained: Promise<void> = Promise.resolve();
     try {
       if (hooks.sink) {

@@ -8,6 +8,8 @@ export interface StartHooks {
   sink: LineSink | undefined;
   /** Re-attached after a restart: output up to this time (ms) is already in the log stream. */
   resumeAfter?: number;
+  /** The container exists but has not started (docker: the id is known to the metadata endpoint early). */
+  created?(runtimeId: string): void;
   /** The container runs (runtimeId = process or container id). */
   started(runtimeId: string): void;
   /** Result of the definition's healthCheck (drivers without health checks never call this). */

@@ -29,6 +29,8 @@ export class TaskRunner implements TaskRuntime {
   private readonly decorate: TaskDecorator | undefined;
   private readonly controls = new WeakMap<TaskRecord, Control>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Containers whose start succeeded (dependsOn START/COMPLETE/SUCCESS look here, not at runtimeId). */
+  private readonly began = new WeakSet<ContainerRecord>();
   private closed = false;
   /** Called whenever a task leaves the store (expired or vanished). */
   onExpire: (task: TaskRecord) => void = () => {};
@@ -219,7 +221,7 @@ export class TaskRunner implements TaskRuntime {
         for (const d of c.dependsOn) {
           const dep = task.containers.find((x) => x.name === d.containerName);
           if (!dep) continue;
-          const started = dep.runtimeId !== undefined;
+          const started = this.began.has(dep);
           const exited = started && dep.lastStatus === "STOPPED";
           if (!started && dep.lastStatus === "STOPPED") {
             verdict = `DependencyConditionFailed: container ${dep.name} never started`;
@@ -269,9 +271,15 @@ export class TaskRunner implements TaskRuntime {
   /** Driver callbacks for one container: status, exit code and reason bookkeeping. */
   private hooks(task: TaskRecord, c: ContainerRecord, sink: LineSink | undefined, changed: () => void, finished: () => void): StartHooks {
     let done = false;
+    let running = false;
     return {
       sink,
+      created: (runtimeId) => {
+        c.runtimeId = runtimeId;
+      },
       started: (runtimeId) => {
+        running = true;
+        this.began.add(c);
         c.runtimeId = runtimeId;
         task.version++;
         changed();
@@ -291,7 +299,7 @@ export class TaskRunner implements TaskRuntime {
         if (c.forcedExit?.reason) c.reason = c.forcedExit.reason;
         else if (reason) c.reason = reason;
         task.version++;
-        if (c.essential) this.requestStop(task, c.runtimeId === undefined ? "TaskFailedToStart" : "EssentialContainerExited", c.runtimeId === undefined && reason ? reason : "Essential container in task exited");
+        if (c.essential) this.requestStop(task, running ? "EssentialContainerExited" : "TaskFailedToStart", !running && reason ? reason : "Essential container in task exited");
         changed();
         finished();
       },
