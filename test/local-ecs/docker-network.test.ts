@@ -7,7 +7,7 @@ import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
 import Docker from "dockerode";
 import { IMAGE, type Podman, dockerEnv, podman, waitRunning, waitStopped } from "./docker-env.ts";
-import { type Env, fargateDef, register, run } from "./helpers.ts";
+import { type Env, fargateDef, register, run, setup, stopped, waitTask } from "./helpers.ts";
 
 let pm: Podman | string;
 let env: Env;
@@ -154,4 +154,20 @@ test("StopTask of a multi-container task stops every container and the pause con
   assert.deepEqual(task.containers!.map((c) => c.exitCode), [137, 137]);
   const left = await engine.listContainers({ filters: { label: [`heimdall.local-ecs.task-arn=${arn}`] } });
   assert.equal(left.length, 0, "no container of the task still runs");
+});
+
+test("process runtime: memory counts the whole process group, so a child past the limit is killed (137)", async () => {
+  const pe = await setup({ memory: { enforce: true, pollMs: 50 } });
+  try {
+    // The shell stays small; its child (node) grows past the 64 MiB container limit.
+    const grow = "const a = []; setInterval(() => a.push(Buffer.alloc(16 * 1048576, 1)), 20);";
+    const d = fargateDef("childmem", ["sh", "-c", `node -e '${grow}'; echo survived`]);
+    d.containerDefinitions![0]!.memory = 64;
+    await register(pe, d);
+    const task = await waitTask(pe, (await run(pe, { taskDefinition: "childmem" })).taskArn!, stopped, 30_000);
+    assert.equal(task.containers?.[0]?.exitCode, 137);
+    assert.equal(task.containers?.[0]?.reason, "OutOfMemoryError: Container killed due to memory usage");
+  } finally {
+    await pe.close();
+  }
 });
