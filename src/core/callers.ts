@@ -2,7 +2,11 @@
 import { RE2JS } from "re2js";
 import { badRequest } from "./errors.ts";
 
-export type CallerMatcher = (identity: string) => boolean;
+/** `groups`: the caller's verified groups, matched by the `group:<pattern>` entries. */
+export type CallerMatcher = (identity: string, groups?: readonly string[]) => boolean;
+
+/** Entries naming groups: `group:<RE2 pattern>`, matched against each of the caller's groups, not the identity. */
+export const GROUP_PREFIX = "group:";
 
 const allowAll: CallerMatcher = () => true;
 
@@ -31,12 +35,19 @@ export function compileCallers(commandId: string, patterns: readonly string[]): 
       throw badRequest(`command ${commandId}: invalid allowed_callers pattern "${p}": ${compileReason(err)}`);
     }
   }
-  const source = `^(?:${patterns.map((p) => `(?:${p})`).join("|")})$`;
-  let re: RE2JS;
-  try {
-    re = RE2JS.compile(source);
-  } catch (err) {
-    throw badRequest(`command ${commandId}: invalid allowed_callers pattern "${patterns.join("|")}": ${compileReason(err)}`);
-  }
-  return (identity: string) => re.matches(identity);
+  const users = patterns.filter((p) => !p.startsWith(GROUP_PREFIX));
+  const groups = patterns.filter((p) => p.startsWith(GROUP_PREFIX)).map((p) => p.slice(GROUP_PREFIX.length));
+  if (groups.some((g) => g.trim() === "")) throw badRequest(`command ${commandId}: allowed_callers contains empty pattern`);
+  const combine = (list: string[]): RE2JS | undefined => {
+    if (list.length === 0) return undefined;
+    try {
+      return RE2JS.compile(`^(?:${list.map((p) => `(?:${p})`).join("|")})$`);
+    } catch (err) {
+      throw badRequest(`command ${commandId}: invalid allowed_callers pattern "${list.join("|")}": ${compileReason(err)}`);
+    }
+  };
+  const userRe = combine(users);
+  const groupRe = combine(groups);
+  return (identity: string, callerGroups: readonly string[] = []) =>
+    (userRe?.matches(identity) ?? false) || (groupRe !== undefined && callerGroups.some((g) => groupRe.matches(g)));
 }

@@ -37,11 +37,11 @@ export function callerMatcher(command: Command): CallerMatcher {
   return m;
 }
 
-/** True when `caller` may submit jobs to `command` (8.2). */
-export function callerAllowed(command: Command, caller: string): boolean {
+/** True when `caller` (or one of its verified `groups`, for `group:<name>` entries) may submit jobs to `command` (8.2). */
+export function callerAllowed(command: Command, caller: string, groups: readonly string[] = []): boolean {
   if (command.allowed_callers.length === 0) return true;
   try {
-    return callerMatcher(command)(caller);
+    return callerMatcher(command)(caller, groups);
   } catch {
     return false; // a stored pattern that no longer compiles admits nobody
   }
@@ -96,10 +96,11 @@ export function routeJob(
   clusterCriteria: readonly string[] | undefined,
   caller: string,
   random: () => number = Math.random,
+  groups: readonly string[] = [],
 ): Route {
   const pairs = matchingPairs(reg, commandCriteria, clusterCriteria);
   if (pairs.length === 0) throw notFound(NO_PAIR_MESSAGE);
-  const allowed = pairs.filter((p) => callerAllowed(p.command, caller));
+  const allowed = pairs.filter((p) => callerAllowed(p.command, caller, groups));
   if (allowed.length === 0) throw new HeimdallError("FORBIDDEN", NOT_ALLOWED_MESSAGE);
   const index = Math.min(Math.floor(random() * allowed.length), allowed.length - 1);
   return allowed[Math.max(index, 0)]!;

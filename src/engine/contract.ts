@@ -46,8 +46,9 @@ export interface EngineApi {
    * Throws HeimdallError (with jobId once assigned): 404 no pair, 403 not allowed, 400 invalid context,
    * 503 draining (sync), 502/500/409/503 for sync outcomes (spec 9.6).
    * `clientGone` aborts when the HTTP client disconnects (sync jobs: cancel without canceled_by).
+   * `groups`: the caller's verified groups, matched by `group:<name>` entries of allowed_callers.
    */
-  submit(input: SubmitInput, caller: string, clientGone: AbortSignal): Promise<SubmitOutcome>;
+  submit(input: SubmitInput, caller: string, clientGone: AbortSignal, groups?: readonly string[]): Promise<SubmitOutcome>;
   /** T9 and owner signalling. Throws 404 unknown job_id / 409 final. */
   cancel(jobId: string, caller: string): Promise<void>;
   /** Validates (plugin registered and its create accepts the context) then stores. Throws 400. */

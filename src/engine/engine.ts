@@ -162,8 +162,8 @@ export function createEngine(deps: EngineDeps): Engine {
       pool.wake();
     },
 
-    submit(input: SubmitInput, caller: string, clientGone: AbortSignal): Promise<SubmitOutcome> {
-      return submitJob(core, { draining: () => draining, wakePool: () => pool.wake() }, input, caller, clientGone);
+    submit(input: SubmitInput, caller: string, clientGone: AbortSignal, groups: readonly string[] = []): Promise<SubmitOutcome> {
+      return submitJob(core, { draining: () => draining, wakePool: () => pool.wake() }, input, caller, clientGone, groups);
     },
 
     cancel(jobId: string, caller: string) {

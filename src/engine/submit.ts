@@ -18,6 +18,7 @@ export async function submitJob(
   input: SubmitInput,
   caller: string,
   clientGone: AbortSignal,
+  groups: readonly string[] = [],
 ): Promise<SubmitOutcome> {
   const id = newJobId();
   let snap;
@@ -29,7 +30,7 @@ export async function submitJob(
   }
   let route;
   try {
-    route = routeJob(snap, input.command_criteria, input.cluster_criteria, caller);
+    route = routeJob(snap, input.command_criteria, input.cluster_criteria, caller, Math.random, groups);
   } catch (err) {
     if (err instanceof HeimdallError) {
       core.metrics?.routingFailure(err.code === "FORBIDDEN" ? "not_allowed" : "no_pair");
