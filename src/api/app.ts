@@ -3,7 +3,8 @@ import Fastify, { LogController } from "fastify";
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeimdallError, errorMessage } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
-import { BODY_LIMIT, MSG_NO_IDENTITY, MSG_TOO_LARGE, resolveIdentity, sendError, unknownEndpoint } from "./http.ts";
+import { identityProvider, type Identity } from "./auth/index.ts";
+import { BODY_LIMIT, MSG_NO_IDENTITY, MSG_TOO_LARGE, sendError, unknownEndpoint } from "./http.ts";
 import { registerFileRoutes } from "./routes-files.ts";
 import { registerHealthRoutes } from "./routes-health.ts";
 import { registerJobRoutes } from "./routes-jobs.ts";
@@ -51,6 +52,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addContentTypeParser("*", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.decorateRequest("caller", "");
+  app.decorateRequest("identity", null as unknown as Identity); // set for every request in onRequest
+  const provider = identityProvider(deps.config.auth, deps.log);
+  const bearer = deps.config.auth?.plugin === "jwt";
   app.decorateRequest("routeLabel", "");
   const writeTimeoutMs = s.write_timeout * 1000;
   app.addHook("onRequest", async (req, reply) => {
@@ -65,9 +69,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       timer.unref();
       reply.raw.once("close", () => clearTimeout(timer));
     }
-    req.caller = resolveIdentity(deps.config, req);
+    req.identity = await provider.resolve(req.headers, (reason) => req.log.info({ reason, url: req.url, method: req.method }, "credentials refused"));
+    req.caller = req.identity.user;
     if (req.routeOptions.config.identity && req.caller === "") throw new HeimdallError("UNAUTHENTICATED", MSG_NO_IDENTITY);
   });
+  // RFC 6750: a 401 under the jwt plugin says which scheme to use (and never why a token was refused).
+  if (bearer) {
+    app.addHook("onSend", async (_req, reply, payload) => {
+      if (reply.statusCode === 401) reply.header("WWW-Authenticate", 'Bearer realm="heimdall"');
+      return payload;
+    });
+  }
   app.addHook("onResponse", async (req, reply) => {
     const route = req.routeLabel || (req.routeOptions.config.template ?? "unmatched");
     deps.metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);

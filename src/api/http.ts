@@ -1,17 +1,19 @@
 // Request helpers shared by the route modules: identity, body, query values and fixed error messages.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { HeimdallError, NUL_PROBLEM, parseJsonBody, validateIdentity } from "../core/index.ts";
-import type { HeimdallConfig } from "../config/index.ts";
+import { MSG_NO_IDENTITY, type Identity } from "./auth/index.ts";
 
 export const API_PREFIX = "/api/v1";
 export const BODY_LIMIT = 1_048_576;
-export const MSG_NO_IDENTITY = "cannot identify caller -- access denied";
+export { MSG_NO_IDENTITY };
 export const MSG_TOO_LARGE = `request body too large (limit ${BODY_LIMIT} bytes)`;
 
 declare module "fastify" {
   interface FastifyRequest {
     /** Caller identity ("" = anonymous), resolved in the onRequest hook. */
     caller: string;
+    /** The caller's identity with its groups (verified token providers), resolved with `caller`. */
+    identity: Identity;
     /** Metrics route label override ("unmatched" for unknown endpoints answered by a wildcard route). */
     routeLabel: string;
   }
@@ -23,16 +25,6 @@ declare module "fastify" {
     /** Exempt from server.write_timeout (submit — sync jobs run in the request —, file and log streams). */
     longRunning?: boolean;
   }
-}
-
-/** The identity of a request (3.2): configured header, else the demo default user, else anonymous. */
-export function resolveIdentity(config: HeimdallConfig, req: FastifyRequest): string {
-  const auth = config.auth;
-  if (!auth) return "";
-  const raw = req.headers[auth.header.toLowerCase()];
-  const value = (Array.isArray(raw) ? raw[0] : raw) ?? "";
-  if (value !== "") return value;
-  return auth.default_user ?? "";
 }
 
 /** Identity of a POST/PUT after the body was read: 400 when longer than 64 characters. */

@@ -12,6 +12,7 @@ import {
 import type { Job, JobFilter, Page } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, bodyOf, callerOf, param, queryRecord, queryString } from "./http.ts";
+import { checkCancel } from "./auth/index.ts";
 
 const P = API_PREFIX;
 const SORTED_JOB_STATUSES = [...JOB_STATUSES].sort();
@@ -65,7 +66,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     };
     reply.raw.once("close", onClose);
     try {
-      const outcome = await deps.engine.submit(input, caller, gone.signal);
+      const outcome = await deps.engine.submit(input, caller, gone.signal, req.identity.groups);
       return jobToJson(outcome.job, outcome.result);
     } finally {
       reply.raw.off("close", onClose);
@@ -85,7 +86,12 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post(`${P}/job/:id/cancel`, { config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
-    await deps.engine.cancel(param(req, "id"), caller);
+    const id = param(req, "id");
+    if ((deps.config.auth?.job_cancel ?? "anyone") === "owner") {
+      // A job's user never changes, so checking before the cancel is not racy.
+      checkCancel(deps.config.auth, req.identity, (await loadJob(deps, id)).user, id);
+    }
+    await deps.engine.cancel(id, caller);
     return { status: "CANCELING" };
   });
 

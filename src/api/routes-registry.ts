@@ -15,6 +15,8 @@ import type { CommandFilter, Page, PageQuery, RegistryStatus } from "../core/ind
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, bodyOf, callerOf, param, queryRecord, queryString } from "./http.ts";
 import { pageEnvelope } from "./routes-jobs.ts";
+import { checkRegistryWrite } from "./auth/index.ts";
+import type { AuthPolicy } from "../config/index.ts";
 
 const P = API_PREFIX;
 const SORTED_REGISTRY_STATUSES = [...REGISTRY_STATUSES].sort();
@@ -47,7 +49,7 @@ interface RegistryKind<T extends { updated_at: number; status: string }> {
   toJson(x: T): unknown;
 }
 
-function registerKind<T extends { updated_at: number; status: string }>(app: FastifyInstance, k: RegistryKind<T>): void {
+function registerKind<T extends { updated_at: number; status: string }>(app: FastifyInstance, k: RegistryKind<T>, policy: AuthPolicy | undefined): void {
   const unknown = () => new HeimdallError("NOT_FOUND", `unknown ${k.noun}_id`);
   const load = async (req: FastifyRequest): Promise<T> => {
     const found = await k.get(param(req, "id"));
@@ -64,11 +66,13 @@ function registerKind<T extends { updated_at: number; status: string }>(app: Fas
   app.get(`${P}/${k.noun}/:id`, async (req) => k.toJson(await load(req)));
   app.put(`${P}/${k.noun}/:id`, { config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
+    checkRegistryWrite(policy, req.identity);
     return k.toJson(await k.put(param(req, "id"), bodyOf(req), caller));
   });
   app.get(`${P}/${k.noun}/:id/status`, async (req) => statusJson(await load(req)));
   app.put(`${P}/${k.noun}/:id/status`, { config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
+    checkRegistryWrite(policy, req.identity);
     // `?status=` wins over the body key (5.5).
     const status = parseStatusChange(queryString(req, "status"), bodyOf(req));
     const updated = await k.setStatus(param(req, "id"), status, caller);
@@ -87,7 +91,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): voi
     put: (id, body, caller) => engine.putCommand(validateCommandBody(id, body, caller)),
     setStatus: (id, s, caller) => store.setCommandStatus(id, s, caller),
     toJson: commandToJson,
-  });
+  }, deps.config.auth);
   registerKind(app, {
     noun: "cluster",
     withPlugin: false,
@@ -96,5 +100,5 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): voi
     put: (id, body, caller) => engine.putCluster(validateClusterBody(id, body, caller)),
     setStatus: (id, s, caller) => store.setClusterStatus(id, s, caller),
     toJson: clusterToJson,
-  });
+  }, deps.config.auth);
 }

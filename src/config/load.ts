@@ -1,6 +1,6 @@
 // Reads and validates the YAML configuration (spec 11) plus HEIMDALL_* environment overrides.
 import { existsSync, readFileSync } from "node:fs";
-import { basename, dirname, extname, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { isMap, LineCounter, parseDocument, type YAMLMap } from "yaml";
 import { HeimdallError, type JsonObject } from "../core/index.ts";
 import type { HeimdallConfig, LocalEcsSettings } from "./types.ts";
@@ -17,11 +17,12 @@ import {
 import { readClusters, readCommands } from "./entries.ts";
 import { applyEnvOverrides, type Env } from "./env.ts";
 import { deepFreeze } from "./freeze.ts";
+import { readAuth } from "./auth.ts";
 
 export const DEFAULT_CONFIG_FILE = "/etc/heimdall/heimdall.yaml";
 export const DEFAULT_DATABASE = "sqlite:./.heimdall/heimdall.db";
 export const DEFAULT_JOBS_DIRECTORY = "./.heimdall/jobs";
-export const DEFAULT_AUTH_HEADER = "X-Heimdall-User";
+export { DEFAULT_AUTH_HEADER } from "./auth.ts";
 
 const TOP_KEYS = [
   "server", "database", "pool", "jobs_directory", "job_files", "janitor", "health_check", "auth", "commands", "clusters",
@@ -39,9 +40,9 @@ export interface ConfigOptions {
   cwd?: string;
 }
 
-function readServer(root: MapView): HeimdallConfig["server"] {
+function readServer(root: MapView, baseDir: string): HeimdallConfig["server"] {
   const v = root.child("server");
-  v.checkKeys(["addr", "read_timeout", "write_timeout", "idle_timeout", "read_header_timeout", "shutdown_timeout"]);
+  v.checkKeys(["addr", "read_timeout", "write_timeout", "idle_timeout", "read_header_timeout", "shutdown_timeout", "tls"]);
   let host = "0.0.0.0";
   let port = 9090;
   const addr = v.get("addr");
@@ -51,7 +52,7 @@ function readServer(root: MapView): HeimdallConfig["server"] {
     else ({ host, port } = hp);
   }
   const s = "seconds";
-  return {
+  const server: HeimdallConfig["server"] = {
     host,
     port,
     read_timeout: intValue(v, "read_timeout", 15, "zero-allowed", s),
@@ -60,6 +61,31 @@ function readServer(root: MapView): HeimdallConfig["server"] {
     read_header_timeout: intValue(v, "read_header_timeout", 2, "zero-allowed", s),
     shutdown_timeout: intValue(v, "shutdown_timeout", 30, "zero-allowed", s),
   };
+  const tls = readTls(v, baseDir);
+  if (tls !== undefined) server.tls = tls;
+  return server;
+}
+
+/** `server.tls`: both files or neither; paths relative to the configuration file's directory. */
+function readTls(server: MapView, baseDir: string): HeimdallConfig["server"]["tls"] {
+  if (!server.has("tls")) return undefined;
+  const e = server.get("tls");
+  if (!isMap(e.node)) {
+    // Only the mapping form is the TLS section; other values stay what they were before it existed.
+    server.diag.warn(e.line, "server.tls: unknown key, ignored");
+    return undefined;
+  }
+  const v = server.child("tls");
+  v.checkKeys(["cert_file", "key_file"]);
+  const file = (key: string): string | undefined => {
+    const e = v.get(key);
+    if (typeof e.value === "string" && e.value !== "") return resolve(baseDir, e.value);
+    v.diag.error(e.value === undefined ? v.line : e.line, `server.tls.${key}: required: path of a PEM file`);
+    return undefined;
+  };
+  const cert = file("cert_file");
+  const key = file("key_file");
+  return cert !== undefined && key !== undefined ? { cert_file: cert, key_file: key } : undefined;
 }
 
 function readDatabase(root: MapView, cwd: string): HeimdallConfig["database"] {
@@ -99,31 +125,6 @@ function readJanitor(root: MapView): HeimdallConfig["janitor"] {
     v.diag.error(line, "janitor.stale_job: must be greater than janitor.keepalive");
   }
   return j;
-}
-
-function readAuth(root: MapView): HeimdallConfig["auth"] {
-  if (!root.has("auth")) return undefined;
-  const v = root.child("auth");
-  v.checkKeys(["plugin", "context", "default_user"]);
-  const p = v.get("plugin");
-  if (p.value !== undefined) {
-    const name = typeof p.value === "string" ? basename(p.value, extname(p.value)) : String(p.value);
-    if (name !== "auth_header") v.diag.error(p.line, `${p.path}: unknown auth plugin: ${String(p.value)}`);
-  }
-  const ctx = v.child("context");
-  ctx.checkKeys(["header"]);
-  const header = stringValue(ctx, "header", DEFAULT_AUTH_HEADER).trim();
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
-    v.diag.error(ctx.get("header").line, "auth.context.header: must be an HTTP header name");
-  }
-  const auth: NonNullable<HeimdallConfig["auth"]> = { plugin: "auth_header", header };
-  const du = v.get("default_user");
-  if (du.value !== undefined) {
-    if (typeof du.value !== "string" || du.value === "" || du.value.length > 64) {
-      v.diag.error(du.line, `${du.path}: must be a non-empty string of at most 64 characters`);
-    } else auth.default_user = du.value;
-  }
-  return auth;
 }
 
 function readLocalEcs(root: MapView, baseDir: string): LocalEcsSettings {
@@ -204,7 +205,7 @@ export function configFromYaml(
   const jobsDir = stringValue(root, "jobs_directory", DEFAULT_JOBS_DIRECTORY);
   const config: HeimdallConfig = {
     source: sourceName,
-    server: readServer(root),
+    server: readServer(root, opts.baseDir ?? cwd),
     database: readDatabase(root, cwd),
     pool: readPool(root),
     jobs_directory: resolve(cwd, jobsDir === "" ? DEFAULT_JOBS_DIRECTORY : jobsDir),
@@ -217,7 +218,7 @@ export function configFromYaml(
     log_level: logLevel,
     template_roots: readTemplateRoots(root, opts.baseDir ?? cwd),
   };
-  const auth = readAuth(root);
+  const auth = readAuth(root, opts.baseDir ?? cwd);
   if (auth !== undefined) config.auth = auth;
   if (diag.errors.length > 0) throw new HeimdallError("CONFIG", diag.errors.join("\n"));
   applyEnvOverrides(config, env, cwd);

@@ -41,6 +41,65 @@ export interface LocalEcsSettings {
   settings?: JsonObject;
 }
 
+/** Who may do what (all optional: absent = the spec's defaults, everyone identified may do everything). */
+export interface AuthPolicy {
+  /** Users, or groups written `group:<name>`, that may do everything. */
+  admins?: string[];
+  /** `owner`: only the job's user and admins may cancel a job. Default `anyone`. */
+  job_cancel?: "anyone" | "owner";
+  /** `admins`: only admins may PUT commands, clusters and their status. Default `anyone`. */
+  registry_write?: "anyone" | "admins";
+}
+
+/** Trusts one request header (behind an authenticating proxy that strips client-supplied copies only). */
+export interface HeaderAuth extends AuthPolicy {
+  plugin: "auth_header";
+  header: string;
+  default_user?: string;
+}
+
+export type JwtAlgorithm = "RS256" | "ES256";
+
+/** Claim and time checks shared by the verified-token providers. Seconds unless named *Ms. */
+export interface TokenChecks {
+  /** Accepted `iss` values; empty = not checked. */
+  issuer: string[];
+  /** Accepted `aud` values (any one must be in the token); empty = not checked. */
+  audience: string[];
+  /** Claim holding the identity (default `sub`). */
+  user_claim: string;
+  /** Claim holding the caller's groups (string or array of strings); absent = no groups. */
+  groups_claim?: string;
+  /** Allowed clock difference for `exp` / `nbf`. */
+  clock_skew: number;
+}
+
+/** `Authorization: Bearer <JWT>` verified against a JWKS. */
+export interface JwtAuth extends AuthPolicy, TokenChecks {
+  plugin: "jwt";
+  jwks_url?: string;
+  jwks_file?: string;
+  algorithms: JwtAlgorithm[];
+  /** How long a fetched JWKS is used before it is fetched again. */
+  jwks_cache: number;
+  /** Minimum time between two fetches caused by an unknown `kid`. */
+  jwks_cooldown: number;
+  /** Timeout of one key fetch. */
+  fetch_timeout: number;
+}
+
+/** The `x-amzn-oidc-data` header of an AWS Application Load Balancer with OIDC authentication. */
+export interface AlbAuth extends AuthPolicy, TokenChecks {
+  plugin: "aws_alb";
+  /** The load balancer ARN the token's `signer` header must equal. */
+  signer: string;
+  /** Base URL of the key endpoint; the PEM key of `kid` is at `<key_url>/<kid>`. */
+  key_url: string;
+  fetch_timeout: number;
+}
+
+export type AuthConfig = HeaderAuth | JwtAuth | AlbAuth;
+
 export interface HeimdallConfig {
   /** File the config came from, or "<built-in demo>". */
   source: string;
@@ -52,6 +111,8 @@ export interface HeimdallConfig {
     idle_timeout: number;
     read_header_timeout: number;
     shutdown_timeout: number;
+    /** HTTPS (absolute paths); absent = plain HTTP. Reloaded from disk on SIGHUP. */
+    tls?: { cert_file: string; key_file: string };
   };
   database: { connection_string: string; max_connections: number };
   pool: { size: number; sleepMs: number };
@@ -66,7 +127,7 @@ export interface HeimdallConfig {
   };
   health_check: { timeout_seconds: number };
   /** undefined = no auth section: every caller is anonymous. */
-  auth?: { plugin: "auth_header"; header: string; default_user?: string };
+  auth?: AuthConfig;
   commands: CommandEntry[];
   clusters: ClusterEntry[];
   local_ecs: LocalEcsSettings;
