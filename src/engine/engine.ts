@@ -12,7 +12,7 @@ import { clusterHealth, clustersHealth } from "./health.ts";
 import { Janitor } from "./janitor.ts";
 import { Keepalive } from "./keepalive.ts";
 import { WorkerPool } from "./pool.ts";
-import { removeLeftoverWorkdirs, upsertConfigured, validateCommand } from "./startup.ts";
+import { removeLeftoverWorkdirs, upsertConfigured, validateCluster, validateCommand } from "./startup.ts";
 import { cancelJob, submitJob } from "./submit.ts";
 import { sleep } from "./util.ts";
 
@@ -177,7 +177,8 @@ export function createEngine(deps: EngineDeps): Engine {
       return stored;
     },
 
-    putCluster(cl: Omit<Cluster, "created_at" | "updated_at">): Promise<Cluster> {
+    async putCluster(cl: Omit<Cluster, "created_at" | "updated_at">): Promise<Cluster> {
+      validateCluster(core, cl);
       return core.store.putCluster(cl);
     },
 

@@ -52,6 +52,17 @@ export async function validateCommand(core: EngineCore, cmd: Omit<Command, "crea
   }
 }
 
+/** Every plugin's check of a cluster context (e.g. ecs: launch_type with capacity_provider_strategy). Throws 400. */
+export function validateCluster(core: EngineCore, cl: Pick<Cluster, "context">): void {
+  for (const plugin of core.plugins.values()) {
+    try {
+      plugin.validateClusterContext?.(cl.context ?? {});
+    } catch (err) {
+      throw new HeimdallError("BAD_REQUEST", `context: ${errorMessage(err)}`);
+    }
+  }
+}
+
 /** Upserts the configured registry entries whose stored definition differs. Throws CONFIG errors. */
 export async function upsertConfigured(core: EngineCore): Promise<void> {
   const { store, config } = core;
@@ -67,6 +78,11 @@ export async function upsertConfigured(core: EngineCore): Promise<void> {
   }
   for (const entry of config.clusters) {
     const cl = clusterFromEntry(entry);
+    try {
+      validateCluster(core, cl);
+    } catch (err) {
+      throw new HeimdallError("CONFIG", `cluster ${cl.id}: ${errorMessage(err)}`, { cause: err });
+    }
     const stored = await store.getCluster(cl.id);
     if (!stored || clusterFingerprint(stored) !== clusterFingerprint(cl)) await store.putCluster(cl);
   }

@@ -76,6 +76,11 @@ export interface Handler {
 export interface PluginModule {
   name: string;
   resumable?: boolean;
+  /**
+   * Optional: throws when a cluster context is invalid for this plugin (config load error, or 400
+   * `context: <message>` on PUT of the cluster). Called for every cluster with every plugin's check.
+   */
+  validateClusterContext?(clusterContext: JsonObject): void;
   /** Throws when the command context is invalid (startup error, or 400 `context: <message>` on PUT). */
   create(commandContext: JsonObject, command: Readonly<Command>, services: PluginServices): Handler | Promise<Handler>;
 }
