@@ -11,6 +11,8 @@ export interface FaultMatch {
   family?: string;
   cluster?: string;
   group?: string;
+  /** The task's capacity provider (FARGATE, FARGATE_SPOT; tasks run with a launch type have none). */
+  capacityProvider?: string;
   /** Every listed variable must be set (to a value matching the pattern) in some container's final environment. */
   env?: Record<string, string>;
 }
@@ -25,7 +27,10 @@ export interface FaultRule {
   match: FaultMatch;
   /** latency: milliseconds added before answering. */
   latencyMs: number;
-  /** vanish / spotInterruption / exit: delay after the task reaches RUNNING; invisible: how long after RunTask. */
+  /**
+   * vanish / spotInterruption / exit: delay after the task reaches RUNNING (spotInterruption: until the notice;
+   * the task stops a warning later, see settings `spot`); invisible: how long after RunTask.
+   */
   afterMs: number;
   /** exit: the exit code of the essential containers. */
   exitCode: number;
@@ -41,6 +46,7 @@ export interface FaultContext {
   family?: string;
   cluster?: string;
   group?: string;
+  capacityProvider?: string;
   envs?: Array<Record<string, string>>;
 }
 
@@ -76,7 +82,7 @@ export function parseFaultRule(raw: unknown, where = "fault"): FaultRule {
       if (k === "env") {
         if (!isObj(v) || Object.values(v).some((x) => typeof x !== "string")) throw new FaultRuleError(`${where}.match.env must map names to string patterns`);
         match.env = v as Record<string, string>;
-      } else if (["action", "startedBy", "family", "cluster", "group"].includes(k)) {
+      } else if (["action", "startedBy", "family", "cluster", "group", "capacityProvider"].includes(k)) {
         if (typeof v !== "string") throw new FaultRuleError(`${where}.match.${k} must be a string pattern`);
         (match as Record<string, string>)[k] = v;
       } else throw new FaultRuleError(`${where}.match: unknown key "${k}"`);
@@ -112,6 +118,7 @@ function matches(m: FaultMatch, ctx: FaultContext): boolean {
   if (m.family !== undefined && !globMatch(m.family, ctx.family)) return false;
   if (m.cluster !== undefined && !globMatch(m.cluster, ctx.cluster)) return false;
   if (m.group !== undefined && !globMatch(m.group, ctx.group)) return false;
+  if (m.capacityProvider !== undefined && !globMatch(m.capacityProvider, ctx.capacityProvider)) return false;
   if (m.env !== undefined) {
     const want = Object.entries(m.env);
     const envs = ctx.envs ?? [];

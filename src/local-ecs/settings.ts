@@ -37,6 +37,16 @@ export interface DockerSettings {
 /** Credentials answered for a task role: static keys, or "host" = the local ECS's own credential chain. */
 export type TaskRoleCredentials = "host" | { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
+/** Fargate Spot interruptions (docs/local-ecs.md "Fargate Spot"). */
+export interface SpotSettings {
+  /** Share (0..1) of FARGATE_SPOT tasks interrupted at random; 0 = only by `spotInterruption` faults. */
+  rate: number;
+  /** A random interruption's notice comes this long (uniform in [min, max] ms) after the task is RUNNING. */
+  afterMs: [number, number];
+  /** Notice (SIGTERM) to stop; undefined = ECS's 2 minutes scaled like pacing (spotWarningMs). */
+  warningMs: number | undefined;
+}
+
 export interface LocalEcsSettings {
   /** What runs a container: host processes, or real images through a Docker Engine API (Docker or Podman). */
   runtime: "process" | "docker";
@@ -58,6 +68,7 @@ export interface LocalEcsSettings {
   defaultStopTimeoutSeconds: number;
   throttling: { enabled: boolean; buckets: Record<string, BucketSpec> };
   faults: FaultRule[];
+  spot: SpotSettings;
   images: Record<string, ImageDefaults>;
   memory: { enforce: boolean; pollMs: number };
   logs: { autoCreateGroups: boolean };
@@ -118,6 +129,7 @@ export function defaultSettings(): LocalEcsSettings {
     defaultStopTimeoutSeconds: 30,
     throttling: { enabled: true, buckets: structuredClone(DEFAULT_BUCKETS) },
     faults: [],
+    spot: { rate: 0, afterMs: [1000, 10_000], warningMs: undefined },
     images: {},
     memory: { enforce: false, pollMs: 500 },
     logs: { autoCreateGroups: true },
@@ -174,6 +186,34 @@ export function parseThrottling(v: unknown, base: LocalEcsSettings["throttling"]
         rate: spec.rate === undefined ? cur.rate : nonNegNumber(spec.rate, `throttling.buckets.${name}.rate`),
       };
     }
+  }
+  return out;
+}
+
+/**
+ * The Spot warning (notice to stop): `spot.warningSeconds`, else ECS's 120 s scaled like the pacing — real-ish
+ * pacing provisions in 20 s, so 120 × provisioning / 20 s — and at least 1 s (so "instant" gives 1 s, "demo" 6 s).
+ */
+export function spotWarningMs(s: Pick<LocalEcsSettings, "spot" | "pacing">): number {
+  return s.spot.warningMs ?? Math.max(1000, Math.round((120_000 * s.pacing.provisioning) / 20_000));
+}
+
+function parseSpot(v: unknown, base: SpotSettings): SpotSettings {
+  if (!isObj(v)) throw new SettingsError("spot must be {rate, afterSeconds, warningSeconds}");
+  const out: SpotSettings = { ...base, afterMs: [...base.afterMs] };
+  for (const [k, x] of Object.entries(v)) {
+    if (k === "rate") {
+      if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new SettingsError("spot.rate must be a number in 0..1");
+      out.rate = x;
+    } else if (k === "afterSeconds") {
+      const pair = Array.isArray(x) ? x : [x, x];
+      if (pair.length !== 2) throw new SettingsError("spot.afterSeconds must be a number or [min, max]");
+      const [lo, hi] = pair.map((n, i) => nonNegNumber(n, `spot.afterSeconds[${i}]`) * 1000) as [number, number];
+      if (lo > hi) throw new SettingsError("spot.afterSeconds: min must not exceed max");
+      out.afterMs = [lo, hi];
+    } else if (k === "warningSeconds") {
+      out.warningMs = nonNegNumber(x, "spot.warningSeconds") * 1000;
+    } else throw new SettingsError(`spot: unknown key "${k}" (rate, afterSeconds, warningSeconds)`);
   }
   return out;
 }
@@ -261,6 +301,9 @@ export function applySettings(base: LocalEcsSettings, raw: unknown, where = "set
             throw new SettingsError((e as Error).message);
           }
         });
+        break;
+      case "spot":
+        s.spot = parseSpot(v, s.spot);
         break;
       case "images":
         if (!isObj(v)) throw new SettingsError("images must be a map of image name to {entryPoint, command}");

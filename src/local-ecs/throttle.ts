@@ -11,6 +11,7 @@ export interface BucketSpec {
 export const ACTION_BUCKET: Record<string, string> = {
   CreateCluster: "clusterModify",
   DeleteCluster: "clusterModify",
+  PutClusterCapacityProviders: "clusterModify",
   DescribeClusters: "clusterRead",
   ListClusters: "clusterRead",
   RegisterTaskDefinition: "taskDefinitionModify",

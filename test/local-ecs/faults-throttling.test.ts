@@ -127,7 +127,8 @@ test("vanish, spot interruption and forced exit", async () => {
   env.le.addFault({ kind: "spotInterruption", count: 1, afterMs: 20, match: { env: { TASK_NAME: "spot" } } });
   env.le.addFault({ kind: "exit", count: 1, afterMs: 20, exitCode: 3, match: { env: { TASK_NAME: "crash" } } });
   const ghost = (await runWith("ghost")).tasks![0]!.taskArn!;
-  const spot = (await runWith("spot")).tasks![0]!.taskArn!;
+  // Only a Fargate Spot task is interrupted.
+  const spot = (await runWith("spot", { launchType: undefined, capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }] })).tasks![0]!.taskArn!;
   const crash = (await runWith("crash")).tasks![0]!.taskArn!;
   const s = await waitTask(env, spot, stopped);
   assert.equal(s.stopCode, "SpotInterruption");

@@ -1,10 +1,15 @@
-// CreateCluster, DescribeClusters, ListClusters, DeleteCluster.
+// CreateCluster, DescribeClusters, ListClusters, DeleteCluster, PutClusterCapacityProviders.
 import { AwsError, type Json, invalidParam, list, num, pageOf, str } from "../protocol.ts";
+import { PROVIDERS, checkProviders, checkStrategy } from "./capacity.ts";
 import { type EcsContext, clusterArn, clusterName, findCluster, validateTags } from "./common.ts";
 import type { Cluster, EcsState } from "./model.ts";
 
 const PENDING = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
 
+/**
+ * A cluster as the console's "AWS Fargate" template makes it: FARGATE and FARGATE_SPOT associated, no default
+ * strategy (CreateCluster replaces the providers with the request's, none when it names none).
+ */
 export function newCluster(ctx: EcsContext, name: string): Cluster {
   return {
     name,
@@ -13,9 +18,20 @@ export function newCluster(ctx: EcsContext, name: string): Cluster {
     tags: [],
     settings: [{ name: "containerInsights", value: "disabled" }],
     configuration: undefined,
-    capacityProviders: [],
+    capacityProviders: [...PROVIDERS],
     defaultCapacityProviderStrategy: [],
   };
+}
+
+/** capacityProviders + defaultCapacityProviderStrategy of CreateCluster / PutClusterCapacityProviders, checked. */
+function providersOf(body: Json, required: boolean): { providers: string[]; strategy: Json[] } {
+  const rawProviders = body.capacityProviders;
+  const rawStrategy = body.defaultCapacityProviderStrategy;
+  if (required && rawProviders === undefined) throw invalidParam("capacityProviders can not be null.");
+  if (required && rawStrategy === undefined) throw invalidParam("defaultCapacityProviderStrategy can not be null.");
+  const providers = rawProviders === undefined ? [] : checkProviders(rawProviders);
+  const strategy = rawStrategy === undefined ? [] : checkStrategy(rawStrategy, { capacityProviders: providers });
+  return { providers, strategy: strategy as unknown as Json[] };
 }
 
 export function clusterJson(state: EcsState, c: Cluster, withTags: boolean): Json {
@@ -51,14 +67,15 @@ export function handleClusters(state: EcsState, action: string, body: Json, ctx:
       if (!/^[A-Za-z0-9_-]{1,255}$/.test(name))
         throw invalidParam("Cluster name must be 1-255 characters: letters (uppercase and lowercase), numbers, underscores, and hyphens.");
       const tags = validateTags(body.tags);
+      const cap = providersOf(body, false);
       const existing = state.clusters.get(name);
       if (existing?.status === "ACTIVE") return { cluster: clusterJson(state, existing, true) };
       const c = newCluster(ctx, name);
       c.tags = tags;
       if (Array.isArray(body.settings)) c.settings = body.settings as Json[];
       if (body.configuration && typeof body.configuration === "object") c.configuration = body.configuration as Json;
-      if (Array.isArray(body.capacityProviders)) c.capacityProviders = body.capacityProviders as string[];
-      if (Array.isArray(body.defaultCapacityProviderStrategy)) c.defaultCapacityProviderStrategy = body.defaultCapacityProviderStrategy as Json[];
+      c.capacityProviders = cap.providers;
+      c.defaultCapacityProviderStrategy = cap.strategy;
       state.clusters.set(name, c);
       return { cluster: clusterJson(state, c, true) };
     }
@@ -81,6 +98,16 @@ export function handleClusters(state: EcsState, action: string, body: Json, ctx:
       const all = [...state.clusters.values()].filter((c) => c.status === "ACTIVE").map((c) => c.arn);
       const [page, more] = pageOf(all, str(body, "nextToken"), max);
       return { clusterArns: page, ...more };
+    }
+    case "PutClusterCapacityProviders": {
+      const c = findCluster(state, str(body, "cluster", { required: true }));
+      const cap = providersOf(body, true);
+      for (const t of state.tasks.values())
+        if (t.cluster === c && t.lastStatus !== "STOPPED" && t.capacityProviderName !== undefined && !cap.providers.includes(t.capacityProviderName))
+          throw new AwsError("ResourceInUseException", "The specified capacity provider is in use and cannot be removed.");
+      c.capacityProviders = cap.providers;
+      c.defaultCapacityProviderStrategy = cap.strategy;
+      return { cluster: clusterJson(state, c, false) };
     }
     case "DeleteCluster": {
       const c = findCluster(state, str(body, "cluster", { required: true }));

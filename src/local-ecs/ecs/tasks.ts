@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { FaultEngine } from "../faults.ts";
 import { AwsError, type Json, clientError, invalidParam, list, num, obj, pageOf, stableJson, str } from "../protocol.ts";
 import type { LocalEcsSettings } from "../settings.ts";
+import { checkStrategy, placeTasks } from "./capacity.ts";
 import { type EcsContext, checkFargateSize, findCluster, findTaskDefinition, parseCpu, parseMemory, taskId, validateTags } from "./common.ts";
 import type { ContainerRecord, ContainerSpec, EcsState, TaskDefinition, TaskRecord } from "./model.ts";
 import { newTaskId, taskJson } from "./task-json.ts";
@@ -145,14 +146,14 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
   if (td.status !== "ACTIVE") throw invalidParam("TaskDefinition is inactive");
 
   const launchType = str(body, "launchType");
-  const cps = list<Json>(body, "capacityProviderStrategy");
-  if (launchType !== undefined && cps !== undefined)
+  const cps = body.capacityProviderStrategy;
+  const hasCps = cps !== undefined && cps !== null && !(Array.isArray(cps) && cps.length === 0);
+  if (launchType !== undefined && hasCps)
     throw invalidParam("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.");
   if (launchType !== undefined && !["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"].includes(launchType)) throw invalidParam(`Invalid launchType '${launchType}'.`);
-  const strategy = cps ?? (launchType === undefined ? (cluster.defaultCapacityProviderStrategy as Json[]) : []);
-  const provider = strategy.length ? String(strategy[0]!.capacityProvider) : undefined;
-  if (provider !== undefined && provider !== "FARGATE" && provider !== "FARGATE_SPOT") throw invalidParam(`The specified capacity provider ${provider} is not in an ACTIVE state.`);
-  const fargate = launchType === "FARGATE" || provider !== undefined;
+  // No launch type and no strategy: the cluster's default strategy, else (like ECS) the EC2 launch type.
+  const strategy = hasCps ? checkStrategy(cps, cluster) : launchType === undefined ? checkStrategy(cluster.defaultCapacityProviderStrategy, cluster) : [];
+  const fargate = launchType === "FARGATE" || strategy.length > 0;
   if (fargate && !(td.body.compatibilities as string[]).includes("FARGATE")) throw invalidParam("Task definition does not support launch_type FARGATE.");
 
   const netConf = obj(body, "networkConfiguration");
@@ -196,11 +197,13 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
   };
   const tasks: TaskRecord[] = [];
   const failures: Json[] = [];
+  const providers = strategy.length > 0 ? placeTasks(strategy, cluster, count) : [];
   for (let i = 0; i < count; i++) {
+    const provider = providers[i];
     const id = newTaskId();
     const arn = `arn:aws:ecs:${ctx.region}:${ctx.accountId}:task/${cluster.name}/${id}`;
     const containers = buildContainers(deps, td, overrides, id, `arn:aws:ecs:${ctx.region}:${ctx.accountId}:container/${cluster.name}/${id}`, ctx.region);
-    const fctx = { action: "RunTask", startedBy, family, cluster: cluster.name, group, envs: containers.map((c) => c.env) };
+    const fctx = { action: "RunTask", startedBy, family, cluster: cluster.name, group, envs: containers.map((c) => c.env), capacityProvider: provider };
     const cap = deps.faults.take("capacity", fctx);
     if (cap) {
       failures.push({ reason: cap.reason ?? CAPACITY_REASON, detail: `slot ${i}` });
@@ -236,9 +239,13 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
     const invisible = deps.faults.take("invisible", fctx);
     if (invisible) task.visibleAt = ctx.now + invisible.afterMs;
     for (const kind of ["failToStart", "vanish", "spotInterruption", "exit"] as const) {
+      // Only Fargate Spot tasks are interrupted (the rule is not used up by other tasks).
+      if (kind === "spotInterruption" && provider !== "FARGATE_SPOT") continue;
       const f = deps.faults.take(kind, fctx);
       if (f) task.pendingFaults.push({ kind, afterMs: f.afterMs, exitCode: f.exitCode, reason: f.reason });
     }
+    const randomSpot = provider === "FARGATE_SPOT" && !task.pendingFaults.some((f) => f.kind === "spotInterruption") ? randomInterruption(deps.settings) : undefined;
+    if (randomSpot !== undefined) task.pendingFaults.push({ kind: "spotInterruption", afterMs: randomSpot, exitCode: 0, reason: undefined });
     state.tasks.set(id, task);
     tasks.push(task);
   }
@@ -247,6 +254,13 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
     state.tokens.set(tokenKey, { fingerprint, taskArns: tasks.map((t) => t.arn), failures, snapshot: out, expiresAt: ctx.now + deps.settings.clientTokenTtlMs });
   for (const t of tasks) deps.runtime.launch(t);
   return { tasks: out, failures };
+}
+
+/** The `spot` setting: a Fargate Spot task is interrupted with probability `rate`, this long after RUNNING. */
+function randomInterruption(settings: LocalEcsSettings): number | undefined {
+  const { rate, afterMs } = settings.spot;
+  if (rate <= 0 || Math.random() >= rate) return undefined;
+  return Math.round(afterMs[0] + Math.random() * (afterMs[1] - afterMs[0]));
 }
 
 const visible = (t: TaskRecord): boolean => t.visibleAt === undefined || Date.now() >= t.visibleAt;
