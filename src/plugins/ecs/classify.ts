@@ -41,6 +41,11 @@ export function judgeStoppedTask(task: Task, containers: ContainerInfo[]): TaskV
   return { status: "SUCCEEDED", exitCode: firstExit, failure: null };
 }
 
+/** The task was stopped (or is being stopped) by a Fargate Spot interruption. */
+export function isSpotInterruption(task: Task): boolean {
+  return task.stopCode === "SpotInterruption";
+}
+
 /** Longest backoff between DescribeTasks of a task not visible yet (AWS advises backing off up to minutes). */
 export const MISSING_BACKOFF_CAP_MS = 30_000;
 
@@ -79,6 +84,10 @@ export function observeTask(a: AttemptRecord, task: Task): boolean {
   set("stopped_at", iso(task.stoppedAt));
   set("stop_code", task.stopCode);
   set("stopped_reason", task.stoppedReason);
+  if (task.capacityProviderName !== undefined && a.capacity_provider !== task.capacityProviderName) {
+    a.capacity_provider = task.capacityProviderName;
+    changed = true;
+  }
   const exits = containerExits(task);
   const same =
     exits.length === a.containers.length &&

@@ -30,7 +30,10 @@ export interface ClusterSettings {
   rateLimitScale: number;
 }
 
-/** Keys of the cluster context this plugin reads; a job context may not set any of them. */
+/**
+ * Keys of the cluster context this plugin reads that a command or job context may not set. (The cluster's
+ * `capacity_provider_strategy` is read too; commands and jobs may choose among its providers, see settings.ts.)
+ */
 export const CLUSTER_KEYS = [
   "max_cpu",
   "max_memory",
@@ -43,7 +46,6 @@ export const CLUSTER_KEYS = [
   "region",
   "endpoint",
   "platform_version",
-  "capacity_provider_strategy",
   "rate_limit_scale",
 ] as const;
 
@@ -69,7 +71,7 @@ export function readClusterContext(ctx: JsonObject | undefined, problems: Proble
     problems.add(p("launch_type"), `must be one of ${LAUNCH_TYPES.join(", ")}`);
   }
   if (strategy !== undefined && launchType !== undefined) {
-    problems.add(p("launch_type"), "cannot be combined with capacity_provider_strategy");
+    problems.add(p("launch_type"), "cannot be combined with capacity_provider_strategy (ECS refuses both in one RunTask); set one of them");
   }
   if (strategy === undefined) launchType ??= "FARGATE";
   const vpc = c.vpc_config;
@@ -111,6 +113,17 @@ export function readClusterContext(ctx: JsonObject | undefined, problems: Proble
   };
 }
 
+/**
+ * The check of a cluster context at PUT and config load (plugin hook): contexts that set none of the ecs keys
+ * pass untouched; otherwise every problem is a 400 naming the key.
+ */
+export function validateClusterContext(ctx: JsonObject): void {
+  if (![...CLUSTER_KEYS, "capacity_provider_strategy", "tags"].some((k) => k in ctx)) return;
+  const problems = new Problems();
+  readClusterContext(ctx, problems);
+  problems.throwIfAny();
+}
+
 /** True when tasks run on Fargate (launch type FARGATE or FARGATE/FARGATE_SPOT capacity providers). */
 export function isFargate(c: ClusterSettings): boolean {
   if (c.launchType !== undefined) return c.launchType === "FARGATE";
@@ -125,26 +138,54 @@ function readAssignPublicIp(v: Json | undefined, path: string, problems: Problem
   return undefined;
 }
 
-function readStrategy(v: Json | undefined, path: string, problems: Problems): CapacityProviderItem[] | undefined {
+/** ECS limits of a capacity provider strategy (RunTask / CreateCluster). */
+export const STRATEGY_LIMITS = { items: 20, weight: 1000, base: 100000 } as const;
+export const FARGATE_PROVIDERS = ["FARGATE", "FARGATE_SPOT"];
+
+/**
+ * Reads `[{capacity_provider, weight, base}]` (camelCase accepted) and checks it as ECS does: weights 0-1000,
+ * bases 0-100000, at most one base, no provider twice, a weight above 0 when several providers are listed, and
+ * Fargate providers not mixed with others.
+ */
+export function readStrategy(v: Json | undefined, path: string, problems: Problems): CapacityProviderItem[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || v.length === 0) {
     problems.add(path, "must be a non-empty array of {capacity_provider, weight, base}");
     return undefined;
   }
+  if (v.length > STRATEGY_LIMITS.items) problems.add(path, `at most ${STRATEGY_LIMITS.items} capacity providers`);
   const out: CapacityProviderItem[] = [];
   v.forEach((item, i) => {
     const ip = `${path}[${i}]`;
     if (!isObject(item)) return problems.add(ip, "must be an object");
+    for (const k of Object.keys(item))
+      if (!["capacity_provider", "capacityProvider", "weight", "base"].includes(k)) problems.add(`${ip}.${k}`, "unknown key (capacity_provider, weight, base)");
     const name = item.capacity_provider ?? item.capacityProvider;
     if (typeof name !== "string" || name === "") return problems.add(`${ip}.capacity_provider`, "must be a non-empty string");
+    if (out.some((o) => o.capacityProvider === name)) problems.add(`${ip}.capacity_provider`, `${name} is listed twice`);
     const entry: CapacityProviderItem = { capacityProvider: name };
     for (const k of ["weight", "base"] as const) {
       const n = item[k];
       if (n === undefined || n === null) continue;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) problems.add(`${ip}.${k}`, "must be an integer >= 0");
+      const max = STRATEGY_LIMITS[k];
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) problems.add(`${ip}.${k}`, `must be an integer from 0 to ${max}`);
       else entry[k] = n;
     }
     out.push(entry);
   });
+  if (out.filter((s) => (s.base ?? 0) > 0).length > 1) problems.add(path, "at most one capacity provider may have a base");
+  if (out.length > 1 && !out.some((s) => (s.weight ?? 0) > 0)) problems.add(path, "with several capacity providers at least one needs a weight above 0");
+  const fargate = out.filter((s) => FARGATE_PROVIDERS.includes(s.capacityProvider)).length;
+  if (fargate > 0 && fargate < out.length) problems.add(path, "cannot mix FARGATE/FARGATE_SPOT with other capacity providers");
   return out;
+}
+
+/** ECS clusters' names of the providers a strategy uses. */
+export function providersOf(strategy: CapacityProviderItem[] | undefined): string[] {
+  return (strategy ?? []).map((s) => s.capacityProvider);
+}
+
+/** True when the strategy may place a task on Fargate Spot. */
+export function usesSpot(strategy: CapacityProviderItem[] | undefined): boolean {
+  return (strategy ?? []).some((s) => s.capacityProvider === "FARGATE_SPOT");
 }

@@ -86,6 +86,8 @@ export class EcsHandler implements Handler {
         rate_limit_scale: cl.rateLimitScale,
         task_count: plan.taskCount,
         max_fail_count: plan.maxFailCount,
+        max_spot_interruptions: plan.maxSpotInterruptions,
+        spot_fallback: plan.spotFallback,
         max_task_count: cl.maxTaskCount,
         task_definition_arn: def.arn,
         containers: template.containers,
@@ -102,6 +104,8 @@ export class EcsHandler implements Handler {
       // The stored plan shape wins on resume so that slots and limits match what was launched.
       plan.taskCount = meta.task_count;
       plan.maxFailCount = meta.max_fail_count;
+      plan.maxSpotInterruptions = meta.max_spot_interruptions ?? plan.maxSpotInterruptions;
+      plan.spotFallback = meta.spot_fallback ?? plan.spotFallback;
       plan.timeoutMs = meta.timeout_ms;
       plan.pollingMs = meta.polling_ms;
       log.info({ jobId: job.id, resumed: rt.resumed, attempts: stored.attempts.length }, "ecs: continuing from stored state");

@@ -4,7 +4,8 @@ import { ListTasksCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/clie
 import type { RunTaskCommandInput, Task } from "@aws-sdk/client-ecs";
 import type { JsonObject } from "../../core/index.ts";
 import type { Endpoint } from "./aws.ts";
-import type { ClusterSettings } from "./cluster.ts";
+import { isFargate } from "./cluster.ts";
+import type { CapacityProviderItem, ClusterSettings } from "./cluster.ts";
 import { taskName, taskOverride } from "./overrides.ts";
 import type { JobPlan } from "./settings.ts";
 import type { Template } from "./template.ts";
@@ -26,6 +27,8 @@ export function buildRunTask(
   cluster: ClusterSettings,
   definitionArn: string,
   template: Template,
+  /** The attempt's strategy (Spot fallback); default the plan's, else the cluster's. */
+  strategy: CapacityProviderItem[] | undefined = plan.capacityProviderStrategy ?? cluster.capacityProviderStrategy,
 ): JsonObject {
   const name = taskName(jobId, slot);
   const tags = Object.entries({ ...plan.tags, job_id: jobId }).map(([key, value]) => ({ key, value }));
@@ -38,13 +41,13 @@ export function buildRunTask(
     overrides: taskOverride(plan, template, jobId, slot),
     tags,
   };
-  if (cluster.capacityProviderStrategy !== undefined) {
-    input.capacityProviderStrategy = cluster.capacityProviderStrategy.map((s) => ({ ...s }));
+  if (strategy !== undefined) {
+    input.capacityProviderStrategy = strategy.map((s) => ({ ...s }));
   } else if (cluster.launchType !== undefined) {
     input.launchType = cluster.launchType;
   }
   if (cluster.platformVersion !== undefined) input.platformVersion = cluster.platformVersion;
-  const awsvpc = template.definition.networkMode === "awsvpc" || (template.definition.networkMode === undefined && cluster.launchType === "FARGATE");
+  const awsvpc = template.definition.networkMode === "awsvpc" || (template.definition.networkMode === undefined && isFargate(cluster));
   if (awsvpc || cluster.subnets.length > 0) {
     const vpc: JsonObject = { subnets: cluster.subnets };
     if (cluster.securityGroups.length > 0) vpc.securityGroups = cluster.securityGroups;
@@ -64,6 +67,11 @@ export async function runTask(ep: Endpoint, input: JsonObject, signal: AbortSign
   if (task?.taskArn !== undefined) return { kind: "task", task };
   const reasons = (res.failures ?? []).map((f) => [f.reason, f.detail].filter(Boolean).join(": "));
   return { kind: "failure", reason: reasons.join("; ") || "RunTask returned no task" };
+}
+
+/** RunTask found no Spot capacity (a `failures[]` reason, not an exception). */
+export function isCapacityFailure(reason: string): boolean {
+  return /capacity is unavailable/i.test(reason);
 }
 
 export function stopReason(text: string): string {

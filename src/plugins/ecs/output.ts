@@ -20,6 +20,7 @@ export const RESULT_COLUMNS: Result["columns"] = [
   { name: "stopped_reason", type: "string" },
   { name: "started_at", type: "string" },
   { name: "stopped_at", type: "string" },
+  { name: "capacity_provider", type: "string" },
 ];
 
 /** One row per attempt, ordered by slot then attempt. */
@@ -38,6 +39,7 @@ export function attemptTable(attempts: AttemptRecord[]): Result {
       a.stopped_reason ?? a.failure,
       a.started_at,
       a.stopped_at,
+      a.capacity_provider ?? null,
     ]),
   };
 }
@@ -129,4 +131,5 @@ export function setOutputs(rt: Runtime, meta: JobMeta, attempts: AttemptRecord[]
   const group = meta.containers.find((c) => c.log !== undefined)?.log?.group;
   if (group !== undefined) rt.setOutput("log_group", group);
   rt.setOutput("region", meta.region);
+  rt.setOutput("spot_interruptions", String(attempts.filter((a) => a.spot_interruption === true).length));
 }

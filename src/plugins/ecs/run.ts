@@ -5,15 +5,16 @@ import type { PluginLogger } from "../contract.ts";
 import type { AbortReason } from "../contract.ts";
 import { awsMessage, isRetryable } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
-import { judgeMissing, judgeStoppedTask, observeTask } from "./classify.ts";
+import { isSpotInterruption, judgeMissing, judgeStoppedTask, observeTask } from "./classify.ts";
 import type { ClusterSettings } from "./cluster.ts";
-import { buildRunTask, clientToken, runTask } from "./launch.ts";
+import { buildRunTask, clientToken, isCapacityFailure, runTask } from "./launch.ts";
 import { taskName } from "./overrides.ts";
 import { dueAt } from "./poller.ts";
 import type { Observation, TaskPoller } from "./poller.ts";
 import type { JobPlan } from "./settings.ts";
 import { abortError, backoffMs, linkedSignal } from "./sleep.ts";
-import { isFinalAttempt, newAttempt } from "./state.ts";
+import { attemptStrategy, interruptionNote, judgeInterruption, requestUsesSpot } from "./spot.ts";
+import { isFinalAttempt, newAttempt, representativeAttempt } from "./state.ts";
 import type { AttemptRecord, JobMeta, JobState, Outcome } from "./state.ts";
 import { recordFinalStates, recordTask, stopAttempts, stopForSure } from "./stop.ts";
 import type { Template } from "./template.ts";
@@ -120,7 +121,7 @@ export class JobRun {
     const a = this.current(s);
     if (a === undefined) return true;
     if (a.status === "LAUNCHING") return true;
-    return (a.status === "FAILED" && this.failures(s) <= this.d.plan.maxFailCount) || a.status === "STOPPED";
+    return (a.status === "FAILED" && this.failures(s) <= this.d.plan.maxFailCount) || a.status === "STOPPED" || a.status === "INTERRUPTED";
   }
 
   /** Launches every slot that is due; returns an outcome when RunTask fails permanently. */
@@ -167,7 +168,8 @@ export class JobRun {
     let attemptWrite: Promise<void> | undefined;
     if (a.request === null) {
       a.client_token = clientToken(jobId, s.index, a.attempt, a.launch_errors);
-      a.request = buildRunTask(jobId, s.index, a.client_token, plan, cluster, meta.task_definition_arn, template);
+      const strategy = attemptStrategy(plan, cluster, s.attempts);
+      a.request = buildRunTask(jobId, s.index, a.client_token, plan, cluster, meta.task_definition_arn, template, strategy);
       attemptWrite = this.d.state.putAttempt(a); // stored before RunTask: a resumed job re-sends the same token
     }
     await Promise.all([metaWrite, attemptWrite]);
@@ -207,10 +209,13 @@ export class JobRun {
   private async launchRetry(s: Slot, a: AttemptRecord, reason: string, newToken: boolean): Promise<undefined> {
     a.launch_errors++;
     a.last_launch_error = reason;
+    const spotUnavailable = newToken && isCapacityFailure(reason) && requestUsesSpot(a.request);
+    if (spotUnavailable) a.spot_unavailable = true;
     if (newToken) a.request = null;
     s.nextLaunchAt = Date.now() + backoffMs(a.launch_errors, 500, 30_000, 250);
     await this.d.state.putAttempt(a);
-    await this.d.progress(`ecs: RunTask for ${a.task_name} attempt ${a.attempt} not placed (${reason}); retrying`);
+    const where = spotUnavailable && this.d.plan.spotFallback ? " on FARGATE (spot_fallback)" : "";
+    await this.d.progress(`ecs: RunTask for ${a.task_name} attempt ${a.attempt} not placed (${reason}); retrying${where}`);
     return undefined;
   }
 
@@ -236,12 +241,17 @@ export class JobRun {
       }
       s.missing = 0;
       s.nextLookAt = 0;
+      const noticed = a.stop_code === "SpotInterruption";
       const changed = observeTask(a, o.task);
       if (o.task.lastStatus === "STOPPED") {
         const v = judgeStoppedTask(o.task, this.d.template.containers);
-        await this.finish(s, a, v.status, v.exitCode, v.failure);
+        if (isSpotInterruption(o.task)) await this.interrupted(s, a, o.task, v.exitCode);
+        else await this.finish(s, a, v.status, v.exitCode, v.failure);
       } else if (changed) {
         await this.d.state.putAttempt(a);
+        if (!noticed && isSpotInterruption(o.task)) {
+          await this.d.progress(`ecs: ${a.task_name} attempt ${a.attempt} got a Fargate Spot interruption notice (${o.task.stoppedReason ?? "no reason"}); containers have received SIGTERM`);
+        }
       }
     }
     const fatal = await Promise.all(giveUps);
@@ -299,11 +309,26 @@ export class JobRun {
     }
   }
 
+  /** A task stopped by a Spot interruption: a free retry within max_spot_interruptions, else a failure. */
+  private async interrupted(s: Slot, a: AttemptRecord, task: Parameters<typeof judgeInterruption>[1], exitCode: number | null): Promise<void> {
+    const v = judgeInterruption(a, task, s.attempts, this.d.plan);
+    a.spot_interruption = true;
+    if (v.status === "FAILED") return this.finish(s, a, "FAILED", exitCode, v.failure);
+    a.status = "INTERRUPTED";
+    a.exit_code = exitCode;
+    a.failure = v.failure;
+    a.stopped_at ??= new Date().toISOString();
+    await this.d.state.putAttempt(a);
+    await this.d.progress(v.line);
+  }
+
   private async failFast(s: Slot): Promise<Outcome> {
     const { plan, jobId } = this.d;
     const last = this.current(s)!;
     const n = this.failures(s);
-    const error = `task slot ${s.index} (${last.task_name}) failed ${n} attempt${n === 1 ? "" : "s"} (max_fail_count ${plan.maxFailCount}); last: ${last.failure ?? "unknown"} [${last.task_arn ?? "no task"}]`;
+    const spot = interruptionNote(s.attempts);
+    const limits = `max_fail_count ${plan.maxFailCount}${spot === "" ? "" : `, max_spot_interruptions ${plan.maxSpotInterruptions}`}`;
+    const error = `task slot ${s.index} (${last.task_name}) failed ${n} attempt${n === 1 ? "" : "s"}${spot} (${limits}); last: ${last.failure ?? "unknown"} [${last.task_arn ?? "no task"}]`;
     await this.stopAll(`heimdall: job ${jobId} failed: task slot ${s.index} failed ${n} times (max_fail_count ${plan.maxFailCount}): ${last.failure ?? ""}`);
     return { kind: "failed", slot: s.index, error };
   }
@@ -340,18 +365,9 @@ export class JobRun {
     await stopAttempts(where, targets, reason, (a) => this.notFoundMs(a), STOP_BUDGET_MS, finalMs);
   }
 
-  /** Representative attempt for logs: last success to complete / the exhausted slot's last / first unfinished. */
+  /** Representative attempt for logs (see representativeAttempt). */
   representative(outcome: Outcome): AttemptRecord | undefined {
-    if (outcome.kind === "succeeded") {
-      const done = this.slots.map((s) => this.current(s)).filter((a): a is AttemptRecord => a?.status === "SUCCEEDED");
-      return done.sort((x, y) => (x.stopped_at ?? "").localeCompare(y.stopped_at ?? "") || x.slot - y.slot).at(-1);
-    }
-    if (outcome.kind === "failed") return this.current(this.slots[outcome.slot]!);
-    if (outcome.kind === "timeout") {
-      const s = this.slots.find((x) => this.current(x)?.status !== "SUCCEEDED" && this.current(x)?.task_arn);
-      return s === undefined ? undefined : this.current(s);
-    }
-    return undefined;
+    return representativeAttempt(outcome, this.slots.map((s) => this.current(s)));
   }
 
   /** Waits (bounded) until the given attempts are STOPPED at ECS, recording their final state. */

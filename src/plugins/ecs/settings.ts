@@ -2,8 +2,8 @@
 import { durationMs, layerContext, parseDuration } from "../../core/index.ts";
 import type { Json, JsonObject, LayerSchema } from "../../core/index.ts";
 import { Problems, intLike, optionalString, stringMap } from "./check.ts";
-import { CLUSTER_KEYS, isFargate } from "./cluster.ts";
-import type { ClusterSettings } from "./cluster.ts";
+import { CLUSTER_KEYS, isFargate, providersOf, readStrategy } from "./cluster.ts";
+import type { CapacityProviderItem, ClusterSettings } from "./cluster.ts";
 import { mergeOverrides, overridesSize, readOverrides } from "./overrides.ts";
 import type { ContainerOverrideInput } from "./overrides.ts";
 import { FAMILY_RE, fargateProblem, loadTemplate } from "./template.ts";
@@ -22,8 +22,20 @@ export const SCHEMA: LayerSchema = {
   task_family: "scalar",
   task_revision: "scalar",
   use_latest_revision: "scalar",
+  capacity_provider_strategy: "array",
+  max_spot_interruptions: "scalar",
+  spot_fallback: "scalar",
 };
-export const DEFAULTS: JsonObject = { task_count: 1, polling_interval: "30s", missing_grace: "2m", timeout: "1h", max_fail_count: 0, tags: {} };
+export const DEFAULTS: JsonObject = {
+  task_count: 1,
+  polling_interval: "30s",
+  missing_grace: "2m",
+  timeout: "1h",
+  max_fail_count: 0,
+  max_spot_interruptions: 3,
+  spot_fallback: false,
+  tags: {},
+};
 /** Command-only keys. */
 export const COMMAND_KEYS = ["task_definition_template", "log_max_bytes"] as const;
 export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024 * 1024;
@@ -49,6 +61,12 @@ export interface JobPlan {
   missingGraceMs: number;
   timeoutMs: number;
   maxFailCount: number;
+  /** Spot interruptions per slot retried without spending max_fail_count; past that they count as failures. */
+  maxSpotInterruptions: number;
+  /** After a Spot interruption or Spot capacity error, the slot's next attempts run on FARGATE. */
+  spotFallback: boolean;
+  /** The job's (or command's) strategy when it chose one, else the cluster's; undefined = launch type. */
+  capacityProviderStrategy: CapacityProviderItem[] | undefined;
   /** Tags for RunTask without job_id: cluster < command < job. */
   tags: Record<string, string>;
   family: string;
@@ -109,6 +127,10 @@ export function resolvePlan(
   const maxTasks = cluster?.maxTaskCount;
   const taskCount = intField(eff.task_count, "task_count", problems, 1, maxTasks, "the cluster's max_task_count");
   const maxFailCount = intField(eff.max_fail_count, "max_fail_count", problems, 0, MAX_FAIL_COUNT_LIMIT, "the limit");
+  const maxSpotInterruptions = intField(eff.max_spot_interruptions, "max_spot_interruptions", problems, 0, MAX_FAIL_COUNT_LIMIT, "the limit");
+  const spotFallback = eff.spot_fallback === true;
+  if (typeof eff.spot_fallback !== "boolean") problems.add("spot_fallback", "must be a boolean");
+  const capacityProviderStrategy = chooseStrategy(eff.capacity_provider_strategy, cluster, spotFallback, problems);
   const pollingMs = positiveDuration(eff.polling_interval, "polling_interval", problems);
   const missingGraceMs = positiveDuration(eff.missing_grace, "missing_grace", problems);
   const timeoutMs = positiveDuration(eff.timeout, "timeout", problems);
@@ -149,6 +171,9 @@ export function resolvePlan(
     missingGraceMs,
     timeoutMs,
     maxFailCount,
+    maxSpotInterruptions,
+    spotFallback,
+    capacityProviderStrategy,
     tags,
     family,
     taskRevision,
@@ -162,6 +187,31 @@ export function resolvePlan(
     }
   }
   return plan;
+}
+
+/**
+ * The strategy a job runs with: its own (command or job context) when set — every provider must be one the
+ * cluster's `capacity_provider_strategy` lists — else the cluster's. `cluster` undefined = shape check only.
+ */
+function chooseStrategy(v: Json | undefined, cluster: ClusterSettings | undefined, spotFallback: boolean, problems: Problems): CapacityProviderItem[] | undefined {
+  const path = "capacity_provider_strategy";
+  const own = readStrategy(v, path, problems);
+  if (cluster === undefined) return own;
+  const allowed = providersOf(cluster.capacityProviderStrategy);
+  if (own !== undefined) {
+    if (cluster.capacityProviderStrategy === undefined) {
+      problems.add(path, `the cluster runs tasks with launch_type ${cluster.launchType ?? "FARGATE"}; it allows no capacity providers`);
+    } else {
+      own.forEach((s, i) => {
+        if (!allowed.includes(s.capacityProvider))
+          problems.add(`${path}[${i}].capacity_provider`, `${s.capacityProvider} is not one of the cluster's capacity providers (${allowed.join(", ")})`);
+      });
+    }
+  }
+  if (spotFallback && cluster.capacityProviderStrategy !== undefined && !allowed.includes("FARGATE")) {
+    problems.add("spot_fallback", `needs FARGATE among the cluster's capacity providers (it has ${allowed.join(", ")})`);
+  }
+  return own ?? cluster.capacityProviderStrategy;
 }
 
 function intField(v: Json | undefined, path: string, problems: Problems, min: number, max: number | undefined, maxName: string): number {

@@ -3,7 +3,8 @@ import type { Json, JsonObject } from "../../core/index.ts";
 import type { PluginState } from "../contract.ts";
 import type { ContainerInfo } from "./template.ts";
 
-export type AttemptStatus = "LAUNCHING" | "ACTIVE" | "SUCCEEDED" | "FAILED" | "STOPPED";
+/** INTERRUPTED: stopped by a Fargate Spot interruption within max_spot_interruptions (retried, not a failure). */
+export type AttemptStatus = "LAUNCHING" | "ACTIVE" | "SUCCEEDED" | "FAILED" | "STOPPED" | "INTERRUPTED";
 
 export interface ContainerExit {
   name: string;
@@ -40,6 +41,12 @@ export interface AttemptRecord {
   /** When RunTask answered with the task (ISO), and until when a never-seen task answered MISSING is tolerated. */
   run_task_at?: string | null;
   visible_by?: string | null;
+  /** The capacity provider ECS placed the task on (DescribeTasks capacityProviderName); null for a launch type. */
+  capacity_provider?: string | null;
+  /** The task was stopped by a Spot interruption (INTERRUPTED, or FAILED once past max_spot_interruptions). */
+  spot_interruption?: boolean;
+  /** RunTask found no Spot capacity for this attempt (with spot_fallback the slot moves to FARGATE). */
+  spot_unavailable?: boolean;
 }
 
 export type Outcome =
@@ -57,6 +64,9 @@ export interface JobMeta {
   rate_limit_scale: number;
   task_count: number;
   max_fail_count: number;
+  /** Absent in state stored before Fargate Spot support (then the plan's value is used). */
+  max_spot_interruptions?: number;
+  spot_fallback?: boolean;
   max_task_count: number;
   task_definition_arn: string;
   containers: ContainerInfo[];
@@ -93,6 +103,9 @@ export function newAttempt(taskName: string, slot: number, attempt: number): Att
     seen: false,
     run_task_at: null,
     visible_by: null,
+    capacity_provider: null,
+    spot_interruption: false,
+    spot_unavailable: false,
   };
 }
 
@@ -129,5 +142,16 @@ export class JobState {
 }
 
 export function isFinalAttempt(a: AttemptRecord): boolean {
-  return a.status === "SUCCEEDED" || a.status === "FAILED" || a.status === "STOPPED";
+  return a.status === "SUCCEEDED" || a.status === "FAILED" || a.status === "STOPPED" || a.status === "INTERRUPTED";
+}
+
+/** Representative attempt for logs: last success to complete / the exhausted slot's last / first unfinished. */
+export function representativeAttempt(outcome: Outcome, current: (AttemptRecord | undefined)[]): AttemptRecord | undefined {
+  if (outcome.kind === "succeeded") {
+    const done = current.filter((a): a is AttemptRecord => a?.status === "SUCCEEDED");
+    return done.sort((x, y) => (x.stopped_at ?? "").localeCompare(y.stopped_at ?? "") || x.slot - y.slot).at(-1);
+  }
+  if (outcome.kind === "failed") return current[outcome.slot];
+  if (outcome.kind === "timeout") return current.find((a) => a !== undefined && a.status !== "SUCCEEDED" && a.task_arn);
+  return undefined;
 }

@@ -85,7 +85,7 @@ export async function cleanupJob(state: JobState, cluster: Readonly<Cluster> | u
 
 function publicAttempt(a: AttemptRecord): Json {
   const { request: _request, seen: _seen, ...rest } = a;
-  return rest as unknown as Json;
+  return { ...rest, capacity_provider: a.capacity_provider ?? null, spot_interruption: a.spot_interruption ?? false } as unknown as Json;
 }
 
 export async function taskTimeline(state: JobState): Promise<Json> {
@@ -98,6 +98,9 @@ export async function taskTimeline(state: JobState): Promise<Json> {
     task_definition_arn: meta?.task_definition_arn ?? null,
     task_count: meta?.task_count ?? 0,
     max_fail_count: meta?.max_fail_count ?? 0,
+    max_spot_interruptions: meta?.max_spot_interruptions ?? null,
+    spot_fallback: meta?.spot_fallback ?? null,
+    spot_interruptions: attempts.filter((a) => a.spot_interruption === true).length,
     first_launch_at: meta?.first_launch_at == null ? null : new Date(meta.first_launch_at).toISOString(),
     outcome: (meta?.outcome ?? null) as Json,
     representative: meta?.representative ?? null,
