@@ -65,7 +65,9 @@ export function serveSpec(label: string, baseDir: string, port: number, database
   const config = {
     server: { addr: `127.0.0.1:${port}`, shutdown_timeout: 2 },
     database: { connection_string: databaseUrl, max_connections: 10 },
-    jobs_directory: join(dir, "jobs"),
+    // One jobs_directory for the instances of this host, as docs/engine.md ("Leftover processes") recommends:
+    // another instance's janitor then finds a dead instance's process records and kills the groups.
+    jobs_directory: join(baseDir, "jobs"),
     pool: { size: 16 },
     janitor: { keepalive: 1, stale_job: 5, clean_interval: 1, cleanup_timeout: 20 },
     auth: { plugin: "auth_header", context: { header: "X-Heimdall-User" } },
