@@ -3,8 +3,8 @@ import Fastify, { LogController } from "fastify";
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeimdallError, errorMessage } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
-import { identityProvider, type Identity } from "./auth/index.ts";
-import { BODY_LIMIT, MSG_NO_IDENTITY, MSG_TOO_LARGE, sendError, unknownEndpoint } from "./http.ts";
+import { ANONYMOUS, identityProvider, type Identity } from "./auth/index.ts";
+import { API_PREFIX, BODY_LIMIT, MSG_NO_IDENTITY, MSG_TOO_LARGE, sendError, unknownEndpoint } from "./http.ts";
 import { registerFileRoutes } from "./routes-files.ts";
 import { registerHealthRoutes } from "./routes-health.ts";
 import { registerJobRoutes } from "./routes-jobs.ts";
@@ -26,6 +26,7 @@ function mapError(err: unknown): HeimdallError {
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const s = deps.config.server;
   const app = Fastify({
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
@@ -38,7 +39,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
       void sendError(reply, mapError(err));
     },
-  });
+  }) as unknown as FastifyInstance;
   if (s.read_header_timeout > 0) {
     const headers = s.read_header_timeout * 1000;
     app.server.headersTimeout = s.read_timeout > 0 ? Math.min(headers, s.read_timeout * 1000) : headers;
@@ -69,7 +70,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       timer.unref();
       reply.raw.once("close", () => clearTimeout(timer));
     }
-    req.identity = await provider.resolve(req.headers, (reason) => req.log.info({ reason, url: req.url, method: req.method }, "credentials refused"));
+    const refused = (reason: string) => req.log.info({ reason, url: req.url, method: req.method }, "credentials refused");
+    try {
+      req.identity = await provider.resolve(req.headers, refused);
+    } catch (err) {
+      // The web UI's pages and assets load without a valid identity, so the UI can show the API's 401 itself.
+      if (!(err instanceof HeimdallError && err.code === "UNAUTHENTICATED") || req.url.startsWith(`${API_PREFIX}/`)) throw err;
+      req.identity = ANONYMOUS;
+    }
     req.caller = req.identity.user;
     if (req.routeOptions.config.identity && req.caller === "") throw new HeimdallError("UNAUTHENTICATED", MSG_NO_IDENTITY);
   });

@@ -14,4 +14,6 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Directory with the built web UI (index.html + assets); missing = a small placeholder page. */
   uiRoot?: string;
+  /** server.tls material (loadTls): serve HTTPS instead of HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }

@@ -1,4 +1,6 @@
-// REST client used by the CLI subcommands (global fetch).
+// REST client used by the CLI subcommands (global fetch; node:https when --ca-file names an extra CA).
+import { readFileSync } from "node:fs";
+import { fetchWithCa } from "./transport.ts";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:9090";
 const USER_HEADER = "X-Heimdall-User";
@@ -9,6 +11,10 @@ export interface ClientOptions {
   json?: boolean;
   /** Seconds to wait for the server's response headers (default 30; 0 = no limit). */
   requestTimeout?: string;
+  /** Bearer token for servers with auth.plugin jwt (env HEIMDALL_TOKEN). */
+  token?: string;
+  /** PEM file with CA certificates to trust for an https:// server (env HEIMDALL_CA_FILE). */
+  caFile?: string;
 }
 
 /** Default bound on waiting for a response (headers); bodies (log downloads) stream without a bound. */
@@ -28,12 +34,30 @@ export class ApiClient {
   readonly base: string;
   readonly user: string | undefined;
   readonly timeoutMs: number;
+  readonly token: string | undefined;
+  readonly ca: Buffer | undefined;
   constructor(opts: ClientOptions) {
     this.base = (opts.server || process.env["HEIMDALL_URL"] || DEFAULT_SERVER).replace(/\/+$/, "");
     this.user = opts.user || process.env["HEIMDALL_USER"] || undefined;
     const t = Number(opts.requestTimeout ?? process.env["HEIMDALL_REQUEST_TIMEOUT"] ?? DEFAULT_REQUEST_TIMEOUT_S);
     if (!Number.isFinite(t) || t < 0) throw new CliError(`--request-timeout: must be a number of seconds >= 0, got ${String(opts.requestTimeout)}`);
     this.timeoutMs = t * 1000;
+    let base: URL;
+    try {
+      base = new URL(this.base);
+    } catch {
+      throw new CliError(`--server: not a URL: ${this.base}`);
+    }
+    if (base.protocol !== "http:" && base.protocol !== "https:") throw new CliError(`--server: must be an http:// or https:// URL, got ${this.base}`);
+    this.token = (opts.token || process.env["HEIMDALL_TOKEN"] || "").trim() || undefined;
+    const caFile = opts.caFile || process.env["HEIMDALL_CA_FILE"] || undefined;
+    if (caFile !== undefined) {
+      try {
+        this.ca = readFileSync(caFile);
+      } catch (err) {
+        throw new CliError(`--ca-file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
   }
 
   url(path: string, query?: Record<string, string | number | undefined>): string {
@@ -49,6 +73,7 @@ export class ApiClient {
   async raw(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<Response> {
     const h: Record<string, string> = { ...headers };
     if (this.user) h[USER_HEADER] = this.user;
+    if (this.token) h["Authorization"] = `Bearer ${this.token}`;
     let payload: string | undefined;
     if (body !== undefined) {
       payload = JSON.stringify(body);
@@ -57,11 +82,14 @@ export class ApiClient {
     const ac = new AbortController();
     const timer = timeoutMs > 0 ? setTimeout(() => ac.abort(), timeoutMs) : undefined;
     try {
+      if (this.ca !== undefined && url.startsWith("https:")) return await fetchWithCa(url, { method, headers: h, body: payload, signal: ac.signal }, this.ca);
       return await fetch(url, { method, headers: h, body: payload, signal: ac.signal });
     } catch (err) {
       if (ac.signal.aborted) throw new CliError(`no response from ${this.base} within ${timeoutMs / 1000}s (--request-timeout)`, 2);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 2);
+      const code = cause?.code ?? (err as { code?: string }).code;
+      const hint = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? " (untrusted server certificate: pass --ca-file)" : "";
+      throw new CliError(`cannot reach ${this.base}: ${code ?? cause?.message ?? (err as Error).message}${hint}`, 2);
     } finally {
       clearTimeout(timer);
     }
@@ -85,7 +113,8 @@ export class ApiClient {
       const e = parsed as { error?: unknown; id?: unknown } | undefined;
       const msg = typeof e?.error === "string" ? e.error : `HTTP ${res.status}`;
       const id = typeof e?.id === "string" ? ` (job ${e.id})` : "";
-      throw new CliError(`${msg}${id} [HTTP ${res.status}]`);
+      const hint = res.status === 401 && this.token ? " (the token was refused: expired or not for this server?)" : "";
+      throw new CliError(`${msg}${id} [HTTP ${res.status}]${hint}`);
     }
     return parsed as T;
   }

@@ -17,6 +17,8 @@ export function withClientOptions(cmd: Command): Command {
   return cmd
     .option("--server <url>", "Heimdall server URL (env HEIMDALL_URL)")
     .option("--user <name>", "identity sent in the X-Heimdall-User header (env HEIMDALL_USER)")
+    .option("--token <jwt>", "bearer token sent as Authorization: Bearer (env HEIMDALL_TOKEN)")
+    .option("--ca-file <pem>", "CA certificate(s) to trust for an https:// server (env HEIMDALL_CA_FILE)")
     .option("--json", "print raw JSON")
     .option("--request-timeout <seconds>", "seconds to wait for the server to answer (env HEIMDALL_REQUEST_TIMEOUT; default 30; 0 = no limit)");
 }

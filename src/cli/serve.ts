@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import pino from "pino";
 import type { FastifyInstance } from "fastify";
-import { buildApp, createMetrics } from "../api/index.ts";
+import { buildApp, createMetrics, loadTls, reloadTls } from "../api/index.ts";
 import { loadConfig } from "../config/index.ts";
 import type { HeimdallConfig } from "../config/index.ts";
 import { createEngine } from "../engine/index.ts";
@@ -70,7 +70,8 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
       log.warn({ err }, "web UI could not be built; serving a placeholder page");
       return uiDistDir();
     });
-    app = await buildApp({ config, store, engine, log, version: VERSION, metrics, uiRoot });
+    const tls = config.server.tls ? await loadTls(config.server.tls) : undefined;
+    app = await buildApp({ config, store, engine, log, version: VERSION, metrics, uiRoot, ...(tls ? { tls } : {}) });
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     log.info({ url: address, config: config.source, database: store.kind, instance: engine.instanceName }, `heimdall ${VERSION} listening on ${address}`);
   } catch (err) {
@@ -101,6 +102,18 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // SIGHUP: reload the TLS certificate and key (e.g. after renewal) without dropping connections.
+  const tlsFiles = config.server.tls;
+  process.on("SIGHUP", () => {
+    if (!tlsFiles) {
+      log.info("SIGHUP: no server.tls configured; nothing to reload");
+      return;
+    }
+    reloadTls(server, tlsFiles).then(
+      () => log.info({ cert_file: tlsFiles.cert_file }, "SIGHUP: TLS certificate reloaded"),
+      (err: unknown) => log.error({ err }, "SIGHUP: TLS reload failed; keeping the previous certificate"),
+    );
+  });
 }
 
 /** Where `serve` and `heimdall local-ecs` keep local ECS state by default (relative to the working directory). */

@@ -101,7 +101,9 @@ async function toError(res: Response): Promise<ApiError> {
   } catch {
     // not JSON: keep the status line
   }
-  if (res.status === 401) message = `${message} (not signed in: the proxy did not identify you)`;
+  // 401/403 say plainly what happened: not signed in (no or refused credentials) vs. signed in but not allowed.
+  if (res.status === 401) message = `Not signed in (401): ${message} (sign in again, or ask whoever runs the proxy in front of Heimdall)`;
+  if (res.status === 403) message = `Not allowed (403): ${message}`;
   return new ApiError(res.status, message, jobId);
 }
 

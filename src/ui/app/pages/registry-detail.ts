@@ -20,7 +20,7 @@ function StatusToggle(props: { kind: Kind; id: string; status: string; onChanged
       toast(`${props.kind === "command" ? "Command" : "Cluster"} ${props.id} is now ${r.status ?? to}`);
       props.onChanged();
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? `Not allowed: ${err.message}` : errorMessage(err));
+      setError(errorMessage(err)); // 401/403 messages already say "Not signed in" / "Not allowed" (api.ts)
     } finally {
       setBusy(false);
     }
