@@ -11,7 +11,7 @@ import { useAsync, useInterval } from "../hooks.ts";
 export interface Attempt {
   attempt: number;
   task_arn: string;
-  /** Heimdall's attempt status (LAUNCHING, ACTIVE, SUCCEEDED, FAILED, STOPPED). */
+  /** Heimdall's attempt status (LAUNCHING, ACTIVE, SUCCEEDED, FAILED, STOPPED, INTERRUPTED). */
   status: string;
   /** ECS lastStatus as last observed (PROVISIONING … STOPPED). */
   last_status: string;
@@ -21,6 +21,10 @@ export interface Attempt {
   /** Why the attempt counts as failed, or the last launch error. */
   failure: string;
   containers: string;
+  /** Capacity provider ECS placed the task on (FARGATE, FARGATE_SPOT); "" for a launch type. */
+  capacity_provider: string;
+  /** Stopped by a Fargate Spot interruption. */
+  spot_interruption: boolean;
   created_at?: number;
   started_at?: number;
   stopped_at?: number;
@@ -30,6 +34,8 @@ export interface Timeline {
   slots: Slot[];
   task_count?: number;
   max_fail_count?: number;
+  spot_interruptions?: number;
+  max_spot_interruptions?: number;
   cluster_name: string;
   task_definition_arn: string;
   outcome: string;
@@ -73,6 +79,8 @@ export function normalizeTimeline(raw: unknown): Timeline {
     slots: normalizeTasks(raw),
     task_count: num(o["task_count"]),
     max_fail_count: num(o["max_fail_count"]),
+    spot_interruptions: num(o["spot_interruptions"]),
+    max_spot_interruptions: num(o["max_spot_interruptions"]),
     cluster_name: str(o["cluster_name"]),
     task_definition_arn: str(o["task_definition_arn"]),
     outcome: isObj(outcome) ? [str(outcome["kind"]), str(outcome["error"])].filter(Boolean).join(": ") : str(outcome),
@@ -108,6 +116,8 @@ export function normalizeTasks(raw: unknown): Slot[] {
                 .map((c) => `${str(c["name"])}: exit ${c["exit_code"] ?? "—"}${c["reason"] ? ` (${str(c["reason"])})` : ""}`)
                 .join("; ")
             : "",
+          capacity_provider: str(pick(a, "capacity_provider", "capacityProviderName", "capacityProvider")),
+          spot_interruption: pick(a, "spot_interruption", "spotInterruption") === true || str(pick(a, "stop_code", "stopCode")) === "SpotInterruption",
           created_at: toEpochSeconds(pick(a, "created_at", "createdAt")),
           started_at: toEpochSeconds(pick(a, "started_at", "startedAt", "created_at", "createdAt")),
           stopped_at: toEpochSeconds(pick(a, "stopped_at", "stoppedAt")),
@@ -149,6 +159,12 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
             null,
             h("span", { class: `status ${taskStatusClass(a.status)}`, "data-testid": "attempt-status" }, a.status || "—"),
             a.last_status && a.last_status !== a.status ? h("div", { class: "muted small", title: "ECS lastStatus" }, a.last_status) : null,
+            a.capacity_provider
+              ? h("div", { class: "muted small", title: "Capacity provider", "data-testid": "capacity-provider" }, a.capacity_provider)
+              : null,
+            a.spot_interruption
+              ? h("div", { class: "small", title: "Stopped by a Fargate Spot interruption", "data-testid": "spot-interruption" }, "Spot interruption")
+              : null,
             tl.representative?.slot === s.slot && tl.representative.attempt === a.attempt
               ? h("div", { class: "small rep", title: "This attempt's logs are the job's stdout/stderr" }, "★ representative")
               : null,
@@ -191,6 +207,10 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
       ? h(Fields, {
           rows: [
             ["Tasks", tl.task_count === undefined ? undefined : `${tl.task_count} in parallel, each retried up to ${tl.max_fail_count ?? "?"} times`],
+            [
+              "Spot interruptions",
+              tl.spot_interruptions ? `${tl.spot_interruptions} (each slot retries up to ${tl.max_spot_interruptions ?? "?"} without spending a retry)` : undefined,
+            ],
             ["ECS cluster", tl.cluster_name],
             ["Task definition", tl.task_definition_arn ? h("code", { class: "id" }, tl.task_definition_arn) : undefined],
             ["Outcome", tl.outcome],
