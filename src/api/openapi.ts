@@ -18,7 +18,8 @@ const page = [
 const patterns = (...names: string[]) => names.map((n) => query(n, `Pattern on ${n} (% any sequence, _ one character)`));
 const statusBody: Obj = { type: "object", properties: { status: { type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"] } } };
 const statusOut = json({ type: "object", properties: { updated_at: { type: "integer" }, status: { type: "string" }, error: { type: "string" } } });
-const writeErrors = { "400": err("Validation error"), "401": err("No identity"), "413": err("Body too large") };
+const writeErrors = { "400": err("Validation error"), "401": err("No identity, or invalid credentials"), "413": err("Body too large") };
+const forbidden = { "403": err("Not allowed (auth.registry_write: admins)") };
 const id = pathParam("id", "Object id");
 
 /** Operation per "METHOD template". */
@@ -44,7 +45,13 @@ export const OPERATIONS: Record<string, Obj> = {
   "POST /api/v1/job/{id}/cancel": {
     summary: "Cancel a job",
     parameters: [id, identity],
-    responses: { "200": json({ type: "object", properties: { status: { type: "string" } } }), "401": err("No identity"), "404": err("Unknown job"), "409": err("Already final") },
+    responses: {
+      "200": json({ type: "object", properties: { status: { type: "string" } } }),
+      "401": err("No identity, or invalid credentials"),
+      "403": err("Not the job's owner or an admin (auth.job_cancel: owner)"),
+      "404": err("Unknown job"),
+      "409": err("Already final"),
+    },
   },
   "GET /api/v1/job/{id}/{file}": {
     summary: "Job stdout, stderr or result (streamed; ?offset= and Range)",
@@ -73,14 +80,14 @@ export const OPERATIONS: Record<string, Obj> = {
     summary: "Create or replace a command",
     parameters: [id, identity],
     requestBody: { content: { "application/json": { schema: ref("Command") } } },
-    responses: { "200": json(ref("Command")), ...writeErrors },
+    responses: { "200": json(ref("Command")), ...writeErrors, ...forbidden },
   },
   "GET /api/v1/command/{id}/status": { summary: "Command status", parameters: [id], responses: { "200": statusOut, "404": err("Unknown command") } },
   "PUT /api/v1/command/{id}/status": {
     summary: "Change command status",
     parameters: [id, identity, query("status", "New status (wins over the body)")],
     requestBody: { content: { "application/json": { schema: statusBody } } },
-    responses: { "200": statusOut, ...writeErrors, "404": err("Unknown command") },
+    responses: { "200": statusOut, ...writeErrors, ...forbidden, "404": err("Unknown command") },
   },
   "GET /api/v1/cluster/statuses": { summary: "Cluster status names", responses: { "200": json({ type: "array", items: { type: "string" } }) } },
   "GET /api/v1/clusters": {
@@ -93,14 +100,14 @@ export const OPERATIONS: Record<string, Obj> = {
     summary: "Create or replace a cluster",
     parameters: [id, identity],
     requestBody: { content: { "application/json": { schema: ref("Cluster") } } },
-    responses: { "200": json(ref("Cluster")), ...writeErrors },
+    responses: { "200": json(ref("Cluster")), ...writeErrors, ...forbidden },
   },
   "GET /api/v1/cluster/{id}/status": { summary: "Cluster status", parameters: [id], responses: { "200": statusOut, "404": err("Unknown cluster") } },
   "PUT /api/v1/cluster/{id}/status": {
     summary: "Change cluster status",
     parameters: [id, identity, query("status", "New status (wins over the body)")],
     requestBody: { content: { "application/json": { schema: statusBody } } },
-    responses: { "200": statusOut, ...writeErrors, "404": err("Unknown cluster") },
+    responses: { "200": statusOut, ...writeErrors, ...forbidden, "404": err("Unknown cluster") },
   },
   "GET /api/v1/clusters/health": { summary: "Health of all opted-in clusters", responses: { "200": json(ref("HealthReport")), "503": json(ref("HealthReport"), "Unhealthy") } },
   "GET /api/v1/cluster/{id}/health": { summary: "Health of one cluster", parameters: [id], responses: { "200": json(ref("HealthReport")), "404": err("Unknown cluster or not probeable") } },
@@ -149,7 +156,14 @@ const SCHEMAS: Obj = {
   HealthReport: { type: "object", properties: { healthy: { type: "boolean" }, checks: { type: "array", items: { type: "object" } } } },
 };
 
-export function openApiDocument(version: string, routes: { method: string; template: string }[]): Obj {
+/** The identity providers as security schemes; the configured one is the document's `security`. */
+const SECURITY_SCHEMES: Record<string, Obj> = {
+  auth_header: { type: "apiKey", in: "header", name: "X-Heimdall-User", description: "Identity header set by an authenticating proxy (auth_header; the header name is configurable)" },
+  jwt: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "OIDC/JWT access token verified against the configured JWKS (auth.plugin jwt)" },
+  aws_alb: { type: "apiKey", in: "header", name: "x-amzn-oidc-data", description: "Set by an AWS Application Load Balancer with OIDC authentication (auth.plugin aws_alb)" },
+};
+
+export function openApiDocument(version: string, routes: { method: string; template: string }[], authPlugin?: string): Obj {
   const paths: Record<string, Obj> = {};
   for (const r of routes) {
     const op = OPERATIONS[`${r.method} ${r.template}`] ?? { summary: `${r.method} ${r.template}`, responses: { "200": { description: "OK" } } };
@@ -160,6 +174,8 @@ export function openApiDocument(version: string, routes: { method: string; templ
     openapi: "3.0.3",
     info: { title: "Heimdall", version, description: "Job orchestration service: REST API (spec heimdall-api.md)." },
     paths,
-    components: { schemas: SCHEMAS },
+    components: { schemas: SCHEMAS, securitySchemes: SECURITY_SCHEMES },
+    // GETs also work anonymously (`{}`); POST/PUT need the configured scheme.
+    ...(authPlugin !== undefined && SECURITY_SCHEMES[authPlugin] ? { security: [{ [authPlugin]: [] }, {}] } : {}),
   };
 }

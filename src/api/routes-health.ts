@@ -72,7 +72,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps, routes
   });
   let doc: unknown;
   app.get(`${P}/openapi.json`, async () => {
-    doc ??= openApiDocument(deps.version, routes());
+    doc ??= openApiDocument(deps.version, routes(), deps.config.auth?.plugin);
     return doc;
   });
 }

@@ -127,6 +127,13 @@ describe("auth jwt", () => {
     assert.equal(keys.count("/jwks"), before + 1);
   });
 
+  it("the OpenAPI document names the bearer scheme", async () => {
+    const doc = (await call(h.app, "GET", `${P}/openapi.json`)).json;
+    assert.deepEqual(doc.components.securitySchemes.jwt, { type: "http", scheme: "bearer", bearerFormat: "JWT", description: doc.components.securitySchemes.jwt.description });
+    assert.deepEqual(doc.security, [{ jwt: [] }, {}]);
+    assert.ok(doc.paths["/api/v1/job/{id}/cancel"].post.responses["403"]);
+  });
+
   it("allowed_callers matches the verified identity and group:<name> entries", async () => {
     const restricted = { ...SUBMIT, command_criteria: ["type:restricted"] };
     const denied = await submit(bearer(await token(rsa, { ...claims, groups: ["dev"] })), restricted);
