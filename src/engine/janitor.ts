@@ -3,7 +3,7 @@
 // instead of being failed.
 import type { Cluster, Command } from "../core/index.ts";
 import type { Handler } from "../plugins/index.ts";
-import type { StaleCandidate } from "../store/index.ts";
+import { dbErrorClass, type StaleCandidate } from "../store/index.ts";
 import { runCleanup } from "./cleanup.ts";
 import type { EngineCore } from "./core.ts";
 import { Waker } from "./util.ts";
@@ -109,7 +109,10 @@ export class Janitor {
       const resumable = this.core.handlers.plugin(command.plugin)?.resumable === true;
       const handler = await this.core.handlers.get(command).catch(() => undefined);
       return { command, ...(cluster ? { cluster } : {}), ...(handler ? { handler } : {}), resumable };
-    } catch {
+    } catch (err) {
+      // The database failing again: do not judge the job without its plugin (a resumable job would be failed).
+      // The taken-over claim is no longer refreshed once recover() returns, so a later pass takes it again.
+      if (dbErrorClass(err) !== undefined) throw err;
       return { resumable: false };
     }
   }
@@ -150,6 +153,7 @@ export class Janitor {
         metrics?.janitorRecovered("canceled");
       }
     } catch (err) {
+      if (dbErrorClass(err) !== undefined) this.core.dbTrouble.note();
       log.error({ err, job: id }, "janitor recovery failed");
     }
   }

@@ -1,6 +1,6 @@
 // Worker pool and feeder (spec 9.3): claims only for idle workers, woken at once by local submissions and by
 // the store's jobs-available notifications; polling every pool.sleep ms is only a safety net.
-import type { ClaimedJob } from "../store/index.ts";
+import { dbErrorClass, type ClaimedJob } from "../store/index.ts";
 import { newExecution, type EngineCore } from "./core.ts";
 import { runJob } from "./runner.ts";
 import { Waker } from "./util.ts";
@@ -13,6 +13,8 @@ export class WorkerPool {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private readonly workers = new Set<Promise<void>>();
+  /** A claim call failed: it may have committed without its answer (see requeueOrphanedClaims). */
+  private claimUncertain = false;
 
   constructor(core: EngineCore) {
     this.core = core;
@@ -47,6 +49,10 @@ export class WorkerPool {
   private async feed(): Promise<void> {
     const sleepMs = Math.max(this.core.config.pool.sleepMs, 1);
     while (!this.stopped) {
+      if (this.claimUncertain && !(await this.requeueOrphanedClaims())) {
+        await this.waker.wait(sleepMs);
+        continue;
+      }
       const idle = this.idle;
       if (idle <= 0) {
         await this.waker.wait(sleepMs);
@@ -56,6 +62,8 @@ export class WorkerPool {
       try {
         claimed = await this.core.store.claimJobs(this.core.name, idle);
       } catch (err) {
+        this.claimUncertain = true;
+        if (dbErrorClass(err) !== undefined) this.core.dbTrouble.note();
         this.core.metrics?.databaseError("claim");
         this.core.log.error({ err }, "claiming jobs failed");
       }
@@ -65,6 +73,32 @@ export class WorkerPool {
       }
       for (const c of claimed) this.startWorker(c);
       if (this.stopped) break;
+    }
+  }
+
+  /**
+   * After a failed claim call: a claim may have committed while its answer was lost (connection dropped), leaving
+   * ACCEPTED jobs owned by this instance that nothing here runs. Nothing was started for them (T4 comes first in
+   * the runner), so they go back to NEW (T6) before anything is claimed again; no claim of this instance is in
+   * flight meanwhile (the feeder claims one call at a time). Returns false when the database still fails.
+   */
+  private async requeueOrphanedClaims(): Promise<boolean> {
+    const { store, name, log } = this.core;
+    try {
+      const ids = await store.acceptedClaims(name, 1000);
+      for (const id of ids) {
+        // Our own claims being started, and the janitor's takeovers, are not orphans.
+        if (this.core.executions.has(id) || this.core.recovering.has(id)) continue;
+        const ok = await store.transition({ id, from: ["ACCEPTED"], to: "NEW", owner: name, clearOwner: true });
+        log.warn({ job: id, requeued: ok }, "claim whose answer was lost: job back to NEW");
+      }
+      this.claimUncertain = false;
+      return true;
+    } catch (err) {
+      if (dbErrorClass(err) !== undefined) this.core.dbTrouble.note();
+      this.core.metrics?.databaseError("claim");
+      this.core.log.error({ err }, "looking for claims whose answer was lost failed");
+      return false;
     }
   }
 

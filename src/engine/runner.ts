@@ -63,7 +63,8 @@ async function run(core: EngineCore, exec: Execution): Promise<RunOutcome> {
   const r: Resolved = { command: undefined, cluster: undefined, handler: undefined };
   // 1. Resolve.
   try {
-    const snap = await core.registry.snapshot();
+    // A registry read failing because the database is unreachable is retried like a job-path write.
+    const snap = await write(core, exec, () => core.registry.snapshot(), "registry");
     r.command = snap.commandById.get(job.command_id);
     r.cluster = snap.clusterById.get(job.cluster_id);
     if (!r.command) throw new SetupError(`unknown command: ${job.command_id}`);

@@ -104,6 +104,11 @@ export interface Store {
   cancelJob(id: string, by: string | undefined): Promise<CancelOutcome>;
   /** T3/T5: claim up to `limit` unowned NEW or handed-back RUNNING jobs, oldest first (SKIP LOCKED on PostgreSQL). */
   claimJobs(owner: string, limit: number): Promise<ClaimedJob[]>;
+  /**
+   * Ids of the ACCEPTED jobs whose claim `owner` holds, oldest first (at most `limit`). The pool looks for them
+   * after a failed claim call whose commit is unknown: a claim whose answer was lost (docs/engine.md).
+   */
+  acceptedClaims(owner: string, limit: number): Promise<string[]>;
   /** Generic compare-and-set (T4, T6, T7, T8, T10, T11, T12). */
   transition(t: Transition): Promise<boolean>;
   /** Hand-back at shutdown (D10): owner cleared, handed-back flag set; status stays RUNNING. Guard: owner. */

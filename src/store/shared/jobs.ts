@@ -117,6 +117,17 @@ export async function handBack(db: Db, id: string, owner: string): Promise<boole
   return n > 0;
 }
 
+/** ACCEPTED jobs claimed by `owner`, oldest first. */
+export async function acceptedClaims(db: Db, owner: string, limit: number): Promise<string[]> {
+  const rows = await db.query(
+    "acceptedClaims",
+    `SELECT j.id FROM claims c JOIN jobs j ON j.seq = c.job_seq
+     WHERE c.owner = $1 AND j.status = 'ACCEPTED' ORDER BY c.job_seq LIMIT $2`,
+    [owner, limit],
+  );
+  return rows.map((r) => String(r.id));
+}
+
 const FINAL_LIST = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
 
 /** Retention: up to `limit` final jobs older than `cutoff`, each deleted with all its rows in one transaction. */

@@ -73,6 +73,7 @@ export function createSqlStore(p: SqlStoreParts): Store {
     cancelJob: (id, by) => jobs.cancelJob(db, id, by),
     claimJobs: async (owner, limit): Promise<ClaimedJob[]> =>
       withJobs("claimJobs", await hot.claimJobs(db, owner, limit), (job, r) => ({ job, resumed: r.resumed })),
+    acceptedClaims: (owner, limit) => jobs.acceptedClaims(db, owner, limit),
     transition: (t) => hot.transition(db, t),
     handBack: (id, owner) => jobs.handBack(db, id, owner),
     heartbeat: (owner, jobIds) => hot.heartbeat(db, owner, jobIds),
