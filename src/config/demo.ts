@@ -24,7 +24,13 @@ export function demoConfigDocument(): Record<string, unknown> {
     auth: { plugin: "auth_header", context: { header: "X-Heimdall-User" }, default_user: "local-user" },
     // Commands created through the API may use the template files of the demo's own folder (examples/ecs).
     template_roots: [dirname(DEMO_TASK_DEFINITION)],
-    local_ecs: { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"] } },
+    local_ecs: { enabled: true, host: "127.0.0.1", port: 4566, settings: {
+        pacing: "demo",
+        clusters: ["default", "my-fargate-cluster"],
+        // A third of the Fargate Spot tasks are interrupted 2-8 s after they start (6 s warning under demo pacing).
+        spot: { rate: 0.3, afterSeconds: [2, 8] },
+      },
+    },
     commands: [
       {
         name: "ping-0.0.1",
@@ -74,6 +80,27 @@ export function demoConfigDocument(): Record<string, unknown> {
         tags: ["type:ecs"],
         cluster_tags: ["type:fargate"],
       },
+      {
+        name: "ecs-spot-batch-job-0.0.1",
+        status: "active",
+        plugin: "ecs",
+        version: "0.0.1",
+        description: "The same batch job on Fargate Spot: interruptions are retried, then the slot moves to FARGATE",
+        context: {
+          task_definition_template: DEMO_TASK_DEFINITION,
+          task_count: 4,
+          container_overrides: [{ name: "main", command: ["sh", "-c", 'echo "Task name: $TASK_NAME"; sleep 10; echo done'] }],
+          polling_interval: "2s",
+          timeout: "1h",
+          max_fail_count: 1,
+          max_spot_interruptions: 2,
+          spot_fallback: true,
+          cpu: 256,
+          memory: 512,
+        },
+        tags: ["type:ecs-spot"],
+        cluster_tags: ["type:fargate-spot"],
+      },
     ],
     clusters: [
       {
@@ -105,6 +132,27 @@ export function demoConfigDocument(): Record<string, unknown> {
           vpc_config: { subnets: ["subnet-12345678", "subnet-87654321"], security_groups: ["sg-12345678"] },
         },
         tags: ["type:fargate", "data:prod"],
+      },
+      {
+        name: "fargate-spot-cluster",
+        status: "active",
+        version: "0.0.1",
+        description: "The same ECS cluster, tasks placed 3:1 on FARGATE_SPOT and FARGATE",
+        context: {
+          max_cpu: 4096,
+          max_memory: 8192,
+          max_task_count: 10,
+          execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+          task_role_arn: "arn:aws:iam::123456789012:role/ecsTaskRole",
+          cluster_name: "my-fargate-cluster",
+          capacity_provider_strategy: [
+            { capacity_provider: "FARGATE_SPOT", weight: 3 },
+            { capacity_provider: "FARGATE", weight: 1 },
+          ],
+          region: "us-east-1",
+          vpc_config: { subnets: ["subnet-12345678", "subnet-87654321"], security_groups: ["sg-12345678"] },
+        },
+        tags: ["type:fargate-spot", "data:prod"],
       },
     ],
   };

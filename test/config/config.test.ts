@@ -255,14 +255,15 @@ void test("demo config is valid and matches the spec's demo requirements", () =>
   assert.equal(c.database.connection_string, "sqlite:/srv/demo/.heimdall/heimdall.db");
   assert.deepEqual([c.server.host, c.server.port], ["0.0.0.0", 9090]);
   assert.deepEqual(c.auth, { plugin: "auth_header", header: "X-Heimdall-User", default_user: "local-user" });
-  assert.deepEqual(c.local_ecs, { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"] } });
+  assert.deepEqual(c.local_ecs, { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"], spot: { rate: 0.3, afterSeconds: [2, 8] } } });
   assert.deepEqual(c.commands.map((x) => [x.id, x.plugin, x.is_sync]), [
     ["ping-0.0.1", "ping", false],
     ["ping-sync-0.0.1", "ping", true],
     ["shell-0.0.1", "shell", false],
     ["ecs-batch-job-0.0.1", "ecs", false],
+    ["ecs-spot-batch-job-0.0.1", "ecs", false],
   ]);
-  assert.deepEqual(c.clusters.map((x) => x.id), ["localhost-0.0.1", "fargate-cluster"]);
+  assert.deepEqual(c.clusters.map((x) => x.id), ["localhost-0.0.1", "fargate-cluster", "fargate-spot-cluster"]);
   const ecs = c.commands[3]!;
   const template = ecs.context!["task_definition_template"] as string;
   assert.equal(template, resolve(REPO_ROOT, "examples/ecs/task-definition.json"));
@@ -296,7 +297,7 @@ void test("examples/heimdall.yaml is the demo configuration", () => {
   const fileCmd = fromFile.commands.find((x) => x.id === "ecs-batch-job-0.0.1")!;
   // the file uses a path relative to the repository root; the demo an absolute one
   const rel = fileCmd.context!["task_definition_template"] as string;
-  const normalized = JSON.parse(JSON.stringify(withoutSource(fromFile)).replace(JSON.stringify(rel), JSON.stringify(resolve(REPO_ROOT, rel))));
+  const normalized = JSON.parse(JSON.stringify(withoutSource(fromFile)).replaceAll(JSON.stringify(rel), JSON.stringify(resolve(REPO_ROOT, rel))));
   assert.deepEqual(normalized, withoutSource(demoConfig(REPO_ROOT)));
 });
 
