@@ -218,7 +218,6 @@ function optionsFromEnv(): SoakOptions {
 /** The bench runner's entry: the report; a missed target throws an error carrying the report (exit 1). */
 export async function run(): Promise<string> {
   const { ok, report } = await soak(optionsFromEnv());
-  process.stderr.write(`${report}\n`);
   if (!ok) throw Object.assign(new Error("chaos soak: targets missed"), { report });
   return report;
 }

@@ -175,7 +175,7 @@ export async function check(serves: Serve[], t: Tracked, sideDir: string): Promi
   const late = runs.filter((ms) => ms > finalBy(t) + 200);
   if (late.length > 0) p("duplicate", `a task of slot 0 started ${late[0]! - finalBy(t)} ms after the job was ${status}`);
   for (const a of attempts) {
-    if (!["STOPPED", "DELETED"].includes(String(a.last_status)) && a.task_arn !== null)
+    if (a.last_status !== "STOPPED" && a.task_arn !== null)
       p("wrong", `timeline: attempt ${a.slot}/${a.attempt} last_status ${a.last_status} exit_code ${a.exit_code} (${a.status}) after the job ended`);
   }
   const rep = tl.json?.representative as { slot: number; attempt: number } | null | undefined;
