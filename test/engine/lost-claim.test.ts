@@ -1,0 +1,64 @@
+// A claim whose answer was lost (issue 8 item 1, docs/engine.md "Database outages"): the claim (T3) commits on
+// PostgreSQL but the connection drops before its answer arrives (claim-cut-proxy.ts), so the instance holds an
+// ACCEPTED job it never started. It must not end FAILED awol: the instance puts it back to NEW (T6) and the job
+// runs normally. Real PostgreSQL, real engine; only the one answer is lost, by a real dropped connection.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createEngine, type Engine } from "../../src/engine/index.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { freshDatabaseUrl, postgresBaseUrl } from "../helpers/db.ts";
+import { ClaimCutProxy } from "./claim-cut-proxy.ts";
+import { cluster, command, FINAL, input, never, registry, silentLog, testConfig, until } from "./helpers.ts";
+
+const skip = postgresBaseUrl() ? false : "HEIMDALL_TEST_DATABASE_URL is not set";
+
+describe("claim whose answer was lost (PostgreSQL)", { skip }, () => {
+  let url: string;
+  let proxy: ClaimCutProxy;
+  let jobsDir: string;
+  const stores: Store[] = [];
+  const engines: Engine[] = [];
+
+  before(async () => {
+    url = await freshDatabaseUrl("postgres");
+    proxy = await ClaimCutProxy.start(url);
+    jobsDir = mkdtempSync(join(tmpdir(), "heimdall-lost-claim-"));
+  });
+  after(async () => {
+    for (const e of engines) await e.stop().catch(() => undefined);
+    for (const s of stores) await s.close().catch(() => undefined);
+    await proxy?.close();
+    if (jobsDir) rmSync(jobsDir, { recursive: true, force: true });
+  });
+
+  async function engine(dbUrl: string): Promise<Engine> {
+    const store = await openStore({ connectionString: dbUrl, maxConnections: 5 });
+    stores.push(store);
+    const config = testConfig(jobsDir, { janitor: { keepalive: 1, stale_job: 2, clean_interval: 1, finished_job_retention_days: 0, cleanup_timeout: 5 } });
+    const e = createEngine({ config, store, plugins: registry(), log: silentLog, version: "9.9.9", abortWaitMs: 2000 });
+    engines.push(e);
+    return e;
+  }
+
+  it("the ACCEPTED job goes back to NEW and SUCCEEDS instead of failing awol", { timeout: 60_000 }, async () => {
+    // `submitter` is never started (no pool, no janitor): only the proxied instance claims and recovers.
+    const submitter = await engine(url);
+    const worker = await engine(proxy.url);
+    await submitter.putCluster(cluster("local"));
+    await submitter.putCommand(command("ping", "ping"));
+    await worker.start();
+    proxy.arm();
+    const { job } = await submitter.submit(input("ping"), "u", never);
+    await until("the claim was cut after it committed", async () => proxy.cut === 1, 20_000, 20);
+    const store = stores[0]!;
+    const final = await until("the job is final", async () => {
+      const j = await store.getJob(job.id);
+      return j && FINAL.includes(j.status) ? j : undefined;
+    }, 30_000, 100);
+    assert.equal(final.status, "SUCCEEDED", `${final.status} ${final.error ?? ""}`);
+    assert.match((await store.getResult(job.id)) ?? "", /Hello, u!/, "the ping's result is stored");
+  });
+});
