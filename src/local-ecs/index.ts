@@ -1,7 +1,7 @@
 // Local ECS: an ECS + CloudWatch Logs endpoint (AWS JSON 1.1) that runs task containers as local processes.
 // Public surface of src/local-ecs. Documentation: docs/local-ecs.md.
 import { mkdtempSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -93,7 +93,7 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   const stats: Stats = { calls: {}, throttled: {}, errors: {} };
   const tasks: TaskDeps = { state, runtime: runner, faults, settings, allowLaunches: (n) => throttler.allowLaunches(n) };
   const extraStats = () => ({ tasks: state.tasks.size, runningProcesses: runner.runningProcesses() });
-  resumeTasks(loaded, runner, docker);
+  await resumeTasks(loaded, runner, docker);
   persist.markCatalog();
   persist.start(state, logs, 200);
   const sweep = setInterval(() => {
@@ -119,10 +119,19 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
         res.end(JSON.stringify({ error: "not a metadata route" }));
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      ms.once("error", reject);
-      ms.listen(0, settings.docker.metadataBind, () => resolve());
-    });
+    // The same port as before a restart when free: adopted containers keep the URLs they were given.
+    const portFile = join(dataDir, "metadata-port");
+    const previous = Number(await readFile(portFile, "utf8").catch(() => "0")) || 0;
+    const listen = (p: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        ms.once("error", reject);
+        ms.listen(p, settings.docker.metadataBind, () => {
+          ms.off("error", reject);
+          resolve();
+        });
+      });
+    await listen(previous).catch(() => listen(0));
+    await writeFile(portFile, String((ms.address() as AddressInfo).port));
     metaServer = ms;
     const addr = await docker.hostAddress().catch(() => "host.docker.internal");
     metadataBase = `http://${addr.includes(":") ? `[${addr}]` : addr}:${(ms.address() as AddressInfo).port}`;

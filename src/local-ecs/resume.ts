@@ -3,6 +3,7 @@
 // the process runtime their processes are gone (or are killed now), so those tasks become STOPPED.
 import { readlinkSync } from "node:fs";
 import type { TaskRecord } from "./ecs/model.ts";
+import { LABEL } from "./runtime/docker-client.ts";
 import type { DockerDriver } from "./runtime/docker-driver.ts";
 import type { TaskRunner } from "./runtime/task-runner.ts";
 
@@ -20,15 +21,40 @@ function killLeftover(runtimeId: string | undefined, workDir: string | undefined
   }
 }
 
-export function resumeTasks(tasks: TaskRecord[], runner: TaskRunner, docker: DockerDriver | undefined): void {
+export async function resumeTasks(tasks: TaskRecord[], runner: TaskRunner, docker: DockerDriver | undefined): Promise<void> {
   const now = Date.now();
+  // docker: what the engine still has for this data dir, by task ARN and container name.
+  const found = new Map<string, Map<string, string>>();
+  if (docker && tasks.some((t) => t.lastStatus !== "STOPPED"))
+    for (const info of await docker.labelled()) {
+      const arn = info.Labels[LABEL.taskArn];
+      const name = info.Labels[LABEL.container];
+      if (!arn || !name) continue;
+      const m = found.get(arn) ?? new Map<string, string>();
+      m.set(name, info.Id);
+      found.set(arn, m);
+    }
   for (const t of tasks) {
     if (t.lastStatus === "STOPPED") {
       runner.scheduleExpiry(t);
       continue;
     }
-    if (docker && t.containers.some((c) => c.runtimeId !== undefined)) {
+    const mine = found.get(t.arn);
+    if (docker && mine && t.containers.some((c) => mine.has(c.name))) {
+      for (const c of t.containers)
+        if (mine.has(c.name) && c.lastStatus !== "STOPPED") {
+          c.runtimeId = mine.get(c.name);
+          c.lastStatus = "RUNNING";
+        }
       runner.adopt(t, (c, hooks) => docker.reattach(t, c, hooks));
+      continue;
+    }
+    if (docker && t.desiredStatus === "RUNNING" && !mine && ["PROVISIONING", "PENDING", "ACTIVATING"].includes(t.lastStatus)) {
+      // Interrupted before it ran and nothing of it is left in the engine: provision it again.
+      for (const c of t.containers) Object.assign(c, { lastStatus: "PENDING", runtimeId: undefined, exitCode: undefined, reason: undefined, healthStatus: undefined });
+      t.lastStatus = "PROVISIONING";
+      t.version++;
+      runner.launch(t);
       continue;
     }
     for (const c of t.containers) {

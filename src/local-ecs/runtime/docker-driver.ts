@@ -118,11 +118,18 @@ export class DockerDriver implements ContainerDriver {
 
   async start(task: TaskRecord, c: ContainerRecord, hooks: StartHooks): Promise<void> {
     let container: Docker.Container;
+    const opts = this.createOptions(task, c);
     try {
-      container = await retry(() => this.api.createContainer(this.createOptions(task, c)));
+      container = await retry(() => this.api.createContainer(opts)).catch(async (e: unknown) => {
+        if (statusOf(e) !== 409) throw e;
+        // A leftover of this very task (a start interrupted by a restart): the name is ours, replace it.
+        await this.api.getContainer(opts.name!).remove({ force: true });
+        return retry(() => this.api.createContainer(opts));
+      });
     } catch (e) {
       return hooks.exited(128, `CannotCreateContainerError: ${engineMessage(e)}`);
     }
+    if (this.closed) return void (await container.remove({ force: true }).catch(() => undefined));
     hooks.created?.(container.id);
     let drained: Promise<void> = Promise.resolve();
     try {
@@ -221,14 +228,30 @@ export class DockerDriver implements ContainerDriver {
     const info = found[0];
     if (!info) return false;
     const container = this.api.getContainer(info.Id);
-    hooks.started(info.Id);
     let drained: Promise<void> = Promise.resolve();
-    if (hooks.sink && info.State === "running") {
+    if (info.State === "created") {
+      // Interrupted between create and start: start it now, as the old endpoint would have.
+      if (hooks.sink) {
+        const stream = (await this.streams.getContainer(info.Id).attach({ stream: true, stdout: true, stderr: true, abortSignal: this.abort.signal } as Docker.ContainerAttachOptions)) as NodeJS.ReadableStream;
+        drained = this.pipeLogs(stream, hooks);
+      }
+      await retry(() => container.start());
+      hooks.started(info.Id);
+      this.watch(task, c, container, hooks, drained);
+      return true;
+    }
+    hooks.started(info.Id);
+    // Also for a container that exited while the endpoint was down: its output since the last stored line.
+    if (hooks.sink) {
       const after = hooks.resumeAfter ?? 0;
-      const stream = (await this.streams
-        .getContainer(info.Id)
-        .logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: Math.floor(after / 1000), abortSignal: this.abort.signal } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
-      drained = this.pipeLogs(stream, hooks, after);
+      try {
+        const stream = (await this.streams
+          .getContainer(info.Id)
+          .logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: Math.floor(after / 1000), abortSignal: this.abort.signal } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
+        drained = this.pipeLogs(stream, hooks, after);
+      } catch {
+        /* no output to resume; the lifecycle still is */
+      }
     }
     const pause = (
       await retry(() => this.api.listContainers({ all: true, filters: { label: [`${LABEL.taskArn}=${task.arn}`, `${LABEL.container}=~internal~ecs~pause`] } }))
