@@ -11,7 +11,7 @@ import { createEngine, type Engine } from "../../src/engine/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshDatabaseUrl, postgresBaseUrl } from "../helpers/db.ts";
 import { ClaimCutProxy } from "./claim-cut-proxy.ts";
-import { cluster, command, FINAL, input, never, registry, silentLog, testConfig, until } from "./helpers.ts";
+import { backends, cluster, command, FINAL, input, never, registry, silentLog, testConfig, until } from "./helpers.ts";
 
 const skip = postgresBaseUrl() ? false : "HEIMDALL_TEST_DATABASE_URL is not set";
 
@@ -62,3 +62,31 @@ describe("claim whose answer was lost (PostgreSQL)", { skip }, () => {
     assert.match((await store.getResult(job.id)) ?? "", /Hello, u!/, "the ping's result is stored");
   });
 });
+
+for (const backend of backends()) {
+  describe(`store.acceptedClaims (${backend.name})`, () => {
+    it("lists the ACCEPTED jobs an owner holds, not started or other owners' ones", async () => {
+      const { store, dispose } = await backend.open();
+      const jobsDir = mkdtempSync(join(tmpdir(), "heimdall-lost-claim-"));
+      try {
+        const e = createEngine({ config: testConfig(jobsDir), store, plugins: registry(), log: silentLog, version: "9.9.9" });
+        await e.putCluster(cluster("local"));
+        await e.putCommand(command("ping", "ping"));
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) ids.push((await e.submit(input("ping"), "u", never)).job.id);
+        assert.deepEqual((await store.claimJobs("me", 2)).map((c) => c.job.id), ids.slice(0, 2));
+        assert.deepEqual((await store.claimJobs("other", 1)).map((c) => c.job.id), ids.slice(2));
+        assert.deepEqual(await store.acceptedClaims("me", 10), ids.slice(0, 2));
+        assert.deepEqual(await store.acceptedClaims("me", 1), ids.slice(0, 1));
+        assert.ok(await store.transition({ id: ids[0]!, from: ["ACCEPTED"], to: "RUNNING", owner: "me", markStarted: true }));
+        assert.deepEqual(await store.acceptedClaims("me", 10), ids.slice(1, 2), "a started job is not listed");
+        assert.ok(await store.transition({ id: ids[1]!, from: ["ACCEPTED"], to: "NEW", owner: "me", clearOwner: true }));
+        assert.deepEqual(await store.acceptedClaims("me", 10), []);
+        assert.deepEqual(await store.acceptedClaims("other", 10), ids.slice(2));
+      } finally {
+        await dispose();
+        rmSync(jobsDir, { recursive: true, force: true });
+      }
+    });
+  });
+}
