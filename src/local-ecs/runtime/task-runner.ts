@@ -5,6 +5,7 @@ import type { ContainerRecord, EcsState, TaskRecord, TaskStatus } from "../ecs/m
 import type { TaskRuntime } from "../ecs/tasks.ts";
 import type { LogStore } from "../logs/store.ts";
 import { spotWarningMs } from "../settings.ts";
+import { SPOT_REASON, interruptTask } from "../spot.ts";
 import type { LocalEcsSettings } from "../settings.ts";
 import type { ContainerDriver, StartHooks } from "./driver.ts";
 import type { LineSink } from "./process.ts";
@@ -350,7 +351,14 @@ export class TaskRunner implements TaskRuntime {
 
   private scheduleFaults(task: TaskRecord, ctl: Control): void {
     for (const f of task.pendingFaults) {
-      if (f.kind === "spotInterruption") this.later(f.afterMs, () => this.interrupt(task, f.reason ?? "Your Spot Task was interrupted."));
+      if (f.kind === "spotInterruption")
+        this.later(f.afterMs, () =>
+          interruptTask(task, f.reason ?? SPOT_REASON, spotWarningMs(this.settings), {
+            term: (c) => this.driver.signal(task, c, "SIGTERM"),
+            later: (ms, fn) => this.later(ms, fn),
+            stop: () => this.controls.get(task)?.signalStop(),
+          }),
+        );
       else if (f.kind === "exit")
         this.later(f.afterMs, () => {
           for (const c of task.containers)
@@ -366,25 +374,6 @@ export class TaskRunner implements TaskRuntime {
           ctl.signalStop();
         });
     }
-  }
-
-  /**
-   * Fargate Spot interruption, independent of the driver: the notice (desiredStatus STOPPED, stopCode
-   * SpotInterruption, SIGTERM to the running containers) while the task stays RUNNING; after the warning
-   * (spotWarningMs) it stops and what still runs is killed. An essential container exiting earlier stops it then.
-   */
-  interrupt(task: TaskRecord, reason: string): void {
-    if (task.desiredStatus === "STOPPED" || task.lastStatus !== "RUNNING") return;
-    task.desiredStatus = "STOPPED";
-    task.stopCode = "SpotInterruption";
-    task.stoppedReason = reason;
-    task.stoppingAt = Date.now();
-    task.version++;
-    for (const c of task.containers) if (c.lastStatus === "RUNNING") this.driver.signal(task, c, "SIGTERM");
-    this.later(spotWarningMs(this.settings), () => {
-      for (const c of task.containers) c.stopTimeoutSeconds = 0; // the warning was their stop timeout
-      this.controls.get(task)?.signalStop();
-    });
   }
 
   private expire(task: TaskRecord): void {
