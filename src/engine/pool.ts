@@ -74,6 +74,8 @@ export class WorkerPool {
       for (const c of claimed) this.startWorker(c);
       if (this.stopped) break;
     }
+    // Stopping: claims whose answer was lost go back to NEW now rather than going stale (one try).
+    if (this.claimUncertain) await this.requeueOrphanedClaims();
   }
 
   /**
