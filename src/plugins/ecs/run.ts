@@ -16,7 +16,7 @@ import { abortError, backoffMs, linkedSignal } from "./sleep.ts";
 import { attemptStrategy, interruptionNote, judgeInterruption, requestUsesSpot } from "./spot.ts";
 import { isFinalAttempt, newAttempt, representativeAttempt } from "./state.ts";
 import type { AttemptRecord, JobMeta, JobState, Outcome } from "./state.ts";
-import { recordFinalStates, recordTask, stopAttempts, stopForSure } from "./stop.ts";
+import { recordFinalStates, recordTask, settleAttempts, stopAttempts, stopForSure } from "./stop.ts";
 import type { Template } from "./template.ts";
 
 export interface RunDeps {
@@ -371,24 +371,8 @@ export class JobRun {
   }
 
   /** Waits (bounded) until the given attempts are STOPPED at ECS, recording their final state. */
-  async settle(attempts: AttemptRecord[], maxMs: number, signal: AbortSignal): Promise<void> {
-    const end = Date.now() + maxMs;
-    let left = attempts.filter((a) => a.task_arn !== null && a.last_status !== "STOPPED");
-    while (left.length > 0 && Date.now() < end) {
-      const w = linkedSignal(signal, end - Date.now());
-      try {
-        const obs = await this.d.poller.poll(left.map((a) => a.task_arn!), Math.min(this.d.plan.pollingMs, 1_000), w.signal);
-        for (const a of left) {
-          const o = obs.get(a.task_arn!);
-          if (o?.kind === "task" && observeTask(a, o.task)) await this.d.state.putAttempt(a);
-        }
-      } catch {
-        break;
-      } finally {
-        w.dispose();
-      }
-      left = left.filter((a) => a.last_status !== "STOPPED");
-    }
+  settle(attempts: AttemptRecord[], maxMs: number, signal: AbortSignal): Promise<void> {
+    return settleAttempts(this.d.poller, this.d.state, attempts, Math.min(this.d.plan.pollingMs, 1_000), maxMs, signal);
   }
 
   isDone(): boolean {

@@ -8,8 +8,9 @@ import type { Endpoint } from "./aws.ts";
 import { iso, judgeStoppedTask, observeTask } from "./classify.ts";
 import { stopTask } from "./launch.ts";
 import { DESCRIBE_BATCH } from "./poller.ts";
-import { abortableSleep, backoffMs } from "./sleep.ts";
-import type { AttemptRecord } from "./state.ts";
+import type { TaskPoller } from "./poller.ts";
+import { abortableSleep, backoffMs, linkedSignal } from "./sleep.ts";
+import type { AttemptRecord, JobState } from "./state.ts";
 import type { ContainerInfo } from "./template.ts";
 
 /** StopTask's answer for a task ECS does not know (never created, expired, or not visible yet). */
@@ -133,4 +134,32 @@ export async function stopAttempts(
       await w.put(a);
     }),
   );
+}
+
+/** Waits (bounded by `maxMs`) until the given attempts are STOPPED at ECS, storing each observed change. */
+export async function settleAttempts(
+  poller: TaskPoller,
+  state: JobState,
+  attempts: AttemptRecord[],
+  intervalMs: number,
+  maxMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const end = Date.now() + maxMs;
+  let left = attempts.filter((a) => a.task_arn !== null && a.last_status !== "STOPPED");
+  while (left.length > 0 && Date.now() < end) {
+    const w = linkedSignal(signal, end - Date.now());
+    try {
+      const obs = await poller.poll(left.map((a) => a.task_arn!), intervalMs, w.signal);
+      for (const a of left) {
+        const o = obs.get(a.task_arn!);
+        if (o?.kind === "task" && observeTask(a, o.task)) await state.putAttempt(a);
+      }
+    } catch {
+      break;
+    } finally {
+      w.dispose();
+    }
+    left = left.filter((a) => a.last_status !== "STOPPED");
+  }
 }
