@@ -31,8 +31,11 @@ describe("job-path chaos (small form of `npm run bench -- chaos`)", { skip: SKIP
     base = mkdtempSync(join(tmpdir(), "heimdall-chaos-t-"));
     sideDir = join(base, "side");
     mkdirSync(sideDir);
-    pg = await startChaosPostgres();
-    ecs = await EcsProcess.start(base);
+    const [p, e] = await Promise.allSettled([startChaosPostgres(), EcsProcess.start(base)]);
+    if (p.status === "fulfilled") pg = p.value;
+    if (e.status === "fulfilled") ecs = e.value;
+    if (p.status === "rejected") throw p.reason;
+    if (e.status === "rejected") throw e.reason;
     for (const label of ["a", "b"]) {
       const s = new Serve(serveSpec(label, base, await freePort(), pg.url, ecs.url, sideDir));
       await s.start();
@@ -41,8 +44,7 @@ describe("job-path chaos (small form of `npm run bench -- chaos`)", { skip: SKIP
   });
 
   after(async () => {
-    for (const s of serves) await s.stop().catch(() => undefined);
-    await ecs?.close().catch(() => undefined);
+    await Promise.all([...serves.map((s) => s.stop().catch(() => undefined)), ecs?.close().catch(() => undefined)]);
     if (base) killProcessesUnder(base);
     await pg?.close();
     if (base) rmSync(base, { recursive: true, force: true });
