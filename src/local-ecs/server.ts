@@ -34,7 +34,7 @@ export interface ServerDeps {
   onMutation?: (action: string) => void;
 }
 
-const READ_OR_TASK = /^(Describe|List|Get|Filter|RunTask$|StopTask$)/;
+const READ_OR_TASK = /^(Describe|List|Get|Filter|RunTask$|StopTask$|PutLogEvents$)/;
 
 const bump = (m: Record<string, number>, k: string): void => {
   m[k] = (m[k] ?? 0) + 1;
