@@ -127,20 +127,21 @@ export class HandlerCache {
     const { templateRoots = [], configuredCommands = [], stateRetryMs = defaultDbRetryMs(0), onDbFailure, ...shared } = host;
     this.templateRoots = templateRoots;
     this.trusted = new Set(configuredCommands.map((c) => handlerKey({ ...c, created_at: 0, updated_at: 0 })));
+    const policy = {
+      windowMs: stateRetryMs,
+      onFailure: (_err: unknown, cls: string | undefined) => {
+        if (cls !== undefined) onDbFailure?.();
+      },
+    };
     this.services = (plugin) => ({
       version,
       ...shared,
       log: log.child({ plugin }),
       state: {
         // An upsert: safe to run again when an earlier try's commit is unknown.
-        put: (jobId, key, value) =>
-          retryDb(() => store.putPluginState(jobId, key, value), {
-            windowMs: stateRetryMs,
-            onFailure: (_err, cls) => {
-              if (cls !== undefined) onDbFailure?.();
-            },
-          }),
-        list: (jobId, prefix) => store.listPluginState(jobId, prefix),
+        put: (jobId, key, value) => retryDb(() => store.putPluginState(jobId, key, value), policy),
+        // A read: always safe to run again (a resumed ECS job loads its attempts through it).
+        list: (jobId, prefix) => retryDb(() => store.listPluginState(jobId, prefix), policy),
       },
     });
   }
