@@ -118,7 +118,7 @@ export function readClusterContext(ctx: JsonObject | undefined, problems: Proble
  * pass untouched; otherwise every problem is a 400 naming the key.
  */
 export function validateClusterContext(ctx: JsonObject): void {
-  if (![...CLUSTER_KEYS, "capacity_provider_strategy", "tags"].some((k) => k in ctx)) return;
+  if (![...CLUSTER_KEYS, "capacity_provider_strategy"].some((k) => k in ctx)) return;
   const problems = new Problems();
   readClusterContext(ctx, problems);
   problems.throwIfAny();
