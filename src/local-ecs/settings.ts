@@ -32,6 +32,8 @@ export interface DockerSettings {
   pullTimeoutSeconds: number;
   /** Timeout of each short Engine API call (create, start, inspect, kill, remove). */
   apiTimeoutSeconds: number;
+  /** Containers created and started at the same time (more wait their turn). */
+  maxParallelStarts: number;
 }
 
 /** Credentials answered for a task role: static keys, or "host" = the local ECS's own credential chain. */
@@ -116,6 +118,7 @@ export function defaultSettings(): LocalEcsSettings {
       metadataBind: "0.0.0.0",
       pullTimeoutSeconds: 300,
       apiTimeoutSeconds: 30,
+      maxParallelStarts: 4,
     },
     secrets: {},
     environmentFiles: {},
@@ -241,10 +244,11 @@ function parseDocker(v: unknown, base: DockerSettings): DockerSettings {
         break;
       case "pullTimeoutSeconds":
       case "apiTimeoutSeconds":
+      case "maxParallelStarts":
         out[k] = Math.max(1, nonNegNumber(x, `docker.${k}`));
         break;
       default:
-        throw new SettingsError(`docker: unknown key "${k}" (host, pauseImage, pauseCommand, hostAddress, metadataBind, pullTimeoutSeconds, apiTimeoutSeconds)`);
+        throw new SettingsError(`docker: unknown key "${k}" (host, pauseImage, pauseCommand, hostAddress, metadataBind, pullTimeoutSeconds, apiTimeoutSeconds, maxParallelStarts)`);
     }
   }
   return out;

@@ -11,6 +11,26 @@ import { startHealthChecks } from "./docker-health.ts";
 import { LineSplitter } from "./process.ts";
 import { OOM_REASON } from "./process-driver.ts";
 
+/** At most `n` callers inside at once; the rest wait in FIFO order. */
+class Gate {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+  private readonly n: number;
+  constructor(n: number) {
+    this.n = n;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}
+
 export class DockerDriver implements ContainerDriver {
   readonly kind = "docker";
   readonly healthChecks = true;
@@ -25,6 +45,8 @@ export class DockerDriver implements ContainerDriver {
   /** Containers this driver sent SIGKILL (StopTask after stopTimeout, injected faults): their 137 is not an OOM. */
   private readonly killed = new Set<string>();
   private closed = false;
+  /** Engines (Podman especially) slow down and time out under many parallel creates: a few at a time. */
+  private readonly gate: Gate;
   /** Ends every long-lived request (attach, wait, logs) on close. */
   private readonly abort = new AbortController();
 
@@ -33,6 +55,7 @@ export class DockerDriver implements ContainerDriver {
     this.dataDir = dataDir;
     this.api = dockerClient(settings.docker.host, settings.docker.apiTimeoutSeconds * 1000);
     this.streams = dockerClient(settings.docker.host);
+    this.gate = new Gate(settings.docker.maxParallelStarts);
   }
 
   labels(task: TaskRecord, name: string): Record<string, string> {
@@ -70,7 +93,7 @@ export class DockerDriver implements ContainerDriver {
     if (bad?.reason) return { container: bad.c ?? task.containers.find((c) => c.essential), reason: bad.reason };
     if (!multi) return undefined;
     try {
-      const pause = await retry(() =>
+      const pause = await this.gate.run(() => retry(() =>
         this.api.createContainer({
           name: `heimdall-ecs-${task.id}-pause`,
           Image: this.settings.docker.pauseImage,
@@ -78,8 +101,7 @@ export class DockerDriver implements ContainerDriver {
           Labels: this.labels(task, "~internal~ecs~pause"),
           HostConfig: { Init: false },
         }),
-      );
-      await retry(() => pause.start());
+      ).then(async (p) => (await retry(() => p.start()), p)));
       this.pauses.set(task.id, pause.id);
       return undefined;
     } catch (e) {
@@ -116,7 +138,11 @@ export class DockerDriver implements ContainerDriver {
     };
   }
 
-  async start(task: TaskRecord, c: ContainerRecord, hooks: StartHooks): Promise<void> {
+  start(task: TaskRecord, c: ContainerRecord, hooks: StartHooks): Promise<void> {
+    return this.gate.run(() => this.startNow(task, c, hooks));
+  }
+
+  private async startNow(task: TaskRecord, c: ContainerRecord, hooks: StartHooks): Promise<void> {
     let container: Docker.Container;
     const opts = this.createOptions(task, c);
     try {
