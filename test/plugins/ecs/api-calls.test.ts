@@ -77,6 +77,8 @@ describe("ecs plugin: API calls", () => {
   it("a throttling and ServerException storm over several jobs causes no spurious failure", async () => {
     stack.ecs.addFault({ kind: "serverError", probability: 0.3, match: { action: "DescribeTasks" } });
     stack.ecs.addFault({ kind: "serverError", probability: 0.3, match: { action: "RunTask" } });
+    // Throttling also from a fault: on a loaded machine the calls may be too slow to exceed the tight buckets.
+    stack.ecs.addFault({ kind: "throttle", probability: 0.3, match: { action: "DescribeTasks" } });
     const tasksBefore = stack.ecs.stats().tasks;
     try {
       const jobs = await Promise.all(Array.from({ length: 4 }, () => run({ task_count: 3, container_overrides: [{ name: "main", command: ["sh", "-c", "sleep 0.5"] }] })));
