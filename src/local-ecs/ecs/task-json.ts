@@ -47,7 +47,7 @@ export function taskJson(t: TaskRecord, withTags: boolean): Json {
       ...(c.reason !== undefined ? { reason: c.reason.slice(0, 255) } : {}),
       networkBindings: [],
       networkInterfaces: e && c.lastStatus !== "PENDING" ? [{ attachmentId: e.attachmentId, privateIpv4Address: e.ip }] : [],
-      healthStatus: "UNKNOWN",
+      healthStatus: c.healthStatus ?? "UNKNOWN",
       cpu: String(c.cpu),
       ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
       ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
