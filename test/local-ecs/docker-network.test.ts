@@ -135,6 +135,7 @@ test("dependsOn HEALTHY waits for the dependency's healthCheck to pass", async (
   const task = await waitStopped(env, arn);
   assert.ok(Date.now() - t0 >= 2000, "app waited for db to become healthy");
   assert.equal(task.containers!.find((c) => c.name === "app")!.exitCode, 0);
+  assert.equal(task.containers!.find((c) => c.name === "db")!.healthStatus, "HEALTHY");
   assert.deepEqual(await logLines("health", task, "app"), ["app-started"]);
   assert.ok((await logLines("health", task, "db")).includes("ready"));
 });

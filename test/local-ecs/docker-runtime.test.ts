@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
 import Docker from "dockerode";
+import { startLocalEcs } from "../../src/local-ecs/index.ts";
 import { DEFAULT_IMAGE, IMAGE, type Podman, dockerEnv, podman, waitRunning, waitStopped } from "./docker-env.ts";
 import { type Env, describe, fargateDef, register, run } from "./helpers.ts";
 
@@ -132,4 +133,12 @@ test("StopTask sends SIGTERM (a trap runs) and SIGKILL after stopTimeout; contai
     await new Promise((r) => setTimeout(r, 200));
   }
   await assert.rejects(describe(env, b.taskArn!), /MISSING/);
+});
+
+test("runtime settings are validated with errors naming the key", async () => {
+  await assert.rejects(startLocalEcs({ settings: { runtime: "vm" } }), /runtime must be "process" or "docker"/);
+  await assert.rejects(startLocalEcs({ settings: { docker: { sockett: "/x" } } }), /docker: unknown key "sockett"/);
+  await assert.rejects(startLocalEcs({ settings: { docker: { pullTimeoutSeconds: -1 } } }), /docker.pullTimeoutSeconds must be a number >= 0/);
+  await assert.rejects(startLocalEcs({ settings: { taskRoles: { "arn:aws:iam::1:role/x": { accessKeyId: "a" } } } }), /taskRoles.arn:aws:iam::1:role\/x must be "host" or \{accessKeyId, secretAccessKey, sessionToken\?\}/);
+  await assert.rejects(startLocalEcs({ settings: { secrets: { a: 1 } } }), /secrets.a must be a string/);
 });
