@@ -158,8 +158,9 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
-        if (docker) await docker.close(ownDir);
+        // The runner first: nothing reacts to containers any more, then the driver lets starts settle.
         await runner.close();
+        if (docker && ownDir) await docker.removeAll();
         for (const srv of [server, metaServer]) {
           if (!srv) continue;
           await new Promise<void>((r) => {

@@ -95,6 +95,13 @@ describe("docker runtime: the spec's complete example and a restart of everythin
     const port = await freePort();
     const settings = { pacing: "instant", clusters: ["default", ECS_CLUSTER], throttling: false, dataDir, ...dockerSettings(pm) };
     let ecs: LocalEcs = await startLocalEcs({ port, settings });
+    closers.push(async () => {
+      // dataDir is kept, so close() leaves containers for adoption: remove this test's.
+      const { default: Docker } = await import("dockerode");
+      const engine = new Docker({ socketPath: (pm as Podman).dockerHost.slice("unix://".length) });
+      for (const c of await engine.listContainers({ all: true, filters: { label: [`heimdall.local-ecs.data-dir=${dataDir}`] } }))
+        await engine.getContainer(c.Id).remove({ force: true });
+    });
     const { mkdirSync } = await import("node:fs");
     mkdirSync(sub, { recursive: true });
     const tpl = writeTemplate(sub, "td.json", withImage(templateDoc(["sh", "-c", "echo started $TASK_NUM; sleep 5; echo finished $TASK_NUM"])));

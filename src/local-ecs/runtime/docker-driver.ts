@@ -47,6 +47,8 @@ export class DockerDriver implements ContainerDriver {
   private closed = false;
   /** Engines (Podman especially) slow down and time out under many parallel creates: a few at a time. */
   private readonly gate: Gate;
+  /** Container starts under way; close() lets them settle so a restarted endpoint sees a quiet engine. */
+  private readonly inflight = new Set<Promise<void>>();
   /** Ends every long-lived request (attach, wait, logs) on close. */
   private readonly abort = new AbortController();
 
@@ -139,10 +141,14 @@ export class DockerDriver implements ContainerDriver {
   }
 
   start(task: TaskRecord, c: ContainerRecord, hooks: StartHooks): Promise<void> {
-    return this.gate.run(() => this.startNow(task, c, hooks));
+    const p = this.gate.run(() => this.startNow(task, c, hooks));
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+    return p;
   }
 
   private async startNow(task: TaskRecord, c: ContainerRecord, hooks: StartHooks): Promise<void> {
+    if (this.closed) return;
     let container: Docker.Container;
     const opts = this.createOptions(task, c);
     try {
@@ -255,7 +261,7 @@ export class DockerDriver implements ContainerDriver {
     if (!info) return false;
     const container = this.api.getContainer(info.Id);
     let drained: Promise<void> = Promise.resolve();
-    if (info.State === "created") {
+    if (info.State === "created" || info.State === "initialized" || info.State === "configured") {
       // Interrupted between create and start: start it now, as the old endpoint would have.
       if (hooks.sink) {
         const stream = (await this.streams.getContainer(info.Id).attach({ stream: true, stdout: true, stderr: true, abortSignal: this.abort.signal } as Docker.ContainerAttachOptions)) as NodeJS.ReadableStream;
@@ -329,15 +335,20 @@ export class DockerDriver implements ContainerDriver {
     return this.live.size;
   }
 
-  /** Stop watching; with `removeAll` also remove every container of this data dir (a temp dir cannot be resumed). */
-  async close(removeAll = false): Promise<void> {
+  /** Stop watching (running containers keep running, for adoption by the next start); waits for starts under way. */
+  async close(): Promise<void> {
     this.closed = true;
     this.abort.abort();
+    const deadline = new Promise((r) => setTimeout(r, this.settings.docker.apiTimeoutSeconds * 1000).unref());
+    await Promise.race([Promise.allSettled([...this.inflight]), deadline]);
     for (const stop of this.live.values()) stop();
     this.live.clear();
-    if (removeAll) {
-      const all = await this.labelled().catch(() => []);
-      await Promise.all(all.map((f) => retry(() => this.api.getContainer(f.Id).remove({ force: true })).catch(() => undefined)));
-    }
   }
+
+  /** Remove every container of this data dir (a temp data dir cannot be resumed). */
+  async removeAll(): Promise<void> {
+    const all = await this.labelled().catch(() => []);
+    await Promise.all(all.map((f) => retry(() => this.api.getContainer(f.Id).remove({ force: true })).catch(() => undefined)));
+  }
+
 }
