@@ -1,4 +1,5 @@
-// Local ECS: an ECS + CloudWatch Logs endpoint (AWS JSON 1.1) that runs task containers as local processes.
+// Local ECS: an ECS + CloudWatch Logs endpoint (AWS JSON 1.1) that runs task containers as local processes or,
+// with `runtime: docker`, as real images through Docker/Podman.
 // Public surface of src/local-ecs. Documentation: docs/local-ecs.md.
 import { mkdtempSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -61,7 +62,11 @@ export interface LocalEcs {
   addFault(rule: Record<string, unknown>): FaultRule;
   clearFaults(): void;
   setThrottling(enabled: boolean): void;
-  /** Stops the server and kills every task process (SIGKILL to each process group). */
+  /**
+   * Stops the server and flushes the state database. Process runtime: kills every task process (SIGKILL to each
+   * process group). Docker runtime: running containers are left for the next start to adopt when dataDir is
+   * kept, and removed when it was a temp dir.
+   */
   close(): Promise<void>;
 }
 
