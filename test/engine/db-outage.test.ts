@@ -1,7 +1,7 @@
 // Database outages (issue 8 item 1, docs/engine.md "Database outages"): PostgreSQL stopped while shell jobs run on
 // two instances, then started again. Every job ends in the state that matches what ran, none stays RUNNING, and
 // a job a runner gave up is recovered by the other instance's janitor. A DEDICATED embedded PostgreSQL is used
-// (outage-postgres.ts): the shared test server is never stopped.
+// (bench/chaos/postgres.ts): the shared test server is never stopped.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -13,7 +13,7 @@ import type { Job } from "../../src/core/index.ts";
 import { AWOL_ERROR, createEngine, type Engine } from "../../src/engine/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { cluster, command, FINAL, input, never, readAll, registry, silentLog, testConfig, until } from "./helpers.ts";
-import { startOutagePostgres, type OutagePostgres } from "./outage-postgres.ts";
+import { startChaosPostgres, type ChaosPostgres } from "../../bench/chaos/postgres.ts";
 
 const skip = process.env.HEIMDALL_TEST_NO_PG === "1" ? "HEIMDALL_TEST_NO_PG=1" : false;
 const JANITOR = { keepalive: 1, stale_job: 5, clean_interval: 1, finished_job_retention_days: 0, cleanup_timeout: 5 };
@@ -22,21 +22,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WITHIN_MS = 20_000;
 
 describe("database outage (PostgreSQL)", { skip, concurrency: 1 }, () => {
-  let pg: OutagePostgres;
+  let pg: ChaosPostgres;
   const stores: Store[] = [];
   const engines: Engine[] = [];
   let jobsDir: string;
   let marks: string;
 
   before(async () => {
-    pg = await startOutagePostgres();
+    pg = await startChaosPostgres();
     jobsDir = mkdtempSync(join(tmpdir(), "heimdall-outage-jobs-"));
     marks = mkdtempSync(join(tmpdir(), "heimdall-outage-marks-"));
   });
   after(async () => {
     for (const e of engines) await e.stop().catch(() => undefined);
     for (const s of stores) await s.close().catch(() => undefined);
-    await pg?.dispose();
+    await pg?.close();
     rmSync(jobsDir, { recursive: true, force: true });
     rmSync(marks, { recursive: true, force: true });
   });
