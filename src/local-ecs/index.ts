@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newCluster } from "./ecs/clusters.ts";
-import { EcsState } from "./ecs/model.ts";
+import { type ContainerRecord, EcsState } from "./ecs/model.ts";
 import type { TaskDeps } from "./ecs/tasks.ts";
 import { FaultEngine, type FaultRule, parseFaultRule } from "./faults.ts";
 import { LogStore } from "./logs/store.ts";
@@ -92,7 +92,8 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
     return resolveTaskEnvironment(settings, task);
   });
   const creds = settingsCredentials(settings);
-  const metadata = (req: Parameters<typeof handleMetadata>[2], res: Parameters<typeof handleMetadata>[3]): boolean => handleMetadata(state, creds, req, res);
+  const containerStats = docker ? (c: ContainerRecord) => docker.stats(c) : undefined;
+  const metadata = (req: Parameters<typeof handleMetadata>[2], res: Parameters<typeof handleMetadata>[3]): boolean => handleMetadata(state, creds, req, res, containerStats);
   const faults = new FaultEngine(settings.faults);
   const throttler = new Throttler(settings.throttling.enabled, settings.throttling.buckets);
   const stats: Stats = { calls: {}, throttled: {}, errors: {} };

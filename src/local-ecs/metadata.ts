@@ -73,7 +73,7 @@ function taskJson(t: TaskRecord, v4: boolean): Json {
   };
 }
 
-/** A best-effort Docker-stats-shaped document (the local ECS does not sample cgroups). */
+/** Placeholder in the Docker stats shape when the runtime has no stats (process runtime). */
 function statsJson(c: ContainerRecord): Json {
   return { read: new Date().toISOString(), name: c.name, id: c.runtimeId ?? "", memory_stats: {}, cpu_stats: {}, networks: {} };
 }
@@ -97,8 +97,14 @@ const send = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(data);
 };
 
-/** Handles /v4/…, /v3/… and /v2/credentials/…; returns false for other paths. */
-export function handleMetadata(state: EcsState, creds: CredentialSource, req: IncomingMessage, res: ServerResponse): boolean {
+/** Handles /v4/…, /v3/… and /v2/credentials/…; returns false for other paths. `stats`: the engine's (docker). */
+export function handleMetadata(
+  state: EcsState,
+  creds: CredentialSource,
+  req: IncomingMessage,
+  res: ServerResponse,
+  stats?: (c: ContainerRecord) => Promise<unknown>,
+): boolean {
   const path = (req.url ?? "/").split("?")[0]!;
   const m = /^\/v([34])\/([0-9a-f]{32})-([A-Za-z0-9_-]+)(\/task)?(\/stats)?\/?$/.exec(path);
   if (m && req.method === "GET") {
@@ -106,9 +112,11 @@ export function handleMetadata(state: EcsState, creds: CredentialSource, req: In
     const t = state.tasks.get(m[2]!);
     const c = t?.containers.find((x) => x.name === m[3]);
     if (!t || !c) return send(res, 404, { error: "unknown container" }), true;
-    if (m[4] && m[5]) send(res, 200, Object.fromEntries(t.containers.map((x) => [x.runtimeId ?? x.name, statsJson(x)])));
+    const one = async (x: ContainerRecord): Promise<Json> => ((await stats?.(x).catch(() => undefined)) as Json | undefined) ?? statsJson(x);
+    if (m[4] && m[5])
+      void Promise.all(t.containers.map(async (x) => [x.runtimeId ?? x.name, await one(x)] as const)).then((all) => send(res, 200, Object.fromEntries(all)));
     else if (m[4]) send(res, 200, taskJson(t, v4));
-    else if (m[5]) send(res, 200, statsJson(c));
+    else if (m[5]) void one(c).then((j) => send(res, 200, j));
     else send(res, 200, containerJson(t, c, v4));
     return true;
   }

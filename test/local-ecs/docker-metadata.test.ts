@@ -59,13 +59,14 @@ test("process runtime: the AWS SDK's default chain and fetch inside the task fin
 });
 
 /** busybox: GET a URL with nc (HTTP/1.0), print the body (last line). */
-const GET = `get() { u=\${1#http://}; hp=\${u%%/*}; p=/\${u#*/}; printf "GET $p HTTP/1.0\\r\\nAuthorization: $2\\r\\n\\r\\n" | nc \${hp%:*} \${hp#*:} | tail -n 1; echo; };`;
+// busybox nc quits when its stdin ends: $3 seconds keep it open for a slower answer (stats).
+const GET = `get() { u=\${1#http://}; hp=\${u%%/*}; p=/\${u#*/}; { printf "GET $p HTTP/1.0\\r\\nAuthorization: $2\\r\\n\\r\\n"; sleep \${3:-0}; } | nc \${hp%:*} \${hp#*:} | tail -n 1; echo; };`;
 
 test("docker runtime: containers read metadata and credentials over the container network; no role, no credentials variable", async (t) => {
   if (typeof pm === "string") return t.skip(pm);
   const env = await dockerEnv(pm, { taskRoles: { [ROLE]: KEYS } });
   try {
-    const script = `${GET} echo "creds=\${AWS_CONTAINER_CREDENTIALS_FULL_URI:+set}"; get "$ECS_CONTAINER_METADATA_URI_V4"; get "$ECS_CONTAINER_METADATA_URI_V4/task"; [ -n "$AWS_CONTAINER_CREDENTIALS_FULL_URI" ] && get "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN" && get "$AWS_CONTAINER_CREDENTIALS_FULL_URI" wrong; exit 0`;
+    const script = `${GET} echo "creds=\${AWS_CONTAINER_CREDENTIALS_FULL_URI:+set}"; get "$ECS_CONTAINER_METADATA_URI_V4"; get "$ECS_CONTAINER_METADATA_URI_V4/task"; [ -n "$AWS_CONTAINER_CREDENTIALS_FULL_URI" ] && get "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN" && get "$AWS_CONTAINER_CREDENTIALS_FULL_URI" wrong; get "$ECS_CONTAINER_METADATA_URI_V4/stats" "" 2; exit 0`;
     const mk = (family: string, role: boolean) => {
       const d = fargateDef(family, ["/bin/sh", "-c", script], role ? { taskRoleArn: ROLE } : {});
       d.containerDefinitions![0]!.image = IMAGE;
@@ -86,6 +87,8 @@ test("docker runtime: containers read metadata and credentials over the containe
     const creds = JSON.parse(out[3]!) as Record<string, unknown>;
     assert.deepEqual([creds.AccessKeyId, creds.SecretAccessKey, creds.Token, creds.RoleArn], [KEYS.accessKeyId, KEYS.secretAccessKey, KEYS.sessionToken, ROLE]);
     assert.equal((JSON.parse(out[4]!) as Record<string, unknown>).code, "AccessDenied", "a wrong token is refused");
+    const stats = JSON.parse(out[5]!) as { memory_stats?: { usage?: number } };
+    assert.ok((stats.memory_stats?.usage ?? 0) > 0, `engine stats: ${out[5]}`);
     const b = await waitStopped(env, (await run(env, { taskDefinition: "meta-norole" })).taskArn!);
     const out2 = await lines(env, "meta-norole", b);
     assert.equal(out2[0], "creds=", "no taskRoleArn → no credentials variable");

@@ -331,6 +331,12 @@ export class DockerDriver implements ContainerDriver {
     return "host.docker.internal";
   }
 
+  /** One `docker stats` sample of a container (the v4 metadata /stats document), undefined when not running. */
+  async stats(c: ContainerRecord): Promise<unknown> {
+    if (!c.runtimeId || c.lastStatus !== "RUNNING") return undefined;
+    return this.api.getContainer(c.runtimeId).stats({ stream: false });
+  }
+
   running(): number {
     return this.live.size;
   }
