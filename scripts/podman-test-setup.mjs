@@ -107,7 +107,8 @@ export async function startPodman() {
     return { skip: `cannot build the test images with podman: ${String(e.stderr ?? e.message).trim().split("\n").pop()}` };
   }
   const sock = join(dir, "podman.sock");
-  const proc = spawn("podman", ["system", "service", "--time=0", `unix://${sock}`], { env, stdio: ["ignore", "ignore", "pipe"] });
+  // cwd: conmon drops files (e.g. "oom" after an OOM kill) into the directory it was started in.
+  const proc = spawn("podman", ["system", "service", "--time=0", `unix://${sock}`], { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr.on("data", (b) => (stderr += b));
   const stop = async () => {
