@@ -11,6 +11,9 @@ import { startHealthChecks } from "./docker-health.ts";
 import { LineSplitter } from "./process.ts";
 import { OOM_REASON } from "./process-driver.ts";
 
+/** Longest wait, after a container exited, for its attach stream to deliver the last log lines and end. */
+const LOG_DRAIN_MS = 10_000;
+
 /** At most `n` callers inside at once; the rest wait in FIFO order. */
 class Gate {
   private active = 0;
@@ -245,7 +248,8 @@ export class DockerDriver implements ContainerDriver {
       } catch {
         /* removed meanwhile */
       }
-      await Promise.race([drained, new Promise((r) => setTimeout(r, 2000).unref())]);
+      // The attach stream ends when the container exits; a loaded engine may deliver its last lines late.
+      await Promise.race([drained, new Promise((r) => setTimeout(r, LOG_DRAIN_MS).unref())]);
       this.live.delete(container.id);
       this.killed.delete(container.id);
       if (!this.closed) hooks.exited(code, reason);
