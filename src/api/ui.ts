@@ -1,5 +1,5 @@
 // Web UI serving (spec 12): static files from the built UI directory with SPA fallback, identity cookies,
-// `/` → `/jobs`; a placeholder page when no UI is built. Paths under /api/v1 are unknown endpoints here.
+// `/` is the overview page, old list links `/?…` → `/jobs?…`; a placeholder page when no UI is built. Paths under /api/v1 are unknown endpoints here.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { extname, resolve, sep } from "node:path";
@@ -63,7 +63,9 @@ export function registerUiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get("/*", { config: { longRunning: true } }, async (req, reply) => {
     const rawPath = req.url.split("?")[0] ?? "/";
     if (rawPath === API_PREFIX || rawPath.startsWith(`${API_PREFIX}/`)) throw unknownEndpoint(req);
-    if (rawPath === "/" || rawPath === "") return reply.redirect("/jobs", 302);
+    // `/` was the jobs list before the overview page took it: its old links (`/?status=…`) keep working.
+    const search = req.url.slice(rawPath.length);
+    if ((rawPath === "/" || rawPath === "") && search.length > 1) return reply.redirect(`/jobs${search}`, 302);
     let path: string;
     try {
       path = decodeURIComponent(rawPath);

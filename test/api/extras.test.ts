@@ -116,10 +116,13 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
     for (const route of SPEC_ROUTES) assert.ok(OPENAPI_OPERATIONS[route], `hand-written operation for ${route}`);
   });
 
-  it("serves the UI with cookies, SPA fallback and the / redirect", async () => {
+  it("serves the UI with cookies, SPA fallback and the old list links' redirect", async () => {
     const root = await call(h.app, "GET", "/");
-    assert.equal(root.status, 302);
-    assert.equal(root.headers["location"], "/jobs");
+    assert.equal(root.status, 200, "/ is the overview page");
+    assert.match(root.body, /Heimdall UI/);
+    const oldList = await call(h.app, "GET", "/?status=FAILED&name=a%25");
+    assert.equal(oldList.status, 302);
+    assert.equal(oldList.headers["location"], "/jobs?status=FAILED&name=a%25");
     const page = await call(h.app, "GET", "/jobs/abc?x=1", { user: "alice" });
     assert.equal(page.status, 200);
     assert.match(page.body, /Heimdall UI/);
