@@ -71,7 +71,30 @@ export interface Handler {
     q: { slot: number; attempt?: number; follow: boolean },
     signal: AbortSignal,
   ): AsyncIterable<string>;
+  /**
+   * Optional: every task attempt's log lines of the job, served at GET /api/v1/job/{id}/logs (issue 9). Throws
+   * HeimdallError BAD_REQUEST synchronously for an invalid cursor.
+   */
+  jobLogs?(job: Readonly<Job>, q: JobLogsQuery, signal: AbortSignal): AsyncIterable<JobLogItem>;
 }
+
+export interface JobLogsQuery {
+  follow: boolean;
+  /** Opaque cursor of an earlier line: resume right after it. */
+  cursor?: string;
+  /** Only this task slot. */
+  slot?: number;
+  /** While following: a heartbeat item after this long without output (the API uses 15 s). */
+  heartbeatMs?: number;
+  /** The job's current status (read from the store): the stream ends once it is final and all logs are read. */
+  jobStatus: () => Promise<string>;
+}
+
+/** One item of a job log stream: a line, a heartbeat, or the last item (`end`). */
+export type JobLogItem =
+  | { slot: number; attempt: number; container: string; timestamp: number; message: string; cursor: string }
+  | { heartbeat: true }
+  | { end: boolean; status: string; cursor: string };
 
 export interface PluginModule {
   name: string;
