@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { HeimdallError } from "../core/index.ts";
 import type { HeimdallConfig } from "./types.ts";
-import { connectionStringProblem, LOG_LEVELS, parseHostPort, resolveConnectionString } from "./values.ts";
+import { connectionStringProblem, LOG_FORMATS, LOG_LEVELS, parseHostPort, resolveConnectionString } from "./values.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -12,6 +12,7 @@ export const ENV_VARIABLES = [
   "HEIMDALL_POOL_SIZE",
   "HEIMDALL_JOBS_DIRECTORY",
   "HEIMDALL_LOG_LEVEL",
+  "HEIMDALL_LOG_FORMAT",
   "HEIMDALL_LOCAL_ECS_PORT",
 ] as const;
 
@@ -53,6 +54,12 @@ export function applyEnvOverrides(config: HeimdallConfig, env: Env, cwd: string)
     const l = level.trim().toLowerCase();
     if (!(LOG_LEVELS as readonly string[]).includes(l)) problems.push(`HEIMDALL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
     else config.log_level = l;
+  }
+  const format = get("HEIMDALL_LOG_FORMAT");
+  if (format !== undefined) {
+    const f = format.trim().toLowerCase();
+    if (!(LOG_FORMATS as readonly string[]).includes(f)) problems.push(`HEIMDALL_LOG_FORMAT: must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
+    else config.log_format = f as "json" | "pretty";
   }
   const ecsPort = get("HEIMDALL_LOCAL_ECS_PORT");
   if (ecsPort !== undefined) {

@@ -9,6 +9,7 @@ import {
   boolValue,
   connectionStringProblem,
   intValue,
+  LOG_FORMATS,
   LOG_LEVELS,
   parseHostPort,
   resolveConnectionString,
@@ -26,7 +27,7 @@ export { DEFAULT_AUTH_HEADER } from "./auth.ts";
 
 const TOP_KEYS = [
   "server", "database", "pool", "jobs_directory", "job_files", "janitor", "health_check", "auth", "commands", "clusters",
-  "local_ecs", "log_level", "template_roots",
+  "local_ecs", "log_level", "log_format", "template_roots",
 ];
 const IGNORED_TOP: Record<string, string> = {
   archive_directory: "accepted for compatibility and ignored: job files live in the database",
@@ -202,6 +203,10 @@ export function configFromYaml(
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     diag.error(root.get("log_level").line, `log_level: must be one of ${LOG_LEVELS.join(", ")}`);
   }
+  const logFormat = stringValue(root, "log_format", "").toLowerCase();
+  if (logFormat !== "" && !(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    diag.error(root.get("log_format").line, `log_format: must be one of ${LOG_FORMATS.join(", ")}`);
+  }
   const jobsDir = stringValue(root, "jobs_directory", DEFAULT_JOBS_DIRECTORY);
   const config: HeimdallConfig = {
     source: sourceName,
@@ -220,6 +225,7 @@ export function configFromYaml(
   };
   const auth = readAuth(root, opts.baseDir ?? cwd);
   if (auth !== undefined) config.auth = auth;
+  if (logFormat !== "") config.log_format = logFormat as "json" | "pretty";
   if (diag.errors.length > 0) throw new HeimdallError("CONFIG", diag.errors.join("\n"));
   applyEnvOverrides(config, env, cwd);
   config.warnings = diag.warnings;

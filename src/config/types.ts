@@ -138,6 +138,8 @@ export interface HeimdallConfig {
   template_roots?: readonly string[];
   /** Log level for pino. */
   log_level: string;
+  /** Server log lines: `json` or `pretty` (human-readable); absent = pretty on a TTY, JSON otherwise. */
+  log_format?: "json" | "pretty";
   /** Accepted-but-ignored and unknown keys, as `<file>:<line>: <key>: <reason>`; log them at startup. */
   warnings?: readonly string[];
 }

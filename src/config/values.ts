@@ -50,6 +50,7 @@ export function parseHostPort(value: string): { host: string; port: number } | u
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const LOG_FORMATS = ["json", "pretty"] as const;
 
 /** Accepted forms of database.connection_string. */
 export function connectionStringProblem(value: string): string | undefined {
