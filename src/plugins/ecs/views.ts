@@ -104,6 +104,8 @@ export async function taskTimeline(state: JobState): Promise<Json> {
     first_launch_at: meta?.first_launch_at == null ? null : new Date(meta.first_launch_at).toISOString(),
     outcome: (meta?.outcome ?? null) as Json,
     representative: meta?.representative ?? null,
+    // Container names and awslogs group/prefix/region: the UI builds CloudWatch log stream links from them.
+    containers: (meta?.containers ?? []).map((c) => ({ name: c.name, log: c.log ? { group: c.log.group, region: c.log.region ?? null, prefix: c.log.prefix } : null })),
     slots: [...slots.entries()]
       .sort((x, y) => x[0] - y[0])
       .map(([slot, list]) => ({ slot, task_name: taskName(state.jobId, slot), attempts: list.map(publicAttempt) })),
