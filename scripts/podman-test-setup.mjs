@@ -4,12 +4,15 @@
 // and two test images built without any registry from Debian's busybox-static:
 //   heimdall-test/busybox:1  — /bin/busybox and its applets, users root and app (1000); no CMD
 //   heimdall-test/default:1  — the same with ENTRYPOINT/CMD/ENV/WORKDIR/USER set, for the image-defaults rules
+// and, on demand (nodeSdkImage), an image with this machine's node binary, its shared libraries and an esbuild
+// bundle of a script (an AWS SDK probe), tagged by the content hash so that it is built once and reused.
 // Used by test/local-ecs/docker-*.test.ts; run directly it starts the service and prints DOCKER_HOST until ^C.
 import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const IMAGE = "heimdall-test/busybox:1";
 export const DEFAULT_IMAGE = "heimdall-test/default:1";
@@ -65,6 +68,65 @@ function buildImages(env) {
       ],
       { env, input: tar, stdio: ["pipe", "ignore", "pipe"], timeout: 120_000 },
     );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The files `ldd` lists for a binary (shared libraries and the loader), as absolute paths. */
+function sharedLibraries(binary) {
+  const out = execFileSync("ldd", [binary], { encoding: "utf8" });
+  const paths = [];
+  for (const line of out.split("\n")) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)/.exec(line);
+    if (m) paths.push(m[1]);
+  }
+  return paths;
+}
+
+/**
+ * An image with no registry behind it: this machine's node binary (process.execPath) and the shared libraries
+ * and loader `ldd` lists for it, plus `entry` bundled by esbuild for platform node as /app/main.cjs
+ * (CMD node /app/main.cjs). Tagged heimdall-test/node:<hash of node version and bundle>, so a second call (or
+ * a second test run) reuses it; older tags are removed. Resolves to the image reference.
+ */
+export async function nodeSdkImage(env, entry) {
+  const { build } = await import("esbuild");
+  const bundled = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "cjs", target: `node${process.versions.node.split(".")[0]}`, write: false, logLevel: "silent" });
+  const code = bundled.outputFiles[0].contents;
+  const hash = createHash("sha256").update(process.version).update(process.execPath).update(code).digest("hex").slice(0, 12);
+  const ref = `heimdall-test/node:${hash}`;
+  if (hasImage(env, ref)) return ref;
+  const root = mkdtempSync(join(tmpdir(), "heimdall-noderoot-"));
+  try {
+    const put = (from, to) => {
+      mkdirSync(dirname(join(root, to)), { recursive: true });
+      copyFileSync(from, join(root, to)); // copyFileSync follows symlinks: the real file lands at the listed path
+    };
+    put(process.execPath, "/usr/bin/node");
+    for (const lib of sharedLibraries(process.execPath)) put(lib, lib);
+    for (const d of ["tmp", "app", "root", "etc"]) mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, "app/main.cjs"), code);
+    writeFileSync(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+    writeFileSync(join(root, "etc/group"), "root:x:0:\n");
+    writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
+    const old = podman(env, ["images", "--filter", "reference=heimdall-test/node", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter(Boolean);
+    const tar = execFileSync("tar", ["-C", root, "-c", "."], { maxBuffer: 512 * 1024 * 1024 });
+    execFileSync("podman", ["import", "--change", 'CMD ["/usr/bin/node", "/app/main.cjs"]', "--change", "WORKDIR /app", "-", ref], {
+      env,
+      input: tar,
+      stdio: ["pipe", "ignore", "pipe"],
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    });
+    for (const o of old) {
+      try {
+        podman(env, ["rmi", o]);
+      } catch {
+        /* in use or gone: harmless */
+      }
+    }
+    return ref;
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -1,14 +1,15 @@
 // Task metadata (v4/v3) and task-role credentials endpoints. Process runtime: the real AWS SDK credential chain
 // and fetch inside the task process. Docker runtime (real Podman): a container reads both endpoints over the
 // container network (busybox nc); with docker.hostAddress 169.254.170.2 (the ECS address, put on the host's lo
-// by this test when it may) the host's SDK accepts the very URL the container was given.
+// by this test when it may) the host's SDK accepts the very URL the container was given, and the AWS SDK inside a
+// container (a node image built without a registry, scripts/podman-test-setup.mjs) finds both endpoints.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { Task } from "@aws-sdk/client-ecs";
 import { fromHttp } from "@aws-sdk/credential-provider-http";
-import { IMAGE, type Podman, dockerEnv, podman, waitStopped } from "./docker-env.ts";
+import { IMAGE, type Podman, dockerEnv, podman, sdkProbeImage, waitStopped } from "./docker-env.ts";
 import { type Env, fargateDef, register, run, setup, stopped, waitTask } from "./helpers.ts";
 
 const ROLE = "arn:aws:iam::000000000000:role/app";
@@ -98,6 +99,14 @@ test("docker runtime: containers read metadata and credentials over the containe
   }
 });
 
+function dropLinkLocal(): void {
+  try {
+    execFileSync("ip", ["addr", "del", "169.254.170.2/32", "dev", "lo"], { stdio: "pipe" });
+  } catch {
+    /* already gone */
+  }
+}
+
 function canUseLinkLocal(): string | undefined {
   if (process.getuid?.() !== 0) return "not root: cannot put 169.254.170.2 on lo";
   try {
@@ -127,10 +136,57 @@ test("docker runtime with hostAddress 169.254.170.2: the host's AWS SDK accepts 
     assert.equal(creds.sessionToken, KEYS.sessionToken);
   } finally {
     await env.close();
-    try {
-      execFileSync("ip", ["addr", "del", "169.254.170.2/32", "dev", "lo"], { stdio: "pipe" });
-    } catch {
-      /* already gone */
-    }
+    dropLinkLocal();
+  }
+});
+
+interface Probe {
+  variables?: { credentialsFullUri: string | null; authorizationToken: string | null; metadataUriV4: string | null };
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string | null } | null;
+  error?: string;
+  metadata?: { TaskARN?: string; Family?: string; containers?: string[] } | null;
+}
+
+test("An AWS SDK inside a container finds both the metadata and credentials endpoints", async (t) => {
+  if (typeof pm === "string") return t.skip(pm);
+  // The SDKs accept a plain-http credentials URL only on loopback or the ECS address 169.254.170.2.
+  const why = canUseLinkLocal();
+  if (why) return t.skip(why);
+  const image = await sdkProbeImage(pm);
+  const env = await dockerEnv(pm, { taskRoles: { [ROLE]: KEYS }, docker: { hostAddress: "169.254.170.2" } });
+  try {
+    const mk = (family: string, role: boolean) => {
+      const d = fargateDef(family, [], role ? { taskRoleArn: ROLE } : {});
+      const c = d.containerDefinitions![0]!;
+      c.image = image;
+      delete c.command; // the image's CMD runs the probe
+      // No instance metadata service here: without it the chain ends at once instead of timing out on IMDS.
+      c.environment = [{ name: "AWS_EC2_METADATA_DISABLED", value: "true" }];
+      return d;
+    };
+    const probe = async (family: string, task: Task): Promise<Probe> => {
+      const out = await lines(env, family, task);
+      assert.equal(task.containers?.[0]?.exitCode, 0, out.join("\n"));
+      return Object.assign({}, ...out.map((l) => JSON.parse(l) as Probe)) as Probe;
+    };
+    await register(env, mk("sdk-role", true));
+    await register(env, mk("sdk-norole", false));
+    const a = await waitStopped(env, (await run(env, { taskDefinition: "sdk-role" })).taskArn!);
+    const withRole = await probe("sdk-role", a);
+    assert.match(withRole.variables?.credentialsFullUri ?? "", /^http:\/\/169\.254\.170\.2:\d+\/v2\/credentials\/[0-9a-f]{32}$/);
+    assert.deepEqual(withRole.credentials, KEYS, `the SDK's default chain got the role's keys (${withRole.error ?? ""})`);
+    assert.equal(withRole.metadata?.TaskARN, a.taskArn);
+    assert.equal(withRole.metadata?.Family, "sdk-role");
+    assert.deepEqual(withRole.metadata?.containers, ["main"]);
+
+    const b = await waitStopped(env, (await run(env, { taskDefinition: "sdk-norole" })).taskArn!);
+    const noRole = await probe("sdk-norole", b);
+    assert.deepEqual([noRole.variables?.credentialsFullUri, noRole.variables?.authorizationToken], [null, null], "no taskRoleArn → no credentials variable");
+    assert.equal(noRole.credentials, null);
+    assert.match(noRole.error ?? "", /Could not load credentials from any providers/);
+    assert.equal(noRole.metadata?.TaskARN, b.taskArn, "metadata is there without a role");
+  } finally {
+    await env.close();
+    dropLinkLocal();
   }
 });
