@@ -94,7 +94,7 @@ export interface JobLogsQuery {
 export type JobLogItem =
   | { slot: number; attempt: number; container: string; timestamp: number; message: string; cursor: string }
   | { heartbeat: true }
-  | { end: boolean; status: string; cursor: string };
+  | { end: boolean; status: string; cursor?: string };
 
 export interface PluginModule {
   name: string;

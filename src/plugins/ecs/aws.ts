@@ -6,6 +6,7 @@ import type { ClusterSettings } from "./cluster.ts";
 import { RateLimiter } from "./ratelimit.ts";
 import type { ApiCategory } from "./ratelimit.ts";
 import { abortableSleep, abortError, backoffMs, linkedSignal } from "./sleep.ts";
+import { ecsStats } from "./stats.ts";
 
 export const CALL_TIMEOUT_MS = 20_000;
 /** Requests in flight per endpoint (all jobs together); more wait their turn, keeping sockets and memory bounded. */
@@ -132,11 +133,14 @@ export class Endpoint {
       const linked = linkedSignal(signal, timeoutMs);
       let released = false;
       try {
-        return await fn(linked.signal);
+        const res = await fn(linked.signal);
+        ecsStats.awsCall(action, "ok");
+        return res;
       } catch (err) {
         this.release();
         released = true;
         if (signal.aborted) throw abortError(signal);
+        ecsStats.awsCall(action, isThrottling(err) ? "throttled" : "error");
         const timedOut = linked.timedOut();
         if (timedOut && attempt + 1 >= attempts) throw callTimeout(action, timeoutMs, attempts);
         if ((!timedOut && !isRetryable(err)) || attempt + 1 >= attempts) throw err;

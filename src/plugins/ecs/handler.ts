@@ -2,7 +2,7 @@
 import { setMaxListeners } from "node:events";
 import { DescribeClustersCommand } from "@aws-sdk/client-ecs";
 import type { Cluster, Job, JsonObject } from "../../core/index.ts";
-import type { Handler, PluginServices, Runtime } from "../contract.ts";
+import type { AbortReason, Handler, JobLogItem, JobLogsQuery, PluginServices, Runtime } from "../contract.ts";
 import { awsMessage, endpointFor } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
 import { Problems } from "./check.ts";
@@ -10,7 +10,9 @@ import { failpoint } from "./failpoint.ts";
 import { isFargate, readClusterContext } from "./cluster.ts";
 import type { ClusterSettings } from "./cluster.ts";
 import { attemptTable, setOutputs, writeRepresentativeLogs } from "./output.ts";
+import { jobLogItems } from "./job-logs.ts";
 import { pollerFor } from "./poller.ts";
+import { ProgressReporter, progressOf } from "./progress.ts";
 import { JobRun } from "./run.ts";
 import { checkJobKeys, resolvePlan } from "./settings.ts";
 import type { CommandSettings, JobPlan } from "./settings.ts";
@@ -124,8 +126,33 @@ export class EcsHandler implements Handler {
       log,
       progress: async (line) => log.info({ jobId: job.id }, line),
     });
+    let over = meta.outcome !== null;
+    const reporter = new ProgressReporter(rt, () => progressOf(run.allAttempts, { taskCount: plan.taskCount, maxFailCount: plan.maxFailCount, done: over }));
+    state.onAttempt = () => reporter.changed();
+    reporter.changed();
+    try {
+      await this.finishRun(signal, rt, { run, plan, meta, state, ep }, () => {
+        over = true;
+        reporter.finish();
+      });
+    } finally {
+      state.onAttempt = undefined;
+      const kind = signal.aborted ? (signal.reason as AbortReason | undefined)?.kind : undefined;
+      if (kind === "cancel" || kind === "shutdown") over = true;
+      reporter.finish();
+    }
+  }
+
+  /** Runs (or takes the stored outcome), then writes the representative logs, the result and the outputs. */
+  private async finishRun(
+    signal: AbortSignal,
+    rt: Runtime,
+    { run, plan, meta, state, ep }: { run: JobRun; plan: JobPlan; meta: JobMeta; state: JobState; ep: Endpoint },
+    decided: () => void,
+  ): Promise<void> {
     const storedOutcome = meta.outcome;
     const outcome: Outcome = storedOutcome ?? (await run.run(signal));
+    decided();
     const rep = run.representative(outcome);
     if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000), signal);
     if (storedOutcome === null) {
@@ -175,5 +202,9 @@ export class EcsHandler implements Handler {
 
   taskLogs(job: Readonly<Job>, _cluster: Readonly<Cluster> | undefined, q: { slot: number; attempt?: number; follow: boolean }, signal: AbortSignal) {
     return taskLogs(new JobState(this.services.state, job.id), q, signal);
+  }
+
+  jobLogs(job: Readonly<Job>, q: JobLogsQuery, signal: AbortSignal): AsyncIterable<JobLogItem> {
+    return jobLogItems(new JobState(this.services.state, job.id), q, signal, this.services.log);
   }
 }

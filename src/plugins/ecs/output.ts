@@ -8,6 +8,7 @@ import { awsMessage } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
 import { copyCapped, firstBytes, taskLogChunks } from "./logs.ts";
 import type { AttemptRecord, JobMeta, JobState, Outcome } from "./state.ts";
+import { ecsStats } from "./stats.ts";
 
 export const RESULT_COLUMNS: Result["columns"] = [
   { name: "task_name", type: "string" },
@@ -104,8 +105,10 @@ export async function writeRepresentativeLogs(
   let failure = rt.resumed ? await loadCopyFailure(state) : undefined;
   let copied = 0;
   const copy = async (text: string) => {
-    copied += Buffer.byteLength(text);
+    const n = Buffer.byteLength(text);
+    copied += n;
     await out.write(text);
+    ecsStats.logBytesCopied(n);
   };
   const chunks = taskLogChunks(ep, meta.containers, rep.task_arn, signal);
   try {

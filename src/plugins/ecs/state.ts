@@ -1,6 +1,7 @@
 // Durable per-job state (PluginState rows): one "meta" row and one row per task attempt, written as they change.
 import type { Json, JsonObject } from "../../core/index.ts";
 import type { PluginState } from "../contract.ts";
+import { ecsStats } from "./stats.ts";
 import type { ContainerInfo } from "./template.ts";
 
 /** INTERRUPTED: stopped by a Fargate Spot interruption within max_spot_interruptions (retried, not a failure). */
@@ -115,6 +116,11 @@ export function attemptKey(slot: number, attempt: number): string {
 }
 
 export class JobState {
+  /** Attempts this object has loaded or stored, and those it knows final (each counted once in the metrics). */
+  private readonly known = new Set<string>();
+  private readonly finalKnown = new Set<string>();
+  /** Called after every stored attempt change (progress reporting). */
+  onAttempt: (() => void) | undefined;
   constructor(
     readonly store: PluginState,
     readonly jobId: string,
@@ -125,7 +131,24 @@ export class JobState {
   }
   async putAttempt(a: AttemptRecord): Promise<void> {
     await this.store.put(this.jobId, attemptKey(a.slot, a.attempt), a as unknown as Json);
+    this.count(a);
+    this.onAttempt?.();
   }
+
+  /** Metrics: a new attempt after the first of its slot is a retry; an attempt reaching a final status, its outcome. */
+  private count(a: AttemptRecord): void {
+    const key = attemptKey(a.slot, a.attempt);
+    if (!this.known.has(key)) {
+      this.known.add(key);
+      if (a.attempt > 1) ecsStats.retry(this.lastStatus.get(a.slot) ?? "unknown");
+    }
+    if (isFinalAttempt(a) && !this.finalKnown.has(key)) {
+      this.finalKnown.add(key);
+      ecsStats.attemptFinished(a.status, a.stop_code);
+    }
+    this.lastStatus.set(a.slot, a.status);
+  }
+  private readonly lastStatus = new Map<number, string>();
 
   /** Stored meta and attempts (attempts ordered by slot, then attempt). */
   async load(): Promise<{ meta: JobMeta | undefined; attempts: AttemptRecord[] }> {
@@ -137,6 +160,12 @@ export class JobState {
       else if (r.key.startsWith("attempt/")) attempts.push(r.value as unknown as AttemptRecord);
     }
     attempts.sort((a, b) => a.slot - b.slot || a.attempt - b.attempt);
+    for (const a of attempts) {
+      const key = attemptKey(a.slot, a.attempt);
+      this.known.add(key);
+      if (isFinalAttempt(a)) this.finalKnown.add(key);
+      this.lastStatus.set(a.slot, a.status);
+    }
     return { meta, attempts };
   }
 }
