@@ -1,4 +1,6 @@
-// Plain-text output of the CLI: aligned tables and key/value blocks.
+// Plain-text output of the CLI: aligned tables (display width, so wide characters and colours line up),
+// key/value blocks, UTC times and durations.
+import stringWidth from "string-width";
 
 function cell(v: unknown): string {
   if (v === undefined || v === null) return "";
@@ -7,31 +9,70 @@ function cell(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Formats epoch seconds as UTC `YYYY-MM-DD HH:mm:ss`. */
+/** Formats epoch seconds as UTC `YYYY-MM-DD HH:mm:ssZ` ("" when absent). */
 export function formatTime(v: unknown): string {
-  if (typeof v !== "number") return "";
-  return new Date(v * 1000).toISOString().replace("T", " ").slice(0, 19);
+  if (typeof v !== "number" || !Number.isFinite(v)) return "";
+  return `${new Date(v * 1000).toISOString().replace("T", " ").slice(0, 19)}Z`;
 }
 
-export function table(headers: string[], rows: unknown[][]): string {
-  const text = rows.map((r) => headers.map((_, i) => cell(r[i])));
-  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? "").length)));
-  const line = (cols: string[]) =>
+/** Formats an ISO timestamp (as the ECS task timeline has them) like formatTime. */
+export function formatIsoTime(v: unknown): string {
+  if (typeof v !== "string") return "";
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? formatTime(ms / 1000) : v;
+}
+
+/** `45s`, `2m 05s`, `1h 02m`, `3d 4h` ("" for a negative or non-finite value). */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+/**
+ * A job's run time from `started_at` to `finished_at` (epoch seconds), or to `nowSec` while it runs; "" when it
+ * never started (or the server predates these fields).
+ */
+export function jobDuration(job: Record<string, unknown>, nowSec = Date.now() / 1000): string {
+  const start = job["started_at"];
+  if (typeof start !== "number") return "";
+  const end = typeof job["finished_at"] === "number" ? job["finished_at"] : nowSec;
+  return formatDuration(end - start);
+}
+
+/** Pads `s` on the right to `width` display columns. */
+export function padDisplay(s: string, width: number): string {
+  return s + " ".repeat(Math.max(0, width - stringWidth(s)));
+}
+
+/**
+ * An aligned table; columns are separated by two spaces and sized by display width (East Asian wide characters
+ * count 2, ANSI colour codes 0). `decorate(text, row, col)` may colour a cell after its width is known.
+ */
+export function table(headers: string[], rows: unknown[][], decorate?: (text: string, row: number, col: number) => string): string {
+  const text = rows.map((r) => headers.map((_, i) => cell(r[i]).replace(/[\r\n\t]+/g, " ")));
+  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...text.map((r) => stringWidth(r[i] ?? ""))));
+  const line = (cols: string[], row: number) =>
     cols
-      .map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => {
+        const shown = row >= 0 && decorate ? decorate(c, row, i) : c;
+        return i === cols.length - 1 ? shown : shown + " ".repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(c)));
+      })
       .join("  ")
       .trimEnd();
-  return [line(headers), ...text.map(line)].join("\n") + "\n";
+  return [line(headers, -1), ...text.map((r, i) => line(r, i))].join("\n") + "\n";
 }
 
-/** `key: value` lines, skipping absent values; objects and arrays are shown as compact JSON. */
-export function keyValues(obj: Record<string, unknown>, timeKeys: readonly string[] = ["created_at", "updated_at"]): string {
-  const keys = Object.keys(obj);
+/** `key: value` lines, skipping absent values; objects and arrays are shown as compact JSON; times in UTC. */
+export function keyValues(
+  obj: Record<string, unknown>,
+  timeKeys: readonly string[] = ["created_at", "updated_at", "started_at", "finished_at"],
+): string {
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
   const width = Math.max(0, ...keys.map((k) => k.length));
-  return (
-    keys
-      .filter((k) => obj[k] !== undefined && obj[k] !== null)
-      .map((k) => `${`${k}:`.padEnd(width + 2)}${timeKeys.includes(k) ? formatTime(obj[k]) : cell(obj[k])}`)
-      .join("\n") + "\n"
-  );
+  return keys.map((k) => `${`${k}:`.padEnd(width + 2)}${timeKeys.includes(k) ? formatTime(obj[k]) : cell(obj[k])}`).join("\n") + "\n";
 }
