@@ -34,6 +34,32 @@ export interface Job extends WireBase {
   canceled_by?: string;
   job_attributes?: Record<string, Attribute>;
   result?: Result;
+  /** Epoch seconds of the first RUNNING, null before (issue 9; absent on older servers). */
+  started_at?: number | null;
+  /** Epoch seconds of the final status, null before. */
+  finished_at?: number | null;
+  /** ECS jobs: task counts. */
+  progress?: JobProgress | null;
+}
+
+export interface JobProgress {
+  tasks?: number;
+  succeeded?: number;
+  running?: number;
+  retrying?: number;
+  failed?: number;
+  pending?: number;
+}
+
+/** GET /api/v1/stats?since= */
+export interface Stats {
+  since: number;
+  until: number;
+  counts: Record<string, number>;
+  finished_per_hour: { hour: number; succeeded: number; failed: number; canceled: number }[];
+  running_ecs_tasks: number;
+  slowest: { id: string; name?: string; status: string; started_at?: number | null; finished_at?: number | null; duration?: number | null }[];
+  recent_failures: { id: string; name?: string; error?: string; finished_at?: number | null }[];
 }
 
 export interface Command extends WireBase {

@@ -1,6 +1,6 @@
 // Small presentational pieces shared by the pages.
 import { h, type ComponentChildren, type VNode } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { errorMessage } from "./api.ts";
 import { fmtDate, jobStatusClass, registryStatusClass } from "./format.ts";
 
@@ -137,8 +137,57 @@ export function safeHref(value: string): string | undefined {
   }
 }
 
-/** A date for table cells: may wrap between the day and the time, never inside either. */
-export function DateText(props: { epoch: number | undefined }): VNode<any> {
-  const [day, time] = fmtDate(props.epoch).split(" ");
-  return h("span", { class: "date-text" }, h("span", null, day), time ? " " : null, time ? h("span", null, time) : null);
+/** A date for table cells: may wrap between the day and the time, never inside either; the zone follows the time. */
+export function DateText(props: { epoch: number | undefined | null }): VNode<any> {
+  const [day, time, ...zone] = fmtDate(props.epoch).split(" ");
+  return h(
+    "span",
+    { class: "date-text" },
+    h("span", null, day),
+    time ? " " : null,
+    time ? h("span", null, time, zone.length ? h("span", { class: "tz" }, ` ${zone.join(" ")}`) : null) : null,
+  );
+}
+
+/** Copies `text` to the clipboard; says "Copied" for a moment (and via a polite live region). */
+export function CopyButton(props: { text: string; what: string }): VNode<any> {
+  const [done, setDone] = useState<"" | "ok" | "fail">("");
+  const copy = async (): Promise<void> => {
+    try {
+      await copyText(props.text);
+      setDone("ok");
+    } catch {
+      setDone("fail");
+    }
+    setTimeout(() => setDone(""), 1500);
+  };
+  return h(
+    "button",
+    { type: "button", class: "btn btn-copy", "aria-label": `Copy ${props.what}`, title: `Copy ${props.what}`, "data-copy": props.text, onClick: () => void copy() },
+    h("span", { "aria-hidden": "true" }, done === "ok" ? "✓" : done === "fail" ? "✗" : "⧉"),
+    h("span", { class: "sr-only", "aria-live": "polite" }, done === "ok" ? "Copied" : done === "fail" ? "Copy failed" : ""),
+  );
+}
+
+async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  // http:// on a non-loopback host has no Clipboard API: fall back to a hidden textarea.
+  const ta = document.createElement("textarea");
+  ta.value = text;
+  ta.setAttribute("readonly", "");
+  ta.style.position = "fixed";
+  ta.style.opacity = "0";
+  document.body.appendChild(ta);
+  ta.select();
+  const ok = document.execCommand("copy");
+  ta.remove();
+  if (!ok) throw new Error("copy refused");
+}
+
+/** A value in monospace with a copy button beside it. */
+export function Copyable(props: { text: string; what: string; cls?: string }): VNode<any> {
+  return h("span", { class: "copyable" }, h("code", { class: props.cls ?? "id" }, props.text), " ", h(CopyButton, { text: props.text, what: props.what }));
 }

@@ -1,11 +1,38 @@
-// Display helpers: dates in the browser's time zone as YYYY-MM-DD HH:mm:ss, durations, trimming, cookies.
+// Display helpers: dates in the browser's time zone as YYYY-MM-DD HH:mm:ss plus the zone's short name, durations,
+// trimming, cookies.
 
 const pad = (n: number): string => String(n).padStart(2, "0");
 
+/** The short name of the browser's time zone at that instant ("UTC", "CET", "GMT+2", "EST"). */
+export function zoneName(d: Date = new Date()): string {
+  try {
+    const part = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(d).find((p) => p.type === "timeZoneName");
+    if (part?.value) return part.value;
+  } catch {
+    // no Intl time zone data: fall back to the offset
+  }
+  const off = -d.getTimezoneOffset();
+  return off === 0 ? "UTC" : `UTC${off > 0 ? "+" : "-"}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+}
+
+/** Local time `YYYY-MM-DD HH:mm:ss ZONE`, or "—" for a missing time. */
 export function fmtDate(epochSeconds: number | undefined | null): string {
   if (epochSeconds === undefined || epochSeconds === null || !Number.isFinite(epochSeconds) || epochSeconds <= 0) return "—";
   const d = new Date(epochSeconds * 1000);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zoneName(d)}`;
+}
+
+/** Local `HH:mm` of an hour for chart axes. */
+export function fmtHour(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Seconds a job ran: finished − started, or now − started while it runs; undefined before it started. */
+export function jobDuration(started: number | null | undefined, finished: number | null | undefined, nowSeconds: number): number | undefined {
+  if (!started || started <= 0) return undefined;
+  const end = finished && finished > 0 ? finished : nowSeconds;
+  return Math.max(0, end - started);
 }
 
 export function fmtDuration(seconds: number | undefined | null): string {

@@ -47,6 +47,27 @@ export const REFRESH_OPTIONS: { label: string; ms: number }[] = [
   { label: "5 min", ms: 300_000 },
 ];
 
+/** The default interval when the browser has no stored choice: 5 s (issue 9). */
+export const DEFAULT_REFRESH_MS = 5_000;
+
+/** false while the tab is hidden (auto-refresh and ticking clocks pause). */
+export function usePageVisible(): boolean {
+  const [visible, setVisible] = useState(() => document.visibilityState !== "hidden");
+  useEffect(() => {
+    const on = (): void => setVisible(document.visibilityState !== "hidden");
+    document.addEventListener("visibilitychange", on);
+    return () => document.removeEventListener("visibilitychange", on);
+  }, []);
+  return visible;
+}
+
+/** The current time in epoch seconds, updated every second while `active` (running durations tick). */
+export function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now() / 1000);
+  useInterval(() => setNow(Date.now() / 1000), active ? 1000 : 0);
+  return active ? now : Date.now() / 1000;
+}
+
 export function useInterval(fn: () => void, ms: number): void {
   const saved = useRef(fn);
   saved.current = fn;

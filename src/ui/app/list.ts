@@ -13,6 +13,14 @@ export interface TextFilter {
   param: string;
   label: string;
   placeholder?: string;
+  /** A value without `%` or `_` matches as a substring: the API gets `%value%` (the URL keeps what was typed). */
+  substring?: boolean;
+}
+
+/** The API's pattern for a filter value: `%value%` for substring filters whose value has no wildcard of its own. */
+export function filterPattern(f: TextFilter, value: string | undefined): string | undefined {
+  if (!value) return value;
+  return f.substring && !/[%_]/.test(value) ? `%${value}%` : value;
 }
 
 export interface Column<T> {
@@ -81,8 +89,10 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
   const statuses = useAsync((signal) => apiGet<string[]>(spec.statusesEndpoint, signal), [spec.statusesEndpoint]);
   const currentKey = `${baseKey}|${cursor ?? ""}`;
   // The page number travels with its data, so the count, "Page N" and the rows always agree.
+  const apiBase = { ...base };
+  for (const f of spec.filters) apiBase[f.param] = filterPattern(f, base[f.param]);
   const list = useAsync(
-    async (signal) => ({ page, key: currentKey, res: await apiGet<Page<T>>(spec.endpoint + query({ ...base, limit: String(PAGE_SIZE), cursor }), signal) }),
+    async (signal) => ({ page, key: currentKey, res: await apiGet<Page<T>>(spec.endpoint + query({ ...apiBase, limit: String(PAGE_SIZE), cursor }), signal) }),
     [baseKey, cursor, tick],
   );
 
@@ -108,8 +118,8 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
     go({ ...base, order_by: col, direction: same && base["direction"] === "desc" ? "asc" : "desc" });
   };
 
-  /** true until the rows on screen belong to the URL's filters, sort and page. */
-  const busy = list.loading || list.data?.key !== currentKey;
+  /** true until the rows on screen belong to the URL's filters, sort and page (an auto-refresh of the same view is not). */
+  const busy = list.data?.key !== currentKey || (list.loading && list.data === undefined);
   const rows = list.data?.res.data ?? [];
   const shownPage = list.data?.page ?? page;
   const shown = (shownPage - 1) * PAGE_SIZE + rows.length;
@@ -169,7 +179,9 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
                     h(
                       "tr",
                       { key: spec.rowKey(r) },
-                      spec.columns.map((c) => h("td", { key: c.label, class: [c.cls, c.optional ? "opt" : ""].filter(Boolean).join(" ") || undefined }, c.cell(r))),
+                      spec.columns.map((c) =>
+                        h("td", { key: c.label, "data-col": c.label, class: [c.cls, c.optional ? "opt" : ""].filter(Boolean).join(" ") || undefined }, c.cell(r)),
+                      ),
                     ),
                   )
                 : h("tr", null, h("td", { colSpan: spec.columns.length, class: "muted empty" }, `No ${spec.noun} match.`)),
@@ -244,7 +256,7 @@ function FilterForm<T>(props: {
               type: "text",
               name: f.param,
               value: values[f.param] ?? "",
-              placeholder: f.placeholder ?? "pattern (% and _)",
+              placeholder: f.placeholder ?? (f.substring ? "contains (or % and _)" : "pattern (% and _)"),
               onInput: (e: Event) => setValues({ ...values, [f.param]: (e.currentTarget as HTMLInputElement).value }),
             }),
           ),

@@ -5,9 +5,10 @@ import { h, render, type VNode } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { apiGet } from "./api.ts";
 import { cookie } from "./format.ts";
-import { REFRESH_OPTIONS, RefreshContext, dismissToast, useInterval, useToasts } from "./hooks.ts";
+import { DEFAULT_REFRESH_MS, REFRESH_OPTIONS, RefreshContext, dismissToast, useInterval, usePageVisible, useToasts } from "./hooks.ts";
 import { JobDetailPage } from "./pages/job-detail.ts";
 import { ClustersPage, CommandsPage, JobsPage } from "./pages/lists.ts";
+import { OverviewPage } from "./pages/overview.ts";
 import { ClusterDetailPage, CommandDetailPage } from "./pages/registry-detail.ts";
 import { SubmitPage } from "./pages/submit.ts";
 import { interceptLinks, match, navigate, useLocation, type Loc } from "./router.ts";
@@ -18,6 +19,7 @@ function Routes(props: { loc: Loc }): VNode<any> {
   const { loc } = props;
   const p = loc.path.length > 1 ? loc.path.replace(/\/$/, "") : loc.path;
   let m: Record<string, string> | undefined;
+  if (p === "/") return h(OverviewPage, null);
   if (p === "/jobs") return h(JobsPage, { loc });
   if (p === "/submit") return h(SubmitPage, { loc });
   if ((m = match("/jobs/:id", p))) return h(JobDetailPage, { key: m["id"], id: m["id"] ?? "" });
@@ -34,6 +36,7 @@ function Routes(props: { loc: Loc }): VNode<any> {
 }
 
 const NAV = [
+  { href: "/", label: "Overview" },
   { href: "/jobs", label: "Jobs" },
   { href: "/submit", label: "Submit" },
   { href: "/commands", label: "Commands" },
@@ -42,15 +45,24 @@ const NAV = [
 
 function App(): VNode<any> {
   const loc = useLocation();
-  const [intervalMs, setIntervalMs] = useState<number>(() => Number(localStorage.getItem(REFRESH_KEY) ?? "0") || 0);
+  const [intervalMs, setIntervalMs] = useState<number>(() => {
+    const stored = localStorage.getItem(REFRESH_KEY);
+    return stored === null ? DEFAULT_REFRESH_MS : Number(stored) || 0;
+  });
+  const visible = usePageVisible();
   const [tick, setTick] = useState(0);
   const [version, setVersion] = useState(() => cookie("heimdall-version") ?? "");
   const user = cookie("heimdall-user") ?? "";
   const toasts = useToasts();
-  useInterval(() => setTick((t) => t + 1), intervalMs);
+  // Auto-refresh pauses while the tab is hidden and catches up once when it shows again.
+  useInterval(() => setTick((t) => t + 1), visible ? intervalMs : 0);
   useEffect(() => {
-    if (loc.path === "/") navigate("/jobs", { replace: true });
-  }, [loc.path]);
+    if (visible && intervalMs) setTick((t) => t + 1);
+  }, [visible]);
+  useEffect(() => {
+    // Before the overview existed, `/` was the jobs list: its old links (`/?status=…`) land on `/jobs?…`.
+    if (loc.path === "/" && loc.search.toString()) navigate(`/jobs?${loc.search.toString()}`, { replace: true });
+  }, [loc.href]);
   useEffect(() => {
     if (version) return;
     apiGet<{ version?: string }>("/health").then(
@@ -59,7 +71,7 @@ function App(): VNode<any> {
     );
   }, [version]);
   useEffect(() => {
-    const section = NAV.find((n) => loc.path === n.href || loc.path.startsWith(`${n.href}/`));
+    const section = NAV.find((n) => loc.path === n.href || (n.href !== "/" && loc.path.startsWith(`${n.href}/`)));
     document.title = section ? `${section.label} · Heimdall` : "Heimdall";
   }, [loc.path]);
   const onRefresh = (e: Event): void => {
@@ -67,7 +79,7 @@ function App(): VNode<any> {
     localStorage.setItem(REFRESH_KEY, String(ms));
     setIntervalMs(ms);
   };
-  const active = (href: string): boolean => loc.path === href || (href !== "/submit" && loc.path.startsWith(`${href}/`));
+  const active = (href: string): boolean => loc.path === href || (href !== "/submit" && href !== "/" && loc.path.startsWith(`${href}/`));
 
   return h(
     RefreshContext.Provider,
@@ -79,7 +91,7 @@ function App(): VNode<any> {
       h(
         "nav",
         { class: "sidenav", "aria-label": "Main" },
-        h("a", { class: "brand", href: "/jobs" }, "Heimdall"),
+        h("a", { class: "brand", href: "/" }, "Heimdall"),
         h(
           "ul",
           null,

@@ -3,10 +3,13 @@
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { API, ApiError, CANCELABLE_JOB_STATUSES, apiGet, apiSend, enc, errorMessage, isFinal, type Command, type Job, type Result } from "../api.ts";
-import { Breadcrumbs, ConfirmDialog, ErrorAlert, ExternalLink, Fields, JsonBlock, Loading, Properties, Section, StatusTag, TagList, safeHref } from "../components.ts";
+import { Breadcrumbs, ConfirmDialog, Copyable, ErrorAlert, ExternalLink, Fields, JsonBlock, Loading, Properties, Section, StatusTag, TagList, safeHref } from "../components.ts";
 import { fmtDate, trim } from "../format.ts";
 import { toast, useAsync, useInterval, useRefreshTick } from "../hooks.ts";
+import { navigate } from "../router.ts";
 import { highlightSql } from "../sql.ts";
+import { JobDurationText, progressText } from "./lists.ts";
+import { LiveTaskLogs } from "./live-logs.ts";
 import { LogViewer } from "./log-viewer.ts";
 import { TaskTimeline } from "./task-timeline.ts";
 
@@ -56,6 +59,7 @@ export function JobDetailPage(props: { id: string }): VNode<any> {
       h("div", { class: "main" }, h(JobMain, { job: j, onStatus: () => job.reload() })),
     ),
     command.data?.plugin === "ecs" ? h(TaskTimeline, { jobId: j.id, jobStatus: j.status }) : null,
+    command.data?.plugin === "ecs" ? h(LiveTaskLogs, { jobId: j.id, jobStatus: j.status }) : null,
     h(CancelBar, { job: j, onChanged: () => job.reload() }),
   );
 }
@@ -71,12 +75,16 @@ function JobInfo(props: { job: Job }): VNode<any> {
         ["Job Name", j.name],
         ["Status", h(StatusTag, { status: j.status })],
         ["User", j.user],
-        ["Job ID", h("code", { class: "id" }, j.id)],
+        ["Job ID", h(Copyable, { text: j.id, what: "job ID" })],
         ["Version", j.version],
         ["Description", j.description],
         ["Command Name", j.command_id ? h("a", { href: `/commands/${enc(j.command_id)}` }, j.command_name || j.command_id) : undefined],
         ["Cluster Name", j.cluster_id ? h("a", { href: `/clusters/${enc(j.cluster_id)}` }, j.cluster_name || j.cluster_id) : undefined],
         ["Created At", fmtDate(j.created_at)],
+        ["Started", j.started_at === undefined ? undefined : fmtDate(j.started_at)],
+        ["Finished", j.finished_at === undefined ? undefined : fmtDate(j.finished_at)],
+        ["Duration", j.started_at === undefined ? undefined : h(JobDurationText, { job: j })],
+        ["Progress", progressText(j.progress) || undefined],
         ["Updated At", fmtDate(j.updated_at)],
         ["Synchronous", j.is_sync ? "yes" : undefined],
         ["Store result (sync)", j.store_result_sync ? "yes" : undefined],
@@ -156,9 +164,10 @@ export function ResultTable(props: { result: Result }): VNode<any> {
   const cols = props.result.columns ?? [];
   const data = props.result.data ?? [];
   const cell = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+  // The table scrolls sideways inside its box: the box takes keyboard focus and has a name (axe scrollable-region-focusable).
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabIndex: 0, role: "region", "aria-label": "Result table (scrolls)" },
     h(
       "table",
       { class: "table", "aria-label": "Result" },
@@ -191,6 +200,7 @@ function CancelBar(props: { job: Job; onChanged: () => void }): VNode<any> {
     "div",
     { class: "footer-bar" },
     job.status === "CANCELING" ? h("span", { class: "muted", role: "status" }, "Canceling job…") : null,
+    h(SubmitAgain, { job }),
     h(
       "button",
       {
@@ -211,4 +221,32 @@ function CancelBar(props: { job: Job; onChanged: () => void }): VNode<any> {
       onClose: () => setOpen(false),
     }),
   );
+}
+
+/** Resubmits the same name, version, criteria and context (issue 9) and opens the new job. */
+function SubmitAgain(props: { job: Job }): VNode<any> {
+  const { job } = props;
+  const [busy, setBusy] = useState(false);
+  const again = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      const body: Record<string, unknown> = {
+        name: job.name,
+        version: job.version,
+        command_criteria: job.command_criteria ?? [],
+        cluster_criteria: job.cluster_criteria ?? [],
+      };
+      if (job.context !== undefined && job.context !== null) body["context"] = job.context;
+      const created = await apiSend<{ id: string }>("POST", "/job", body);
+      toast(`Submitted again as ${created.id}`);
+      navigate(`/jobs/${enc(created.id)}`);
+    } catch (err) {
+      toast(errorMessage(err), "error");
+      // A synchronous job that failed answers 5xx with its id: show it.
+      if (err instanceof ApiError && err.jobId) navigate(`/jobs/${enc(err.jobId)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return h("button", { type: "button", class: "btn", disabled: busy, title: "Submit a new job with the same name, version, criteria and context", onClick: () => void again() }, "Submit again");
 }

@@ -1,8 +1,9 @@
 // The three list pages (spec 12): /jobs, /commands, /clusters.
 import { h, type VNode } from "preact";
-import { enc, type Cluster, type Command, type Job } from "../api.ts";
+import { enc, isFinal, type Cluster, type Command, type Job, type JobProgress } from "../api.ts";
 import { Breadcrumbs, DateText, StatusTag } from "../components.ts";
-import { trim } from "../format.ts";
+import { fmtDuration, jobDuration, trim } from "../format.ts";
+import { useNow } from "../hooks.ts";
 import { ListPage, type ListSpec } from "../list.ts";
 import type { Loc } from "../router.ts";
 
@@ -20,25 +21,61 @@ const jobsSpec: ListSpec<Job> = {
   rowKey: (j) => j.id,
   filters: [
     { param: "id", label: "Job ID" },
-    { param: "name", label: "Name" },
-    { param: "username", label: "User" },
+    { param: "name", label: "Name", substring: true },
+    { param: "username", label: "User", substring: true },
     { param: "version", label: "Version" },
-    { param: "command", label: "Command", placeholder: "command name" },
-    { param: "cluster", label: "Cluster", placeholder: "cluster name" },
+    { param: "command", label: "Command", placeholder: "command name contains", substring: true },
+    { param: "cluster", label: "Cluster", placeholder: "cluster name contains", substring: true },
   ],
+  // Job ID, Status and Name come first: on a 390 px phone they are what stays on screen.
   columns: [
     { label: "Job ID", sort: "id", cell: (j) => h("a", { href: `/jobs/${enc(j.id)}` }, mono(j.id)) },
+    { label: "Status", cell: (j) => h(JobStatusCell, { job: j }) },
     { label: "Name", cell: (j) => h("span", { title: j.name }, trim(j.name, 60)) },
+    { label: "Progress", cell: (j) => progressText(j.progress) || "", optional: true },
+    { label: "Duration", cell: (j) => h(JobDurationText, { job: j }), cls: "num" },
+    { label: "Started", cell: (j) => h(DateText, { epoch: j.started_at }), cls: "date", optional: true },
+    { label: "Finished", cell: (j) => h(DateText, { epoch: j.finished_at }), cls: "date", optional: true },
+    { label: "Error", cell: (j) => (j.error ? h("span", { class: "err-short", title: j.error }, trim(j.error, 48)) : ""), cls: "wrap", optional: true },
     { label: "Version", cell: (j) => j.version ?? "", optional: true },
     { label: "User", cell: (j) => j.user ?? "", optional: true },
     { label: "Cluster", cell: (j) => j.cluster_name ?? "", optional: true },
     { label: "Command", cell: (j) => j.command_name ?? "", optional: true },
     { label: "Created At", sort: "created_at", cell: (j) => h(DateText, { epoch: j.created_at }), cls: "date" },
     { label: "Updated At", sort: "updated_at", cell: (j) => h(DateText, { epoch: j.updated_at }), cls: "date", optional: true },
-    { label: "Status", cell: (j) => h(StatusTag, { status: j.status }) },
     { label: "Details", cell: (j) => details(`/jobs/${enc(j.id)}`, `job ${j.name || j.id}`) },
   ],
 };
+
+/** "3/5 ✓ 1 running 1 retrying" for ECS jobs' `progress`; "" without one. */
+export function progressText(p: JobProgress | null | undefined): string {
+  if (!p || typeof p !== "object") return "";
+  const parts = [`${p.succeeded ?? 0}/${p.tasks ?? "?"} ✓`];
+  for (const k of ["running", "retrying", "pending", "failed"] as const) if (p[k]) parts.push(`${p[k]} ${k}`);
+  return parts.join(" ");
+}
+
+/** Status with, for a failed job, its error as the tooltip; ECS progress under it on phones (where the column is hidden). */
+function JobStatusCell(props: { job: Job }): VNode<any> {
+  const j = props.job;
+  const tag = h(StatusTag, { status: j.status });
+  return h(
+    "span",
+    { class: "status-cell", title: j.error ? `${j.status}: ${j.error}` : undefined },
+    tag,
+    j.progress ? h("span", { class: "muted small phone-only" }, ` ${progressText(j.progress)}`) : null,
+  );
+}
+
+/** Finished − started; ticks every second while the job runs. */
+export function JobDurationText(props: { job: Job }): VNode<any> {
+  const j = props.job;
+  const running = !!j.started_at && !j.finished_at && !isFinal(j.status);
+  const now = useNow(running);
+  // A final job stored before finished_at existed ends at its last update.
+  const d = jobDuration(j.started_at, j.finished_at ?? (isFinal(j.status) ? j.updated_at : undefined), now);
+  return h("span", { "data-testid": "duration", class: running ? "ticking" : undefined }, d === undefined ? "—" : fmtDuration(d));
+}
 
 const commandsSpec: ListSpec<Command> = {
   path: "/commands",

@@ -4,9 +4,11 @@
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { API, apiGet, enc, errorMessage, isFinal } from "../api.ts";
-import { DateText, ErrorAlert, ExternalLink, Fields, Section } from "../components.ts";
+import { CopyButton, DateText, ErrorAlert, ExternalLink, Fields, Section } from "../components.ts";
 import { fmtDuration, taskStatusClass } from "../format.ts";
 import { useAsync, useInterval } from "../hooks.ts";
+import { cloudWatchStreamUrl, containerLogs, ecsConsoleUrl, isRealAws, parseTaskArn, type ContainerLog } from "./ecs-links.ts";
+import { streamText } from "./live-logs.ts";
 
 export interface Attempt {
   attempt: number;
@@ -134,6 +136,7 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
   useInterval(() => tasks.reload(), final ? 0 : 3000);
   const [open, setOpen] = useState<string | undefined>();
   const tl = normalizeTimeline(tasks.data);
+  const logsOf = containerLogs(tasks.data);
   const slots = tl.slots;
   const all = slots.flatMap((s) => s.attempts);
   const now = Date.now() / 1000;
@@ -178,7 +181,7 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
             { class: "bar-cell", "aria-hidden": "true" },
             width ? h("div", { class: `bar ${taskStatusClass(a.status)}`, style: { marginLeft: `${left}%`, width: `${Math.min(width, 100 - left)}%` } }) : null,
           ),
-          h("td", null, h("code", { class: "arn", title: a.task_arn, "data-testid": "task-arn" }, a.task_arn || "—")),
+          h("td", null, h(ArnCell, { arn: a.task_arn, slot: s.slot, attempt: a.attempt, logs: logsOf })),
           h(
             "td",
             { class: "reason" },
@@ -221,7 +224,7 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
     slots.length
       ? h(
           "div",
-          { class: "table-wrap" },
+          { class: "table-wrap", tabIndex: 0, role: "region", "aria-label": "ECS task attempts (scrolls)" },
           h(
             "table",
             { class: "table tasks", "aria-label": "ECS task attempts" },
@@ -240,26 +243,53 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
           ),
         )
       : null,
-    open ? h(TaskLogs, { key: open, jobId, slot: Number(open.split("/")[0]), attempt: Number(open.split("/")[1]) }) : null,
+    open ? h(TaskLogs, { key: open, jobId, slot: Number(open.split("/")[0]), attempt: Number(open.split("/")[1]), follow: !final }) : null,
   );
 }
 
-function TaskLogs(props: { jobId: string; slot: number; attempt: number }): VNode<any> {
+/** The task ARN (its end visible), a copy button, and for tasks on real AWS links to the ECS and CloudWatch consoles. */
+function ArnCell(props: { arn: string; slot: number; attempt: number; logs: ContainerLog[] }): VNode<any> {
+  const { arn } = props;
+  if (!arn) return h("code", { class: "arn", "data-testid": "task-arn" }, "—");
+  const parsed = parseTaskArn(arn);
+  const what = `#${props.slot}.${props.attempt}`;
+  return h(
+    "div",
+    { class: "arn-cell" },
+    h("code", { class: "arn", title: arn, "data-testid": "task-arn" }, arn),
+    " ",
+    h(CopyButton, { text: arn, what: `task ARN ${what}` }),
+    isRealAws(parsed)
+      ? h(
+          "div",
+          { class: "small aws-links", "data-testid": "aws-links" },
+          h(ExternalLink, { href: ecsConsoleUrl(parsed) }, h("span", { "aria-hidden": "true" }, "ECS console"), h("span", { class: "sr-only" }, `Task ${what} in the ECS console`)),
+          props.logs.map((l) =>
+            h(
+              "span",
+              { key: l.name },
+              " · ",
+              h(ExternalLink, { href: cloudWatchStreamUrl(parsed, l) }, h("span", { "aria-hidden": "true" }, `${l.name} logs`), h("span", { class: "sr-only" }, `CloudWatch logs of ${l.name} in task ${what}`)),
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+/** One attempt's logs; while the job runs they follow live (`?follow=true`, the body streams as lines arrive). */
+function TaskLogs(props: { jobId: string; slot: number; attempt: number; follow: boolean }): VNode<any> {
   const url = `${API}/job/${enc(props.jobId)}/tasks/${props.slot}/logs?attempt=${props.attempt}`;
+  const [text, setText] = useState("");
   const logs = useAsync(
     async (signal) => {
-      const res = await fetch(url, { signal });
-      const text = await res.text();
-      if (!res.ok) {
-        let msg = text;
-        try {
-          msg = (JSON.parse(text) as { error?: string }).error ?? text;
-        } catch {
-          // plain text
-        }
-        throw new Error(`${res.status}: ${msg}`);
-      }
-      return text;
+      let all = "";
+      setText("");
+      await streamText(props.follow ? `${url}&follow=true` : url, signal, (chunk) => {
+        all += chunk;
+        setText(all);
+      });
+      return all;
     },
     [url],
   );
@@ -273,6 +303,11 @@ function TaskLogs(props: { jobId: string; slot: number; attempt: number }): VNod
       h(ExternalLink, { href: url }, "Open in a new tab"),
     ),
     logs.error ? h("p", { class: "alert alert-error", role: "alert" }, errorMessage(logs.error)) : null,
-    h("pre", { class: "log-text", tabIndex: 0 }, logs.loading ? "Loading…" : logs.data || "(no log lines)"),
+    props.follow && logs.loading ? h("span", { class: "live", "data-testid": "task-logs-state" }, "● live") : null,
+    h(
+      "pre",
+      { class: "log-text", tabIndex: 0, "aria-label": `Logs of task #${props.slot}, attempt ${props.attempt}` },
+      text || (logs.loading ? (props.follow ? "" : "Loading…") : "(no log lines)"),
+    ),
   );
 }
