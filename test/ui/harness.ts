@@ -1,6 +1,7 @@
 // UI test harness: the real Heimdall server (`heimdall serve --config <tmp yaml>`, SQLite in a temp dir) and
 // Debian's Chromium driven by playwright-core. Console errors fail the test unless explicitly expected.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,7 @@ import { freePort, launchServer } from "../cli/server-process.ts";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CHROMIUM = process.env["HEIMDALL_CHROMIUM"] ?? "/usr/bin/chromium";
 export const SHOTS = join(ROOT, "test-output", "screenshots");
-export const DESKTOP = { width: 1280, height: 800 };
+export const DESKTOP = { width: 1440, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
 export const chromiumMissing = (): string | undefined => (existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
@@ -145,16 +146,60 @@ async function overflowX(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
 
-/** Saves full-page screenshots at 1280×800 and at phone width; the page itself must never scroll sideways. */
+/** Saves full-page screenshots at 1440×900 and at phone width; the page itself must never scroll sideways. */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: join(SHOTS, `${name}-1280.png`), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, `${name}-${DESKTOP.width}.png`), fullPage: true });
   const wide = await overflowX(page);
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(100);
-  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, `${name}-${PHONE.width}.png`), fullPage: true });
   const narrow = await overflowX(page);
   await page.setViewportSize(DESKTOP);
-  if (wide > 0 || narrow > 0) throw new Error(`${name}: the page scrolls sideways (${wide}px at 1280, ${narrow}px at ${PHONE.width})`);
+  if (wide > 0 || narrow > 0) throw new Error(`${name}: the page scrolls sideways (${wide}px at ${DESKTOP.width}, ${narrow}px at ${PHONE.width})`);
+  await checkA11y(page, name);
+}
+
+/**
+ * axe-core's source: the `axe-core` package (devDependency) or, until it is installed, a checkout named by
+ * HEIMDALL_AXE_CORE (a directory holding axe.min.js). undefined when neither is there.
+ */
+function axeSource(): string | undefined {
+  const dir = process.env["HEIMDALL_AXE_CORE"];
+  if (dir && existsSync(join(dir, "axe.min.js"))) return readFileSync(join(dir, "axe.min.js"), "utf8");
+  try {
+    return readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+let axeWarned = false;
+
+/**
+ * Runs axe-core (WCAG 2 A/AA rules and best practices) on the page at desktop and phone widths and fails with
+ * every violation's rule, impact and nodes. Without axe-core it says so once and checks nothing.
+ */
+export async function checkA11y(page: Page, name: string): Promise<void> {
+  const src = axeSource();
+  if (!src) {
+    if (!axeWarned) console.log("# axe-core is not installed (npm i -D axe-core, or HEIMDALL_AXE_CORE=<dir>): accessibility checks skipped");
+    axeWarned = true;
+    return;
+  }
+  const problems: string[] = [];
+  for (const size of [DESKTOP, PHONE]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(50);
+    if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: src });
+    const found = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const r = await axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    });
+    for (const f of found) problems.push(`${size.width}px ${f}`);
+  }
+  await page.setViewportSize(DESKTOP);
+  if (problems.length) throw new Error(`${name}: axe-core violations:\n${problems.join("\n")}`);
 }

@@ -65,8 +65,7 @@ describe("jobs UI in Chromium", { skip }, () => {
     for (const id of ids) await client.waitJob(id, ["SUCCEEDED"]);
 
     const page = await open();
-    await page.goto("/");
-    await page.waitForURL("**/jobs");
+    await page.goto("/jobs");
     await page.getByRole("button", { name: "+ Add tag" }).click();
     await page.getByLabel("Tag 1 key").fill("batch");
     await page.getByLabel("Tag 1 value").fill("b50");
@@ -98,7 +97,7 @@ describe("jobs UI in Chromium", { skip }, () => {
     assert.equal(seen[2]?.length, 10);
     assert.ok(await page.getByRole("button", { name: "Next →" }).isDisabled(), "no page after the last");
     assert.deepEqual(new Set(seen.flat()), new Set(ids), "the three pages hold exactly the 50 jobs");
-    const names = await page.locator("table[aria-label=Jobs] tbody tr td:nth-child(2)").allTextContents();
+    const names = await page.locator("table[aria-label=Jobs] tbody tr td[data-col=Name]").allTextContents();
     assert.ok(names.every((n) => n.startsWith("bulk-") && n !== "bulk-outsider"));
 
     // Previous uses the remembered cursor of page 2.
