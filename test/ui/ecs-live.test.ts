@@ -1,0 +1,119 @@
+// A running ECS job followed live in Chromium (issue 9 item 1): 3 tasks on the embedded local ECS each print a line a
+// second; the job page's "Live logs of all tasks" pane shows `[slot.attempt]` lines of every slot while the job is
+// still RUNNING, the slot filter narrows it, auto-scroll stops when the user scrolls up and "Jump to end" resumes,
+// an attempt's own log panel follows too, and the pane ends with the final status. Task ARNs have copy buttons and,
+// on the local ECS, no AWS console links.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Browser } from "playwright-core";
+import { api, chromiumMissing, launchBrowser, openPage, screenshots, startServer, type HeimdallServer } from "./harness.ts";
+import { ecsCommand, fargateCluster, localCommands, localhost } from "./fixtures.ts";
+
+const skip = chromiumMissing();
+if (skip) console.log(`# skipping UI tests: ${skip}`);
+
+const LINES = 12;
+const printer = `for i in $(seq 1 ${LINES}); do echo "line $i of $TASK_NAME"; sleep 1; done`;
+
+describe("live logs of a running ECS job in the UI", { skip }, () => {
+  let srv: HeimdallServer;
+  let browser: Browser;
+
+  before(async () => {
+    srv = await startServer({
+      auth: { plugin: "auth_header", default_user: "local-user" },
+      local_ecs: { enabled: true, host: "127.0.0.1", port: 0, settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"] } },
+      commands: [localCommands[0], ecsCommand],
+      clusters: [localhost, fargateCluster],
+    });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  it("shows every task's lines before the job ends, filters by slot, and stops auto-scrolling when scrolled up", async () => {
+    const client = api(srv.url, "local-user");
+    const job = await client.post<{ id: string }>("/job", {
+      name: "three-printers",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { task_count: 3, container_overrides: [{ name: "main", command: ["sh", "-c", printer] }] },
+    });
+    const w = await openPage(browser, srv.url);
+    await w.context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    const page = w.page;
+    await page.goto(`/jobs/${job.id}`);
+    const pane = page.getByTestId("live-logs-text");
+    for (const slot of [0, 1, 2]) {
+      await pane.filter({ hasText: `[${slot}.1] line 2 of heimdall-job-${job.id}-${slot}` }).waitFor({ timeout: 45_000 });
+    }
+    const during = await client.get<{ status: string }>(`/job/${job.id}`);
+    assert.equal(during.status, "RUNNING", "the lines arrived while the job ran");
+    assert.equal(await page.getByTestId("live-logs-state").textContent(), "● live");
+    // The running job's duration ticks on the job page.
+    const duration = page.locator(".field", { hasText: "Duration" }).getByTestId("duration");
+    const first = await duration.textContent();
+    await page.waitForFunction((before) => document.querySelector(".field [data-testid=duration]")?.textContent !== before, first, { timeout: 5_000 });
+
+    // Slot filter: only slot 1's lines.
+    await page.getByLabel("Slot").selectOption("1");
+    const filtered = ((await pane.textContent()) ?? "").split("\n").filter(Boolean);
+    assert.ok(filtered.length >= 2, filtered.join("|"));
+    assert.ok(filtered.every((l) => l.startsWith("[1.1] ")), filtered.join("|"));
+    await page.getByLabel("Slot").selectOption("all");
+
+    // Scrolling up stops auto-scroll; "Jump to end" brings the newest lines back and resumes it.
+    await page.setViewportSize({ width: 1440, height: 500 });
+    await pane.evaluate((el) => {
+      el.style.maxHeight = "60px";
+    });
+    await pane.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await pane.evaluate((el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event("scroll"));
+    });
+    const jump = page.getByRole("button", { name: "Jump to end ↓" });
+    await jump.waitFor();
+    const linesNow = ((await pane.textContent()) ?? "").split("\n").length;
+    await page.waitForFunction((n) => (document.querySelector("[data-testid=live-logs-text]")?.textContent ?? "").split("\n").length > n, linesNow, { timeout: 10_000 });
+    assert.equal(await pane.evaluate((el) => el.scrollTop), 0, "new lines do not pull the pane down while scrolled up");
+    await jump.click();
+    await jump.waitFor({ state: "detached" });
+    assert.ok(await pane.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 24), "at the end again");
+    await pane.evaluate((el) => {
+      el.style.maxHeight = "";
+    });
+
+    // One attempt's own panel follows while it runs.
+    const tasks = page.getByRole("table", { name: "ECS task attempts" });
+    await tasks.waitFor();
+    await page.getByRole("button", { name: "Logs #2.1" }).click();
+    await page.getByTestId("task-logs-2-1").locator("pre", { hasText: `of heimdall-job-${job.id}-2` }).waitFor({ timeout: 20_000 });
+    assert.notEqual((await client.get<{ status: string }>(`/job/${job.id}`)).status, "SUCCEEDED", "the task panel showed lines before the end");
+
+    // ARN: copy button, no AWS console links on the local ECS.
+    const row = tasks.locator("tr[data-slot='0'][data-attempt='1']");
+    const arn = (await row.getByTestId("task-arn").textContent()) ?? "";
+    assert.match(arn, /^arn:aws:ecs:[a-z0-9-]+:000000000000:task\/my-fargate-cluster\//);
+    await row.getByRole("button", { name: "Copy task ARN #0.1" }).click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), arn);
+    assert.equal(await tasks.getByTestId("aws-links").count(), 0, "no console links for the local ECS");
+    await screenshots(page, "ecs-live-logs-running");
+
+    await page.getByTestId("live-logs-state").filter({ hasText: "complete (SUCCEEDED)" }).waitFor({ timeout: 60_000 });
+    const all = ((await pane.textContent()) ?? "").split("\n");
+    for (const slot of [0, 1, 2]) {
+      const mine = all.filter((l) => l.startsWith(`[${slot}.1] `));
+      assert.equal(mine.length, LINES, `slot ${slot}: each line once (${mine.join("|")})`);
+    }
+    await page.locator("h1 .status", { hasText: "SUCCEEDED" }).waitFor({ timeout: 15_000 });
+    await screenshots(page, "ecs-live-logs-done");
+    const errors = w.errors();
+    await w.close();
+    assert.deepEqual(errors, [], "no console errors");
+  });
+});
