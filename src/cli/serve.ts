@@ -12,6 +12,7 @@ import { openStore } from "../store/index.ts";
 import { ensureUiBuilt, uiDistDir } from "../ui/index.ts";
 import type { Store } from "../store/index.ts";
 import { CliError } from "./client.ts";
+import { engineOptions } from "./engine-options.ts";
 import { createServerLogger } from "./logger.ts";
 import { VERSION } from "./version.ts";
 
@@ -65,7 +66,7 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
       log.info({ url: ecs.url }, "local ECS endpoint started");
     }
     const metrics = createMetrics(VERSION);
-    engine = createEngine({ config, store, plugins: builtinPlugins(), log, version: VERSION, metrics });
+    engine = createEngine({ options: engineOptions(config), store, plugins: builtinPlugins(), log, version: VERSION, metrics });
     await engine.start();
     const uiRoot = await ensureUiBuilt().catch((err: unknown) => {
       log.warn({ err }, "web UI could not be built; serving a placeholder page");

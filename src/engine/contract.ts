@@ -2,6 +2,48 @@
 import type { Cluster, Command, Job, Result, SubmitInput } from "../core/index.ts";
 import type { Handler } from "../plugins/index.ts";
 
+/** A command or cluster as stored, without the timestamps the store sets. */
+export type CommandDefinition = Omit<Command, "created_at" | "updated_at">;
+export type ClusterDefinition = Omit<Cluster, "created_at" | "updated_at">;
+
+/**
+ * Everything the engine is told, compiled from the configuration by `heimdall serve` (src/cli/engine-options.ts).
+ * All durations are milliseconds.
+ */
+export interface EngineOptions {
+  /** Pool workers (spec 9.3; > 0). */
+  poolSize: number;
+  /** Longest wait of the feeder between claims when no wake-up comes (a safety net). */
+  poolSleepMs: number;
+  /** Absolute directory of the per-job working directories (`<jobsDirectory>/<job id>`). */
+  jobsDirectory: string;
+  /** Bytes kept of each stored stdout/stderr file. */
+  maxFileBytes: number;
+  /** Heartbeat period of the instance's claims. */
+  keepaliveMs: number;
+  /** A claim not refreshed for this long is stale (janitor). */
+  staleJobMs: number;
+  /** Janitor pass period (and least time between two retention passes). */
+  cleanIntervalMs: number;
+  /** Final jobs older than this are deleted by retention; 0 keeps them forever. */
+  retentionMs: number;
+  /** Bound of a plugin's cleanup call. */
+  cleanupTimeoutMs: number;
+  /** How long drain waits for running jobs before handing back / killing them. */
+  shutdownTimeoutMs: number;
+  /** Bound of a cluster health probe. */
+  healthCheckTimeoutMs: number;
+  /** The configuration file's registry: upserted at start; their definitions are trusted (template files not confined). */
+  commands: readonly CommandDefinition[];
+  clusters: readonly ClusterDefinition[];
+  /** Absolute directories template files of commands created through the API must lie under. */
+  templateRoots: readonly string[];
+  /** Wait for execute after an abort before going on without it (default 30 s, spec 9.4 step 5). */
+  abortWaitMs?: number;
+  /** How long job-path writes are retried while the database is unreachable (default max(5 min, staleJobMs)). */
+  dbRetryMs?: number;
+}
+
 export interface SubmitOutcome {
   job: Job;
   /** Sync jobs only: the result produced (SUCCEEDED). */
@@ -49,7 +91,7 @@ export interface EngineApi {
    * `groups`: the caller's verified groups, matched by `group:<name>` entries of allowed_callers.
    */
   submit(input: SubmitInput, caller: string, clientGone: AbortSignal, groups?: readonly string[]): Promise<SubmitOutcome>;
-  /** T9 and owner signalling. Throws 404 unknown job_id / 409 final. */
+  /** requestCancel, then the owner's abort (here at once, elsewhere at its next heartbeat). Throws 404 unknown job_id / 409 final. */
   cancel(jobId: string, caller: string): Promise<void>;
   /** Validates (plugin registered and its create accepts the context) then stores. Throws 400. */
   /** `tags` is the final set, system tags included (core builds it). */
@@ -58,6 +100,6 @@ export interface EngineApi {
   /** Spec 7.1 (all opted-in clusters) or 7.2 (one cluster; throws 404 as specified). */
   clustersHealth(): Promise<HealthReport>;
   clusterHealth(clusterId: string): Promise<HealthReport>;
-  /** Handler of the job's command (for plugin task views), undefined when none. */
+  /** Handler of the job's command (for plugin task views; resolveJob), undefined when none can be created. */
   handlerFor(job: Job): Promise<{ handler: Handler; cluster: Cluster | undefined } | undefined>;
 }

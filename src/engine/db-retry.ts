@@ -3,15 +3,15 @@
 // capped exponential backoff for a bounded window, `io` (SQLite I/O error, full disk) a few times only, any
 // other error not at all (or `otherRetries` times).
 import { dbErrorClass, type DbErrorClass } from "../store/index.ts";
-import { sleep } from "./util.ts";
+import { sleep } from "./waits.ts";
 
 export const RETRY_BASE_MS = 100;
 export const RETRY_MAX_MS = 2000;
 /** Tries of a write failing with an SQLite I/O error or a full disk before it fails for good. */
 export const IO_RETRIES = 3;
 /** Default retry window: five minutes, at least stale_job. */
-export function defaultDbRetryMs(staleJobSeconds: number): number {
-  return Math.max(300_000, staleJobSeconds * 1000);
+export function defaultDbRetryMs(staleJobMs: number): number {
+  return Math.max(300_000, staleJobMs);
 }
 
 export interface RetryPolicy {

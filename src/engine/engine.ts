@@ -1,23 +1,27 @@
 // The engine: routing, execution and recovery of one instance (spec 1, 9).
 import { hostname } from "node:os";
 import type pino from "pino";
-import type { HeimdallConfig } from "../config/index.ts";
 import type { Cluster, Command, Job, SubmitInput } from "../core/index.ts";
 import { instanceName } from "../core/index.ts";
 import type { PluginRegistry } from "../plugins/index.ts";
 import type { Store } from "../store/index.ts";
-import type { EngineApi, EngineMetrics, HealthReport, SubmitOutcome } from "./contract.ts";
-import { abortExecution, createCore, type EngineCore } from "./core.ts";
+import type { EngineApi, EngineMetrics, EngineOptions, HealthReport, SubmitOutcome } from "./contract.ts";
+import { createEngineState, type EngineState } from "./engine-state.ts";
 import { clusterHealth, clustersHealth } from "./health.ts";
 import { Janitor } from "./janitor.ts";
 import { Keepalive } from "./keepalive.ts";
+import { resolveJob } from "./lifecycle/index.ts";
 import { WorkerPool } from "./pool.ts";
 import { removeLeftoverWorkdirs, upsertConfigured, validateCluster, validateCommand } from "./startup.ts";
 import { cancelJob, submitJob } from "./submit.ts";
-import { sleep } from "./util.ts";
+import { sleep } from "./waits.ts";
+
+/** How often a drain logs how many jobs are still running. */
+export const DRAIN_PROGRESS_MS = 5000;
 
 export interface EngineDeps {
-  config: HeimdallConfig;
+  /** Compiled from the configuration by `heimdall serve` (src/cli/engine-options.ts); durations in ms. */
+  options: EngineOptions;
   store: Store;
   plugins: PluginRegistry;
   log: pino.Logger;
@@ -25,10 +29,6 @@ export interface EngineDeps {
   metrics?: EngineMetrics;
   /** Instance name; default `<hostname>-<start micros>` (spec 9.2). */
   instanceName?: string;
-  /** Wait after an abort before giving up on execute (default 30 s, spec 9.4 step 5). */
-  abortWaitMs?: number;
-  /** How long job-path writes are retried while the database is unreachable (default max(5 min, stale_job)). */
-  dbRetryMs?: number;
 }
 
 export interface Engine extends EngineApi {
@@ -56,90 +56,93 @@ function defaultInstanceName(): string {
 
 export function createEngine(deps: EngineDeps): Engine {
   const janitorRef: { current?: Janitor } = {};
-  const core: EngineCore = createCore({
+  const state: EngineState = createEngineState({
     ...deps,
     name: deps.instanceName ?? defaultInstanceName(),
     wakeJanitor: () => janitorRef.current?.wake(),
   });
-  const janitor = new Janitor(core);
+  const janitor = new Janitor(state);
   janitorRef.current = janitor;
-  const pool = new WorkerPool(core);
-  const keepalive = new Keepalive(core);
+  const pool = new WorkerPool(state);
+  const keepalive = new Keepalive(state);
   janitor.onHandedBack = () => pool.wake();
   let draining = false;
   let started = false;
   let drainPromise: Promise<void> | undefined;
   let unsubscribe: (() => void) | undefined;
 
-  /** Resolves when no execution is left, or after maxMs. */
-  const executionsDone = async (maxMs = Number.POSITIVE_INFINITY) => {
+  /** Resolves when the last execution has ended, or after maxMs; logs progress every few seconds when asked. */
+  const executionsDone = async (maxMs: number, progress?: string) => {
     const end = Date.now() + maxMs;
-    while (core.executions.size > 0 && Date.now() < end) {
-      await sleep(Math.min(20, Math.max(end - Date.now(), 1)));
+    while (state.executions.size > 0) {
+      const left = end - Date.now();
+      if (left <= 0) return;
+      const stop = new AbortController();
+      await Promise.race([state.executions.whenEmpty(), sleep(Math.min(left, progress ? DRAIN_PROGRESS_MS : left), stop.signal)]);
+      stop.abort();
+      const n = state.executions.size;
+      if (progress && n > 0 && end - Date.now() > 0) {
+        state.log.info({ instance: state.name, running: n }, `${progress}: ${n} job${n === 1 ? "" : "s"} running, ${Math.ceil((end - Date.now()) / 1000)} s left`);
+      }
     }
   };
 
   async function drainNow(): Promise<void> {
-    const { log, store, config, name } = core;
+    const { log, lifecycle, name, options } = state;
     draining = true;
-    log.info({ instance: name }, "draining");
+    log.info({ instance: name, running: state.executions.size, timeout_ms: options.shutdownTimeoutMs }, "draining");
     // 1. Stop claiming.
     await pool.stopClaiming();
     unsubscribe?.();
     await janitor.stop();
-    // 2. Claimed but not started: T6.
-    for (const exec of [...core.executions.values()]) {
+    // 2. Claimed but not started: unclaim (back to NEW).
+    for (const exec of [...state.executions.values()]) {
       if (exec.sync || exec.phase !== "claimed") continue;
-      exec.returned = true;
-      const ok = await store
-        .transition({ id: exec.job.id, from: ["ACCEPTED"], to: "NEW", owner: name, clearOwner: true })
-        .catch(() => false);
-      if (ok) abortExecution(exec, "lost");
-      else exec.returned = false;
+      await lifecycle.unclaimForShutdown(exec);
     }
-    // 3. Wait for running jobs.
-    const deadline = config.server.shutdown_timeout * 1000;
-    if (deadline > 0) await executionsDone(deadline);
+    // 3. Wait for running jobs (an event: the last execution ending), logging progress.
+    if (options.shutdownTimeoutMs > 0) await executionsDone(options.shutdownTimeoutMs, "draining");
     // 4. Hand back resumable async jobs; abort the rest with `shutdown` (KILLED, or CANCELED when canceling).
-    for (const exec of core.executions.values()) {
+    for (const exec of state.executions.values()) {
       const handBack = !exec.sync && exec.resumable && exec.phase === "started";
-      abortExecution(exec, handBack ? "handback" : "shutdown");
+      if (exec.phase !== "settled") log.info({ job_id: exec.job.id }, handBack ? "draining: handing the job back" : "draining: killing the job");
+      lifecycle.abort(exec, handBack ? "handback" : "shutdown");
     }
-    await executionsDone();
+    await state.executions.whenEmpty();
     await pool.idleAll();
     await keepalive.stop();
     // 5. Remove the instance record.
-    await store.removeInstance(name).catch((err: unknown) => log.warn({ err }, "cannot remove instance record"));
+    await state.store.removeInstance(name).catch((err: unknown) => log.warn({ err }, "cannot remove instance record"));
     log.info({ instance: name }, "drained");
   }
 
   const engine: Engine = {
     get instanceName() {
-      return core.name;
+      return state.name;
     },
     get draining() {
       return draining;
     },
     get runningJobs() {
-      return core.executions.size;
+      return state.executions.size;
     },
 
     async start() {
       if (started) return;
       started = true;
-      await core.store.registerInstance(core.name);
+      await state.store.registerInstance(state.name);
       try {
-        await upsertConfigured(core);
-        await removeLeftoverWorkdirs(core);
+        await upsertConfigured(state);
+        await removeLeftoverWorkdirs(state);
       } catch (err) {
-        await core.store.removeInstance(core.name).catch(() => undefined);
+        await state.store.removeInstance(state.name).catch(() => undefined);
         throw err;
       }
       keepalive.start();
       janitor.start();
-      unsubscribe = core.store.onJobsAvailable(() => pool.wake());
+      unsubscribe = state.store.onJobsAvailable(() => pool.wake());
       pool.start();
-      core.log.info({ instance: core.name, workers: pool.size }, "engine started");
+      state.log.info({ instance: state.name, workers: pool.size }, "engine started");
     },
 
     drain() {
@@ -153,9 +156,9 @@ export function createEngine(deps: EngineDeps): Engine {
       const claiming = pool.stopClaiming();
       const cleaning = janitor.stop();
       await keepalive.stop();
-      for (const exec of core.executions.values()) abortExecution(exec, "lost");
+      for (const exec of state.executions.values()) state.lifecycle.abort(exec, "lost");
       await Promise.all([claiming, cleaning]);
-      await executionsDone(core.abortWaitMs + 1000);
+      await executionsDone(state.options.abortWaitMs + 1000);
     },
 
     wake() {
@@ -163,40 +166,37 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     submit(input: SubmitInput, caller: string, clientGone: AbortSignal, groups: readonly string[] = []): Promise<SubmitOutcome> {
-      return submitJob(core, { draining: () => draining, wakePool: () => pool.wake() }, input, caller, clientGone, groups);
+      return submitJob(state, { draining: () => draining, wakePool: () => pool.wake() }, input, caller, clientGone, groups);
     },
 
     cancel(jobId: string, caller: string) {
-      return cancelJob(core, jobId, caller);
+      return cancelJob(state, jobId, caller);
     },
 
     async putCommand(cmd: Omit<Command, "created_at" | "updated_at">): Promise<Command> {
-      const handler = await validateCommand(core, cmd);
-      const stored = await core.store.putCommand(cmd);
-      core.handlers.seed(stored, handler);
+      const handler = await validateCommand(state, cmd);
+      const stored = await state.store.putCommand(cmd);
+      state.handlers.seed(stored, handler);
       return stored;
     },
 
     async putCluster(cl: Omit<Cluster, "created_at" | "updated_at">): Promise<Cluster> {
-      validateCluster(core, cl);
-      return core.store.putCluster(cl);
+      validateCluster(state, cl);
+      return state.store.putCluster(cl);
     },
 
     clustersHealth(): Promise<HealthReport> {
-      return clustersHealth(core);
+      return clustersHealth(state);
     },
 
     clusterHealth(clusterId: string): Promise<HealthReport> {
-      return clusterHealth(core, clusterId);
+      return clusterHealth(state, clusterId);
     },
 
     async handlerFor(job: Job) {
-      const snap = await core.registry.snapshot();
-      const command = snap.commandById.get(job.command_id);
-      if (!command) return undefined;
-      const handler = await core.handlers.get(command).catch(() => undefined);
-      if (!handler) return undefined;
-      return { handler, cluster: snap.clusterById.get(job.cluster_id) };
+      const r = await resolveJob(state, job);
+      if (!r.handler) return undefined;
+      return { handler: r.handler, cluster: r.cluster };
     },
   };
   return engine;

@@ -1,19 +1,17 @@
 // Janitor (spec 9.8, 9.9): recovers stale claims and unowned CANCELING jobs, applies retention.
 // Extension (issue 2/4): a stale job whose plugin is resumable is handed back for a worker to resume
 // instead of being failed.
-import type { Cluster, Command } from "../core/index.ts";
-import type { Handler } from "../plugins/index.ts";
 import { dbErrorClass, type StaleCandidate } from "../store/index.ts";
 import { runCleanup } from "./cleanup.ts";
-import type { EngineCore } from "./core.ts";
-import { Waker } from "./util.ts";
+import type { EngineState } from "./engine-state.ts";
+import { resolveJob, type ResolvedJob } from "./lifecycle/index.ts";
+import { Waker } from "./waits.ts";
 
-export const AWOL_ERROR = "awol: job is stale, marking failed";
 const CANDIDATES = 3;
 const RETENTION_BATCH = 100;
 
 export class Janitor {
-  private readonly core: EngineCore;
+  private readonly state: EngineState;
   private readonly waker = new Waker();
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -21,8 +19,8 @@ export class Janitor {
   /** Called after a resumable job was handed back (the pool should claim it). */
   onHandedBack: () => void = () => undefined;
 
-  constructor(core: EngineCore) {
-    this.core = core;
+  constructor(state: EngineState) {
+    this.state = state;
   }
 
   start(): void {
@@ -42,15 +40,15 @@ export class Janitor {
   }
 
   private async run(): Promise<void> {
-    const interval = this.core.config.janitor.clean_interval * 1000;
+    const interval = this.state.options.cleanIntervalMs;
     while (!this.stopped) {
       let handled = 0;
       try {
         await this.retentionIfDue();
         handled = await this.recoveryPass();
       } catch (err) {
-        this.core.dbTrouble.note();
-        this.core.log.error({ err }, "janitor pass failed");
+        this.state.dbTrouble.note();
+        this.state.log.error({ err }, "janitor pass failed");
       }
       if (handled > 0 || this.stopped) continue;
       await this.waker.wait(interval);
@@ -58,22 +56,22 @@ export class Janitor {
   }
 
   private async retentionIfDue(): Promise<void> {
-    const days = this.core.config.janitor.finished_job_retention_days;
-    if (days <= 0) return;
+    const keepMs = this.state.options.retentionMs;
+    if (keepMs <= 0) return;
     const now = Date.now();
-    if (now - this.lastRetention < this.core.config.janitor.clean_interval * 1000) return;
+    if (now - this.lastRetention < this.state.options.cleanIntervalMs) return;
     this.lastRetention = now;
-    await this.retentionPass(days);
+    await this.retentionPass(keepMs);
   }
 
-  /** Deletes final jobs older than `days`, in batches of 100 until none remain. Returns the count. */
-  async retentionPass(days: number): Promise<number> {
-    const cutoff = Math.floor((await this.core.store.now()) - days * 86_400);
+  /** Deletes final jobs older than `keepMs`, in batches of 100 until none remain. Returns the count. */
+  async retentionPass(keepMs: number): Promise<number> {
+    const cutoff = Math.floor((await this.state.store.now()) - keepMs / 1000);
     let total = 0;
     for (;;) {
-      const n = await this.core.store.deleteFinishedJobs(cutoff, RETENTION_BATCH);
+      const n = await this.state.store.deleteFinishedJobs(cutoff, RETENTION_BATCH);
       total += n;
-      if (n > 0) this.core.metrics?.retentionDeleted(n);
+      if (n > 0) this.state.metrics?.retentionDeleted(n);
       if (n < RETENTION_BATCH || this.stopped) break;
     }
     return total;
@@ -81,34 +79,29 @@ export class Janitor {
 
   /** One recovery pass; returns how many jobs it handled. */
   async recoveryPass(): Promise<number> {
-    const { store, name } = this.core;
-    const staleMs = this.core.config.janitor.stale_job * 1000;
-    const candidates = await store.staleCandidates(this.core.config.janitor.stale_job, CANDIDATES);
+    const { store, name } = this.state;
+    const staleMs = this.state.options.staleJobMs;
+    const candidates = await store.staleCandidates(staleMs / 1000, CANDIDATES);
     const taken: StaleCandidate[] = [];
     for (const c of candidates) {
       // Our own running executions are finalized by their runner.
-      if ((c.owner === name && this.core.executions.has(c.job.id)) || this.core.recovering.has(c.job.id)) continue;
+      if ((c.owner === name && this.state.executions.has(c.job.id)) || this.state.recovering.has(c.job.id)) continue;
       // After a database failure nobody could refresh claims: a heartbeat-stale claim counts only once this
       // instance has seen the database working for stale_job (docs/engine.md "Database outages").
-      if (c.heartbeat !== null && !this.core.dbTrouble.quietFor(staleMs)) continue;
+      if (c.heartbeat !== null && !this.state.dbTrouble.quietFor(staleMs)) continue;
       if (await store.takeOverClaim(c.job.id, { owner: c.owner, heartbeat: c.heartbeat }, name)) {
-        this.core.recovering.add(c.job.id);
+        this.state.recovering.add(c.job.id);
         taken.push(c);
       }
     }
-    await Promise.all(taken.map((c) => this.recover(c).finally(() => this.core.recovering.delete(c.job.id))));
+    await Promise.all(taken.map((c) => this.recover(c).finally(() => this.state.recovering.delete(c.job.id))));
     return taken.length;
   }
 
-  private async resolve(c: StaleCandidate): Promise<{ command?: Command; cluster?: Cluster; handler?: Handler; resumable: boolean }> {
+  /** resolveJob; a job whose registry read fails for another reason than the database is judged without its plugin. */
+  private async resolve(c: StaleCandidate): Promise<ResolvedJob> {
     try {
-      const snap = await this.core.registry.snapshot();
-      const command = snap.commandById.get(c.job.command_id);
-      const cluster = snap.clusterById.get(c.job.cluster_id);
-      if (!command) return { ...(cluster ? { cluster } : {}), resumable: false };
-      const resumable = this.core.handlers.plugin(command.plugin)?.resumable === true;
-      const handler = await this.core.handlers.get(command).catch(() => undefined);
-      return { command, ...(cluster ? { cluster } : {}), ...(handler ? { handler } : {}), resumable };
+      return await resolveJob(this.state, c.job);
     } catch (err) {
       // The database failing again: do not judge the job without its plugin (a resumable job would be failed).
       // The taken-over claim is no longer refreshed once recover() returns, so a later pass takes it again.
@@ -118,7 +111,7 @@ export class Janitor {
   }
 
   private async recover(c: StaleCandidate): Promise<void> {
-    const { store, name, log, metrics } = this.core;
+    const { lifecycle, log, metrics } = this.state;
     const id = c.job.id;
     try {
       const r = await this.resolve(c);
@@ -126,35 +119,23 @@ export class Janitor {
       // Sync jobs are never resumed: their request is gone with the instance.
       if (status !== "CANCELING" && r.resumable && !c.job.is_sync) {
         // Extension: the plugin can re-attach to its external work, so hand the job back instead of failing it.
-        const ok =
-          status === "ACCEPTED"
-            ? await store.transition({ id, from: ["ACCEPTED"], to: "NEW", owner: name, clearOwner: true })
-            : await store.handBack(id, name);
-        log.info({ job: id, status, ok }, "stale job of a resumable plugin handed back for resumption");
-        if (ok) this.onHandedBack();
+        if (await lifecycle.handBackStale(c.job)) this.onHandedBack();
         return;
       }
-      await runCleanup(this.core, r.command?.plugin ?? "", r.handler, id, r.cluster);
+      await runCleanup(this.state, r.command?.plugin ?? "", r.handler, id, r.cluster);
       if (status === "CANCELING") {
-        if (await store.transition({ id, from: ["CANCELING"], to: "CANCELED", owner: name, removeClaim: true })) {
-          metrics?.janitorRecovered("canceled");
-          metrics?.jobFinished(c.job.command_id, c.job.cluster_id, "CANCELED", 0);
-        }
+        if (await lifecycle.confirmCancelStale(c.job)) metrics?.janitorRecovered("canceled");
         return;
       }
-      if (await store.transition({ id, from: [status], to: "FAILED", owner: name, error: AWOL_ERROR, removeClaim: true })) {
+      if (await lifecycle.failStale(c.job, status, c.owner)) {
         metrics?.janitorRecovered("failed_stale");
-        metrics?.jobFinished(c.job.command_id, c.job.cluster_id, "FAILED", 0);
-        log.warn({ job: id, owner: c.owner }, AWOL_ERROR);
         return;
       }
       // Canceled meanwhile: cleanup already ran, finish the cancel.
-      if (await store.transition({ id, from: ["CANCELING"], to: "CANCELED", owner: name, removeClaim: true })) {
-        metrics?.janitorRecovered("canceled");
-      }
+      if (await lifecycle.confirmCancelStale(c.job)) metrics?.janitorRecovered("canceled");
     } catch (err) {
-      if (dbErrorClass(err) !== undefined) this.core.dbTrouble.note();
-      log.error({ err, job: id }, "janitor recovery failed");
+      if (dbErrorClass(err) !== undefined) this.state.dbTrouble.note();
+      log.error({ err, job_id: id }, "janitor recovery failed");
     }
   }
 }

@@ -2,16 +2,16 @@
 // returns the owned jobs' statuses: CANCELING → abort `cancel`; no longer owned → abort `lost`.
 // Only the claims of jobs this instance really works on are refreshed (its executions and the janitor's
 // recoveries): a job a runner gave up goes stale at once, so another instance's janitor recovers it.
-import { abortExecution, type EngineCore } from "./core.ts";
+import type { EngineState } from "./engine-state.ts";
 
 export class Keepalive {
-  private readonly core: EngineCore;
+  private readonly state: EngineState;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(core: EngineCore) {
-    this.core = core;
+  constructor(state: EngineState) {
+    this.state = state;
   }
 
   start(): void {
@@ -33,7 +33,7 @@ export class Keepalive {
         this.running = undefined;
         this.schedule();
       });
-    }, this.core.config.janitor.keepalive * 1000);
+    }, this.state.options.keepaliveMs);
   }
 
   /** One heartbeat; errors are logged and retried at the next tick. */
@@ -41,23 +41,23 @@ export class Keepalive {
     const t0 = performance.now();
     let owned;
     try {
-      owned = await this.core.store.heartbeat(this.core.name, [...this.core.executions.keys(), ...this.core.recovering]);
+      owned = await this.state.store.heartbeat(this.state.name, [...this.state.executions.keys(), ...this.state.recovering]);
     } catch (err) {
-      this.core.dbTrouble.note();
-      this.core.metrics?.databaseError("heartbeat");
-      this.core.log.error({ err }, "heartbeat failed");
+      this.state.dbTrouble.note();
+      this.state.metrics?.databaseError("heartbeat");
+      this.state.log.error({ err }, "heartbeat failed");
       return;
     }
     const status = new Map(owned.map((o) => [o.id, o.status]));
-    for (const exec of this.core.executions.values()) {
+    for (const exec of this.state.executions.values()) {
       // Executions registered after the heartbeat started may not be in its answer yet.
       if (exec.since >= t0 || exec.phase === "settled" || exec.returned) continue;
       const s = status.get(exec.job.id);
       if (s === undefined) {
-        this.core.log.warn({ job: exec.job.id }, "claim lost; aborting execution");
-        abortExecution(exec, "lost");
+        this.state.log.warn({ job_id: exec.job.id }, "claim lost; aborting execution");
+        this.state.lifecycle.abort(exec, "lost");
       } else if (s === "CANCELING") {
-        abortExecution(exec, "cancel");
+        this.state.lifecycle.abort(exec, "cancel");
       }
     }
   }

@@ -9,7 +9,7 @@ import type { JobFile } from "../core/index.ts";
 import type { EngineMetrics } from "./contract.ts";
 import type { Store } from "../store/index.ts";
 import { defaultDbRetryMs, retryDb } from "./db-retry.ts";
-import { jobError } from "./util.ts";
+import { jobError } from "./lifecycle/index.ts";
 
 export const CHUNK_BYTES = 64 * 1024;
 export const FLUSH_INTERVAL_MS = 1000;
@@ -200,7 +200,7 @@ export class JobOutputStream extends Writable {
         onFailure: (err, _cls, attempt) => {
           this.setFailing(true);
           this.o.onFailure?.(err);
-          if (attempt === 1) this.o.log.warn({ err, job: this.o.jobId, file: this.o.file }, "job output flush failed; retrying");
+          if (attempt === 1) this.o.log.warn({ err, job_id: this.o.jobId, file: this.o.file }, "job output flush failed; retrying");
         },
       });
       this.stored += data.length;
@@ -209,7 +209,7 @@ export class JobOutputStream extends Writable {
       this.lastError = jobError(err);
       this.stored = -1; // the dropped append may have committed after all
       this.o.metrics?.fileFlushFailure();
-      this.o.log.error({ err, job: this.o.jobId, file: this.o.file, bytes: data.length }, "job output flush failed; bytes dropped");
+      this.o.log.error({ err, job_id: this.o.jobId, file: this.o.file, bytes: data.length }, "job output flush failed; bytes dropped");
     } finally {
       this.flushing -= data.length;
       this.setFailing(false);

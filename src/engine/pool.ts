@@ -1,12 +1,13 @@
 // Worker pool and feeder (spec 9.3): claims only for idle workers, woken at once by local submissions and by
 // the store's jobs-available notifications; polling every pool.sleep ms is only a safety net.
-import { dbErrorClass, type ClaimedJob } from "../store/index.ts";
-import { newExecution, type EngineCore } from "./core.ts";
+import { dbErrorClass } from "../store/index.ts";
+import type { EngineState } from "./engine-state.ts";
+import type { Execution } from "./lifecycle/index.ts";
 import { runJob } from "./runner.ts";
-import { Waker } from "./util.ts";
+import { Waker } from "./waits.ts";
 
 export class WorkerPool {
-  private readonly core: EngineCore;
+  private readonly state: EngineState;
   readonly size: number;
   private busy = 0;
   private readonly waker = new Waker();
@@ -16,9 +17,9 @@ export class WorkerPool {
   /** A claim call failed: it may have committed without its answer (see requeueOrphanedClaims). */
   private claimUncertain = false;
 
-  constructor(core: EngineCore) {
-    this.core = core;
-    this.size = core.config.pool.size > 0 ? core.config.pool.size : 10;
+  constructor(state: EngineState) {
+    this.state = state;
+    this.size = state.options.poolSize > 0 ? state.options.poolSize : 10;
   }
 
   get idle(): number {
@@ -47,7 +48,7 @@ export class WorkerPool {
   }
 
   private async feed(): Promise<void> {
-    const sleepMs = Math.max(this.core.config.pool.sleepMs, 1);
+    const sleepMs = Math.max(this.state.options.poolSleepMs, 1);
     while (!this.stopped) {
       if (this.claimUncertain && !(await this.requeueOrphanedClaims())) {
         await this.waker.wait(sleepMs);
@@ -58,14 +59,15 @@ export class WorkerPool {
         await this.waker.wait(sleepMs);
         continue;
       }
-      let claimed: ClaimedJob[] = [];
+      let claimed: Execution[] = [];
       try {
-        claimed = await this.core.store.claimJobs(this.core.name, idle);
+        // claim / resumeClaim: the executions are registered before anything else runs (a cancel finds them).
+        claimed = await this.state.lifecycle.claim(idle);
       } catch (err) {
         this.claimUncertain = true;
-        if (dbErrorClass(err) !== undefined) this.core.dbTrouble.note();
-        this.core.metrics?.databaseError("claim");
-        this.core.log.error({ err }, "claiming jobs failed");
+        if (dbErrorClass(err) !== undefined) this.state.dbTrouble.note();
+        this.state.metrics?.databaseError("claim");
+        this.state.log.error({ err }, "claiming jobs failed");
       }
       if (claimed.length === 0) {
         await this.waker.wait(sleepMs);
@@ -80,37 +82,34 @@ export class WorkerPool {
 
   /**
    * After a failed claim call: a claim may have committed while its answer was lost (connection dropped), leaving
-   * ACCEPTED jobs owned by this instance that nothing here runs. Nothing was started for them (T4 comes first in
-   * the runner), so they go back to NEW (T6) before anything is claimed again; no claim of this instance is in
+   * ACCEPTED jobs owned by this instance that nothing here runs. Nothing was started for them (the runner's `start`
+   * comes before execute), so they go back to NEW (`unclaim`) before anything is claimed again; no claim of this instance is in
    * flight meanwhile (the feeder claims one call at a time). Returns false when the database still fails.
    */
   private async requeueOrphanedClaims(): Promise<boolean> {
-    const { store, name, log } = this.core;
+    const { store, name, log } = this.state;
     try {
       const ids = await store.acceptedClaims(name, 1000);
       for (const id of ids) {
         // Our own claims being started, and the janitor's takeovers, are not orphans.
-        if (this.core.executions.has(id) || this.core.recovering.has(id)) continue;
-        const ok = await store.transition({ id, from: ["ACCEPTED"], to: "NEW", owner: name, clearOwner: true });
-        log.warn({ job: id, requeued: ok }, "claim whose answer was lost: job back to NEW");
+        if (this.state.executions.has(id) || this.state.recovering.has(id)) continue;
+        const ok = await this.state.lifecycle.unclaimOrphan(id);
+        log.warn({ job_id: id, requeued: ok }, "claim whose answer was lost: job back to NEW");
       }
       this.claimUncertain = false;
       return true;
     } catch (err) {
-      if (dbErrorClass(err) !== undefined) this.core.dbTrouble.note();
-      this.core.metrics?.databaseError("claim");
-      this.core.log.error({ err }, "looking for claims whose answer was lost failed");
+      if (dbErrorClass(err) !== undefined) this.state.dbTrouble.note();
+      this.state.metrics?.databaseError("claim");
+      this.state.log.error({ err }, "looking for claims whose answer was lost failed");
       return false;
     }
   }
 
-  private startWorker(c: ClaimedJob): void {
-    // Registered synchronously, before any await, so a cancel on this instance finds the execution.
-    const exec = newExecution(c.job, false, c.resumed, "claimed");
-    this.core.executions.set(c.job.id, exec);
+  private startWorker(exec: Execution): void {
     this.busy++;
     this.report();
-    const w = runJob(this.core, exec)
+    const w = runJob(this.state, exec)
       .then(() => undefined)
       .finally(() => {
         this.busy--;
@@ -122,6 +121,6 @@ export class WorkerPool {
   }
 
   private report(): void {
-    this.core.metrics?.workers(this.busy, this.idle);
+    this.state.metrics?.workers(this.busy, this.idle);
   }
 }

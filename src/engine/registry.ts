@@ -3,7 +3,6 @@ import type pino from "pino";
 import type { Cluster, Command } from "../core/index.ts";
 import type { Handler, PluginModule, PluginRegistry, PluginServices } from "../plugins/index.ts";
 import type { Store } from "../store/index.ts";
-import { stableStringify } from "./util.ts";
 import { defaultDbRetryMs, retryDb } from "./db-retry.ts";
 
 export interface RegistrySnapshot {
@@ -53,6 +52,18 @@ export class RegistryCache {
     p.then(clear, clear);
     return p;
   }
+}
+
+/** JSON with object keys sorted, to compare definitions regardless of key order. */
+export function stableStringify(value: unknown): string {
+  if (value === undefined) return "null";
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(",")}}`;
 }
 
 type Definition = Omit<Command | Cluster, "created_at" | "updated_at" | "user">;

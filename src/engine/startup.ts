@@ -1,51 +1,22 @@
 // Startup work (spec 1, 11.3): validate and upsert configured commands and clusters; delete leftover
 // working directories of earlier runs, killing the process groups their shell jobs left running (issue 8 item 5).
 import { mkdir, readdir, rm } from "node:fs/promises";
-import { join, resolve as resolvePath } from "node:path";
-import type { ClusterEntry, CommandEntry } from "../config/index.ts";
+import { join } from "node:path";
 import type { Cluster, Command, JobStatus } from "../core/index.ts";
-import { HeimdallError, compileCallers, errorMessage, finalTags, sortTagSet } from "../core/index.ts";
+import { HeimdallError, compileCallers, errorMessage } from "../core/index.ts";
 import { KILL_GRACE_MS, killRecordedGroup, readProcessRecord, recordOwner, type ProcessRecord } from "../plugins/index.ts";
-import type { EngineCore } from "./core.ts";
+import type { EngineState } from "./engine-state.ts";
 import { HandlerError, clusterFingerprint, commandFingerprint } from "./registry.ts";
-
-/** The fields commands and clusters share, with the final tag set (system tags added). */
-function baseFromEntry(e: CommandEntry | ClusterEntry) {
-  return {
-    id: e.id,
-    name: e.name,
-    version: e.version,
-    user: e.user,
-    description: e.description,
-    tags: finalTags(e.tags, e.id, e.name, e.version),
-    ...(e.context === undefined ? {} : { context: e.context }),
-    status: e.status,
-  };
-}
-
-export function commandFromEntry(e: CommandEntry): Omit<Command, "created_at" | "updated_at"> {
-  return {
-    ...baseFromEntry(e),
-    plugin: e.plugin,
-    is_sync: e.is_sync,
-    cluster_tags: sortTagSet(e.cluster_tags),
-    allowed_callers: [...new Set(e.allowed_callers)],
-  };
-}
-
-export function clusterFromEntry(e: ClusterEntry): Omit<Cluster, "created_at" | "updated_at"> {
-  return { ...baseFromEntry(e), health_check: e.health_check, attributes: e.attributes };
-}
 
 /**
  * Validates a command for the registry: plugin registered, allowed_callers compile, create accepts the context.
  * Returns the created handler. Throws BAD_REQUEST with the messages of D1.
  */
-export async function validateCommand(core: EngineCore, cmd: Omit<Command, "created_at" | "updated_at">) {
-  if (!core.plugins.has(cmd.plugin)) throw new HeimdallError("BAD_REQUEST", `unknown plugin: ${cmd.plugin}`);
+export async function validateCommand(state: EngineState, cmd: Omit<Command, "created_at" | "updated_at">) {
+  if (!state.plugins.has(cmd.plugin)) throw new HeimdallError("BAD_REQUEST", `unknown plugin: ${cmd.plugin}`);
   compileCallers(cmd.id, cmd.allowed_callers);
   try {
-    return await core.handlers.create({ ...cmd, created_at: 0, updated_at: 0 });
+    return await state.handlers.create({ ...cmd, created_at: 0, updated_at: 0 });
   } catch (err) {
     if (err instanceof HandlerError) throw new HeimdallError("BAD_REQUEST", err.message);
     throw new HeimdallError("BAD_REQUEST", `context: ${errorMessage(err)}`);
@@ -53,8 +24,8 @@ export async function validateCommand(core: EngineCore, cmd: Omit<Command, "crea
 }
 
 /** Every plugin's check of a cluster context (e.g. ecs: launch_type with capacity_provider_strategy). Throws 400. */
-export function validateCluster(core: EngineCore, cl: Pick<Cluster, "context">): void {
-  for (const plugin of core.plugins.values()) {
+export function validateCluster(state: EngineState, cl: Pick<Cluster, "context">): void {
+  for (const plugin of state.plugins.values()) {
     try {
       plugin.validateClusterContext?.(cl.context ?? {});
     } catch (err) {
@@ -64,22 +35,20 @@ export function validateCluster(core: EngineCore, cl: Pick<Cluster, "context">):
 }
 
 /** Upserts the configured registry entries whose stored definition differs. Throws CONFIG errors. */
-export async function upsertConfigured(core: EngineCore): Promise<void> {
-  const { store, config } = core;
-  for (const entry of config.commands) {
-    const cmd = commandFromEntry(entry);
+export async function upsertConfigured(state: EngineState): Promise<void> {
+  const { store, options } = state;
+  for (const cmd of options.commands) {
     try {
-      await validateCommand(core, cmd);
+      await validateCommand(state, cmd);
     } catch (err) {
       throw new HeimdallError("CONFIG", `command ${cmd.id}: ${errorMessage(err)}`, { cause: err });
     }
     const stored = await store.getCommand(cmd.id);
     if (!stored || commandFingerprint(stored) !== commandFingerprint(cmd)) await store.putCommand(cmd);
   }
-  for (const entry of config.clusters) {
-    const cl = clusterFromEntry(entry);
+  for (const cl of options.clusters) {
     try {
-      validateCluster(core, cl);
+      validateCluster(state, cl);
     } catch (err) {
       throw new HeimdallError("CONFIG", `cluster ${cl.id}: ${errorMessage(err)}`, { cause: err });
     }
@@ -100,50 +69,50 @@ const PARALLEL = 8;
  * janitor's cleanup kills the group before marking the job FAILED. An SQLite database is held by this process
  * alone, so there every other leftover is an orphan.
  */
-export async function removeLeftoverWorkdirs(core: EngineCore): Promise<void> {
-  const dir = resolvePath(core.config.jobs_directory);
+export async function removeLeftoverWorkdirs(state: EngineState): Promise<void> {
+  const dir = state.options.jobsDirectory;
   await mkdir(dir, { recursive: true });
-  const names = (await readdir(dir)).filter((name) => !core.executions.has(name));
+  const names = (await readdir(dir)).filter((name) => !state.executions.has(name));
   for (let i = 0; i < names.length; i += PARALLEL) {
-    await Promise.all(names.slice(i, i + PARALLEL).map((name) => removeLeftover(core, join(dir, name), name)));
+    await Promise.all(names.slice(i, i + PARALLEL).map((name) => removeLeftover(state, join(dir, name), name)));
   }
 }
 
 /** Whether another instance may still be running the job of this directory. */
-async function maybeRunElsewhere(core: EngineCore, name: string, record: ProcessRecord | undefined): Promise<boolean> {
-  if (record?.instance === core.name) return false; // this instance runs nothing yet
+async function maybeRunElsewhere(state: EngineState, name: string, record: ProcessRecord | undefined): Promise<boolean> {
+  if (record?.instance === state.name) return false; // this instance runs nothing yet
   const owner = record ? await recordOwner(record) : "unknown";
   if (owner !== "unknown") return owner === "alive";
-  if (!core.store.capabilities.multiInstance) return false;
+  if (!state.store.capabilities.multiInstance) return false;
   try {
-    const job = await core.store.getJob(name);
+    const job = await state.store.getJob(name);
     return job !== undefined && ACTIVE.has(job.status);
   } catch (err) {
-    core.log.warn({ err, job: name }, "cannot read the job of a leftover working directory; kept");
+    state.log.warn({ err, job_id: name }, "cannot read the job of a leftover working directory; kept");
     return true;
   }
 }
 
-async function removeLeftover(core: EngineCore, path: string, name: string): Promise<void> {
+async function removeLeftover(state: EngineState, path: string, name: string): Promise<void> {
   const record = await readProcessRecord(path);
-  if (await maybeRunElsewhere(core, name, record)) {
-    core.log.info({ job: name, instance: record?.instance }, "working directory of a job another instance may run; kept");
+  if (await maybeRunElsewhere(state, name, record)) {
+    state.log.info({ job_id: name, instance: record?.instance }, "working directory of a job another instance may run; kept");
     return;
   }
   if (record) {
     const { outcome } = await killRecordedGroup(path, { graceMs: KILL_GRACE_MS });
-    const fields = { job: name, pid: record.pid, instance: record.instance, host: record.hostname, outcome };
+    const fields = { job_id: name, pid: record.pid, instance: record.instance, host: record.hostname, outcome };
     if (outcome === "alive") {
-      core.log.error(fields, "leftover process group still alive after SIGKILL; working directory kept");
+      state.log.error(fields, "leftover process group still alive after SIGKILL; working directory kept");
       return;
     }
-    if (outcome === "killed") core.log.warn(fields, "killed the leftover process group of a job");
-    else if (outcome === "unverifiable") core.log.warn(fields, "cannot verify a leftover process group without /proc; not killed");
-    else if (outcome === "elsewhere") core.log.info(fields, "leftover process group recorded on another host or before a reboot; not killed");
+    if (outcome === "killed") state.log.warn(fields, "killed the leftover process group of a job");
+    else if (outcome === "unverifiable") state.log.warn(fields, "cannot verify a leftover process group without /proc; not killed");
+    else if (outcome === "elsewhere") state.log.info(fields, "leftover process group recorded on another host or before a reboot; not killed");
   }
   try {
     await rm(path, { recursive: true, force: true });
   } catch (err) {
-    core.log.warn({ err, dir: path }, "cannot delete leftover working directory");
+    state.log.warn({ err, dir: path }, "cannot delete leftover working directory");
   }
 }

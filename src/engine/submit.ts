@@ -1,9 +1,11 @@
-// Submit (spec 4.1, 9.6) and cancel (4.4, 9.7).
-import type { Job, SubmitInput } from "../core/index.ts";
+// Submit (spec 4.1, 9.6) and cancel (4.4, 9.7): routing and validation here; the status changes (enqueue,
+// submitSync, requestCancel) are the job lifecycle's.
+import type { SubmitInput } from "../core/index.ts";
 import { HeimdallError, errorMessage, finalTags, newJobId, routeJob } from "../core/index.ts";
 import type { NewJob } from "../store/index.ts";
 import type { SubmitOutcome } from "./contract.ts";
-import { abortExecution, newExecution, type EngineCore } from "./core.ts";
+import type { EngineState } from "./engine-state.ts";
+import type { Execution } from "./lifecycle/index.ts";
 import { runJob, type RunOutcome } from "./runner.ts";
 
 export interface SubmitHooks {
@@ -13,7 +15,7 @@ export interface SubmitHooks {
 }
 
 export async function submitJob(
-  core: EngineCore,
+  state: EngineState,
   hooks: SubmitHooks,
   input: SubmitInput,
   caller: string,
@@ -23,9 +25,9 @@ export async function submitJob(
   const id = newJobId();
   let snap;
   try {
-    snap = await core.registry.snapshot();
+    snap = await state.registry.snapshot();
   } catch (err) {
-    core.metrics?.databaseError("registry");
+    state.metrics?.databaseError("registry");
     throw new HeimdallError("INTERNAL", `internal error: ${errorMessage(err)}`, { jobId: id, cause: err });
   }
   let route;
@@ -33,18 +35,18 @@ export async function submitJob(
     route = routeJob(snap, input.command_criteria, input.cluster_criteria, caller, Math.random, groups);
   } catch (err) {
     if (err instanceof HeimdallError) {
-      core.metrics?.routingFailure(err.code === "FORBIDDEN" ? "not_allowed" : "no_pair");
+      state.metrics?.routingFailure(err.code === "FORBIDDEN" ? "not_allowed" : "no_pair");
       throw err.withJobId(id);
     }
     throw err;
   }
   const { command, cluster } = route;
-  const handler = await core.handlers.get(command).catch(() => undefined);
+  const handler = await state.handlers.get(command).catch(() => undefined);
   if (handler?.validateJobContext) {
     try {
       handler.validateJobContext(input.context, cluster);
     } catch (err) {
-      core.metrics?.routingFailure("invalid_context");
+      state.metrics?.routingFailure("invalid_context");
       throw new HeimdallError("BAD_REQUEST", errorMessage(err), { jobId: id });
     }
   }
@@ -72,60 +74,48 @@ export async function submitJob(
     job_attributes: {},
   };
   if (!sync) {
-    const stored = await insert(core, job);
-    core.metrics?.jobSubmitted(command.id, cluster.id, "async");
+    const stored = await insert(state, id, () => state.lifecycle.enqueue(job));
+    state.metrics?.jobSubmitted(command.id, cluster.id, "async");
     hooks.wakePool();
-    core.store.notifyJobsAvailable().catch((err: unknown) => core.log.warn({ err }, "jobs-available notification failed"));
+    state.store.notifyJobsAvailable().catch((err: unknown) => state.log.warn({ err }, "jobs-available notification failed"));
     return { job: stored };
   }
-  // Sync (T2): registered before the insert, so a cancel on this instance always finds the execution.
-  job.owner = core.name;
-  const placeholder = { ...job, created_at: 0, updated_at: 0 } as Job;
-  const exec = newExecution(placeholder, true, false, "pending");
-  core.executions.set(id, exec);
-  let stored: Job;
-  try {
-    stored = await insert(core, job);
-  } catch (err) {
-    core.executions.delete(id);
-    throw err;
-  }
-  exec.job = stored;
-  exec.since = performance.now();
-  exec.phase = "claimed";
-  core.metrics?.jobSubmitted(command.id, cluster.id, "sync");
+  // submitSync: the execution is registered before the insert, so a cancel on this instance always finds it.
+  const exec: Execution = await insert(state, id, () => state.lifecycle.submitSync({ ...job, owner: state.name }));
+  state.metrics?.jobSubmitted(command.id, cluster.id, "sync");
   const onGone = () => {
-    // T9 without canceled_by, then abort the plugin.
-    core.store
-      .cancelJob(id, undefined)
+    // requestCancel without canceled_by, then abort the plugin.
+    state.lifecycle
+      .requestCancel(id, undefined)
       .then((o) => {
-        if (o.kind === "canceling") abortExecution(exec, "cancel");
+        if (o.kind === "canceling") state.lifecycle.abort(exec, "cancel");
       })
-      .catch((err: unknown) => core.log.error({ err, job: id }, "cancel after client disconnect failed"));
+      .catch((err: unknown) => state.log.error({ err, job_id: id }, "cancel after client disconnect failed"));
   };
   if (clientGone.aborted) onGone();
   else clientGone.addEventListener("abort", onGone, { once: true });
   let outcome: RunOutcome;
   try {
-    outcome = await runJob(core, exec);
+    outcome = await runJob(state, exec);
   } finally {
     clientGone.removeEventListener("abort", onGone);
   }
-  return syncResponse(core, id, outcome);
+  return syncResponse(state, id, outcome);
 }
 
-async function insert(core: EngineCore, job: NewJob): Promise<Job> {
+/** The insert of a new job; a database failure is a 500 naming the job id. */
+async function insert<T>(state: EngineState, jobId: string, insertJob: () => Promise<T>): Promise<T> {
   try {
-    return await core.store.insertJob(job);
+    return await insertJob();
   } catch (err) {
-    core.metrics?.databaseError("insert_job");
-    throw new HeimdallError("INTERNAL", `internal error: ${errorMessage(err)}`, { jobId: job.id, cause: err });
+    state.metrics?.databaseError("insert_job");
+    throw new HeimdallError("INTERNAL", `internal error: ${errorMessage(err)}`, { jobId, cause: err });
   }
 }
 
 /** Maps a sync job's final status to the response of 9.6. */
-async function syncResponse(core: EngineCore, id: string, outcome: RunOutcome): Promise<SubmitOutcome> {
-  const job = await core.store.getJob(id);
+async function syncResponse(state: EngineState, id: string, outcome: RunOutcome): Promise<SubmitOutcome> {
+  const job = await state.store.getJob(id);
   if (!job) throw new HeimdallError("INTERNAL", "internal error: job disappeared", { jobId: id });
   switch (job.status) {
     case "SUCCEEDED":
@@ -143,12 +133,12 @@ async function syncResponse(core: EngineCore, id: string, outcome: RunOutcome): 
   }
 }
 
-/** T9 and owner signalling (9.7). */
-export async function cancelJob(core: EngineCore, jobId: string, caller: string): Promise<void> {
-  const o = await core.store.cancelJob(jobId, caller);
+/** requestCancel and owner signalling (9.7). */
+export async function cancelJob(state: EngineState, jobId: string, caller: string): Promise<void> {
+  const o = await state.lifecycle.requestCancel(jobId, caller);
   if (o.kind === "unknown") throw new HeimdallError("NOT_FOUND", "unknown job_id");
   if (o.kind === "final") throw new HeimdallError("CONFLICT", `job is already in a final state: ${o.status}`);
-  const exec = core.executions.get(jobId);
-  if (o.owner === core.name && exec) abortExecution(exec, "cancel", caller);
-  else if (o.owner === null) core.wakeJanitor();
+  const exec = state.executions.get(jobId);
+  if (o.owner === state.name && exec) state.lifecycle.abort(exec, "cancel", caller);
+  else if (o.owner === null) state.wakeJanitor();
 }

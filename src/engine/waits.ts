@@ -1,8 +1,7 @@
-// Small helpers of the engine: timers, bounded waits, stable JSON, error text.
-import { errorMessage, truncateChars } from "../core/index.ts";
+// Waiting in the engine: the one (abortable) sleep, abort signals as promises, a resettable wake-up, and plugin
+// calls bounded by a timeout.
 
-export const MAX_ERROR_CHARS = 1024;
-
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -50,23 +49,6 @@ export async function callBounded(fn: (signal: AbortSignal) => unknown, ms: numb
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** An error message truncated to 1024 characters (spec 2.4). */
-export function jobError(err: unknown): string {
-  return truncateChars(errorMessage(err), MAX_ERROR_CHARS);
-}
-
-/** JSON with object keys sorted, to compare definitions regardless of key order. */
-export function stableStringify(value: unknown): string {
-  if (value === undefined) return "null";
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
-  const o = value as Record<string, unknown>;
-  const keys = Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(",")}}`;
 }
 
 /** A resettable wake-up: wait() resolves on the next wake() (or at once when one is pending) or after ms. */

@@ -9,6 +9,7 @@ import { buildApp, createMetrics } from "../../src/api/index.ts";
 import type { Metrics } from "../../src/api/index.ts";
 import type { HeimdallConfig } from "../../src/config/types.ts";
 import { createEngine } from "../../src/engine/index.ts";
+import { engineOptions } from "../../src/cli/engine-options.ts";
 import type { Engine } from "../../src/engine/index.ts";
 import { builtinPlugins, pluginRegistry } from "../../src/plugins/index.ts";
 import type { PluginModule } from "../../src/plugins/index.ts";
@@ -106,7 +107,8 @@ export async function startHarness(
   const log = pino({ level: "silent" });
   const store = await openStore({ connectionString: url, maxConnections: config.database.max_connections });
   const metrics = createMetrics("9.9.9-test");
-  const engine = createEngine({ config, store, plugins: pluginRegistry([...builtinPlugins().values(), ...(extra.plugins ?? [])]), log, version: "9.9.9-test", metrics, abortWaitMs: 5000 });
+  const plugins = pluginRegistry([...builtinPlugins().values(), ...(extra.plugins ?? [])]);
+  const engine = createEngine({ options: engineOptions(config, { abortWaitMs: 5000 }), store, plugins, log, version: "9.9.9-test", metrics });
   await engine.start();
   const app = await buildApp({ config, store, engine, log, version: "9.9.9-test", metrics, ...(extra.uiRoot ? { uiRoot: extra.uiRoot } : {}) });
   return {

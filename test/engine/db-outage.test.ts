@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { HeimdallConfig } from "../../src/config/types.ts";
 import type { Job } from "../../src/core/index.ts";
-import { AWOL_ERROR, createEngine, type Engine } from "../../src/engine/index.ts";
+import { AWOL_ERROR, type Engine } from "../../src/engine/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
-import { cluster, command, FINAL, input, never, readAll, registry, silentLog, testConfig, until } from "./helpers.ts";
+import { cluster, command, FINAL, input, never, readAll, registry, testEngine, until } from "./helpers.ts";
 import { startChaosPostgres, type ChaosPostgres } from "../../bench/chaos/postgres.ts";
 
 const skip = process.env.HEIMDALL_TEST_NO_PG === "1" ? "HEIMDALL_TEST_NO_PG=1" : false;
@@ -45,8 +45,7 @@ describe("database outage (PostgreSQL)", { skip, concurrency: 1 }, () => {
   async function instance(over: Partial<HeimdallConfig> = {}, dbRetryMs?: number): Promise<{ engine: Engine; store: Store }> {
     const store = await openStore({ connectionString: pg.url, maxConnections: 5 });
     stores.push(store);
-    const config = testConfig(jobsDir, { janitor: JANITOR, pool: { size: 20, sleepMs: 250 }, ...over });
-    const engine = createEngine({ config, store, plugins: registry(), log: silentLog, version: "9.9.9", abortWaitMs: 2000, ...(dbRetryMs ? { dbRetryMs } : {}) });
+    const engine = testEngine(jobsDir, store, registry(), { janitor: JANITOR, pool: { size: 20, sleepMs: 250 }, ...over }, dbRetryMs ? { dbRetryMs } : {});
     engines.push(engine);
     return { engine, store };
   }

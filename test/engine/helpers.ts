@@ -10,6 +10,7 @@ import type { Cluster, Command, Job, JobStatus, JsonObject, SubmitInput } from "
 import { finalTags } from "../../src/core/index.ts";
 import { createEngine, type Engine } from "../../src/engine/index.ts";
 import type { EngineDeps } from "../../src/engine/engine.ts";
+import { engineOptions } from "../../src/cli/engine-options.ts";
 import type { Handler, PluginModule, PluginRegistry } from "../../src/plugins/index.ts";
 import { pingPlugin, pluginRegistry, shellPlugin } from "../../src/plugins/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -156,12 +157,22 @@ export function input(commandType: string, context?: JsonObject, over: Partial<S
   };
 }
 
+/** Engine dependencies a test may replace, and the engine options the configuration has no key for. */
+export type EngineTestDeps = Partial<Omit<EngineDeps, "options">> & { abortWaitMs?: number; dbRetryMs?: number };
+
+/** An engine on `store` configured by testConfig(jobsDir, over); abortWaitMs 2 s unless given. */
+export function testEngine(jobsDir: string, store: Store, plugins: PluginRegistry, over: Partial<HeimdallConfig> = {}, deps: EngineTestDeps = {}): Engine {
+  const { abortWaitMs = 2000, dbRetryMs, ...rest } = deps;
+  const options = engineOptions(testConfig(jobsDir, over), { abortWaitMs, ...(dbRetryMs ? { dbRetryMs } : {}) });
+  return createEngine({ options, store, plugins, log: silentLog, version: "9.9.9", ...rest });
+}
+
 export interface Harness {
   store: Store;
   url: string;
   jobsDir: string;
   engines: Engine[];
-  engine(over?: Partial<HeimdallConfig>, deps?: Partial<EngineDeps>, plugins?: PluginRegistry): Engine;
+  engine(over?: Partial<HeimdallConfig>, deps?: EngineTestDeps, plugins?: PluginRegistry): Engine;
   dispose(): Promise<void>;
 }
 
@@ -175,7 +186,7 @@ export async function harness(backend: Backend, plugins: PluginRegistry): Promis
     jobsDir,
     engines: [],
     engine(over = {}, deps = {}, p = plugins) {
-      const e = createEngine({ config: testConfig(jobsDir, over), store, plugins: p, log: silentLog, version: "9.9.9", abortWaitMs: 2000, ...deps });
+      const e = testEngine(jobsDir, store, p, over, deps);
       h.engines.push(e);
       return e;
     },

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEngine, type Engine } from "../../src/engine/index.ts";
+import type { Engine } from "../../src/engine/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshDatabaseUrl, postgresBaseUrl } from "../helpers/db.ts";
 import { ClaimCutProxy } from "./claim-cut-proxy.ts";
-import { backends, cluster, command, FINAL, input, never, registry, silentLog, testConfig, until } from "./helpers.ts";
+import { backends, cluster, command, FINAL, input, never, registry, testEngine, until } from "./helpers.ts";
 
 const skip = postgresBaseUrl() ? false : "HEIMDALL_TEST_DATABASE_URL is not set";
 
@@ -37,8 +37,7 @@ describe("claim whose answer was lost (PostgreSQL)", { skip }, () => {
   async function engine(dbUrl: string): Promise<Engine> {
     const store = await openStore({ connectionString: dbUrl, maxConnections: 5 });
     stores.push(store);
-    const config = testConfig(jobsDir, { janitor: { keepalive: 1, stale_job: 2, clean_interval: 1, finished_job_retention_days: 0, cleanup_timeout: 5 } });
-    const e = createEngine({ config, store, plugins: registry(), log: silentLog, version: "9.9.9", abortWaitMs: 2000 });
+    const e = testEngine(jobsDir, store, registry(), { janitor: { keepalive: 1, stale_job: 2, clean_interval: 1, finished_job_retention_days: 0, cleanup_timeout: 5 } });
     engines.push(e);
     return e;
   }
@@ -69,7 +68,7 @@ for (const backend of backends()) {
       const { store, dispose } = await backend.open();
       const jobsDir = mkdtempSync(join(tmpdir(), "heimdall-lost-claim-"));
       try {
-        const e = createEngine({ config: testConfig(jobsDir), store, plugins: registry(), log: silentLog, version: "9.9.9" });
+        const e = testEngine(jobsDir, store, registry(), {}, { abortWaitMs: 30_000 });
         await e.putCluster(cluster("local"));
         await e.putCommand(command("ping", "ping"));
         const ids: string[] = [];

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { JsonObject } from "../../src/core/index.ts";
-import { createEngine, type Engine } from "../../src/engine/index.ts";
+import type { Engine } from "../../src/engine/index.ts";
 import type { PluginModule } from "../../src/plugins/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import { migrate } from "../../src/store/shared/migrate.ts";
@@ -19,7 +19,7 @@ import { createSqlStore } from "../../src/store/shared/sql-store.ts";
 import { SqliteDb } from "../../src/store/sqlite/db.ts";
 import { sqliteMigrations } from "../../src/store/sqlite/migrations.ts";
 import { sqliteHotOps } from "../../src/store/sqlite/open.ts";
-import { cluster, command, input, never, readAll, registry, silentLog, testConfig, until, untilFinal } from "./helpers.ts";
+import { cluster, command, input, never, readAll, registry, testEngine, until, untilFinal } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "heimdall-sqlite-faults-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,12 +77,12 @@ function gated(): { module: PluginModule; started: Set<string>; open(): void } {
 
 async function engineOn(store: Store, plugin: PluginModule, dbRetryMs?: number): Promise<Engine> {
   const jobsDir = mkdtempSync(join(dir, "jobs-"));
-  const config = testConfig(jobsDir, {
+  const config = {
     janitor: { keepalive: 1, stale_job: 3, clean_interval: 1, finished_job_retention_days: 0, cleanup_timeout: 5 },
     job_files: { max_bytes: 64 * 1024 * 1024 },
     pool: { size: 8, sleepMs: 100 },
-  });
-  const engine = createEngine({ config, store, plugins: registry(plugin), log: silentLog, version: "9.9.9", abortWaitMs: 2000, ...(dbRetryMs ? { dbRetryMs } : {}) });
+  };
+  const engine = testEngine(jobsDir, store, registry(plugin), config, dbRetryMs ? { dbRetryMs } : {});
   await engine.start();
   await engine.putCluster(cluster("local"));
   await engine.putCommand(command("gated", "gated"));

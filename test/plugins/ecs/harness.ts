@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { buildApp, createMetrics } from "../../../src/api/index.ts";
 import { configFromYaml } from "../../../src/config/index.ts";
 import { createEngine } from "../../../src/engine/index.ts";
+import { engineOptions } from "../../../src/cli/engine-options.ts";
 import type { Engine } from "../../../src/engine/index.ts";
 import { startLocalEcs } from "../../../src/local-ecs/index.ts";
 import type { LocalEcs } from "../../../src/local-ecs/index.ts";
@@ -187,7 +188,7 @@ export async function startServer(configFile: string, dir: string): Promise<InPr
   const log = pino({ level: "warn" });
   const store = await openStore({ connectionString: config.database.connection_string });
   const metrics = createMetrics("test");
-  const engine = createEngine({ config, store, plugins: builtinPlugins(), log, version: "test", metrics });
+  const engine = createEngine({ options: engineOptions(config), store, plugins: builtinPlugins(), log, version: "test", metrics });
   await engine.start();
   const app = await buildApp({ config, store, engine, log, version: "test", metrics });
   const address = await app.listen({ host: "127.0.0.1", port: 0 });

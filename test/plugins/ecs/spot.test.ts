@@ -9,6 +9,7 @@ import pino from "pino";
 import { stringify } from "yaml";
 import { configFromYaml } from "../../../src/config/index.ts";
 import { createEngine } from "../../../src/engine/index.ts";
+import { engineOptions } from "../../../src/cli/engine-options.ts";
 import { createMetrics } from "../../../src/api/index.ts";
 import type { LocalEcs } from "../../../src/local-ecs/index.ts";
 import { builtinPlugins } from "../../../src/plugins/index.ts";
@@ -195,7 +196,7 @@ describe("Fargate Spot through the API", () => {
     const bad = writeSpotConfig(stack.dir, stack.ecs, [spotCluster(stack.ecs, "both", [], { launch_type: "FARGATE", capacity_provider_strategy: SPOT })]);
     const config = configFromYaml((await import("node:fs")).readFileSync(bad, "utf8"), bad, {}, { cwd: stack.dir });
     const store = await openStore({ connectionString: `sqlite:${join(stack.dir, "bad.db")}` });
-    const engine = createEngine({ config, store, plugins: builtinPlugins(), log: pino({ level: "silent" }), version: "test", metrics: createMetrics("test") });
+    const engine = createEngine({ options: engineOptions(config), store, plugins: builtinPlugins(), log: pino({ level: "silent" }), version: "test", metrics: createMetrics("test") });
     try {
       await assert.rejects(engine.start(), /cluster both: context: cluster\.launch_type: cannot be combined with capacity_provider_strategy/);
     } finally {
