@@ -1,38 +1,27 @@
 // Task lifecycle: PROVISIONING → PENDING → [ACTIVATING] → RUNNING → [DEACTIVATING] → STOPPING → DEPROVISIONING
 // → STOPPED, with configurable dwell per phase. What runs a container is a ContainerDriver (driver.ts):
-// host processes (process-driver.ts) or Docker/Podman (docker-driver.ts).
+// host processes (process-driver.ts) or Docker/Podman (docker-driver.ts); starting a task's containers is in
+// container-start.ts.
 import type { ContainerRecord, EcsState, TaskRecord, TaskStatus } from "../ecs/model.ts";
 import type { TaskRuntime } from "../ecs/tasks.ts";
 import type { LogStore } from "../logs/store.ts";
 import { spotWarningMs } from "../settings.ts";
 import { SPOT_REASON, interruptTask } from "../spot.ts";
 import type { LocalEcsSettings } from "../settings.ts";
+import { type Control, type StartContext, type TaskDecorator, containerHooks, startContainers } from "./container-start.ts";
 import type { ContainerDriver, StartHooks } from "./driver.ts";
 import type { LineSink } from "./process.ts";
 
-interface Control {
-  stopRequested: Promise<void>;
-  signalStop: () => void;
-  exited: Promise<void>;
-  containerDone: () => void;
-  remaining: number;
-  /** Gives up containers still waiting for their dependsOn conditions. */
-  cancelPending: () => void;
-}
-
-/** Runs before a task's containers are prepared: resolves secrets, environment files and endpoint variables. */
-export type TaskDecorator = (task: TaskRecord) => Promise<string | undefined>;
+export type { TaskDecorator } from "./container-start.ts";
 
 export class TaskRunner implements TaskRuntime {
   private readonly settings: LocalEcsSettings;
   private readonly state: EcsState;
   private readonly logs: LogStore;
   readonly driver: ContainerDriver;
-  private readonly decorate: TaskDecorator | undefined;
   private readonly controls = new WeakMap<TaskRecord, Control>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Containers whose start succeeded (dependsOn START/COMPLETE/SUCCESS look here, not at runtimeId). */
-  private readonly began = new WeakSet<ContainerRecord>();
+  private readonly starting: StartContext;
   private closed = false;
   /** Called whenever a task leaves the store (expired or vanished). */
   onExpire: (task: TaskRecord) => void = () => {};
@@ -42,7 +31,15 @@ export class TaskRunner implements TaskRuntime {
     this.state = state;
     this.logs = logs;
     this.driver = driver;
-    this.decorate = decorate;
+    this.starting = {
+      settings,
+      logs,
+      driver,
+      decorate,
+      began: new WeakSet<ContainerRecord>(),
+      isClosed: () => this.closed,
+      requestStop: (task, stopCode, reason) => this.requestStop(task, stopCode, reason),
+    };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -111,7 +108,7 @@ export class TaskRunner implements TaskRuntime {
     }
     if (this.closed) return;
     let started = false;
-    if (task.desiredStatus === "RUNNING") started = await this.startContainers(task, ctl);
+    if (task.desiredStatus === "RUNNING") started = await startContainers(this.starting, task, ctl);
     task.pullStoppedAt ??= Date.now();
     if (this.closed) return;
     if (started) {
@@ -169,146 +166,6 @@ export class TaskRunner implements TaskRuntime {
     this.later(Math.max(0, at - Date.now()), () => this.expire(task));
   }
 
-  /** Returns false (and stops the task with TaskFailedToStart) when any container cannot start. */
-  private async startContainers(task: TaskRecord, ctl: Control): Promise<boolean> {
-    const fail = (c: ContainerRecord | undefined, reason: string): false => {
-      if (c) c.reason = reason;
-      this.requestStop(task, "TaskFailedToStart", reason);
-      return false;
-    };
-    const injected = task.pendingFaults.find((f) => f.kind === "failToStart");
-    if (injected) {
-      const ess = task.containers.find((c) => c.essential);
-      return fail(ess, injected.reason ?? `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${ess?.image}: not found`);
-    }
-    const problem = this.decorate ? await this.decorate(task) : undefined;
-    if (problem) return fail(task.containers.find((c) => c.essential), problem);
-    if (this.closed || task.desiredStatus !== "RUNNING") return false;
-    const prep = await this.driver.prepare(task);
-    if (prep) return fail(prep.container, prep.reason);
-    if (this.closed || task.desiredStatus !== "RUNNING") return false;
-    const sinks: Array<LineSink | undefined> = [];
-    for (const c of task.containers) {
-      if (!c.log) {
-        sinks.push(undefined);
-        continue;
-      }
-      try {
-        const stream = this.logs.ensureStream(c.log.group, c.log.stream, c.log.createGroup || this.settings.logs.autoCreateGroups);
-        sinks.push((lines: string[], ts: number) => stream.append(lines.map((message) => ({ timestamp: ts, message })), ts));
-      } catch (e) {
-        return fail(
-          c,
-          `ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: ${(e as Error).message} : exit status 1`,
-        );
-      }
-    }
-    ctl.remaining = task.containers.length;
-    const finished = (): void => {
-      if (--ctl.remaining === 0) ctl.containerDone();
-    };
-    const spawnOne = (i: number): Promise<void> => {
-      const c = task.containers[i]!;
-      c.lastStatus = "RUNNING";
-      task.version++;
-      return this.driver.start(task, c, this.hooks(task, c, sinks[i], () => release(), finished));
-    };
-    // dependsOn: a container starts once every dependency condition holds. HEALTHY needs the driver's health
-    // checks (docker); without them (process runtime) it counts as START.
-    const waiting = new Set(task.containers.flatMap((c, i) => (c.dependsOn.length ? [i] : [])));
-    const release = (): void => {
-      for (const i of [...waiting]) {
-        const c = task.containers[i]!;
-        if (!waiting.has(i)) continue;
-        let verdict: "go" | "wait" | string = "go";
-        for (const d of c.dependsOn) {
-          const dep = task.containers.find((x) => x.name === d.containerName);
-          if (!dep) continue;
-          const started = this.began.has(dep);
-          const exited = started && dep.lastStatus === "STOPPED";
-          if (!started && dep.lastStatus === "STOPPED") {
-            verdict = `DependencyConditionFailed: container ${dep.name} never started`;
-            break;
-          }
-          if (d.condition === "HEALTHY" && this.driver.healthChecks) {
-            if (dep.healthStatus === "UNHEALTHY" || (exited && dep.healthStatus !== "HEALTHY")) {
-              verdict = `DependencyConditionFailed: container ${dep.name} is not healthy`;
-              break;
-            }
-            if (dep.healthStatus !== "HEALTHY") verdict = "wait";
-          } else if (d.condition === "START" || d.condition === "HEALTHY") {
-            if (!started) verdict = "wait";
-          } else if (!exited) verdict = "wait";
-          else if (d.condition === "SUCCESS" && dep.exitCode !== 0) {
-            verdict = `DependencyConditionFailed: container ${dep.name} exited with ${dep.exitCode}`;
-            break;
-          }
-        }
-        if (verdict === "wait") continue;
-        waiting.delete(i);
-        if (verdict === "go" && task.desiredStatus === "RUNNING") void spawnOne(i);
-        else {
-          c.lastStatus = "STOPPED";
-          if (verdict !== "go") c.reason = verdict;
-          task.version++;
-          if (c.essential) this.requestStop(task, "EssentialContainerExited", "Essential container in task exited");
-          finished();
-        }
-      }
-    };
-    ctl.cancelPending = () => {
-      for (const i of [...waiting]) {
-        waiting.delete(i);
-        task.containers[i]!.lastStatus = "STOPPED";
-        finished();
-      }
-    };
-    const first: Array<Promise<void>> = [];
-    task.containers.forEach((c, i) => {
-      if (!waiting.has(i) && c.lastStatus === "PENDING") first.push(spawnOne(i));
-    });
-    await Promise.all(first);
-    return true;
-  }
-
-  /** Driver callbacks for one container: status, exit code and reason bookkeeping. */
-  private hooks(task: TaskRecord, c: ContainerRecord, sink: LineSink | undefined, changed: () => void, finished: () => void): StartHooks {
-    let done = false;
-    let running = false;
-    return {
-      sink,
-      created: (runtimeId) => {
-        c.runtimeId = runtimeId;
-      },
-      started: (runtimeId) => {
-        running = true;
-        this.began.add(c);
-        c.runtimeId = runtimeId;
-        task.version++;
-        changed();
-      },
-      health: (status) => {
-        if (c.healthStatus === status) return;
-        c.healthStatus = status;
-        task.version++;
-        changed();
-      },
-      exited: (code, reason) => {
-        // Killed by close(): the task stays as it was so that a restart can tell (resume.ts).
-        if (done || this.closed) return;
-        done = true;
-        c.lastStatus = "STOPPED";
-        c.exitCode = c.forcedExit?.code ?? code;
-        if (c.forcedExit?.reason) c.reason = c.forcedExit.reason;
-        else if (reason) c.reason = reason;
-        task.version++;
-        if (c.essential) this.requestStop(task, running ? "EssentialContainerExited" : "TaskFailedToStart", !running && reason ? reason : "Essential container in task exited");
-        changed();
-        finished();
-      },
-    };
-  }
-
   /**
    * Takes over a task found running after a restart (docker runtime): `reattach` reconnects each container that
    * still runs; the task then continues its lifecycle from RUNNING.
@@ -334,7 +191,7 @@ export class TaskRunner implements TaskRuntime {
       if (alive.length === 0) ctl.containerDone();
       for (const c of alive) {
         const { sink, after } = sinkFor(c);
-        const hooks = this.hooks(task, c, sink, () => {}, finished);
+        const hooks = containerHooks(this.starting, task, c, sink, () => {}, finished);
         if (after !== undefined) hooks.resumeAfter = after;
         const ok = await reattach(c, hooks).catch(() => false);
         if (!ok) {
