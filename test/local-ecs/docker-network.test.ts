@@ -1,6 +1,6 @@
 // Docker runtime with a real engine: the containers of one task share a network namespace (localhost), two
 // tasks on one port do not collide, memory/cpu become engine limits (OOM → 137 + OutOfMemoryError), dependsOn
-// HEALTHY waits for the definition's healthCheck. Skips with a printed reason where Podman cannot start.
+// HEALTHY waits for the definition's healthCheck, COMPLETE/SUCCESS for the dependency's exit. Skips with a printed reason where Podman cannot start.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
@@ -41,11 +41,13 @@ test("containers of one task reach each other on localhost; two tasks listen on 
   await register(env, {
     ...fargateDef("net", []),
     containerDefinitions: [
-      { name: "server", image: IMAGE, command: ["/bin/sh", "-c", "echo listening; nc -l -p 8080"], essential: false, logConfiguration: logTo("net") },
+      // The server logs the message (stderr) before it answers, so the client's exit 0 means it was logged.
+      { name: "server", image: IMAGE, command: ["/bin/sh", "-c", `echo listening; nc -l -p 8080 -e /bin/sh -c 'read l; echo "$l" >&2; echo "ack $l"'`], essential: false, logConfiguration: logTo("net") },
       {
         name: "client",
         image: IMAGE,
-        command: ["/bin/sh", "-c", "for i in $(seq 1 50); do echo hello-over-localhost | nc 127.0.0.1 8080 && exit 0; sleep 0.2; done; exit 1"],
+        // busybox nc quits when its stdin ends: the sleep keeps it open for the answer.
+        command: ["/bin/sh", "-c", 'for i in $(seq 1 20); do r=$({ echo hello-over-localhost; sleep 2; } | nc 127.0.0.1 8080); [ "$r" = "ack hello-over-localhost" ] && exit 0; sleep 0.2; done; exit 1'],
         dependsOn: [{ containerName: "server", condition: "START" }],
         logConfiguration: logTo("net"),
       },
@@ -80,31 +82,12 @@ test("memory is a hard limit for the whole container: a child allocating past it
     ],
   });
   const arn = (await run(env, { taskDefinition: "oom" })).taskArn!;
-  const running = await waitTask2(arn);
-  const info = await engine.getContainer(running.containers![0]!.runtimeId!).inspect().catch(() => undefined);
-  if (info) {
-    assert.equal(info.HostConfig.Memory, 32 * 1_048_576);
-    assert.equal(info.HostConfig.MemoryReservation, 16 * 1_048_576);
-    assert.equal(info.HostConfig.CpuShares, 128);
-  }
   const task = await waitStopped(env, arn);
   const c = task.containers![0]!;
   assert.equal(c.exitCode, 137);
   assert.equal(c.reason, "OutOfMemoryError: Container killed due to memory usage");
   assert.equal(task.stopCode, "EssentialContainerExited");
 });
-
-async function waitTask2(arn: string): Promise<Task> {
-  // The container may already be gone by RUNNING; the runtime id is set once it started.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await env.ecs.send(new (await import("@aws-sdk/client-ecs")).DescribeTasksCommand({ tasks: [arn] }));
-    const task = r.tasks![0]!;
-    if (task.containers?.[0]?.runtimeId) return task;
-    assert.ok(Date.now() < deadline, "container started");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test("dependsOn HEALTHY waits for the dependency's healthCheck to pass", async (t) => {
   if (skip(t)) return;
@@ -138,6 +121,52 @@ test("dependsOn HEALTHY waits for the dependency's healthCheck to pass", async (
   assert.equal(task.containers!.find((c) => c.name === "db")!.healthStatus, "HEALTHY");
   assert.deepEqual(await logLines("health", task, "app"), ["app-started"]);
   assert.ok((await logLines("health", task, "db")).includes("ready"));
+});
+
+test("task and container cpu/memory become engine limits; a container without its own gets the task's", async (t) => {
+  if (skip(t)) return;
+  await register(env, {
+    ...fargateDef("limits", []),
+    cpu: "512",
+    memory: "1024",
+    containerDefinitions: [
+      { name: "own", image: IMAGE, cpu: 128, memory: 64, memoryReservation: 32, command: ["/bin/sh", "-c", "sleep 600"], stopTimeout: 1 },
+      { name: "inherits", image: IMAGE, essential: false, command: ["/bin/sh", "-c", "sleep 600"], stopTimeout: 1 },
+    ],
+  });
+  const task = await waitRunning(env, (await run(env, { taskDefinition: "limits" })).taskArn!);
+  try {
+    const host = async (name: string) => (await engine.getContainer(task.containers!.find((c) => c.name === name)!.runtimeId!).inspect()).HostConfig;
+    // Task cpu 512 = 0.5 CPU: NanoCpus, or the quota/period pair an engine may report it as.
+    const cpus = (h: Docker.HostConfig & { CpuQuota?: number; CpuPeriod?: number }) => (h.NanoCpus ? h.NanoCpus / 1e9 : (h.CpuQuota ?? 0) / (h.CpuPeriod || 100_000));
+    const own = await host("own");
+    assert.deepEqual([own.Memory, own.MemoryReservation, own.CpuShares, cpus(own)], [64 * 1_048_576, 32 * 1_048_576, 128, 0.5]);
+    const inherits = await host("inherits");
+    assert.deepEqual([inherits.Memory, inherits.MemoryReservation ?? 0, cpus(inherits)], [1024 * 1_048_576, 0, 0.5]);
+  } finally {
+    await env.ecs.send(new StopTaskCommand({ task: task.taskArn! }));
+    await waitStopped(env, task.taskArn!);
+  }
+});
+
+test("dependsOn COMPLETE starts after a failed init; SUCCESS fails the dependent container without starting it", async (t) => {
+  if (skip(t)) return;
+  const def = (family: string, condition: "COMPLETE" | "SUCCESS") => ({
+    ...fargateDef(family, []),
+    containerDefinitions: [
+      { name: "init", image: IMAGE, essential: false, command: ["/bin/sh", "-c", "echo init; exit 3"], logConfiguration: logTo(family) },
+      { name: "app", image: IMAGE, command: ["/bin/sh", "-c", "echo app-ran"], dependsOn: [{ containerName: "init", condition }], logConfiguration: logTo(family) },
+    ],
+  });
+  await register(env, def("dep-complete", "COMPLETE"));
+  await register(env, def("dep-success", "SUCCESS"));
+  const [a, b] = await Promise.all(["dep-complete", "dep-success"].map(async (f) => waitStopped(env, (await run(env, { taskDefinition: f })).taskArn!)));
+  const app = (task: Task) => task.containers!.find((c) => c.name === "app")!;
+  assert.deepEqual([a!.containers!.find((c) => c.name === "init")!.exitCode, app(a!).exitCode], [3, 0]);
+  assert.deepEqual(await logLines("dep-complete", a!, "app"), ["app-ran"]);
+  assert.equal(app(b!).reason, "DependencyConditionFailed: container init exited with 3");
+  assert.equal(app(b!).runtimeId, undefined, "the dependent container was never created");
+  assert.equal(b!.stopCode, "EssentialContainerExited");
 });
 
 test("StopTask of a multi-container task stops every container and the pause container", async (t) => {
