@@ -8,7 +8,9 @@ import { API_PREFIX, BODY_LIMIT, MSG_NO_IDENTITY, MSG_TOO_LARGE, sendError, unkn
 import { registerFileRoutes } from "./routes-files.ts";
 import { registerHealthRoutes } from "./routes-health.ts";
 import { registerJobRoutes } from "./routes-jobs.ts";
+import { registerLogRoutes } from "./routes-logs.ts";
 import { registerRegistryRoutes } from "./routes-registry.ts";
+import { registerStatsRoutes } from "./routes-stats.ts";
 import { registerUiRoutes } from "./ui.ts";
 
 function mapError(err: unknown): HeimdallError {
@@ -117,7 +119,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerJobRoutes(app, deps);
   registerFileRoutes(app, deps);
+  registerLogRoutes(app, deps);
   registerRegistryRoutes(app, deps);
+  registerStatsRoutes(app, deps);
   registerHealthRoutes(app, deps, () => routes);
   registerUiRoutes(app, deps);
   await app.ready();

@@ -64,10 +64,29 @@ export const OPERATIONS: Record<string, Obj> = {
     parameters: [id, pathParam("slot", "Task slot"), query("attempt", "Attempt number", "integer"), query("follow", "true = keep streaming", "boolean")],
     responses: { "200": text("Log lines"), "400": err("Bad slot/attempt"), "404": err("Unknown job or no timeline") },
   },
+  "GET /api/v1/job/{id}/logs": {
+    summary: "Log lines of every task attempt of an ECS job (newline-delimited JSON; follow until final)",
+    description:
+      'One JSON object per line: {"slot","attempt","container","timestamp" (ms),"message","cursor"}; while following {"heartbeat":true} ' +
+      'every 15 s without output; last {"end":true,"status"} when the job is final and all logs are read, or without follow ' +
+      '{"end":false,"status","cursor"}. A stream that ends without an end line (server shutdown) is resumed with the last cursor.',
+    parameters: [id, query("follow", "true = keep streaming until the job is final", "boolean"), query("cursor", "Resume right after the line that carried it"), query("slot", "Only this task slot", "integer")],
+    responses: {
+      "200": { description: "NDJSON stream", content: { "application/x-ndjson": { schema: { type: "string" } } } },
+      "400": err("Not an ECS job, or bad follow/cursor/slot"),
+      "404": err("Unknown job"),
+    },
+  },
   "GET /api/v1/jobs": {
     summary: "List jobs",
-    parameters: [...patterns("username", "id", "name", "version", "command", "cluster"), query("status", "Comma list of statuses"), query("tags", "Comma list of tags (AND)"), ...page],
-    responses: { "200": json(ref("JobList")), "400": err("Bad cursor or status") },
+    parameters: [...patterns("username", "id", "name", "version", "command", "cluster"), query("status", "Comma list of statuses"), query("tags", "Comma list of tags (AND)"),
+      query("started_after", "started_at >= value (epoch seconds)", "integer"), query("finished_before", "finished_at < value (epoch seconds)", "integer"), ...page],
+    responses: { "200": json(ref("JobList")), "400": err("Bad cursor, status, started_after or finished_before") },
+  },
+  "GET /api/v1/stats": {
+    summary: "Overview of the jobs since a time: counts by status, finished per hour, running ECS tasks, slowest and failed jobs",
+    parameters: [query("since", "Epoch seconds (default now - 86400; at most 90 days ago)", "integer")],
+    responses: { "200": json(ref("Stats")), "400": err("Bad since") },
   },
   "GET /api/v1/command/statuses": { summary: "Command status names", responses: { "200": json({ type: "array", items: { type: "string" } }) } },
   "GET /api/v1/commands": {
@@ -117,6 +136,7 @@ export const OPERATIONS: Record<string, Obj> = {
 };
 
 const str = { type: "string" };
+const int = { type: "integer" };
 const tagSet = { type: "array", items: str };
 const attributes = { type: "object", additionalProperties: { type: "object", properties: { kind: { type: "string", enum: ["link", "text"] }, value: str } } };
 const base = { id: str, name: str, version: str, user: str, description: str, tags: tagSet, context: { type: "object", nullable: true }, created_at: { type: "integer" }, updated_at: { type: "integer" } };
@@ -145,11 +165,32 @@ const SCHEMAS: Obj = {
       cluster_name: str,
       canceled_by: str,
       job_attributes: attributes,
+      started_at: { type: "integer", nullable: true, description: "Epoch seconds of the first transition to RUNNING; null until then" },
+      finished_at: { type: "integer", nullable: true, description: "Epoch seconds of the transition to a final status; null until then" },
+      progress: ref("JobProgress"),
       result: ref("Result"),
     },
   },
   Command: { type: "object", properties: { ...base, status: str, plugin: str, is_sync: { type: "boolean" }, cluster_tags: tagSet, allowed_callers: tagSet } },
   Cluster: { type: "object", properties: { ...base, status: str, health_check: { type: "boolean" }, attributes } },
+  JobProgress: {
+    type: "object",
+    description: "Task summary of a multi-task (ECS) job; omitted when none",
+    properties: { tasks: int, succeeded: int, running: int, retrying: int, failed: int, pending: int },
+  },
+  Stats: {
+    type: "object",
+    required: ["since", "until", "counts", "finished_per_hour", "running_ecs_tasks", "slowest", "recent_failures"],
+    properties: {
+      since: int,
+      until: int,
+      counts: { type: "object", description: "Jobs created since `since`, by status (every status, 0 when none)", additionalProperties: int },
+      finished_per_hour: { type: "array", description: "Every hour from the hour of `since` to now, zeros included", items: { type: "object", properties: { hour: int, succeeded: int, failed: int, canceled: int } } },
+      running_ecs_tasks: { ...int, description: "Sum of progress.running over RUNNING jobs" },
+      slowest: { type: "array", description: "Top 5 by finished_at - started_at among jobs finished since `since`", items: { type: "object", properties: { id: str, name: str, status: str, started_at: int, finished_at: int, duration: int } } },
+      recent_failures: { type: "array", description: "The 5 latest FAILED jobs finished since `since`", items: { type: "object", properties: { id: str, name: str, error: str, finished_at: int } } },
+    },
+  },
   JobList: listOf("Job"),
   CommandList: listOf("Command"),
   ClusterList: listOf("Cluster"),

@@ -5,6 +5,7 @@ import {
   JOB_STATUSES,
   encodeCursor,
   jobToJson,
+  parseEpochSecondsParam,
   parseJobStatusList,
   parsePageQuery,
   validateSubmit,
@@ -51,6 +52,10 @@ function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
       .filter((t) => t !== "");
     if (list.length > 0) f.tags = list;
   }
+  const startedAfter = parseEpochSecondsParam("started_after", queryString(req, "started_after"));
+  if (startedAfter !== undefined) f.started_after = startedAfter;
+  const finishedBefore = parseEpochSecondsParam("finished_before", queryString(req, "finished_before"));
+  if (finishedBefore !== undefined) f.finished_before = finishedBefore;
   return f;
 }
 

@@ -119,3 +119,14 @@ export function nameProblems(path: string, value: string): string[] {
   if (n > 0 && value.trim() !== value) out.push(`${path}: must not have leading or trailing spaces`);
   return out;
 }
+
+/**
+ * A query parameter holding epoch seconds (list filters `started_after`, `finished_before`; stats `since`):
+ * undefined when absent or empty, else a non-negative safe integer, else BAD_REQUEST naming the field.
+ */
+export function parseEpochSecondsParam(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw badRequest(`${name}: must be a non-negative integer (epoch seconds)`);
+  return n;
+}

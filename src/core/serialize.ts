@@ -58,6 +58,9 @@ export function jobToJson(j: Readonly<Job>, result?: Readonly<Result>): JsonObje
   if (j.cluster_name !== "") out["cluster_name"] = j.cluster_name;
   if (j.canceled_by !== "") out["canceled_by"] = j.canceled_by;
   if (Object.keys(j.job_attributes).length > 0) out["job_attributes"] = attributes(j.job_attributes);
+  out["started_at"] = j.started_at ?? null;
+  out["finished_at"] = j.finished_at ?? null;
+  if (j.progress !== undefined && j.progress !== null) out["progress"] = { ...j.progress };
   if (result !== undefined) out["result"] = resultToJson(result);
   return out;
 }

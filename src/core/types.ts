@@ -63,6 +63,25 @@ export interface Job extends BaseObject {
   cluster_name: string;
   canceled_by: string;
   job_attributes: Record<string, Attribute>;
+  /**
+   * Epoch seconds of the first transition to RUNNING; null until then. Set by the store's insert/transition SQL,
+   * never by callers; the store always fills it (optional only so hand-built jobs in tests stay valid).
+   */
+  started_at?: number | null;
+  /** Epoch seconds of the transition to a final status; null until then (set by the store like started_at). */
+  finished_at?: number | null;
+  /** Short summary of a job's tasks (ECS), written by Store.setJobProgress; undefined when none. */
+  progress?: JobProgress;
+}
+
+/** Task counts of a running or finished multi-task job (issue 9 item 2). */
+export interface JobProgress {
+  tasks: number;
+  succeeded: number;
+  running: number;
+  retrying: number;
+  failed: number;
+  pending: number;
 }
 
 /** Validated submit body (spec 4.1, D7): criteria are undefined when missing (matches nothing). */
@@ -117,4 +136,24 @@ export interface JobFilter {
   cluster?: string;
   status?: JobStatus[];
   tags?: string[];
+  /** started_at >= value (epoch seconds). */
+  started_after?: number;
+  /** finished_at < value (epoch seconds). */
+  finished_before?: number;
+}
+
+/** GET /api/v1/stats (issue 9 item 4): one overview of the jobs since `since`. */
+export interface JobStats {
+  since: number;
+  until: number;
+  /** Jobs created since `since`, by status; every status present (0 when none). */
+  counts: Record<JobStatus, number>;
+  /** Every hour from the hour of `since` to the current one, oldest first, zeros included. */
+  finished_per_hour: { hour: number; succeeded: number; failed: number; canceled: number }[];
+  /** Sum of progress.running over RUNNING jobs. */
+  running_ecs_tasks: number;
+  /** Top 5 by finished_at - started_at among the jobs finished since `since`. */
+  slowest: { id: string; name: string; status: JobStatus; started_at: number; finished_at: number; duration: number }[];
+  /** The 5 latest FAILED jobs finished since `since`. */
+  recent_failures: { id: string; name: string; error: string; finished_at: number }[];
 }

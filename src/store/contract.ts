@@ -7,6 +7,8 @@ import type {
   Job,
   JobFile,
   JobFilter,
+  JobProgress,
+  JobStats,
   JobStatus,
   Json,
   Page,
@@ -63,7 +65,8 @@ export type CancelOutcome =
   | { kind: "final"; status: JobStatus }
   | { kind: "unknown" };
 
-export interface NewJob extends Omit<Job, "created_at" | "updated_at"> {
+/** A job to insert; the store stamps its times (created/updated now, started/finished by its status). */
+export interface NewJob extends Omit<Job, "created_at" | "updated_at" | "started_at" | "finished_at" | "progress"> {
   /** Claim owner: undefined for async jobs (unowned claim, T1), this instance for sync jobs (T2). */
   owner?: string;
 }
@@ -100,6 +103,13 @@ export interface Store {
   insertJob(job: NewJob): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
   listJobs(filter: JobFilter, page: PageQuery): Promise<Page<Job>>;
+  /**
+   * Stores a job's task summary (`progress` of the job object), or clears it with null. Does not change
+   * updated_at. Unknown job: STORE error.
+   */
+  setJobProgress(jobId: string, progress: JobProgress | null): Promise<void>;
+  /** The overview of GET /api/v1/stats since `since` (epoch seconds; default 24 h before the database clock). */
+  jobStats(since?: number): Promise<JobStats>;
   /** T9: NEW|ACCEPTED|RUNNING|CANCELING → CANCELING, canceled_by = by (when given). */
   cancelJob(id: string, by: string | undefined): Promise<CancelOutcome>;
   /** T3/T5: claim up to `limit` unowned NEW or handed-back RUNNING jobs, oldest first (SKIP LOCKED on PostgreSQL). */

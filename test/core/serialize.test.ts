@@ -62,20 +62,26 @@ void test("job: key order and omissions", () => {
   assert.deepEqual(Object.keys(jobToJson(job)), [
     "id", "name", "version", "user", "tags", "context", "created_at", "updated_at", "status",
     "command_criteria", "cluster_criteria", "command_id", "command_name", "cluster_id", "cluster_name",
+    "started_at", "finished_at",
   ]);
   const result = { columns: [{ name: "message", type: "string" }], data: [["Hello, test_user!"]] };
   const all = jobToJson(
-    { ...job, description: "d", is_sync: true, store_result_sync: true, error: "boom", canceled_by: "alice", job_attributes: { A: { kind: "text", value: "v" } } },
+    { ...job, description: "d", is_sync: true, store_result_sync: true, error: "boom", canceled_by: "alice", job_attributes: { A: { kind: "text", value: "v" } },
+      started_at: 1719999991, finished_at: 1719999999, progress: { tasks: 2, succeeded: 2, running: 0, retrying: 0, failed: 0, pending: 0 } },
     result,
   );
   assert.deepEqual(Object.keys(all), [
     "id", "name", "version", "user", "description", "tags", "context", "created_at", "updated_at", "status", "is_sync",
     "store_result_sync", "error", "command_criteria", "cluster_criteria", "command_id", "command_name", "cluster_id",
-    "cluster_name", "canceled_by", "job_attributes", "result",
+    "cluster_name", "canceled_by", "job_attributes", "started_at", "finished_at", "progress", "result",
   ]);
   assert.deepEqual(all["result"], result);
+  assert.deepEqual([all["started_at"], all["finished_at"], all["progress"]],
+    [1719999991, 1719999999, { tasks: 2, succeeded: 2, running: 0, retrying: 0, failed: 0, pending: 0 }]);
   const fresh = jobToJson({ ...job, status: "NEW", command_id: "", command_name: "", cluster_id: "", cluster_name: "", context: undefined, command_criteria: [], cluster_criteria: [] });
-  assert.deepEqual(Object.keys(fresh), ["id", "name", "version", "user", "tags", "created_at", "updated_at", "status", "command_criteria", "cluster_criteria"]);
+  assert.deepEqual(Object.keys(fresh), ["id", "name", "version", "user", "tags", "created_at", "updated_at", "status", "command_criteria", "cluster_criteria", "started_at", "finished_at"]);
+  // started_at / finished_at are always present: null until the job starts / ends.
+  assert.deepEqual([fresh["started_at"], fresh["finished_at"]], [null, null]);
   assert.deepEqual(fresh["command_criteria"], []);
 });
 

@@ -125,6 +125,13 @@ const FILTERS: JobFilter[] = [
   { tags: ["three", "even", "_name:alpha"] },
   { tags: ["ENV:prod"] },
   { name: "%a", status: ["NEW", "CANCELING", "SUCCEEDED"], tags: ["odd"], cluster: "l%" },
+  // Literal prefixes are index ranges (issue 11 item 2): the range must keep exactly the pattern's rows.
+  { name: "b%" },
+  { name: "bē%" },
+  { name: "al_%" },
+  { username: "B%", status: ["NEW", "FAILED"] },
+  { tags: ["odd", "env:prod"], status: ["RUNNING", "SUCCEEDED"] },
+  { tags: ["absent"] },
 ];
 const ORDERS: [OrderBy, "asc" | "desc"][] = [
   ["seq", "desc"], ["seq", "asc"], ["id", "asc"], ["id", "desc"], ["created_at", "asc"], ["created_at", "desc"],

@@ -3,6 +3,7 @@
 // column that is sorted, compared or pattern-matched is COLLATE "C": binary, code point order, case-sensitive,
 // identical to SQLite's BINARY collation.
 import type { Migration } from "../shared/migrate.ts";
+import { jobTimingStatements } from "../shared/migration-job-timing.ts";
 
 const T = `TEXT COLLATE "C"`;
 
@@ -64,5 +65,10 @@ export const postgresMigrations: Migration[] = [
       `CREATE TABLE plugin_state (job_seq BIGINT NOT NULL REFERENCES jobs (seq), key ${T} NOT NULL,
         value TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (job_seq, key))`,
     ],
+  },
+  {
+    version: 2,
+    name: "job timing, progress, list-filter and stats indexes",
+    statements: jobTimingStatements("BIGINT", "TEXT", ", seq"),
   },
 ];

@@ -1,5 +1,5 @@
 // Engine-specific hot paths. Each engine implements these as raw SQL in its own sql/ folder.
-import { HeimdallError } from "../../core/index.ts";
+import { FINAL_JOB_STATUSES, HeimdallError } from "../../core/index.ts";
 import type { JobFile } from "../../core/index.ts";
 import type { NewJob, OwnedJobState, Transition } from "../contract.ts";
 import type { Db, Row } from "./db.ts";
@@ -9,6 +9,8 @@ import { contextText } from "./rows.ts";
 export interface InsertedJob {
   seq: number;
   created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
 }
 export interface ClaimedRow {
   seq: number;
@@ -59,7 +61,20 @@ export function splitChunks(chunks: readonly Buffer[]): Buffer[] {
 /** Column values of a new job row, in the order of JOB_INSERT_COLUMNS. */
 export const JOB_INSERT_COLUMNS = `id, status, name, version, description, context, error, user_name, is_sync,
   store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name,
-  created_at, updated_at`;
+  created_at, updated_at, started_at, finished_at`;
+/**
+ * SQL values of created_at … finished_at for an insert (after the 16 job values; `$2` is the status): a job
+ * inserted RUNNING (T2 sync) has started, one inserted in a final status has finished — by the database clock.
+ */
+export function jobInsertTimes(now: string): string {
+  const final = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
+  return `${now}, ${now}, CASE WHEN $2 = 'RUNNING' THEN ${now} END, CASE WHEN $2 IN (${final}) THEN ${now} END`;
+}
+/** The InsertedJob of a `RETURNING seq, created_at, started_at, finished_at` row. */
+export function insertedJob(r: Row | undefined): InsertedJob {
+  return { seq: num(r?.seq), created_at: num(r?.created_at), started_at: numOrNull(r?.started_at),
+    finished_at: numOrNull(r?.finished_at) };
+}
 export function jobInsertValues(job: NewJob): unknown[] {
   return [
     job.id, job.status, job.name, job.version, job.description,

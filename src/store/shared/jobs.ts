@@ -1,11 +1,9 @@
 // Job reads, lists, cancel, compare-and-set transitions, hand-back and retention (spec 9.1, 9.9).
-import { FINAL_JOB_STATUSES } from "../../core/index.ts";
-import type { Job, JobFilter, Page, PageQuery } from "../../core/index.ts";
+import { FINAL_JOB_STATUSES, HeimdallError, isFinalStatus } from "../../core/index.ts";
+import type { Job, JobProgress } from "../../core/index.ts";
 import type { CancelOutcome, Transition } from "../contract.ts";
 import type { Db, Row } from "./db.ts";
 import { num } from "./db.ts";
-import type { ListSpec } from "./list-query.ts";
-import { listPage } from "./list-query.ts";
 import { JOB_COLUMNS, jobFromRow } from "./rows.ts";
 import type { SetTable } from "./tag-sets.ts";
 import { fetchSets, setOf } from "./tag-sets.ts";
@@ -50,18 +48,11 @@ export async function getJobsBySeq(db: Db, op: string, seqs: readonly number[]):
   return out;
 }
 
-export function listJobs(db: Db, f: JobFilter, page: PageQuery): Promise<Page<Job>> {
-  const tags = [...new Set(f.tags ?? [])];
-  const spec: ListSpec = {
-    table: "jobs",
-    columns: JOB_COLUMNS,
-    patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version],
-      ["command_name", f.command], ["cluster_name", f.cluster]],
-    statuses: f.status,
-    extra: (p) => tags.map((t) => `EXISTS (SELECT 1 FROM job_tags t WHERE t.job_seq = jobs.seq AND t.tag = ${p.add(t)})`),
-    page,
-  };
-  return listPage(db, "listJobs", spec, (rows) => jobsFromRows(db, "listJobs", rows));
+/** Stores (or clears, with null) a job's progress summary; updated_at is not touched (it is not a status change). */
+export async function setJobProgress(db: Db, id: string, progress: JobProgress | null): Promise<void> {
+  const n = await db.exec("setJobProgress", `UPDATE jobs SET progress = $2 WHERE id = $1`,
+    [id, progress === null ? null : JSON.stringify(progress)]);
+  if (n === 0) throw new HeimdallError("STORE", `store setJobProgress: unknown job ${id}`);
 }
 
 export async function cancelJob(db: Db, id: string, by: string | undefined): Promise<CancelOutcome> {
@@ -94,7 +85,11 @@ export function transitionUpdate(db: Db, t: Transition): { sql: string; params: 
     params.push(v);
     return `$${params.length}`;
   };
-  const sets = ["status = $2", `updated_at = ${db.dialect.now}`];
+  const now = db.dialect.now;
+  const sets = ["status = $2", `updated_at = ${now}`];
+  // Timing (issue 9 item 2): the first RUNNING stamps started_at, a final status stamps finished_at.
+  if (t.to === "RUNNING") sets.push(`started_at = coalesce(started_at, ${now})`);
+  if (isFinalStatus(t.to)) sets.push(`finished_at = ${now}`);
   if (t.error !== undefined) sets.push(`error = ${add(t.error)}`);
   if (t.canceledBy !== undefined) sets.push(`canceled_by = ${add(t.canceledBy)}`);
   if (t.jobAttributes !== undefined) sets.push(`job_attributes = ${add(JSON.stringify(t.jobAttributes))}`);

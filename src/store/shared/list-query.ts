@@ -14,6 +14,10 @@ export class SqlParams {
 
 export interface ListSpec {
   table: string;
+  /** FROM clause when it is not just `table` (a join that drives the query from another index). */
+  from?: string;
+  /** The column holding seq for ORDER BY and the cursor (default `seq`; a driving join's own copy of it). */
+  seqColumn?: string;
   columns: string;
   /** [column, pattern] pairs; undefined patterns are skipped. */
   patterns: [string, string | undefined][];
@@ -25,10 +29,37 @@ export interface ListSpec {
 
 const KEY_COLUMN = { id: "id", created_at: "created_at", updated_at: "updated_at", seq: "seq" } as const;
 
-/** A pattern without wildcards is an exact match (uses the indexes); otherwise the engine's pattern operator. */
+/**
+ * A pattern without wildcards is an exact match; a pattern with a literal prefix (`abc%`, `ab_d`) is also the
+ * range `col >= 'abc' AND col < 'abd'` that an index on the column can read (SQLite's GLOB and PostgreSQL's
+ * `LIKE … ESCAPE ''` alone do not use one), followed by the exact pattern check; otherwise the pattern operator.
+ */
 export function patternCondition(d: Dialect, p: SqlParams, col: string, pattern: string): string {
-  if (!/[%_]/.test(pattern)) return `${col} = ${p.add(pattern)}`;
-  return d.pattern(col, p.add(d.patternValue(pattern)));
+  const wildcard = pattern.search(/[%_]/);
+  if (wildcard < 0) return `${col} = ${p.add(pattern)}`;
+  const check = d.pattern(col, p.add(d.patternValue(pattern)));
+  const prefix = pattern.slice(0, wildcard);
+  if (prefix === "") return check;
+  const upper = prefixUpperBound(prefix);
+  const range = upper === undefined ? `${col} >= ${p.add(prefix)}` : `${col} >= ${p.add(prefix)} AND ${col} < ${p.add(upper)}`;
+  return `${range} AND ${check}`;
+}
+
+/**
+ * The least string greater than every string that starts with `prefix`, in code point order (both engines compare
+ * binary: SQLite BINARY on UTF-8, PostgreSQL COLLATE "C"): the last code point incremented (skipping the surrogate
+ * range), dropping trailing U+10FFFF. undefined when there is none (only U+10FFFF).
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const cps = [...prefix].map((c) => c.codePointAt(0) as number);
+  while (cps.length > 0) {
+    const last = cps.pop() as number;
+    if (last < 0x10ffff) {
+      cps.push(last === 0xd7ff ? 0xe000 : last + 1);
+      return String.fromCodePoint(...cps);
+    }
+  }
+  return undefined;
 }
 
 export function buildListQuery(d: Dialect, spec: ListSpec): { sql: string; params: unknown[] } {
@@ -42,21 +73,22 @@ export function buildListQuery(d: Dialect, spec: ListSpec): { sql: string; param
   }
   if (spec.extra) where.push(...spec.extra(p));
   const { order_by, direction, cursor, limit } = spec.page;
-  const key = KEY_COLUMN[order_by] ?? "seq";
+  const seqCol = spec.seqColumn ?? "seq";
+  const key = order_by === "seq" ? seqCol : (KEY_COLUMN[order_by] ?? seqCol);
   const dir = direction === "asc" ? "ASC" : "DESC";
   const cmp = direction === "asc" ? ">" : "<";
   if (cursor) {
-    if (key === "seq") {
-      where.push(`seq ${cmp} ${p.add(cursor.i)}`);
+    if (key === seqCol) {
+      where.push(`${seqCol} ${cmp} ${p.add(cursor.i)}`);
     } else {
       const v = key === "id" ? String(cursor.v) : num(cursor.v);
       const pv = p.add(v);
-      where.push(`(${key} ${cmp} ${pv} OR (${key} = ${pv} AND seq ${cmp} ${p.add(cursor.i)}))`);
+      where.push(`(${key} ${cmp} ${pv} OR (${key} = ${pv} AND ${seqCol} ${cmp} ${p.add(cursor.i)}))`);
     }
   }
-  const order = key === "seq" ? `seq ${dir}` : `${key} ${dir}, seq ${dir}`;
+  const order = key === seqCol ? `${seqCol} ${dir}` : `${key} ${dir}, ${seqCol} ${dir}`;
   const sql =
-    `SELECT ${spec.columns} FROM ${spec.table}` +
+    `SELECT ${spec.columns} FROM ${spec.from ?? spec.table}` +
     (where.length ? ` WHERE ${where.join(" AND ")}` : "") +
     ` ORDER BY ${order} LIMIT ${p.add(limit + 1)}`;
   return { sql, params: p.values };

@@ -1,7 +1,7 @@
 // Column lists and row → domain object mapping shared by both engines.
-import type { Attribute, Cluster, Command, Job, JobStatus, JsonObject, RegistryStatus } from "../../core/index.ts";
+import type { Attribute, Cluster, Command, Job, JobProgress, JobStatus, JsonObject, RegistryStatus } from "../../core/index.ts";
 import type { Row } from "./db.ts";
-import { bool, num } from "./db.ts";
+import { bool, num, numOrNull } from "./db.ts";
 
 export const COMMAND_COLUMNS = `seq, id, name, version, user_name, description, status, plugin, is_sync, context,
   allowed_callers, created_at, updated_at`;
@@ -9,7 +9,7 @@ export const CLUSTER_COLUMNS = `seq, id, name, version, user_name, description, 
   context, created_at, updated_at`;
 export const JOB_COLUMNS = `seq, id, status, name, version, description, context, error, user_name, is_sync,
   store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name,
-  created_at, updated_at`;
+  created_at, updated_at, started_at, finished_at, progress`;
 
 function parseJson<T>(v: unknown): T {
   return JSON.parse(String(v)) as T;
@@ -78,5 +78,8 @@ export function jobFromRow(r: Row, sets: JobSets): Job {
     cluster_name: String(r.cluster_name),
     canceled_by: String(r.canceled_by),
     job_attributes: parseJson<Record<string, Attribute>>(r.job_attributes),
+    started_at: numOrNull(r.started_at),
+    finished_at: numOrNull(r.finished_at),
+    ...(r.progress === null || r.progress === undefined ? {} : { progress: parseJson<JobProgress>(r.progress) }),
   };
 }

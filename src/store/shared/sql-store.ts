@@ -8,6 +8,8 @@ import * as files from "./files.ts";
 import type { HotOps } from "./hot-ops.ts";
 import { splitChunks } from "./hot-ops.ts";
 import * as jobs from "./jobs.ts";
+import { listJobs } from "./job-list.ts";
+import { jobStats } from "./job-stats.ts";
 import * as registry from "./registry.ts";
 
 export interface Wakeups {
@@ -66,10 +68,13 @@ export function createSqlStore(p: SqlStoreParts): Store {
       };
       const ins = await hot.insertJob(db, { ...job, ...sets });
       const { owner: _owner, ...fields } = job;
-      return { ...fields, ...sets, created_at: ins.created_at, updated_at: ins.created_at };
+      return { ...fields, ...sets, created_at: ins.created_at, updated_at: ins.created_at, started_at: ins.started_at,
+        finished_at: ins.finished_at };
     },
     getJob: (id) => jobs.getJob(db, id),
-    listJobs: (f, page) => jobs.listJobs(db, f, page),
+    listJobs: (f, page) => listJobs(db, f, page),
+    setJobProgress: (id, progress) => jobs.setJobProgress(db, id, progress),
+    jobStats: (since) => jobStats(db, since),
     cancelJob: (id, by) => jobs.cancelJob(db, id, by),
     claimJobs: async (owner, limit): Promise<ClaimedJob[]> =>
       withJobs("claimJobs", await hot.claimJobs(db, owner, limit), (job, r) => ({ job, resumed: r.resumed })),

@@ -2,6 +2,7 @@
 // Timestamps: INTEGER epoch seconds (64-bit). JSON: TEXT. Booleans: INTEGER 0/1. Text compares with BINARY
 // collation (code point order, case-sensitive), which is SQLite's default.
 import type { Migration } from "../shared/migrate.ts";
+import { jobTimingStatements } from "../shared/migration-job-timing.ts";
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -61,5 +62,10 @@ export const sqliteMigrations: Migration[] = [
       `CREATE TABLE plugin_state (job_seq INTEGER NOT NULL REFERENCES jobs (seq), key TEXT NOT NULL,
         value TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (job_seq, key)) WITHOUT ROWID`,
     ],
+  },
+  {
+    version: 2,
+    name: "job timing, progress, list-filter and stats indexes",
+    statements: jobTimingStatements("INTEGER", "TEXT", ""),
   },
 ];

@@ -3,17 +3,16 @@
 // notifyJobsAvailable() after an async insert has committed.
 import type { NewJob } from "../../contract.ts";
 import type { Db } from "../../shared/db.ts";
-import { num } from "../../shared/db.ts";
 import type { InsertedJob } from "../../shared/hot-ops.ts";
-import { JOB_INSERT_COLUMNS, jobInsertValues } from "../../shared/hot-ops.ts";
+import { JOB_INSERT_COLUMNS, insertedJob, jobInsertTimes, jobInsertValues } from "../../shared/hot-ops.ts";
 import { postgresDialect } from "../db.ts";
 
 const NOW = postgresDialect.now;
 
 const INSERT_JOB = `WITH j AS (
     INSERT INTO jobs (${JOB_INSERT_COLUMNS})
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ${NOW}, ${NOW})
-    RETURNING seq, created_at
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ${jobInsertTimes(NOW)})
+    RETURNING seq, created_at, started_at, finished_at
   ), t AS (
     INSERT INTO job_tags (job_seq, tag) SELECT j.seq, x FROM j, unnest($17::text[]) AS x ON CONFLICT DO NOTHING
   ), cc AS (
@@ -26,7 +25,7 @@ const INSERT_JOB = `WITH j AS (
     INSERT INTO claims (job_seq, owner, heartbeat, handed_back)
     SELECT j.seq, $20::text, CASE WHEN $20::text IS NULL THEN NULL ELSE ${NOW} END, FALSE FROM j
   )
-  SELECT seq, created_at FROM j`;
+  SELECT seq, created_at, started_at, finished_at FROM j`;
 
 export async function insertJob(db: Db, job: NewJob): Promise<InsertedJob> {
   const rows = await db.query("insertJob", INSERT_JOB, [
@@ -36,5 +35,5 @@ export async function insertJob(db: Db, job: NewJob): Promise<InsertedJob> {
     job.cluster_criteria,
     job.owner ?? null,
   ]);
-  return { seq: num(rows[0]?.seq), created_at: num(rows[0]?.created_at) };
+  return insertedJob(rows[0]);
 }

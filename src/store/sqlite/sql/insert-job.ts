@@ -4,11 +4,11 @@ import type { NewJob } from "../../contract.ts";
 import type { Db } from "../../shared/db.ts";
 import { num } from "../../shared/db.ts";
 import type { InsertedJob } from "../../shared/hot-ops.ts";
-import { JOB_INSERT_COLUMNS, jobInsertValues } from "../../shared/hot-ops.ts";
+import { JOB_INSERT_COLUMNS, insertedJob, jobInsertTimes, jobInsertValues } from "../../shared/hot-ops.ts";
 
 const INSERT_JOB = `INSERT INTO jobs (${JOB_INSERT_COLUMNS})
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, unixepoch(), unixepoch())
-  RETURNING seq, created_at`;
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ${jobInsertTimes("unixepoch()")})
+  RETURNING seq, created_at, started_at, finished_at`;
 const insertSet = (table: string) =>
   `INSERT INTO ${table} (job_seq, tag) SELECT $1, value FROM json_each($2) WHERE true ON CONFLICT DO NOTHING`;
 const INSERT_TAGS = insertSet("job_tags");
@@ -29,6 +29,6 @@ export function insertJob(db: Db, job: NewJob): Promise<InsertedJob> {
       await tx.exec("insertJob", INSERT_CLUSTER_CRITERIA, [seq, JSON.stringify(job.cluster_criteria)]);
     }
     await tx.exec("insertJob", INSERT_CLAIM, [seq, job.owner ?? null]);
-    return { seq, created_at: num(rows[0]?.created_at) };
+    return insertedJob(rows[0]);
   });
 }

@@ -1,0 +1,24 @@
+// Migration 2 on both engines (issue 9 item 2, issue 11 item 2): job timing columns, the progress summary, and
+// the indexes the list filters and the stats query need. SQLite appends the rowid (seq) to every index itself;
+// PostgreSQL gets `seq` spelled out (`rowidTail`).
+import { FINAL_JOB_STATUSES } from "../../core/index.ts";
+
+const FINAL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
+
+export function jobTimingStatements(intType: string, textType: string, rowidTail: string): string[] {
+  return [
+    `ALTER TABLE jobs ADD COLUMN started_at ${intType}`,
+    `ALTER TABLE jobs ADD COLUMN finished_at ${intType}`,
+    `ALTER TABLE jobs ADD COLUMN progress ${textType}`,
+    // Backfill: a final job finished when it last changed. started_at stays NULL for old rows (not recorded).
+    `UPDATE jobs SET finished_at = updated_at WHERE status IN (${FINAL})`,
+    // List filters: exact values and prefix ranges of name and user, newest first by seq.
+    `CREATE INDEX jobs_name ON jobs (name${rowidTail})`,
+    `CREATE INDEX jobs_user ON jobs (user_name${rowidTail})`,
+    // status= with order_by=created_at (the UI's default order), and the stats counts per status since S.
+    `CREATE INDEX jobs_status_created ON jobs (status, created_at${rowidTail})`,
+    `CREATE INDEX jobs_started ON jobs (started_at${rowidTail})`,
+    // finished_before=, and the stats per hour, slowest and recent failures as index-only scans.
+    `CREATE INDEX jobs_finished ON jobs (finished_at, status, started_at${rowidTail})`,
+  ];
+}
