@@ -114,11 +114,12 @@ export interface WatchedPage {
  * A page in a fresh context. `identity` plays the fronting proxy: it is sent as X-Heimdall-User on every request
  * the browser makes (the UI itself sends no credentials).
  */
-export async function openPage(browser: Browser, base: string, identity?: string): Promise<WatchedPage> {
+export async function openPage(browser: Browser, base: string, identity?: string, opts: { timezoneId?: string } = {}): Promise<WatchedPage> {
   const context = await browser.newContext({
     baseURL: base,
     viewport: DESKTOP,
     extraHTTPHeaders: identity ? { "X-Heimdall-User": identity } : {},
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId, locale: "en-US" } : {}),
   });
   const page = await context.newPage();
   const errors: string[] = [];

@@ -42,7 +42,7 @@ function OverviewBody(props: { stats: Stats }): VNode<any> {
             { key: status, class: n ? "" : "zero" },
             h(
               "a",
-              { href: `/jobs?status=${enc(status)}`, "aria-label": `${n} ${status} jobs`, "data-status": status },
+              { href: `/jobs?status=${enc(status)}`, "data-status": status },
               h("span", { class: "count-n" }, String(n)),
               h(StatusTag, { status }),
             ),
