@@ -1,6 +1,7 @@
 // Prometheus metrics of spec D11 (prom-client). Implements the engine's EngineMetrics hooks plus HTTP metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { EngineMetrics } from "../engine/index.ts";
+import { ecsStatsSnapshot } from "../plugins/index.ts";
 
 export interface Metrics extends EngineMetrics {
   readonly registry: Registry;
@@ -104,6 +105,7 @@ export function createMetrics(version: string): Metrics {
     labelNames: ["operation"],
     registers: r,
   });
+  registerEcsMetrics(r);
   workers.set({ state: "busy" }, 0);
   workers.set({ state: "idle" }, 0);
   retention.inc(0);
@@ -168,4 +170,60 @@ export function createMetrics(version: string): Metrics {
       dbErrors.inc({ operation });
     },
   };
+}
+
+/**
+ * ECS plugin counters (issue 9 item 7), read from the plugin's process-wide counters at every scrape: attempts by
+ * outcome and stop code, retries, AWS calls by operation and result, log bytes copied into job output and read
+ * by live log streams.
+ */
+function registerEcsMetrics(r: Registry[]): void {
+  new Counter({
+    name: "heimdall_ecs_task_attempts_total",
+    help: "ECS task attempts that reached a final status, by outcome (succeeded, failed, stopped, interrupted) and ECS stop code.",
+    labelNames: ["outcome", "stop_code"],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const a of ecsStatsSnapshot().attempts) this.inc({ outcome: a.outcome, stop_code: a.stop_code }, a.count);
+    },
+  });
+  new Counter({
+    name: "heimdall_ecs_task_retries_total",
+    help: "ECS task slots relaunched, by the previous attempt's status.",
+    labelNames: ["reason"],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const x of ecsStatsSnapshot().retries) this.inc({ reason: x.reason }, x.count);
+    },
+  });
+  new Counter({
+    name: "heimdall_ecs_aws_calls_total",
+    help: "AWS API calls of the ECS plugin (every attempt), by operation and result (ok, throttled, error).",
+    labelNames: ["operation", "result"],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const c of ecsStatsSnapshot().awsCalls) this.inc({ operation: c.operation, result: c.result }, c.count);
+    },
+  });
+  new Counter({
+    name: "heimdall_ecs_log_bytes_copied_total",
+    help: "Bytes of task logs copied into job stdout/stderr.",
+    registers: r,
+    collect() {
+      this.reset();
+      this.inc(ecsStatsSnapshot().logBytesCopied);
+    },
+  });
+  new Counter({
+    name: "heimdall_ecs_log_bytes_read_total",
+    help: "Bytes of task logs read for live log streams (GET /api/v1/job/{id}/logs).",
+    registers: r,
+    collect() {
+      this.reset();
+      this.inc(ecsStatsSnapshot().logBytesRead);
+    },
+  });
 }

@@ -17,3 +17,5 @@ export const ecsPlugin: PluginModule = {
 
 export { allEndpoints } from "./aws.ts";
 export { allPollers } from "./poller.ts";
+export { ecsStatsSnapshot } from "./stats.ts";
+export type { EcsStatsSnapshot } from "./stats.ts";

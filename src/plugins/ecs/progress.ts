@@ -4,6 +4,8 @@ import type { JobProgress } from "../../core/index.ts";
 import type { Runtime } from "../contract.ts";
 import type { AttemptRecord } from "./state.ts";
 
+export type { JobProgress };
+
 export interface ProgressPlan {
   taskCount: number;
   maxFailCount: number;
