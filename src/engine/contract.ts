@@ -42,6 +42,8 @@ export interface EngineOptions {
   abortWaitMs?: number;
   /** How long job-path writes are retried while the database is unreachable (default max(5 min, staleJobMs)). */
   dbRetryMs?: number;
+  /** How often a drain logs how many jobs are still running (default 5 s). */
+  drainProgressMs?: number;
 }
 
 export interface SubmitOutcome {

@@ -11,6 +11,8 @@ import { HandlerCache, RegistryCache } from "./registry.ts";
 
 /** How long the engine waits for execute to settle after an abort (spec 9.4 step 5). */
 export const ABORT_WAIT_MS = 30_000;
+/** How often a drain logs how many jobs are still running. */
+export const DRAIN_PROGRESS_MS = 5000;
 
 export type ResolvedEngineOptions = Required<EngineOptions>;
 
@@ -52,6 +54,7 @@ export function createEngineState(deps: {
     jobsDirectory: resolvePath(deps.options.jobsDirectory),
     abortWaitMs: deps.options.abortWaitMs ?? ABORT_WAIT_MS,
     dbRetryMs: deps.options.dbRetryMs ?? defaultDbRetryMs(deps.options.staleJobMs),
+    drainProgressMs: deps.options.drainProgressMs ?? DRAIN_PROGRESS_MS,
   };
   const registry = new RegistryCache(deps.store);
   const handlers = new HandlerCache(deps.plugins, deps.store, deps.log, deps.version, {

@@ -16,9 +16,6 @@ import { removeLeftoverWorkdirs, upsertConfigured, validateCluster, validateComm
 import { cancelJob, submitJob } from "./submit.ts";
 import { sleep } from "./waits.ts";
 
-/** How often a drain logs how many jobs are still running. */
-export const DRAIN_PROGRESS_MS = 5000;
-
 export interface EngineDeps {
   /** Compiled from the configuration by `heimdall serve` (src/cli/engine-options.ts); durations in ms. */
   options: EngineOptions;
@@ -73,12 +70,13 @@ export function createEngine(deps: EngineDeps): Engine {
 
   /** Resolves when the last execution has ended, or after maxMs; logs progress every few seconds when asked. */
   const executionsDone = async (maxMs: number, progress?: string) => {
+    const every = state.options.drainProgressMs;
     const end = Date.now() + maxMs;
     while (state.executions.size > 0) {
       const left = end - Date.now();
       if (left <= 0) return;
       const stop = new AbortController();
-      await Promise.race([state.executions.whenEmpty(), sleep(Math.min(left, progress ? DRAIN_PROGRESS_MS : left), stop.signal)]);
+      await Promise.race([state.executions.whenEmpty(), sleep(Math.min(left, progress ? every : left), stop.signal)]);
       stop.abort();
       const n = state.executions.size;
       if (progress && n > 0 && end - Date.now() > 0) {
