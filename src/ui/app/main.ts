@@ -19,7 +19,7 @@ function Routes(props: { loc: Loc }): VNode<any> {
   const { loc } = props;
   const p = loc.path.length > 1 ? loc.path.replace(/\/$/, "") : loc.path;
   let m: Record<string, string> | undefined;
-  if (p === "/") return h(OverviewPage, null);
+  if (p === "/") return h(OverviewPage, {});
   if (p === "/jobs") return h(JobsPage, { loc });
   if (p === "/submit") return h(SubmitPage, { loc });
   if ((m = match("/jobs/:id", p))) return h(JobDetailPage, { key: m["id"], id: m["id"] ?? "" });
