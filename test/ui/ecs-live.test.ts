@@ -57,6 +57,18 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     const first = await duration.textContent();
     await page.waitForFunction((before) => document.querySelector(".field [data-testid=duration]")?.textContent !== before, first, { timeout: 5_000 });
 
+    // The list shows the ECS progress summary once the engine stores the plugin's progress (issue 9 item 2).
+    const withProgress = await client.get<{ progress?: { tasks?: number } }>(`/job/${job.id}`);
+    if (withProgress.progress) {
+      const list = await w.context.newPage();
+      await list.goto(`/jobs?name=three-printers`);
+      const cell = list.locator("table[aria-label=Jobs] tbody tr td[data-col=Progress]");
+      await cell.filter({ hasText: /^\d+\/3 ✓/ }).waitFor({ timeout: 10_000 });
+      await list.close();
+    } else {
+      console.log("# the server does not report job progress yet: the list's Progress column was not checked");
+    }
+
     // Slot filter: only slot 1's lines.
     await page.getByLabel("Slot").selectOption("1");
     const filtered = ((await pane.textContent()) ?? "").split("\n").filter(Boolean);
