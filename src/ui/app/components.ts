@@ -164,7 +164,16 @@ export function CopyButton(props: { text: string; what: string }): VNode<any> {
   return h(
     "button",
     { type: "button", class: "btn btn-copy", "aria-label": `Copy ${props.what}`, title: `Copy ${props.what}`, "data-copy": props.text, onClick: () => void copy() },
-    h("span", { "aria-hidden": "true" }, done === "ok" ? "✓" : done === "fail" ? "✗" : "⧉"),
+    done === "ok"
+      ? h("span", { "aria-hidden": "true" }, "✓")
+      : done === "fail"
+        ? h("span", { "aria-hidden": "true" }, "✗")
+        : h(
+            "svg",
+            { viewBox: "0 0 16 16", width: 12, height: 12, "aria-hidden": "true", class: "icon" },
+            h("rect", { x: 5, y: 5, width: 9, height: 9, rx: 1.5, fill: "none", stroke: "currentColor", "stroke-width": 1.6 }),
+            h("path", { d: "M3 11V3.5C3 2.7 3.7 2 4.5 2H11", fill: "none", stroke: "currentColor", "stroke-width": 1.6 }),
+          ),
     h("span", { class: "sr-only", "aria-live": "polite" }, done === "ok" ? "Copied" : done === "fail" ? "Copy failed" : ""),
   );
 }

@@ -58,8 +58,8 @@ export function JobDetailPage(props: { id: string }): VNode<any> {
       h("aside", { class: "info" }, h(JobInfo, { job: j })),
       h("div", { class: "main" }, h(JobMain, { job: j, onStatus: () => job.reload() })),
     ),
-    command.data?.plugin === "ecs" ? h(TaskTimeline, { jobId: j.id, jobStatus: j.status }) : null,
     command.data?.plugin === "ecs" ? h(LiveTaskLogs, { jobId: j.id, jobStatus: j.status }) : null,
+    command.data?.plugin === "ecs" ? h(TaskTimeline, { jobId: j.id, jobStatus: j.status }) : null,
     h(CancelBar, { job: j, onChanged: () => job.reload() }),
   );
 }

@@ -153,7 +153,7 @@ export function ClusterDetailPage(props: { id: string }): VNode<any> {
           attrs.length
             ? h(
                 "div",
-                { class: "table-wrap" },
+                { class: "table-wrap", tabIndex: 0, role: "region", "aria-label": "Attributes table (scrolls)" },
                 h(
                   "table",
                   { class: "table", "aria-label": "Attributes" },
