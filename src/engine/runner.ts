@@ -160,6 +160,7 @@ async function executeAndWait(state: EngineState, job: Runnable, p: Prepared): P
     setOutput(key, value) {
       done.outputs[key] = String(value);
     },
+    setProgress: (progress) => state.lifecycle.storeProgress(exec, progress),
   };
   const signal = exec.controller.signal;
   const execution: Promise<Settled> = signal.aborted

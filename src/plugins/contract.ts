@@ -1,6 +1,6 @@
 // Plugin contract (spec 10.2) with Heimdall-TS extensions: services given to create(), optional task views.
 import type { Writable } from "node:stream";
-import type { Cluster, Command, Job, Json, JsonObject, Result } from "../core/index.ts";
+import type { Cluster, Command, Job, JobProgress, Json, JsonObject, Result } from "../core/index.ts";
 
 export type AbortKind = "cancel" | "shutdown" | "handback" | "lost";
 export interface AbortReason {
@@ -24,6 +24,12 @@ export interface Runtime {
   readonly storedOutput?: { readonly stdout: number; readonly stderr: number };
   setResult(result: Result): void;
   setOutput(key: string, value: string): void;
+  /**
+   * Stores a short summary of the job's tasks on the job (`progress` in the API; null clears it). Writes are applied
+   * in call order and retried while the database is unreachable; the promise never rejects — a progress that cannot
+   * be stored is logged and never fails the job. The engine always provides it; absent only in plugin unit tests.
+   */
+  setProgress?(progress: JobProgress | null): Promise<void>;
 }
 
 /** Durable per-job key/value state owned by a plugin (backed by the Store). */

@@ -7,12 +7,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
-import type { Job } from "../../src/core/index.ts";
+import type { Job, JobProgress } from "../../src/core/index.ts";
 import { TRANSITIONS, transitionTableMarkdown } from "../../src/engine/index.ts";
 import { casOf, LifecycleRuleError, resolveJob } from "../../src/engine/lifecycle/index.ts";
 import { Executions, newExecution } from "../../src/engine/lifecycle/execution.ts";
 import { HandlerCache, RegistryCache } from "../../src/engine/registry.ts";
 import type { PluginModule } from "../../src/plugins/index.ts";
+import type { Store } from "../../src/store/index.ts";
 import { backends, cluster, command, harness, input, never, registry, silentLog, testEngine, testPlugin, untilFinal, type Harness } from "./helpers.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -112,13 +113,28 @@ for (const backend of backends()) {
         return tp.module.create({}, {} as never, {} as never);
       },
     };
+    const counts = (succeeded: number): JobProgress => ({ tasks: 2, succeeded, running: 2 - succeeded, retrying: 0, failed: 0, pending: 0 });
+    // Reports progress twice without awaiting the first write, then once more and clears nothing.
+    const progressive: PluginModule = {
+      name: "progressive",
+      create: () => ({
+        async execute(_signal, rt) {
+          void rt.setProgress?.(counts(0));
+          await rt.setProgress?.(counts(1));
+          await rt.setProgress?.(counts(2));
+          rt.stdout.write("done\n");
+        },
+        async cleanup() {},
+      }),
+    };
     let h: Harness;
     before(async () => {
-      h = await harness(backend, registry(tp.module, broken));
+      h = await harness(backend, registry(tp.module, broken, progressive));
       const setup = h.engine();
       await setup.putCluster(cluster("local"));
       await setup.putCommand(command("lc", "lc"));
       await setup.putCommand(command("broken", "broken"));
+      await setup.putCommand(command("progressive", "progressive"));
       // Stored directly: the engine would refuse these definitions.
       await h.store.putCommand(command("gone", "no-such-plugin"));
       await h.store.putCommand(command("failing", "broken", { context: { fail: true } }));
@@ -217,6 +233,42 @@ for (const backend of backends()) {
       assert.equal(killed?.["error"], "killed: server shutting down");
       const progress = lines.find((l) => typeof l["msg"] === "string" && /^draining: 1 job running, \d+ s left$/.test(l["msg"]));
       assert.ok(progress, `a drain progress line among ${JSON.stringify(lines.map((l) => l["msg"]))}`);
+    });
+
+    it("runtime.setProgress stores the plugin's summary on the job, in call order", async () => {
+      const e = h.engine();
+      await e.start();
+      const { job } = await e.submit(input("progressive"), "alice", never);
+      const done = await untilFinal(h.store, job.id);
+      assert.equal(done.status, "SUCCEEDED");
+      assert.deepEqual(done.progress, counts(2));
+      await e.stop();
+    });
+
+    it("a progress the store refuses is logged and never fails the job", async () => {
+      const refusing = new Proxy(h.store, {
+        get(target, prop, receiver) {
+          if (prop === "setJobProgress") return async () => Promise.reject(new Error("progress column on fire"));
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      }) as Store;
+      const warnings: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          for (const l of chunk.toString("utf8").split("\n")) if (l.includes("progress column on fire")) warnings.push(l);
+          cb();
+        },
+      });
+      const e = h.engine({}, { store: refusing, log: pino({ level: "warn" }, sink) });
+      await e.start();
+      const { job } = await e.submit(input("progressive"), "alice", never);
+      const done = await untilFinal(h.store, job.id);
+      assert.equal(done.status, "SUCCEEDED");
+      assert.equal(done.progress, undefined);
+      assert.equal(warnings.length, 3, "each refused write is logged");
+      assert.match(warnings[0] ?? "", /cannot store the job's progress/);
+      await e.stop();
     });
   });
 }

@@ -1,7 +1,7 @@
 // JobLifecycle: the one place that changes a job's status (the named transitions of transitions.ts) and the one
 // owner of the execution records. Each method takes one transition for one actor, keeps the execution record in
 // step, reports the metrics of a finished job and writes the job's log line (with `job_id`).
-import type { Cluster, Command, Job, JobStatus } from "../../core/index.ts";
+import type { Cluster, Command, Job, JobProgress, JobStatus } from "../../core/index.ts";
 import type { AbortKind, PluginModule } from "../../plugins/index.ts";
 import { dbErrorClass, type CancelOutcome, type NewJob } from "../../store/index.ts";
 import { abortExecution, Executions, newExecution, type Execution, type ExecutionsView, type MutableExecution } from "./execution.ts";
@@ -12,6 +12,8 @@ import { AWOL_ERROR, casOf } from "./transitions.ts";
 export class JobLifecycle {
   private readonly d: LifecycleDeps & ResolveDeps;
   private readonly running = new Executions();
+  /** The last progress write of each execution (the next one waits for it). */
+  private readonly progressWrites = new WeakMap<Execution, Promise<void>>();
 
   constructor(deps: LifecycleDeps & ResolveDeps) {
     this.d = deps;
@@ -120,6 +122,21 @@ export class JobLifecycle {
   /** The job's result (an upsert: safe to retry). Throws the last error. */
   storeResult(exec: Execution, json: string): Promise<void> {
     return retriedWrite(this.d, exec, () => this.d.store.putResult(exec.job.id, json));
+  }
+
+  /**
+   * The plugin's progress summary of the job, written in call order (each write waits for the one before) and
+   * retried like other job-path writes. Never rejects: a failure is logged, the job goes on.
+   */
+  storeProgress(exec: Execution, progress: JobProgress | null): Promise<void> {
+    const previous = this.progressWrites.get(exec) ?? Promise.resolve();
+    const next = previous.then(() =>
+      retriedWrite(this.d, exec, () => this.d.store.setJobProgress(exec.job.id, progress), "progress").catch((err: unknown) => {
+        this.d.log.warn({ err, job_id: exec.job.id }, "cannot store the job's progress; the job goes on");
+      }),
+    );
+    this.progressWrites.set(exec, next);
+    return next;
   }
 
   /** The job as stored now, after a CAS that matched nothing. Throws GaveUp while the database stays unreachable. */

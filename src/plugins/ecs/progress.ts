@@ -87,6 +87,6 @@ export class ProgressReporter {
     if (same(this.last, p)) return;
     this.last = p;
     this.lastAt = Date.now();
-    (this.rt as WithProgress).setProgress?.(p);
+    void (this.rt as WithProgress).setProgress?.(p);
   }
 }

@@ -62,7 +62,10 @@ describe("ecs ProgressReporter", () => {
       stderr: sink,
       setResult: () => undefined,
       setOutput: () => undefined,
-      setProgress: (p: JobProgress) => seen.push(p),
+      setProgress: (p: JobProgress | null) => {
+        if (p) seen.push(p);
+        return Promise.resolve();
+      },
     } as Runtime;
   }
 
