@@ -7,7 +7,7 @@ import { backends, cluster, command, harness, input, never, registry, testPlugin
 
 const N = 200;
 
-/** The real store whose T4 (ACCEPTED → RUNNING) waits until the test opens the job's gate (max 5 s). */
+/** The real store whose `start` (ACCEPTED → RUNNING) waits until the test opens the job's gate (max 5 s). */
 function gatedStart(store: Store): { store: Store; open(id: string): void; enabled: { on: boolean } } {
   const gates = new Map<string, { p: Promise<void>; open: () => void }>();
   const gate = (id: string) => {
@@ -105,7 +105,7 @@ for (const backend of backends()) {
       await h.engines[0]!.stop(); // only the gated engine claims now
       await lanes(N, 4, async () => {
         const { job } = await e.submit(input("block", { mode: "block" }), "carol", never);
-        // The worker holds the claim (ACCEPTED) and waits at T4 until the cancel is stored.
+        // The worker holds the claim (ACCEPTED) and waits at `start` until the cancel is stored.
         assert.equal((await untilStatus(h.store, job.id, ["ACCEPTED", "RUNNING"])).status, "ACCEPTED");
         await e.cancel(job.id, "carol");
         gated.open(job.id);

@@ -1,5 +1,5 @@
 // A TCP proxy in front of PostgreSQL that loses the answer of a committed claim: once armed, the next claim
-// statement (T3/T5, recognised by its SQL text at Parse and its prepared-statement name at Bind) that returns rows
+// statement (`claim`/`resumeClaim`, recognised by its SQL text at Parse and its prepared-statement name at Bind) that returns rows
 // has its answer held until the server's ReadyForQuery (the claim has committed), then the client's connection is
 // destroyed without that answer — what a connection dropped by a database going down does at the worst moment.
 // Everything else is forwarded untouched. Loopback only.

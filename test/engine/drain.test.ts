@@ -7,7 +7,7 @@ import { KILLED_ERROR, type EngineMetrics } from "../../src/engine/index.ts";
 import type { Store, Transition } from "../../src/store/index.ts";
 import { backends, cluster, command, harness, input, never, readAll, registry, testPlugin, until, untilFinal, untilStatus, type Harness } from "./helpers.ts";
 
-/** The real store whose T4 (ACCEPTED → RUNNING) is held until release() (max 5 s). */
+/** The real store whose `start` (ACCEPTED → RUNNING) is held until release() (max 5 s). */
 function holdStart(store: Store): { store: Store; release(): void } {
   let release = () => {};
   const held = new Promise<void>((r) => {
@@ -84,7 +84,7 @@ describe("drain", { concurrency: true }, () => {
         assert.ok(!resum.events.cleanups.includes(r.id), "no cleanup on hand-back");
         assert.equal(running, 0, "running gauge back to zero after drain");
         assert.deepEqual(left, [r.command_id], "the handed-back job left the gauge");
-        // Another instance claims it (T5) and resumes; output continues after the stored part.
+        // Another instance claims it (`resumeClaim`) and resumes; output continues after the stored part.
         const b = h.engine();
         await b.start();
         await until("job resumed", async () => resum.events.resumed.includes(r.id), 8000);
@@ -94,7 +94,7 @@ describe("drain", { concurrency: true }, () => {
         await b.stop();
       });
 
-      it("a handed-back job whose plugin is not resumable on the claiming instance fails (T12)", async () => {
+      it("a handed-back job whose plugin is not resumable on the claiming instance fails (failSetup)", async () => {
         const zero = { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 0 };
         const a = h.engine({ server: zero });
         await a.start();
@@ -123,7 +123,7 @@ describe("drain", { concurrency: true }, () => {
         assert.equal((await h.store.getJob(p.id))?.status, "SUCCEEDED");
       });
 
-      it("returns claimed but unstarted jobs to NEW (T6)", async () => {
+      it("returns claimed but unstarted jobs to NEW (unclaim)", async () => {
         const held = holdStart(h.store);
         const a = h.engine({}, { store: held.store });
         await a.start();

@@ -1,6 +1,6 @@
-// A claim whose answer was lost (issue 8 item 1, docs/engine.md "Database outages"): the claim (T3) commits on
+// A claim whose answer was lost (issue 8 item 1, docs/engine.md "Database outages"): the claim (`claim`) commits on
 // PostgreSQL but the connection drops before its answer arrives (claim-cut-proxy.ts), so the instance holds an
-// ACCEPTED job it never started. It must not end FAILED awol: the instance puts it back to NEW (T6) and the job
+// ACCEPTED job it never started. It must not end FAILED awol: the instance puts it back to NEW (`unclaim`) and the job
 // runs normally. Real PostgreSQL, real engine; only the one answer is lost, by a real dropped connection.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
