@@ -15,6 +15,8 @@ export interface ClientOptions {
   token?: string;
   /** PEM file with CA certificates to trust for an https:// server (env HEIMDALL_CA_FILE). */
   caFile?: string;
+  /** false with --no-color. */
+  color?: boolean;
 }
 
 /** Default bound on waiting for a response (headers); bodies (log downloads) stream without a bound. */

@@ -3,9 +3,12 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { ApiClient, CliError } from "./client.ts";
 import type { ClientOptions } from "./client.ts";
-import { formatTime, keyValues, table } from "./format.ts";
+import { paletteFor } from "./colour.ts";
+import { formatTime, jobDuration, keyValues, table } from "./format.ts";
+import { followJobLogs, tailLogs } from "./job-logs.ts";
+import { renderTasks } from "./job-tasks.ts";
+import { printStderrTail, progressText, watchJob } from "./job-watch.ts";
 
-const FINAL = new Set(["FAILED", "KILLED", "SUCCEEDED", "CANCELED"]);
 type Obj = Record<string, unknown>;
 interface ListPage {
   data: Obj[];
@@ -20,6 +23,7 @@ export function withClientOptions(cmd: Command): Command {
     .option("--token <jwt>", "bearer token sent as Authorization: Bearer (env HEIMDALL_TOKEN)")
     .option("--ca-file <pem>", "CA certificate(s) to trust for an https:// server (env HEIMDALL_CA_FILE)")
     .option("--json", "print raw JSON")
+    .option("--no-color", "no colours (also: environment NO_COLOR; colours are used on a terminal only)")
     .option("--request-timeout <seconds>", "seconds to wait for the server to answer (env HEIMDALL_REQUEST_TIMEOUT; default 30; 0 = no limit)");
 }
 
@@ -33,15 +37,20 @@ const commaList = (s: string): string[] =>
     .map((x) => x.trim())
     .filter((x) => x !== "");
 const collect = (v: string, prev: string[]) => [...prev, v];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function printPage(page: ListPage, json: boolean | undefined, headers: string[], row: (o: Obj) => unknown[]): void {
+export function printPage(
+  page: ListPage,
+  json: boolean | undefined,
+  headers: string[],
+  row: (o: Obj) => unknown[],
+  decorate?: (text: string, row: number, col: number) => string,
+): void {
   if (json) return printJson(page);
-  out(table(headers, page.data.map(row)));
+  out(table(headers, page.data.map(row), decorate));
   if (page.has_more && page.next_cursor) out(`(more: --cursor ${page.next_cursor})\n`);
 }
 
-interface SubmitOpts extends ClientOptions {
+interface SubmitOpts extends WaitOpts {
   file?: string;
   name?: string;
   version?: string;
@@ -51,8 +60,6 @@ interface SubmitOpts extends ClientOptions {
   tag: string[];
   context?: string;
   storeResultSync?: boolean;
-  wait?: boolean;
-  timeout?: string;
 }
 
 async function submitBody(o: SubmitOpts): Promise<Obj> {
@@ -85,22 +92,68 @@ async function submitBody(o: SubmitOpts): Promise<Obj> {
 }
 
 function printJob(job: Obj, json: boolean | undefined): void {
-  if (json) printJson(job);
-  else out(keyValues(job));
+  if (json) return printJson(job);
+  const shown: Obj = { ...job };
+  const took = jobDuration(job);
+  if (took !== "") shown["duration"] = took;
+  if (job["progress"] !== undefined && job["progress"] !== null) shown["progress"] = progressText(job["progress"]).replace(/^ECS tasks: /, "");
+  out(keyValues(shown));
 }
 
-async function waitFinal(api: ApiClient, id: string, timeoutSec: number): Promise<Obj> {
-  const deadline = timeoutSec > 0 ? Date.now() + timeoutSec * 1000 : Number.POSITIVE_INFINITY;
-  for (;;) {
-    const st = await api.request<Obj>("GET", `/job/${encodeURIComponent(id)}/status`);
-    if (FINAL.has(String(st["status"]))) return api.request<Obj>("GET", `/job/${encodeURIComponent(id)}`);
-    if (Date.now() > deadline) throw new CliError(`job ${id} is still ${String(st["status"])} after ${timeoutSec}s`);
-    await sleep(250);
+interface WaitOpts extends ClientOptions {
+  wait?: boolean;
+  timeout?: string;
+  color?: boolean;
+}
+
+/**
+ * Submits `body`. Without --wait prints the job (details or JSON). With --wait: the id at once on stdout (or, with
+ * --json, the final job as JSON at the end), status changes and the ECS task summary on stderr, the stderr tail of
+ * a job that did not succeed, and exit 1 unless it SUCCEEDED.
+ */
+async function submitJob(api: ApiClient, body: Obj, o: WaitOpts): Promise<void> {
+  // A synchronous command runs inside the submit request: no response bound unless --timeout is given.
+  const timeoutSec = Number(o.timeout) || 0;
+  const submitted = await api.request<Obj>("POST", "/job", { body, timeoutMs: timeoutSec * 1000 });
+  if (!o.wait) return printJob(submitted, o.json);
+  const id = String(submitted["id"]);
+  if (!o.json) out(`${id}\n`);
+  const errColour = paletteFor(process.stderr, o);
+  const job = await watchJob(api, id, submitted, { timeoutSec, colour: errColour });
+  if (o.json) printJson(job);
+  if (job["status"] !== "SUCCEEDED") {
+    await printStderrTail(api, id, errColour);
+    const err = typeof job["error"] === "string" ? `: ${job["error"]}` : "";
+    throw new CliError(`job ${id} ended ${String(job["status"])}${err}`);
   }
 }
 
+/** The submit body that runs a job again: the same name, version, criteria and context. */
+export function rerunBody(job: Obj): Obj {
+  const body: Obj = {};
+  for (const k of ["name", "version", "command_criteria", "cluster_criteria", "context"]) if (job[k] !== undefined && job[k] !== null) body[k] = job[k];
+  return body;
+}
+
+const CLIENT_HELP = `
+Server and identity: --server or HEIMDALL_URL (default http://127.0.0.1:9090), --user or HEIMDALL_USER,
+--token or HEIMDALL_TOKEN. Times are UTC.`;
+
 export function registerJobCommands(program: Command): void {
-  const job = program.command("job").description("submit, inspect and cancel jobs");
+  const job = program
+    .command("job")
+    .description("submit, watch, inspect, rerun and cancel jobs")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ heimdall job submit --command-criteria type:ping --cluster-criteria type:localhost --wait
+  $ heimdall job list --status RUNNING
+  $ heimdall job logs ID --follow        # ECS jobs: every task's lines, prefixed [slot.attempt]
+  $ heimdall job tasks ID                # ECS jobs: slots x attempts
+  $ heimdall job rerun ID --wait
+${CLIENT_HELP}`,
+    );
 
   withClientOptions(job.command("submit").description("submit a job (from flags and/or --file job.json)"))
     .option("--file <path>", "JSON file with the submit body")
@@ -112,19 +165,42 @@ export function registerJobCommands(program: Command): void {
     .option("--tag <tag>", "job tag (repeatable)", collect, [])
     .option("--context <json>", "job context as JSON")
     .option("--store-result-sync", "set store_result_sync")
-    .option("--wait", "poll until the job is final; non-zero exit unless it SUCCEEDED")
+    .option("--wait", "print the id, then wait until the job is final (progress on stderr); exit 1 unless it SUCCEEDED")
     .option("--timeout <seconds>", "give up after this many seconds (the submit itself, and with --wait the wait)", "0")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ heimdall job submit --user alice --command-criteria type:ping --cluster-criteria type:localhost --wait
+  $ heimdall job submit --file job.json --tag env:dev --json
+  $ heimdall job submit --command-criteria type:ecs --cluster-criteria type:fargate \\
+      --context '{"task_count": 3}' --wait        # prints the id, then status and task progress on stderr
+${CLIENT_HELP}`,
+    )
     .action(async (o: SubmitOpts) => {
+      await submitJob(new ApiClient(o), await submitBody(o), o);
+    });
+
+  withClientOptions(job.command("rerun").argument("<id>").description("submit a job again: the same name, version, criteria and context"))
+    .option("--wait", "wait until the new job is final (as with submit --wait)")
+    .option("--timeout <seconds>", "give up after this many seconds", "0")
+    .addHelpText(
+      "after",
+      `
+Prints the new job's id (or its JSON with --json). The new job belongs to the caller (--user / --token).
+
+Examples:
+  $ heimdall job rerun 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71
+  $ heimdall job rerun 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --wait
+${CLIENT_HELP}`,
+    )
+    .action(async (id: string, o: WaitOpts) => {
       const api = new ApiClient(o);
-      // A synchronous command runs inside the submit request: no response bound unless --timeout is given.
-      const submitTimeoutMs = (Number(o.timeout) || 0) * 1000;
-      let jobObj = await api.request<Obj>("POST", "/job", { body: await submitBody(o), timeoutMs: submitTimeoutMs });
-      if (o.wait && !FINAL.has(String(jobObj["status"]))) jobObj = await waitFinal(api, String(jobObj["id"]), Number(o.timeout) || 0);
-      printJob(jobObj, o.json);
-      if (o.wait && jobObj["status"] !== "SUCCEEDED") {
-        const err = typeof jobObj["error"] === "string" ? `: ${jobObj["error"]}` : "";
-        throw new CliError(`job ${String(jobObj["id"])} ended ${String(jobObj["status"])}${err}`);
-      }
+      const old = await api.request<Obj>("GET", `/job/${encodeURIComponent(id)}`);
+      if (o.wait) return submitJob(api, rerunBody(old), o);
+      const created = await api.request<Obj>("POST", "/job", { body: rerunBody(old), timeoutMs: (Number(o.timeout) || 0) * 1000 });
+      if (o.json) printJson(created);
+      else out(`${String(created["id"])}\n`);
     });
 
   withClientOptions(job.command("get").argument("<id>").description("job details")).action(async (id: string, o: ClientOptions) => {
@@ -153,9 +229,21 @@ export function registerJobCommands(program: Command): void {
     .option("--command <pattern>", "command name pattern")
     .option("--cluster <pattern>", "cluster name pattern")
     .option("--tags <tags>", "comma-separated tags (all must match)")
+    .addHelpText(
+      "after",
+      `
+Patterns use % (any text) and _ (one character). Times are UTC; DURATION runs to now while a job runs.
+
+Examples:
+  $ heimdall job list --status RUNNING,FAILED --limit 20
+  $ heimdall job list --username alice --name 'nightly-%' --order-by created_at --direction desc
+  $ heimdall job list --tags env:prod --json`,
+    )
     .action(async (o: ListOpts) => {
       const page = await new ApiClient(o).request<ListPage>("GET", "/jobs", { query: listQuery(o, ["command", "cluster", "tags"]) });
-      printPage(page, o.json, ["ID", "NAME", "USER", "STATUS", "COMMAND", "CLUSTER", "CREATED"], (j) => [
+      const c = paletteFor(process.stdout, o);
+      const headers = ["ID", "NAME", "USER", "STATUS", "COMMAND", "CLUSTER", "CREATED", "STARTED", "FINISHED", "DURATION"];
+      const row = (j: Obj) => [
         j["id"],
         j["name"],
         j["user"],
@@ -163,15 +251,79 @@ export function registerJobCommands(program: Command): void {
         j["command_name"],
         j["cluster_name"],
         formatTime(j["created_at"]),
-      ]);
+        formatTime(j["started_at"]),
+        formatTime(j["finished_at"]),
+        jobDuration(j),
+      ];
+      printPage(page, o.json, headers, row, (text, _r, col) => (col === 3 ? c.status(text) : text));
     });
 
-  withClientOptions(job.command("logs").argument("<id>").description("print a job's stdout (or --stderr)"))
+  withClientOptions(job.command("logs").argument("<id>").description("print a job's stdout (or --stderr); --follow streams it live"))
     .option("--stderr", "stderr instead of stdout")
-    .option("--follow", "keep tailing until the job is final")
-    .action(async (id: string, o: ClientOptions & { stderr?: boolean; follow?: boolean }) => {
-      await tailLogs(new ApiClient(o), id, o.stderr ? "stderr" : "stdout", Boolean(o.follow));
+    .option("--follow", "keep streaming until the job is final, then print its status; exit 1 unless it SUCCEEDED")
+    .option("--slot <n>", "ECS jobs with --follow: only this slot's tasks")
+    .option("--timestamps", "ECS jobs with --follow: show each line's time (UTC)")
+    .addHelpText(
+      "after",
+      `
+With --follow an ECS job streams every task attempt's log lines as they arrive, prefixed [slot.attempt] (like
+docker compose logs -f; a colour per slot on a terminal), reconnecting where it stopped if the connection drops.
+Other jobs (and --stderr) tail the job's file. The final status goes to stderr.
+
+Examples:
+  $ heimdall job logs 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71
+  $ heimdall job logs 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --follow
+  $ heimdall job logs 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --follow --slot 2 --timestamps
+  $ heimdall job logs 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --stderr`,
+    )
+    .action(async (id: string, o: ClientOptions & { stderr?: boolean; follow?: boolean; slot?: string; timestamps?: boolean; color?: boolean }) => {
+      const api = new ApiClient(o);
+      if (!o.follow) {
+        await tailLogs(api, id, o.stderr ? "stderr" : "stdout", false);
+        return;
+      }
+      let slot: number | undefined;
+      if (o.slot !== undefined) {
+        if (!/^\d+$/.test(o.slot)) throw new CliError(`--slot: must be a non-negative integer, got ${o.slot}`);
+        slot = Number(o.slot);
+      }
+      let status: string;
+      const followed = o.stderr ? undefined : await followJobLogs(api, id, { slot, timestamps: o.timestamps, colour: paletteFor(process.stdout, o) });
+      if (followed?.kind === "final") status = followed.status;
+      else status = await tailLogs(api, id, o.stderr ? "stderr" : "stdout", true);
+      await finalStatus(api, id, status, o);
     });
+
+  withClientOptions(job.command("tasks").argument("<id>").description("an ECS job's tasks: slots × attempts"))
+    .option("--wide", "also one row per attempt: capacity, start/stop times (UTC), duration, reason, task ARN")
+    .addHelpText(
+      "after",
+      `
+Each cell is an attempt's status and exit code (SUCCEEDED 0, FAILED 2, RUNNING, INTERRUPTED spot, ...).
+
+Examples:
+  $ heimdall job tasks 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71
+  $ heimdall job tasks 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --wide`,
+    )
+    .action(async (id: string, o: ClientOptions & { wide?: boolean; color?: boolean }) => {
+      const t = await new ApiClient(o).request<Obj>("GET", `/job/${encodeURIComponent(id)}/tasks`);
+      if (o.json) return printJson(t);
+      out(renderTasks(t, paletteFor(process.stdout, o), Boolean(o.wide)));
+    });
+}
+
+/** After `logs --follow`: `job ID SUCCEEDED` on stderr (exit 0), or the error and exit 1. */
+async function finalStatus(api: ApiClient, id: string, status: string, o: { color?: boolean }): Promise<void> {
+  const c = paletteFor(process.stderr, o);
+  const job = await api.request<Obj>("GET", `/job/${encodeURIComponent(id)}`).catch(() => ({ status }) as Obj);
+  const final = String(job["status"] ?? status);
+  const took = jobDuration(job);
+  if (final === "SUCCEEDED") {
+    process.stderr.write(`job ${id} ${c.status(final)}${took !== "" ? ` after ${took}` : ""}\n`);
+    return;
+  }
+  const err = typeof job["error"] === "string" && job["error"] !== "" ? `: ${job["error"]}` : "";
+  throw new CliError(`job ${id} ended ${c.status(final)}${took !== "" ? ` after ${took}` : ""}${err}`);
 }
 
 export interface ListOpts extends ClientOptions {
@@ -214,23 +366,4 @@ export function listQuery(o: ListOpts, extra: string[] = []): Record<string, str
   };
   for (const k of extra) q[k] = typeof o[k] === "string" ? (o[k] as string) : undefined;
   return q;
-}
-
-/** Prints a job file; with `follow`, tails via ?offset= and X-Heimdall-File-Size until the job is final. */
-export async function tailLogs(api: ApiClient, id: string, file: "stdout" | "stderr", follow: boolean): Promise<void> {
-  let offset = 0;
-  for (;;) {
-    const res = await api.raw("GET", api.url(`/job/${encodeURIComponent(id)}/${file}`, { offset }));
-    if (!res.ok) {
-      const body = (await res.json().catch(() => ({}))) as { error?: string };
-      throw new CliError(`${body.error ?? `HTTP ${res.status}`} [HTTP ${res.status}]`);
-    }
-    const buf = Buffer.from(await res.arrayBuffer());
-    if (buf.length > 0) process.stdout.write(buf);
-    const size = Number(res.headers.get("x-heimdall-file-size") ?? offset + buf.length);
-    offset = Math.max(offset + buf.length, Number.isFinite(size) ? size : 0);
-    const status = res.headers.get("x-heimdall-job-status") ?? "";
-    if (!follow || FINAL.has(status)) return;
-    await sleep(1000);
-  }
 }

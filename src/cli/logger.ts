@@ -21,7 +21,7 @@ const LEVELS: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 4
 /** Fields a pretty line leaves out (shown elsewhere on the line or the same on every line). */
 const HIDDEN = new Set(["level", "time", "msg", "pid", "hostname", "v"]);
 /** Fields shown first, in this order, when present. */
-const FIRST = ["job_id", "job", "instance", "plugin", "status"];
+const FIRST = ["job_id", "job", "jobId", "instance", "plugin", "status"];
 
 function levelText(level: unknown, c: Palette): string {
   const n = typeof level === "number" ? level : 30;
@@ -74,7 +74,7 @@ export function formatRecord(rec: Record<string, unknown>, c: Palette = palette(
       if (level >= 50 && typeof e.stack === "string") stack = e.stack;
       continue;
     }
-    parts.push(`${c.dim(`${k}=`)}${k === "job_id" || k === "job" ? c.cyan(compact(v)) : compact(v)}`);
+    parts.push(`${c.dim(`${k}=`)}${k === "job_id" || k === "job" || k === "jobId" ? c.cyan(compact(v)) : compact(v)}`);
   }
   let line = parts.join(" ");
   if (stack !== undefined) {

@@ -42,7 +42,7 @@ describe("heimdall CLI", () => {
     const list = await run("job", "list", "--username", "carol", "--status", "succeeded");
     assert.equal(list.code, 0);
     const lines = list.stdout.trim().split("\n");
-    assert.match(lines[0] ?? "", /^ID +NAME +USER +STATUS +COMMAND +CLUSTER +CREATED$/);
+    assert.match(lines[0] ?? "", /^ID +NAME +USER +STATUS +COMMAND +CLUSTER +CREATED +STARTED +FINISHED +DURATION$/);
     assert.equal(lines.length, 2);
     assert.match(lines[1] ?? "", new RegExp(`^${job.id} +cli-ping +carol +SUCCEEDED +ping-0\\.0\\.1 +localhost-0\\.0\\.1 `));
   });
