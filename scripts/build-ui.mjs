@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds the web UI (src/ui/app, Preact) into src/ui/dist with esbuild: one hashed JS bundle, one hashed CSS
-// file and index.html. Runs from `npm install` (postinstall), `npm start` (prestart) and `npm run build:ui`;
+// Builds the web UI (src/ui/app, Preact) into dist/ui/public with esbuild: one hashed JS bundle, one hashed CSS
+// file and index.html. Runs from `npm run build` (so `npm start` and `npm pack`) and `npm run build:ui`;
 // src/ui/index.ts (ensureUiBuilt) runs it when the bundle is missing or older than its sources.
 // Updates are safe while a server is serving dist: hashed assets are added next to the old ones, index.html is
 // replaced by an atomic rename, and assets no longer referenced are pruned only once they are 10 minutes old.
@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const uiDir = join(root, "src", "ui");
-const distDir = join(uiDir, "dist");
-const tmpDir = join(uiDir, `.dist-tmp-${process.pid}-${Date.now()}`);
+const distDir = join(root, "dist", "ui", "public");
+const tmpDir = join(root, "dist", "ui", `.public-tmp-${process.pid}-${Date.now()}`);
 
 async function main() {
   const started = Date.now();

@@ -86,10 +86,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && /(?:heimdall(?:\.js)?|main\.ts)$/.test(process.argv[1]);
-if (isEntry) {
-  const code = await main(process.argv);
-  // `serve` and `local-ecs` keep running until a signal; client commands exit with their code.
-  const longRunning = process.argv.slice(2).some((a) => a === "serve" || a === "local-ecs");
+/**
+ * Runs the CLI on `argv` (process.argv) and exits with its code, except after `serve` / `local-ecs`, which keep
+ * running until a signal. bin/heimdall.js calls this on the compiled code (dist/cli/main.js).
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  const code = await main(argv);
+  const longRunning = argv.slice(2).some((a) => a === "serve" || a === "local-ecs");
   if (code !== 0 || !longRunning) process.exit(code);
 }
+
+// Run directly (`node --import tsx src/cli/main.ts ...` in tests and development, or `node dist/cli/main.js`).
+const isEntry = process.argv[1] !== undefined && /main\.[jt]s$/.test(process.argv[1]);
+if (isEntry) await runCli(process.argv);

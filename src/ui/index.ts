@@ -6,11 +6,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const buildScript = join(here, "..", "..", "scripts", "build-ui.mjs");
+/** The package root: this file is src/ui/index.ts (tsx) or dist/ui/index.js (compiled), two levels down. */
+const packageRoot = join(here, "..", "..");
+const buildScript = join(packageRoot, "scripts", "build-ui.mjs");
+const appSources = join(packageRoot, "src", "ui", "app");
 
-/** Absolute path of the built UI (index.html + assets/), served by the API as its static root. */
+/**
+ * Absolute path of the built UI (index.html + assets/), served by the API as its static root: dist/ui/public,
+ * the same folder whether the server runs from the sources or from dist/, and part of the published package.
+ */
 export function uiDistDir(): string {
-  return join(here, "dist");
+  return join(packageRoot, "dist", "ui", "public");
 }
 
 function newestMtime(dir: string): number {
@@ -23,12 +29,16 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** true when dist/index.html is missing or older than a source file of the UI or the build script. */
+/**
+ * true when index.html is missing or older than a source file of the UI or the build script. An installed package
+ * has no UI sources: its bundle is never stale.
+ */
 export function uiBuildIsStale(): boolean {
   const index = join(uiDistDir(), "index.html");
   if (!existsSync(index)) return true;
+  if (!existsSync(appSources)) return false;
   const built = statSync(index).mtimeMs;
-  const sources = Math.max(newestMtime(join(here, "app")), existsSync(buildScript) ? statSync(buildScript).mtimeMs : 0);
+  const sources = Math.max(newestMtime(appSources), existsSync(buildScript) ? statSync(buildScript).mtimeMs : 0);
   return sources > built;
 }
 
@@ -37,6 +47,9 @@ let building: Promise<string> | undefined;
 /** Builds the UI when missing or stale; resolves to uiDistDir(). Concurrent calls share one build. */
 export function ensureUiBuilt(): Promise<string> {
   if (!uiBuildIsStale()) return Promise.resolve(uiDistDir());
+  if (!existsSync(appSources) || !existsSync(buildScript)) {
+    return Promise.reject(new Error(`UI bundle missing (${uiDistDir()}) and no UI sources to build it from`));
+  }
   building ??= new Promise<string>((resolve, reject) => {
     execFile(process.execPath, [buildScript], { timeout: 120_000 }, (err, _stdout, stderr) => {
       building = undefined;

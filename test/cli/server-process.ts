@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
-export const BIN = join(ROOT, "bin", "heimdall.js");
+/** The `heimdall` command run from the TypeScript sources (bin/heimdall.js runs dist/, which tests do not build). */
+export const BIN = join(ROOT, "test", "cli", "heimdall-from-source.mjs");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
