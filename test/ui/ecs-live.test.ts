@@ -1,8 +1,9 @@
 // A running ECS job followed live in Chromium (issue 9 item 1): 3 tasks on the embedded local ECS each print a line a
 // second; the job page's "Live logs of all tasks" pane shows `[slot.attempt]` lines of every slot while the job is
 // still RUNNING, the slot filter narrows it, auto-scroll stops when the user scrolls up and "Jump to end" resumes,
-// an attempt's own log panel follows too, and the pane ends with the final status. Task ARNs have copy buttons and,
-// on the local ECS, no AWS console links.
+// an attempt's own log panel follows too, and the pane ends with the final status. Task ARNs have copy buttons; this
+// local ECS plays a real AWS account (accountId 123456789012), so each attempt links to the ECS console and to its
+// CloudWatch log stream (ecs.test.ts checks that the default local account 000000000000 gets no links).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
@@ -12,7 +13,7 @@ import { ecsCommand, fargateCluster, localCommands, localhost } from "./fixtures
 const skip = chromiumMissing();
 if (skip) console.log(`# skipping UI tests: ${skip}`);
 
-const LINES = 12;
+const LINES = 20;
 const printer = `for i in $(seq 1 ${LINES}); do echo "line $i of $TASK_NAME"; sleep 1; done`;
 
 describe("live logs of a running ECS job in the UI", { skip }, () => {
@@ -22,7 +23,7 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
   before(async () => {
     srv = await startServer({
       auth: { plugin: "auth_header", default_user: "local-user" },
-      local_ecs: { enabled: true, host: "127.0.0.1", port: 0, settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"] } },
+      local_ecs: { enabled: true, host: "127.0.0.1", port: 0, settings: { pacing: "instant", accountId: "123456789012", clusters: ["default", "my-fargate-cluster"] } },
       commands: [localCommands[0], ecsCommand],
       clusters: [localhost, fargateCluster],
     });
@@ -107,13 +108,24 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     await page.getByTestId("task-logs-2-1").locator("pre", { hasText: `of heimdall-job-${job.id}-2` }).waitFor({ timeout: 20_000 });
     assert.notEqual((await client.get<{ status: string }>(`/job/${job.id}`)).status, "SUCCEEDED", "the task panel showed lines before the end");
 
-    // ARN: copy button, no AWS console links on the local ECS.
+    // ARN: copy button; links to the ECS console and the container's CloudWatch stream (template: /ecs/batch-jobs,
+    // prefix ecs, awslogs-region us-west-2).
     const row = tasks.locator("tr[data-slot='0'][data-attempt='1']");
     const arn = (await row.getByTestId("task-arn").textContent()) ?? "";
-    assert.match(arn, /^arn:aws:ecs:[a-z0-9-]+:000000000000:task\/my-fargate-cluster\//);
+    const m = /^arn:aws:ecs:([a-z0-9-]+):123456789012:task\/my-fargate-cluster\/([A-Za-z0-9-]+)$/.exec(arn);
+    assert.ok(m, arn);
+    const [, region, taskId] = m;
     await row.getByRole("button", { name: "Copy task ARN #0.1" }).click();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), arn);
-    assert.equal(await tasks.getByTestId("aws-links").count(), 0, "no console links for the local ECS");
+    const links = row.getByTestId("aws-links");
+    assert.equal(
+      await links.getByRole("link", { name: "Task #0.1 in the ECS console" }).getAttribute("href"),
+      `https://${region}.console.aws.amazon.com/ecs/v2/clusters/my-fargate-cluster/tasks/${taskId}/configuration?region=${region}`,
+    );
+    assert.equal(
+      await links.getByRole("link", { name: "CloudWatch logs of main in task #0.1" }).getAttribute("href"),
+      `https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#logsV2:log-groups/log-group/$252Fecs$252Fbatch-jobs/log-events/ecs$252Fmain$252F${taskId}`,
+    );
     await screenshots(page, "ecs-live-logs-running");
 
     await page.getByTestId("live-logs-state").filter({ hasText: "complete (SUCCEEDED)" }).waitFor({ timeout: 60_000 });

@@ -63,6 +63,8 @@ describe("ECS job in the UI (local ECS)", { skip }, () => {
       assert.equal(await row.getByTestId("attempt-status").textContent(), "SUCCEEDED");
       assert.equal(await row.getByTestId("exit-code").textContent(), "0");
     }
+    // The local ECS (account 000000000000) is not AWS: no console links.
+    assert.equal(await tasks.getByTestId("aws-links").count(), 0);
     // One click shows an attempt's own logs.
     await page.getByRole("button", { name: "Logs #1.1" }).click();
     await page.getByTestId("task-logs-1-1").locator("pre", { hasText: `Task name: heimdall-job-${id}-1` }).waitFor({ timeout: 15_000 });
