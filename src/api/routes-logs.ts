@@ -12,6 +12,8 @@ const P = API_PREFIX;
 export const NDJSON = "application/x-ndjson; charset=utf-8";
 /** While following, a `{"heartbeat":true}` line after this long without output. */
 export const LOG_HEARTBEAT_MS = 15_000;
+/** How long closing the server waits for log streams to end. */
+const SHUTDOWN_WAIT_MS = 5_000;
 
 function flag(raw: string | undefined, name: string): boolean {
   if (raw === undefined || raw === "") return false;
@@ -23,9 +25,13 @@ function flag(raw: string | undefined, name: string): boolean {
 
 export function registerLogRoutes(app: FastifyInstance, deps: ApiDeps): void {
   // Streams under way, ended (without an end line: clients resume from their last cursor) when the server closes.
-  const live = new Set<AbortController>();
+  // preClose waits (bounded) until their responses are done, so that closing the server finds their keep-alive
+  // connections idle and closes them instead of waiting for the keep-alive timeout.
+  const live = new Map<AbortController, Promise<void>>();
   app.addHook("preClose", async () => {
-    for (const c of live) c.abort();
+    for (const c of live.keys()) c.abort();
+    const all = Promise.all(live.values()).then(() => new Promise<void>((r) => setImmediate(r)));
+    await Promise.race([all, new Promise<void>((r) => setTimeout(r, SHUTDOWN_WAIT_MS).unref())]);
   });
 
   app.get(`${P}/job/:id/logs`, { config: { longRunning: true } }, async (req, reply) => {
@@ -60,17 +66,18 @@ export function registerLogRoutes(app: FastifyInstance, deps: ApiDeps): void {
       { follow, ...(cursor === undefined || cursor === "" ? {} : { cursor }), ...(slot === undefined ? {} : { slot }), heartbeatMs: LOG_HEARTBEAT_MS, jobStatus },
       ac.signal,
     );
-    live.add(ac);
-    reply.raw.once("close", () => {
-      ac.abort();
-      live.delete(ac);
-    });
+    live.set(
+      ac,
+      new Promise<void>((resolve) => {
+        reply.raw.once("close", () => {
+          ac.abort();
+          live.delete(ac);
+          resolve();
+        });
+      }),
+    );
     async function* ndjson(): AsyncGenerator<string> {
-      try {
-        for await (const item of items) yield `${JSON.stringify(item)}\n`;
-      } finally {
-        live.delete(ac);
-      }
+      for await (const item of items) yield `${JSON.stringify(item)}\n`;
     }
     return reply.type(NDJSON).header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no").send(Readable.from(ndjson()));
   });

@@ -47,8 +47,11 @@ export interface FeedStream {
 /** Base interval between reading rounds; an idle stream is read less often (up to IDLE_MAX_MS). */
 export const ROUND_MS = 1_000;
 const IDLE_MAX_MS = 5_000;
-/** Buffered log text per job; beyond it the oldest events of the largest stream are dropped (late readers catch up). */
-export const FEED_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Buffered log text per job (64 bytes of overhead counted per event); beyond it the oldest events of the largest
+ * stream are dropped and readers behind them catch up with their own reads. Mutable for tests.
+ */
+export const feedLimits = { maxBytes: 8 * 1024 * 1024 };
 const EVENT_OVERHEAD = 64;
 /** Consecutive read errors after which a stream of a final job is given up. */
 const MAX_FINAL_ERRORS = 3;
@@ -251,7 +254,7 @@ export class JobLogFeed {
   }
 
   private evict(): void {
-    while (this.bytes > FEED_MAX_BYTES) {
+    while (this.bytes > feedLimits.maxBytes) {
       const s = this.streams.reduce((a, b) => (b.bytes > a.bytes ? b : a));
       const drop = Math.max(1, Math.floor(s.events.length / 2));
       if (s.events.length <= 1) return;
