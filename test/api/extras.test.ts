@@ -17,6 +17,7 @@ const SPEC_ROUTES = [
   "GET /api/v1/job/{id}/status",
   "POST /api/v1/job/{id}/cancel",
   "GET /api/v1/job/{id}/{file}",
+  "GET /api/v1/job/{id}/logs",
   "GET /api/v1/job/{id}",
   "GET /api/v1/jobs",
   "POST /api/v1/job",
@@ -38,6 +39,7 @@ const SPEC_ROUTES = [
   "GET /api/v1/job/{id}/tasks",
   "GET /api/v1/job/{id}/tasks/{slot}/logs",
   "GET /api/v1/openapi.json",
+  "GET /api/v1/stats",
   "GET /metrics",
 ];
 
