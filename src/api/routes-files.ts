@@ -11,6 +11,8 @@ import { loadJob } from "./routes-jobs.ts";
 const P = API_PREFIX;
 const FILES = new Set(["stdout", "stderr", "result"]);
 const TEXT = "text/plain; charset=utf-8";
+/** Bytes of a stored file read ahead of the socket while streaming it. */
+const READ_AHEAD = 1024 * 1024;
 
 /** A byte window [start, end) of a file of `size` bytes; `partial` = answer 206 with Content-Range. */
 export interface Window {
@@ -106,7 +108,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const size = await deps.store.fileSize(id, f);
     const w = pickWindow(reply, range, offset, size);
     if (!w) return reply;
-    return sendWindow(reply, job, size, w, TEXT, () => Readable.from(deps.store.readFile(id, f, w.start, w.end), { objectMode: false }));
+    // Readable.from defaults to a 1-byte high-water mark: read ahead up to 1 MiB so the next chunks are ready
+    // when the socket drains, instead of querying only once it is empty.
+    return sendWindow(reply, job, size, w, TEXT, () => Readable.from(deps.store.readFile(id, f, w.start, w.end), { objectMode: false, highWaterMark: READ_AHEAD }));
   });
 
   app.get(`${P}/job/:id/tasks`, async (req) => {
