@@ -4,6 +4,8 @@
 // jobs tables with timing columns and wide characters, colours and help texts.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import stringWidth from "string-width";
 import { ecsCommand, fargateCluster, localCommands, localhost } from "../ui/fixtures.ts";
@@ -148,6 +150,59 @@ describe("watching jobs with the CLI (local ECS)", () => {
     const bad = await run(["job", "logs", tickingId, "--follow", "--slot", "x"]);
     assert.equal(bad.code, 1);
     assert.equal(bad.stderr, "heimdall: --slot: must be a non-negative integer, got x\n");
+  });
+
+  it("job logs --follow resumes from the last cursor when the connection drops: every line exactly once", async () => {
+    const job = await api<Job>("POST", "/job", ticking);
+    // A proxy that cuts the first log stream after 4 lines (as a restarting server or a network drop would).
+    const logRequests: string[] = [];
+    const proxy = createServer((req, res) => {
+      const isLogs = /\/logs\?/.test(req.url ?? "");
+      if (isLogs) logRequests.push(req.url ?? "");
+      const cut = isLogs && logRequests.length === 1;
+      const up = httpRequest(`${srv.url}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        res.flushHeaders();
+        if (!cut) return void upRes.pipe(res);
+        let buf = "";
+        let lines = 0;
+        upRes.on("data", (d: Buffer) => {
+          buf += d.toString();
+          let nl: number;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl + 1);
+            buf = buf.slice(nl + 1);
+            if (line.includes('"message"') && ++lines === 4) {
+              upRes.destroy();
+              // Drop the connection once the 4th line is on its way (the chunked body never completes).
+              res.write(line, () => res.socket?.destroy());
+              return;
+            }
+            res.write(line);
+          }
+        });
+      });
+      up.on("error", () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    try {
+      const port = (proxy.address() as AddressInfo).port;
+      const r = await run(["job", "logs", job.id, "--follow", "--server", `http://127.0.0.1:${port}`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(logRequests.length >= 2, `reconnected: ${logRequests.join(" ")}`);
+      assert.match(logRequests[1] ?? "", /[?&]cursor=[^&]+/, "the second request resumes from a cursor");
+      assert.match(r.stderr, /^\(log stream interrupted; reconnecting\)\n/);
+      const lines = r.stdout.trimEnd().split("\n");
+      assert.equal(lines.length, 18, r.stdout);
+      for (const slot of [0, 1, 2]) {
+        const mine = lines.filter((l) => l.startsWith(`[${slot}.1] `)).map((l) => l.slice(6));
+        assert.deepEqual(mine, ["line-1", "line-2", "line-3", "line-4", "line-5", "line-6"], `slot ${slot}: no line lost or repeated`);
+      }
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it("job tasks prints the slots × attempts table; job rerun submits the same job again", async () => {
