@@ -45,10 +45,32 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     const w = await openPage(browser, srv.url);
     await w.context.grantPermissions(["clipboard-read", "clipboard-write"]);
     const page = w.page;
+    // The first follow connection breaks early: it carries only what exists at that moment (the API's answer
+    // without follow, which ends with {"end":false,…,"cursor"}) and closes. The pane must reconnect from the last
+    // cursor; the end of the test checks that every line is there exactly once.
+    const follows: string[] = [];
+    page.on("request", (r) => {
+      if (/\/logs\?follow=true/.test(r.url())) follows.push(r.url());
+    });
+    const followRe = /\/api\/v1\/job\/[^/]+\/logs\?follow=true/;
+    await page.route(followRe, async (route) => {
+      let body = "";
+      for (let i = 0; i < 60 && (body.match(/"message"/g) ?? []).length < 3; i++) {
+        if (i) await new Promise((r) => setTimeout(r, 500));
+        body = await (await fetch(`${srv.url}/api/v1/job/${job.id}/logs`)).text();
+      }
+      await route.fulfill({ status: 200, contentType: "application/x-ndjson", body });
+      await page.unroute(followRe);
+    });
     await page.goto(`/jobs/${job.id}`);
     const pane = page.getByTestId("live-logs-text");
     for (const slot of [0, 1, 2]) {
       await pane.filter({ hasText: `[${slot}.1] line 2 of heimdall-job-${job.id}-${slot}` }).waitFor({ timeout: 45_000 });
+    }
+    for (let i = 0; i < 100 && follows.length < 2; i++) await page.waitForTimeout(100);
+    assert.ok(follows.length >= 2 && /[?&]cursor=/.test(follows[1] ?? ""), `reconnected with a cursor: ${follows.join(" ")}`);
+    for (const slot of [0, 1, 2]) {
+      await pane.filter({ hasText: `[${slot}.1] line 4 of heimdall-job-${job.id}-${slot}` }).waitFor({ timeout: 20_000 });
     }
     const during = await client.get<{ status: string }>(`/job/${job.id}`);
     assert.equal(during.status, "RUNNING", "the lines arrived while the job ran");
