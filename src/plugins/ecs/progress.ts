@@ -52,8 +52,6 @@ export function progressOf(attempts: readonly AttemptRecord[], plan: ProgressPla
 const same = (a: JobProgress | undefined, b: JobProgress): boolean =>
   a !== undefined && a.tasks === b.tasks && a.succeeded === b.succeeded && a.running === b.running && a.retrying === b.retrying && a.failed === b.failed && a.pending === b.pending;
 
-type WithProgress = Runtime & { setProgress?: (p: JobProgress) => void };
-
 /** Calls `rt.setProgress` when the counts change: at once if the last call was a second ago or more, else then. */
 export class ProgressReporter {
   private last: JobProgress | undefined;
@@ -87,6 +85,6 @@ export class ProgressReporter {
     if (same(this.last, p)) return;
     this.last = p;
     this.lastAt = Date.now();
-    void (this.rt as WithProgress).setProgress?.(p);
+    void this.rt.setProgress?.(p); // never rejects (the engine logs a progress it cannot store)
   }
 }

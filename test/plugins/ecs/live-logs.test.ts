@@ -3,7 +3,7 @@
 // cursor gets no duplicates and misses nothing; 20 concurrent followers cost about the GetLogEvents calls of one.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ecsServerSuite, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
+import { FINAL, ecsServerSuite, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
 
 const LINES = 6;
 const script = `for i in $(seq 1 ${LINES}); do echo "line $i of $TASK_NAME"; sleep 1; done`;
@@ -60,6 +60,9 @@ describe("ecs plugin: live job logs API", () => {
 
   it("follows all 3 tasks live, then ends with the job's final status; the job's stdout keeps its final content", async () => {
     const id = await submit();
+    // The job's progress (setProgress, at most once a second) shows the 3 tasks running while they print.
+    let progressSeen: unknown;
+    const progressP = stack.server.waitFor(id, (j) => j.progress?.running === 3 || FINAL.includes(j.status)).then((j) => (progressSeen = j.progress));
     let statusWhenAllSlots: string | undefined;
     const slots = new Set<number>();
     const pending: Promise<void>[] = [];
@@ -70,8 +73,9 @@ describe("ecs plugin: live job logs API", () => {
         pending.push(stack.server.get(`/api/v1/job/${id}`).then((r) => void (statusWhenAllSlots = r.json().status)));
       }
     });
-    await Promise.all(pending);
+    await Promise.all([...pending, progressP]);
     assert.equal(status, 200);
+    assert.deepEqual(progressSeen, { tasks: 3, succeeded: 0, running: 3, retrying: 0, failed: 0, pending: 0 }, "progress while running");
     assert.match(type ?? "", /^application\/x-ndjson/);
     assert.equal(statusWhenAllSlots, "RUNNING", "lines of all 3 slots arrived while the job was running");
     assert.deepEqual(items.at(-1), { end: true, status: "SUCCEEDED" });
@@ -87,6 +91,7 @@ describe("ecs plugin: live job logs API", () => {
     }
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED");
+    assert.deepEqual(job.progress, { tasks: 3, succeeded: 3, running: 0, retrying: 0, failed: 0, pending: 0 }, "final progress");
     const stdout = (await stack.server.get(`/api/v1/job/${id}/stdout`)).text;
     assert.match(stdout, /^=== ecs\/main\/\w+ ===\n\n\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] line 1 of /);
   });
