@@ -103,7 +103,7 @@ export function createEngine(deps: EngineDeps): Engine {
     // 4. Hand back resumable async jobs; abort the rest with `shutdown` (KILLED, or CANCELED when canceling).
     for (const exec of state.executions.values()) {
       const handBack = !exec.sync && exec.resumable && exec.phase === "started";
-      if (exec.phase !== "settled") log.info({ job_id: exec.job.id }, handBack ? "draining: handing the job back" : "draining: killing the job");
+      if (exec.phase !== "settled" && !exec.controller.signal.aborted) log.info({ job_id: exec.job.id }, handBack ? "draining: handing the job back" : "draining: killing the job");
       lifecycle.abort(exec, handBack ? "handback" : "shutdown");
     }
     await state.executions.whenEmpty();
