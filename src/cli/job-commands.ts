@@ -135,6 +135,13 @@ export function rerunBody(job: Obj): Obj {
   return body;
 }
 
+/** Help text of a command that takes a job id. */
+const example = (cmd: string) => `
+Examples:
+  $ heimdall job ${cmd} 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71
+  $ heimdall job ${cmd} 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --json
+${CLIENT_HELP}`;
+
 const CLIENT_HELP = `
 Server and identity: --server or HEIMDALL_URL (default http://127.0.0.1:9090), --user or HEIMDALL_USER,
 --token or HEIMDALL_TOKEN. Times are UTC.`;
@@ -203,23 +210,31 @@ ${CLIENT_HELP}`,
       else out(`${String(created["id"])}\n`);
     });
 
-  withClientOptions(job.command("get").argument("<id>").description("job details")).action(async (id: string, o: ClientOptions) => {
+  withClientOptions(job.command("get").argument("<id>").description("job details"))
+    .addHelpText("after", example("get"))
+    .action(async (id: string, o: ClientOptions) => {
     printJob(await new ApiClient(o).request<Obj>("GET", `/job/${encodeURIComponent(id)}`), o.json);
   });
 
-  withClientOptions(job.command("status").argument("<id>").description("job status")).action(async (id: string, o: ClientOptions) => {
+  withClientOptions(job.command("status").argument("<id>").description("job status"))
+    .addHelpText("after", example("status"))
+    .action(async (id: string, o: ClientOptions) => {
     const st = await new ApiClient(o).request<Obj>("GET", `/job/${encodeURIComponent(id)}/status`);
     if (o.json) return printJson(st);
     out(`${String(st["status"])}${typeof st["error"] === "string" ? `: ${st["error"]}` : ""}\n`);
   });
 
-  withClientOptions(job.command("cancel").argument("<id>").description("cancel a job")).action(async (id: string, o: ClientOptions) => {
+  withClientOptions(job.command("cancel").argument("<id>").description("cancel a job"))
+    .addHelpText("after", example("cancel"))
+    .action(async (id: string, o: ClientOptions) => {
     const r = await new ApiClient(o).request<Obj>("POST", `/job/${encodeURIComponent(id)}/cancel`);
     if (o.json) return printJson(r);
     out(`${String(r["status"])}\n`);
   });
 
-  withClientOptions(job.command("result").argument("<id>").description("job result")).action(async (id: string, o: ClientOptions) => {
+  withClientOptions(job.command("result").argument("<id>").description("job result"))
+    .addHelpText("after", example("result"))
+    .action(async (id: string, o: ClientOptions) => {
     const r = await new ApiClient(o).request<{ columns: { name: string }[]; data: unknown[][] }>("GET", `/job/${encodeURIComponent(id)}/result`);
     if (o.json) return printJson(r);
     out(table(r.columns.map((c) => c.name), r.data));

@@ -313,7 +313,7 @@ describe("watching jobs with the CLI (local ECS)", () => {
   });
 
   it("has help texts with examples", async () => {
-    for (const cmd of ["submit", "logs", "tasks", "rerun", "list"]) {
+    for (const cmd of ["submit", "logs", "tasks", "rerun", "list", "get", "status", "cancel", "result"]) {
       const h = await run(["job", cmd, "--help"]);
       assert.equal(h.code, 0);
       assert.match(h.stdout, new RegExp(`Examples:\\n {2}\\$ heimdall job ${cmd} `), cmd);
