@@ -5,6 +5,9 @@
 // local ECS plays a real AWS account (accountId 123456789012), so each attempt links to the ECS console and to its
 // CloudWatch log stream (ecs.test.ts checks that the default local account 000000000000 gets no links).
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { api, chromiumMissing, launchBrowser, openPage, screenshots, startServer, type HeimdallServer } from "./harness.ts";
@@ -13,8 +16,11 @@ import { ecsCommand, fargateCluster, localCommands, localhost } from "./fixtures
 const skip = chromiumMissing();
 if (skip) console.log(`# skipping UI tests: ${skip}`);
 
-const LINES = 20;
-const printer = `for i in $(seq 1 ${LINES}); do echo "line $i of $TASK_NAME"; sleep 1; done`;
+// Each task prints a line a second until the test creates the stop file (the local ECS runs tasks as host
+// processes), so the job runs as long as the checks need however loaded the machine is (at most 5 minutes).
+const stopDir = mkdtempSync(join(tmpdir(), "heimdall-ui-live-"));
+const stopFile = join(stopDir, "stop");
+const printer = `i=0; while [ ! -e ${stopFile} ] && [ $i -lt 300 ]; do i=$((i+1)); echo "line $i of $TASK_NAME"; sleep 1; done`;
 
 describe("live logs of a running ECS job in the UI", { skip }, () => {
   let srv: HeimdallServer;
@@ -30,8 +36,10 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     browser = await launchBrowser();
   });
   after(async () => {
+    writeFileSync(stopFile, "");
     await browser?.close();
     await srv?.stop();
+    rmSync(stopDir, { recursive: true, force: true });
   });
 
   it("shows every task's lines before the job ends, filters by slot, and stops auto-scrolling when scrolled up", async () => {
@@ -149,12 +157,16 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
       `https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#logsV2:log-groups/log-group/$252Fecs$252Fbatch-jobs/log-events/ecs$252Fmain$252F${taskId}`,
     );
     await screenshots(page, "ecs-live-logs-running");
+    assert.equal((await client.get<{ status: string }>(`/job/${job.id}`)).status, "RUNNING", "still running until told to stop");
 
+    writeFileSync(stopFile, "");
     await page.getByTestId("live-logs-state").filter({ hasText: "complete (SUCCEEDED)" }).waitFor({ timeout: 60_000 });
     const all = ((await pane.textContent()) ?? "").split("\n");
     for (const slot of [0, 1, 2]) {
       const mine = all.filter((l) => l.startsWith(`[${slot}.1] `));
-      assert.equal(mine.length, LINES, `slot ${slot}: each line once (${mine.join("|")})`);
+      const numbers = mine.map((l) => Number(/\] line (\d+) of /.exec(l)?.[1]));
+      assert.ok(numbers.length >= 4, `slot ${slot}: ${mine.join("|")}`);
+      assert.deepEqual(numbers, numbers.map((_, i) => i + 1), `slot ${slot}: every line once, in order`);
     }
     await page.locator("h1 .status", { hasText: "SUCCEEDED" }).waitFor({ timeout: 15_000 });
     await screenshots(page, "ecs-live-logs-done");
