@@ -1,5 +1,6 @@
-// The SQLite connection's group commit: writes arriving together share one transaction, each isolated in a
-// savepoint (a failing write is rolled back alone and fails alone); reads see committed state.
+// The SQLite connection's group commit: writes arriving together share one transaction, without savepoints while
+// none fails; when one throws, the batch runs again with each write isolated in a savepoint (the failing write is
+// rolled back alone and fails alone); reads see committed state.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,17 +12,19 @@ import { SqliteDb } from "../../src/store/sqlite/db.ts";
 const dir = mkdtempSync(join(tmpdir(), "heimdall-gc-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function open(name: string): { db: SqliteDb; begins: () => number } {
+function open(name: string): { db: SqliteDb; begins: () => number; savepoints: () => number } {
   const conn = new Database(join(dir, name));
   conn.pragma("journal_mode = WAL");
   conn.exec("CREATE TABLE t (a INTEGER PRIMARY KEY)");
   let begins = 0;
+  let savepoints = 0;
   const exec = conn.exec.bind(conn);
   conn.exec = (sql: string) => {
     if (sql.startsWith("BEGIN")) begins++;
+    if (sql.startsWith("SAVEPOINT")) savepoints++;
     return exec(sql);
   };
-  return { db: new SqliteDb(conn), begins: () => begins };
+  return { db: new SqliteDb(conn), begins: () => begins, savepoints: () => savepoints };
 }
 
 const values = async (db: SqliteDb) => (await db.query("t", "SELECT a FROM t ORDER BY a")).map((r) => r.a);
@@ -42,7 +45,7 @@ void test("concurrent writes share one transaction; a failing one is rolled back
     db.exec("three", "INSERT INTO t (a) VALUES ($1)", [4]),
     db.tx("four", async (tx) => (await tx.query("four", "SELECT count(*) AS n FROM t"))[0]?.n),
   ]);
-  assert.equal(begins(), 1, "one transaction for the burst");
+  assert.equal(begins(), 2, "the burst's transaction, rolled back when a write threw, then the burst with savepoints");
   assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled", "fulfilled"]);
   assert.equal((results[0] as PromiseFulfilledResult<string>).value, "one");
   const err = (results[1] as PromiseRejectedResult).reason as Error & { code?: string };
@@ -51,6 +54,24 @@ void test("concurrent writes share one transaction; a failing one is rolled back
   assert.equal((results[2] as PromiseFulfilledResult<number>).value, 1);
   assert.equal((results[3] as PromiseFulfilledResult<number>).value, 3, "later writes see earlier ones (serial order)");
   assert.deepEqual(await values(db), [1, 2, 4]);
+  await db.close();
+});
+
+void test("a burst whose writes all succeed is one transaction without savepoints", async () => {
+  const { db, begins, savepoints } = open("e.db");
+  const results = await Promise.all([
+    db.tx("one", async (tx) => {
+      await tx.exec("one", "INSERT INTO t (a) VALUES ($1)", [1]);
+      return (await tx.query("one", "SELECT count(*) AS n FROM t"))[0]?.n;
+    }),
+    db.exec("two", "INSERT INTO t (a) VALUES ($1)", [2]),
+    db.exec("three", "UPDATE t SET a = 30 WHERE a = $1", [3]), // matches nothing: not a failure
+    db.tx("four", async (tx) => (await tx.query("four", "SELECT count(*) AS n FROM t"))[0]?.n),
+  ]);
+  assert.deepEqual(results, [1, 1, 0, 2]);
+  assert.equal(begins(), 1);
+  assert.equal(savepoints(), 0);
+  assert.deepEqual(await values(db), [1, 2]);
   await db.close();
 });
 

@@ -1,8 +1,9 @@
 // better-sqlite3 adapter for the Db port. One connection; statements are prepared once and cached.
 //
 // Group commit: on this one connection every write (a transaction or a single statement) is queued and the queue
-// is drained one event-loop turn later, so all writes that arrived meanwhile share ONE transaction — each inside
-// its own SAVEPOINT, so a failing write is rolled back alone and fails alone. A commit costs far more than the
+// is drained one event-loop turn later, so all writes that arrived meanwhile share ONE transaction. The batch runs
+// first without savepoints; only when a write throws is it run again with each write in its own SAVEPOINT, so a
+// failing write is rolled back alone and fails alone. A commit costs far more than the
 // statements themselves, so concurrent submits, transitions and output flushes scale. Every caller's promise
 // settles only after the shared COMMIT (or with its own error). Reads run at once unless a transaction is open.
 import type BetterSqlite3 from "better-sqlite3";
@@ -107,7 +108,8 @@ export class SqliteDb implements Db {
 
   async query<R extends Row = Row>(op: string, sql: string, params?: readonly unknown[]): Promise<R[]> {
     if (this.closed) throw storeError(op, new Error("database is closed"));
-    if (!this.busy && this.isReadonly(op, sql)) return this.runQuery<R>(op, sql, params);
+    // Between the group commit's transactions (none open) a read sees only committed state: it runs at once.
+    if (!this.conn.inTransaction && this.isReadonly(op, sql)) return this.runQuery<R>(op, sql, params);
     return this.enqueue(op, async (db) => db.query<R>(op, sql, params));
   }
 
@@ -150,15 +152,42 @@ export class SqliteDb implements Db {
     }
   }
 
+  /**
+   * One transaction for the batch. First without savepoints: writes rarely fail (a compare-and-set that matches
+   * nothing returns false, it does not throw), so the batch usually commits as a whole with no statement spent on
+   * isolation. When a write throws, that try is rolled back and the batch runs again with a SAVEPOINT per write,
+   * so the failing write fails alone and the others commit (the bodies are SQL only: running them again is safe).
+   */
   private async runBatch(batch: Work[]): Promise<void> {
-    const outcomes: Outcome[] = [];
-    const single = batch.length === 1;
-    try {
-      this.conn.exec("BEGIN IMMEDIATE");
-    } catch (err) {
-      for (const w of batch) w.reject(storeError(w.op, err));
+    if (batch.length > 1) {
+      const outcomes = await this.runOptimistic(batch);
+      if (outcomes === "rolled back") return this.runIsolated(batch);
+      if (outcomes !== undefined) this.commit(batch, outcomes);
       return;
     }
+    return this.runIsolated(batch);
+  }
+
+  /** The batch in one transaction without savepoints; "rolled back" when a write threw (nothing kept). */
+  private async runOptimistic(batch: Work[]): Promise<Outcome[] | "rolled back" | undefined> {
+    if (!this.begin(batch)) return undefined;
+    const outcomes: Outcome[] = [];
+    for (const w of batch) {
+      try {
+        outcomes.push({ ok: true, value: await w.fn(this.inTx) });
+      } catch {
+        this.rollback();
+        return "rolled back";
+      }
+    }
+    return outcomes;
+  }
+
+  /** The batch with a SAVEPOINT per write (a lone write needs none: its transaction is its savepoint). */
+  private async runIsolated(batch: Work[]): Promise<void> {
+    const outcomes: Outcome[] = [];
+    const single = batch.length === 1;
+    if (!this.begin(batch)) return;
     for (let i = 0; i < batch.length; i++) {
       const w = batch[i] as Work;
       try {
@@ -177,9 +206,30 @@ export class SqliteDb implements Db {
         return;
       }
     }
+    if (single && outcomes[0]?.ok === false) {
+      this.rollback();
+      const o = outcomes[0];
+      (batch[0] as Work).reject(storeError((batch[0] as Work).op, o.err));
+      return;
+    }
+    this.commit(batch, outcomes);
+  }
+
+  /** BEGIN IMMEDIATE; false (every write rejected) when it fails. */
+  private begin(batch: Work[]): boolean {
     try {
-      if (single && outcomes[0]?.ok === false) this.conn.exec("ROLLBACK");
-      else this.conn.exec("COMMIT");
+      this.conn.exec("BEGIN IMMEDIATE");
+      return true;
+    } catch (err) {
+      for (const w of batch) w.reject(storeError(w.op, err));
+      return false;
+    }
+  }
+
+  /** COMMIT, then every caller's promise settles with its own outcome (all fail when the commit does). */
+  private commit(batch: Work[], outcomes: Outcome[]): void {
+    try {
+      this.conn.exec("COMMIT");
     } catch (err) {
       this.rollback();
       for (const w of batch) w.reject(storeError(w.op, err));
