@@ -24,8 +24,8 @@ const jobsSpec: ListSpec<Job> = {
     { param: "name", label: "Name", substring: true },
     { param: "username", label: "User", substring: true },
     { param: "version", label: "Version" },
-    { param: "command", label: "Command", placeholder: "command name contains", substring: true },
-    { param: "cluster", label: "Cluster", placeholder: "cluster name contains", substring: true },
+    { param: "command", label: "Command", placeholder: "name contains", substring: true },
+    { param: "cluster", label: "Cluster", placeholder: "name contains", substring: true },
   ],
   // Job ID, Status and Name come first: on a 390 px phone they are what stays on screen.
   columns: [
