@@ -16,7 +16,7 @@ type Job = { id: string; status: string; error?: string; name?: string; version?
 const FINAL = ["SUCCEEDED", "FAILED", "KILLED", "CANCELED"];
 const ESC = "\u001b[";
 
-/** 3 tasks, each printing `line-1` … `line-6` a second apart. */
+/** 3 tasks, each printing `line-1` … `line-8` a second apart. */
 const ticking = {
   name: "ticking",
   version: "2.0",
@@ -24,9 +24,11 @@ const ticking = {
   cluster_criteria: ["type:fargate"],
   context: {
     task_count: 3,
-    container_overrides: [{ name: "main", command: ["sh", "-c", "for i in 1 2 3 4 5 6; do echo line-$i; sleep 1; done"] }],
+    container_overrides: [{ name: "main", command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo line-$i; sleep 1; done"] }],
   },
 };
+
+const LINES = ["line-1", "line-2", "line-3", "line-4", "line-5", "line-6", "line-7", "line-8"];
 
 /** Slot 1 writes to stderr and exits 3 on both of its attempts (max_fail_count 1); slot 0 succeeds. */
 const failing = {
@@ -119,13 +121,13 @@ describe("watching jobs with the CLI (local ECS)", () => {
       }
     });
     assert.equal(r.code, 0, r.stderr);
-    // Lines of all three slots arrived while the job was still running (each task prints for 6 s).
+    // Lines of all three slots arrived while the job was still running (each task prints for 8 s).
     assert.equal(statusWhenAllSlotsSeen, "RUNNING", `lines: ${r.stdout}`);
     const lines = r.stdout.trimEnd().split("\n");
-    assert.equal(lines.length, 18, r.stdout);
+    assert.equal(lines.length, 3 * LINES.length, r.stdout);
     for (const slot of [0, 1, 2]) {
       const mine = lines.filter((l) => l.startsWith(`[${slot}.1] `)).map((l) => l.slice(6));
-      assert.deepEqual(mine, ["line-1", "line-2", "line-3", "line-4", "line-5", "line-6"], `slot ${slot} in order, once each`);
+      assert.deepEqual(mine, LINES, `slot ${slot} in order, once each`);
     }
     assert.match(r.stderr, new RegExp(`^job ${job.id} SUCCEEDED( after \\d+s)?\\n$`));
   });
@@ -145,7 +147,7 @@ describe("watching jobs with the CLI (local ECS)", () => {
     const one = await run(["job", "logs", tickingId, "--follow", "--slot", "1", "--timestamps"]);
     assert.equal(one.code, 0, one.stderr);
     const lines = one.stdout.trimEnd().split("\n");
-    assert.equal(lines.length, 6);
+    assert.equal(lines.length, LINES.length);
     for (const l of lines) assert.match(l, /^\[1\.1\] \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ line-\d$/);
     const bad = await run(["job", "logs", tickingId, "--follow", "--slot", "x"]);
     assert.equal(bad.code, 1);
@@ -194,10 +196,10 @@ describe("watching jobs with the CLI (local ECS)", () => {
       assert.match(logRequests[1] ?? "", /[?&]cursor=[^&]+/, "the second request resumes from a cursor");
       assert.match(r.stderr, /^\(log stream interrupted; reconnecting\)\n/);
       const lines = r.stdout.trimEnd().split("\n");
-      assert.equal(lines.length, 18, r.stdout);
+      assert.equal(lines.length, 3 * LINES.length, r.stdout);
       for (const slot of [0, 1, 2]) {
         const mine = lines.filter((l) => l.startsWith(`[${slot}.1] `)).map((l) => l.slice(6));
-        assert.deepEqual(mine, ["line-1", "line-2", "line-3", "line-4", "line-5", "line-6"], `slot ${slot}: no line lost or repeated`);
+        assert.deepEqual(mine, LINES, `slot ${slot}: no line lost or repeated`);
       }
     } finally {
       proxy.closeAllConnections();
