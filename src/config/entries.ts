@@ -1,6 +1,6 @@
 // `commands` and `clusters` entries (spec 11.3), validated with the same core rules as PUT.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
-import { errorMessage, validateClusterBody, validateCommandBody, charLength, MAX_IDENTITY } from "../core/index.ts";
+import { HeimdallError, errorMessage, topField, validateClusterBody, validateCommandBody, charLength, MAX_IDENTITY } from "../core/index.ts";
 import type { ClusterEntry, CommandEntry } from "./types.ts";
 import { MapView, type Diagnostics } from "./reader.ts";
 
@@ -33,12 +33,6 @@ function keepScalarText(view: MapView, body: Record<string, unknown>): void {
   }
 }
 
-/** The body key a core validation problem is about, to point at its line. */
-function problemKey(problem: string): string | undefined {
-  if (problem.startsWith("unknown status")) return "status";
-  if (problem.startsWith("command ") && problem.includes("allowed_callers")) return "allowed_callers";
-  return /^([A-Za-z_]+)/.exec(problem)?.[1];
-}
 
 type Kind = "command" | "cluster";
 
@@ -79,10 +73,12 @@ function readEntry(
   try {
     return kind === "command" ? validateCommandBody(idValue, fields, user) : validateClusterBody(idValue, fields, user);
   } catch (err) {
-    for (const problem of errorMessage(err).split("; ")) {
-      const key = problemKey(problem);
-      const line = key !== undefined && view.has(key) ? view.get(key).line : item.line;
-      diag.error(line, `${item.path} (${idValue}): ${problem}`);
+    // Each problem's line is its top-level key's (`attributes` for `attributes.gpu.kind`), else the entry's.
+    const problems = err instanceof HeimdallError && err.problems.length > 0 ? err.problems : [{ path: "", message: errorMessage(err) }];
+    for (const problem of problems) {
+      const key = topField(problem.path);
+      const line = key !== "" && view.has(key) ? view.get(key).line : item.line;
+      diag.error(line, `${item.path} (${idValue}): ${problem.message}`);
     }
     return undefined;
   }

@@ -1,4 +1,5 @@
 // Typed errors with stable codes. The API maps `status` and `message` onto {"error", "id"} bodies (spec 3.4).
+import type { Problem } from "./problems.ts";
 
 export type ErrorCode =
   | "BAD_REQUEST" // 400
@@ -35,17 +36,20 @@ export class HeimdallError extends Error {
   readonly code: ErrorCode;
   /** Job id to echo in the error body, when the failure concerns a job that already has an id. */
   readonly jobId: string | undefined;
-  constructor(code: ErrorCode, message: string, opts: { jobId?: string; cause?: unknown } = {}) {
+  /** A validation failure's problems, one per field (the message joins their texts); empty otherwise. */
+  readonly problems: readonly Problem[];
+  constructor(code: ErrorCode, message: string, opts: { jobId?: string; cause?: unknown; problems?: readonly Problem[] } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "HeimdallError";
     this.code = code;
     this.jobId = opts.jobId;
+    this.problems = opts.problems ?? [];
   }
   get status(): number {
     return STATUS[this.code];
   }
   withJobId(jobId: string): HeimdallError {
-    return new HeimdallError(this.code, this.message, { jobId, cause: this.cause });
+    return new HeimdallError(this.code, this.message, { jobId, cause: this.cause, problems: this.problems });
   }
 }
 

@@ -1,6 +1,7 @@
-// Field-level checks shared by the body validators (spec D7). Each check appends `<path>: <problem>`.
+// Field-level checks shared by the body validators (spec D7). Each check adds a `<path>: <rule>` problem.
 import type { JsonObject } from "./types.ts";
 import { badRequest } from "./errors.ts";
+import type { Problems } from "./problems.ts";
 import { charLength, hasControlChars } from "./text.ts";
 
 export const MAX_CONTEXT_BYTES = 131_072;
@@ -8,20 +9,6 @@ export const MAX_TAGS = 100;
 export const MAX_TAG_LENGTH = 128;
 /** U+0000 cannot be stored in PostgreSQL text; every stored or matched string refuses it (issue 8 item 6). */
 export const NUL_PROBLEM = "must not contain NUL characters";
-
-/** Collects validation problems in field order; `throwIfAny` raises one BAD_REQUEST joined with "; ". */
-export class Problems {
-  readonly list: string[] = [];
-  add(message: string): void {
-    this.list.push(message);
-  }
-  get empty(): boolean {
-    return this.list.length === 0;
-  }
-  throwIfAny(): void {
-    if (this.list.length > 0) throw badRequest(this.list.join("; "));
-  }
-}
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -38,18 +25,18 @@ export function field(body: Record<string, unknown>, key: string): unknown {
 export function optString(p: Problems, path: string, value: unknown, max: number): string {
   if (value === undefined) return "";
   if (typeof value !== "string") {
-    p.add(`${path}: must be a string`);
+    p.add(path, "must be a string");
     return "";
   }
-  if (value.includes("\0")) p.add(`${path}: ${NUL_PROBLEM}`);
-  else if (charLength(value) > max) p.add(`${path}: must be at most ${max} characters`);
+  if (value.includes("\0")) p.add(path, NUL_PROBLEM);
+  else if (charLength(value) > max) p.add(path, `must be at most ${max} characters`);
   return value;
 }
 
 export function optBoolean(p: Problems, path: string, value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
-    p.add(`${path}: must be a boolean`);
+    p.add(path, "must be a boolean");
     return false;
   }
   return value;
@@ -72,19 +59,19 @@ export function optStringArray(p: Problems, path: string, value: unknown, rules:
   const { maxLength = MAX_TAG_LENGTH, maxEntries = MAX_TAGS, keepEmpty = false } = rules;
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) {
-    p.add(`${path}: must be an array of strings`);
+    p.add(path, "must be an array of strings");
     return [];
   }
   if (value.length > maxEntries) {
-    p.add(`${path}: must have at most ${maxEntries} entries`);
+    p.add(path, `must have at most ${maxEntries} entries`);
     return [];
   }
   const out: string[] = [];
   value.forEach((item: unknown, i) => {
-    if (typeof item !== "string") p.add(`${path}[${i}]: must be a string`);
-    else if (item === "" && !keepEmpty) p.add(`${path}[${i}]: must not be empty`);
-    else if (item.includes("\0")) p.add(`${path}[${i}]: ${NUL_PROBLEM}`);
-    else if (charLength(item) > maxLength) p.add(`${path}[${i}]: must be at most ${maxLength} characters`);
+    if (typeof item !== "string") p.add(`${path}[${i}]`, "must be a string");
+    else if (item === "" && !keepEmpty) p.add(`${path}[${i}]`, "must not be empty");
+    else if (item.includes("\0")) p.add(`${path}[${i}]`, NUL_PROBLEM);
+    else if (charLength(item) > maxLength) p.add(`${path}[${i}]`, `must be at most ${maxLength} characters`);
     else out.push(item);
   });
   return out;
@@ -94,30 +81,28 @@ export function optStringArray(p: Problems, path: string, value: unknown, rules:
 export function optContext(p: Problems, path: string, value: unknown): JsonObject | undefined {
   if (value === undefined) return undefined;
   if (!isPlainObject(value)) {
-    p.add(`${path}: must be an object or null`);
+    p.add(path, "must be an object or null");
     return undefined;
   }
   let json: string;
   try {
     json = JSON.stringify(value);
   } catch {
-    p.add(`${path}: must be JSON`);
+    p.add(path, "must be JSON");
     return undefined;
   }
-  if (Buffer.byteLength(json, "utf8") > MAX_CONTEXT_BYTES) p.add(`${path}: must be at most ${MAX_CONTEXT_BYTES} bytes`);
+  if (Buffer.byteLength(json, "utf8") > MAX_CONTEXT_BYTES) p.add(path, `must be at most ${MAX_CONTEXT_BYTES} bytes`);
   return value as JsonObject;
 }
 
 /** Problems of a command/cluster id or name (D7): 1–128, no "/", no control chars, no outer spaces. */
-export function nameProblems(path: string, value: string): string[] {
-  const out: string[] = [];
+export function checkName(p: Problems, path: string, value: string): void {
   const n = charLength(value);
-  if (n === 0) out.push(`${path}: must not be empty`);
-  if (n > 128) out.push(`${path}: must be at most 128 characters`);
-  if (value.includes("/")) out.push(`${path}: must not contain "/"`);
-  if (hasControlChars(value)) out.push(`${path}: must not contain control characters`);
-  if (n > 0 && value.trim() !== value) out.push(`${path}: must not have leading or trailing spaces`);
-  return out;
+  if (n === 0) p.add(path, "must not be empty");
+  if (n > 128) p.add(path, "must be at most 128 characters");
+  if (value.includes("/")) p.add(path, `must not contain "/"`);
+  if (hasControlChars(value)) p.add(path, "must not contain control characters");
+  if (n > 0 && value.trim() !== value) p.add(path, "must not have leading or trailing spaces");
 }
 
 /**

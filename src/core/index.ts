@@ -1,6 +1,7 @@
 // Public surface of the domain layer (no I/O here).
 export * from "./types.ts";
 export * from "./errors.ts";
+export * from "./problems.ts";
 export * from "./text.ts";
 export * from "./tags.ts";
 export * from "./fields.ts";

@@ -6,17 +6,8 @@ import { finalTags, sortTagSet } from "./tags.ts";
 import { compileCallers } from "./callers.ts";
 import { parseTemplate } from "./template.ts";
 import { parseRegistryStatus } from "./status.ts";
-import {
-  field,
-  isPlainObject,
-  nameProblems,
-  NUL_PROBLEM,
-  optBoolean,
-  optContext,
-  optString,
-  optStringArray,
-  Problems,
-} from "./fields.ts";
+import { checkName, field, isPlainObject, NUL_PROBLEM, optBoolean, optContext, optString, optStringArray } from "./fields.ts";
+import { Problems } from "./problems.ts";
 
 export const MAX_JOB_NAME = 300;
 export const MAX_VERSION = 64;
@@ -59,11 +50,11 @@ export function validateRegistryId(id: string): void {
 
 function idProblems(p: Problems, id: unknown): void {
   if (typeof id !== "string") {
-    p.add("id: must be a string");
+    p.add("id", "must be a string");
     return;
   }
-  if (id === RESERVED_ID) p.add(`id: "${RESERVED_ID}" is reserved`);
-  for (const m of nameProblems("id", id)) p.add(m);
+  if (id === RESERVED_ID) p.add("id", `"${RESERVED_ID}" is reserved`);
+  checkName(p, "id", id);
 }
 
 /** An identity on POST/PUT: at most 64 characters (D7). */
@@ -96,23 +87,23 @@ export function validateSubmit(body: unknown): SubmitInput {
 function registryName(p: Problems, value: unknown, id: string): string {
   if (value === undefined || value === "") return id;
   if (typeof value !== "string") {
-    p.add("name: must be a string");
+    p.add("name", "must be a string");
     return id;
   }
-  for (const m of nameProblems("name", value)) p.add(m);
+  checkName(p, "name", value);
   return value;
 }
 
 function registryStatus(p: Problems, value: unknown): RegistryStatus {
   if (value === undefined || value === "") return "ACTIVE";
   if (typeof value !== "string") {
-    p.add("status: must be a string");
+    p.add("status", "must be a string");
     return "ACTIVE";
   }
   try {
     return parseRegistryStatus(value);
   } catch (err) {
-    p.add((err as Error).message);
+    p.addMessage("status", (err as Error).message);
     return "ACTIVE";
   }
 }
@@ -123,14 +114,14 @@ function allowedCallers(p: Problems, id: string, value: unknown): string[] {
   const ok: string[] = [];
   list.forEach((pattern, i) => {
     if (charLength(pattern) > MAX_CALLER_PATTERN) {
-      p.add(`allowed_callers[${i}]: must be at most ${MAX_CALLER_PATTERN} characters`);
+      p.add(`allowed_callers[${i}]`, `must be at most ${MAX_CALLER_PATTERN} characters`);
       return;
     }
     try {
       compileCallers(id, [pattern]);
       ok.push(pattern);
     } catch (err) {
-      p.add(err instanceof HeimdallError ? err.message : String(err));
+      p.addMessage(`allowed_callers[${i}]`, err instanceof HeimdallError ? err.message : String(err));
     }
   });
   return sortTagSet(ok);
@@ -161,9 +152,9 @@ export function validateCommandBody(id: string, body: unknown, user: string): Co
   const { base, context } = registryBase(p, id, b, user);
   const pluginValue = field(b, "plugin");
   let plugin = "";
-  if (pluginValue === undefined || pluginValue === "") p.add("plugin: is required");
-  else if (typeof pluginValue !== "string") p.add("plugin: must be a string");
-  else if (pluginValue.includes("\0")) p.add(`plugin: ${NUL_PROBLEM}`);
+  if (pluginValue === undefined || pluginValue === "") p.add("plugin", "is required");
+  else if (typeof pluginValue !== "string") p.add("plugin", "must be a string");
+  else if (pluginValue.includes("\0")) p.add("plugin", NUL_PROBLEM);
   else plugin = pluginValue;
   const isSync = optBoolean(p, "is_sync", field(b, "is_sync"));
   const clusterTags = optStringArray(p, "cluster_tags", field(b, "cluster_tags")) ?? [];
@@ -176,41 +167,41 @@ function attributes(p: Problems, value: unknown): Record<string, Attribute> {
   const out: Record<string, Attribute> = {};
   if (value === undefined) return out;
   if (!isPlainObject(value)) {
-    p.add("attributes: must be an object");
+    p.add("attributes", "must be an object");
     return out;
   }
   const entries = Object.entries(value);
   if (entries.length > MAX_ATTRIBUTES) {
-    p.add(`attributes: must have at most ${MAX_ATTRIBUTES} entries`);
+    p.add("attributes", `must have at most ${MAX_ATTRIBUTES} entries`);
     return out;
   }
   for (const [label, attr] of entries) {
     const path = `attributes.${label}`;
     if (label === "") {
-      p.add("attributes: labels must not be empty");
+      p.add("attributes", "labels must not be empty");
       continue;
     }
     if (charLength(label) > MAX_ATTRIBUTE_LABEL) {
-      p.add(`${path}: label must be at most ${MAX_ATTRIBUTE_LABEL} characters`);
+      p.add(path, `label must be at most ${MAX_ATTRIBUTE_LABEL} characters`);
       continue;
     }
     if (!isPlainObject(attr)) {
-      p.add(`${path}: must be an object with "kind" and "value"`);
+      p.add(path, `must be an object with "kind" and "value"`);
       continue;
     }
     const kind = attr["kind"];
     const okKind = kind === "link" || kind === "text";
-    if (!okKind) p.add(`${path}.kind: must be "link" or "text"`);
+    if (!okKind) p.add(`${path}.kind`, `must be "link" or "text"`);
     const v = attr["value"];
     let okValue = false;
-    if (typeof v !== "string") p.add(`${path}.value: must be a string`);
-    else if (charLength(v) > MAX_ATTRIBUTE_VALUE) p.add(`${path}.value: must be at most ${MAX_ATTRIBUTE_VALUE} characters`);
+    if (typeof v !== "string") p.add(`${path}.value`, "must be a string");
+    else if (charLength(v) > MAX_ATTRIBUTE_VALUE) p.add(`${path}.value`, `must be at most ${MAX_ATTRIBUTE_VALUE} characters`);
     else {
       try {
         parseTemplate(v);
         okValue = true;
       } catch (err) {
-        p.add(`${path}.value: ${err instanceof Error ? err.message : String(err)}`);
+        p.add(`${path}.value`, err instanceof Error ? err.message : String(err));
       }
     }
     if (okKind && okValue) out[label] = { kind, value: v as string };

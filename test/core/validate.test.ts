@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   HeimdallError,
   parseJsonBody,
+  topField,
   parseStatusChange,
   validateClusterBody,
   validateCommandBody,
@@ -246,4 +247,46 @@ void test("parseStatusChange: query wins, case-insensitive, required", () => {
   badRequest(() => parseStatusChange(undefined, {}), "status is required");
   badRequest(() => parseStatusChange("", { status: "" }), "status is required");
   badRequest(() => parseStatusChange("paused", {}), "unknown status: paused");
+});
+
+void test("a validation failure carries one {path, message} problem per field; the message joins their texts", () => {
+  const body = {
+    name: "a/b",
+    status: "paused",
+    tags: ["ok", ""],
+    attributes: { "GPU.count": { kind: "url", value: "{{ .Cluster.x" } },
+  };
+  const err = (() => {
+    try {
+      validateClusterBody("k", body, "u");
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  assert.ok(err instanceof HeimdallError);
+  assert.deepEqual(err.problems, [
+    { path: "name", message: 'name: must not contain "/"' },
+    { path: "tags[1]", message: "tags[1]: must not be empty" },
+    { path: "status", message: "unknown status: paused" },
+    { path: "attributes.GPU.count.kind", message: 'attributes.GPU.count.kind: must be "link" or "text"' },
+    { path: "attributes.GPU.count.value", message: "attributes.GPU.count.value: unclosed action" },
+  ]);
+  assert.equal(err.message, err.problems.map((p) => p.message).join("; "));
+  assert.deepEqual(err.problems.map((p) => topField(p.path)), ["name", "tags", "status", "attributes", "attributes"]);
+  // An allowed_callers pattern's 8.2 text does not start with its path; the path still names the entry.
+  const callers = (() => {
+    try {
+      validateCommandBody("c", { plugin: "ping", allowed_callers: ["ok", "bad("] }, "u");
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  assert.ok(callers instanceof HeimdallError);
+  assert.deepEqual(callers.problems, [{ path: "allowed_callers[1]", message: 'command c: invalid allowed_callers pattern "bad(": missing closing )' }]);
+  // A job id given to the error keeps the problems.
+  assert.deepEqual(callers.withJobId("j1").problems, callers.problems);
+  // Other errors have none.
+  assert.throws(() => parseStatusChange("paused", {}), (e: unknown) => e instanceof HeimdallError && e.problems.length === 0);
 });

@@ -1,20 +1,5 @@
-// Small validation helpers: collect `<path>: <problem>` messages, then fail once with all of them.
-import { HeimdallError } from "../../core/index.ts";
-import type { Json, JsonObject } from "../../core/index.ts";
-
-export class Problems {
-  readonly list: string[] = [];
-  add(path: string, problem: string): void {
-    this.list.push(`${path}: ${problem}`);
-  }
-  get empty(): boolean {
-    return this.list.length === 0;
-  }
-  /** Throws BAD_REQUEST with every problem joined by "; " (prefixed when given). */
-  throwIfAny(prefix = ""): void {
-    if (!this.empty) throw new HeimdallError("BAD_REQUEST", prefix + this.list.join("; "));
-  }
-}
+// Small validation helpers: each adds `<path>: <problem>` to core's Problems; the caller fails once with all of them.
+import type { Json, JsonObject, Problems } from "../../core/index.ts";
 
 export function isObject(v: Json | undefined): v is JsonObject {
   return v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v);

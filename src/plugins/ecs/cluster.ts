@@ -1,6 +1,7 @@
 // Cluster context of the ecs plugin: read on its own (never layered into the job), validated once per use.
+import { Problems } from "../../core/index.ts";
 import type { Json, JsonObject } from "../../core/index.ts";
-import { Problems, isObject, optionalPositiveInt, optionalString, stringArray, stringMap } from "./check.ts";
+import { isObject, optionalPositiveInt, optionalString, stringArray, stringMap } from "./check.ts";
 
 export interface CapacityProviderItem {
   capacityProvider: string;

@@ -1,11 +1,11 @@
 // The ecs handler of one command definition (shared by all its jobs; no per-job state kept here).
 import { setMaxListeners } from "node:events";
 import { DescribeClustersCommand } from "@aws-sdk/client-ecs";
+import { Problems } from "../../core/index.ts";
 import type { Cluster, Job, JsonObject } from "../../core/index.ts";
 import type { AbortReason, Handler, JobLogItem, JobLogsQuery, PluginServices, Runtime } from "../contract.ts";
 import { awsMessage, endpointFor } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
-import { Problems } from "./check.ts";
 import { failpoint } from "./failpoint.ts";
 import { isFargate, readClusterContext } from "./cluster.ts";
 import type { ClusterSettings } from "./cluster.ts";
@@ -68,7 +68,7 @@ export class EcsHandler implements Handler {
 
   async execute(signal: AbortSignal, rt: Runtime, job: Readonly<Job>, cluster: Readonly<Cluster>): Promise<void> {
     const { plan, cl, problems } = this.resolve(job.context, cluster);
-    if (!problems.empty) throw new Error(`invalid context: ${problems.list.join("; ")}`);
+    if (!problems.empty) throw new Error(`invalid context: ${problems.messages.join("; ")}`);
     // Slots launch and stop concurrently, each call listening on the job's signal for a moment.
     setMaxListeners(0, signal);
     const log = this.services.log;

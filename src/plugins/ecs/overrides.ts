@@ -1,6 +1,6 @@
 // Container overrides: validation, merge by container name (job replaces command per container), TASK_NAME/TASK_NUM.
-import type { Json, JsonObject } from "../../core/index.ts";
-import { Problems, isObject } from "./check.ts";
+import type { Json, JsonObject, Problems } from "../../core/index.ts";
+import { isObject } from "./check.ts";
 import type { Template } from "./template.ts";
 
 /** A validated ContainerOverride (SDK shape). */

@@ -1,7 +1,7 @@
 // Effective job configuration: defaults ← command context ← job context (spec 10.3), validated before any AWS call.
-import { durationMs, layerContext, parseDuration } from "../../core/index.ts";
+import { Problems, durationMs, layerContext, parseDuration } from "../../core/index.ts";
 import type { Json, JsonObject, LayerSchema } from "../../core/index.ts";
-import { Problems, intLike, optionalString, stringMap } from "./check.ts";
+import { intLike, optionalString, stringMap } from "./check.ts";
 import { CLUSTER_KEYS, isFargate, providersOf, readStrategy } from "./cluster.ts";
 import type { CapacityProviderItem, ClusterSettings } from "./cluster.ts";
 import { mergeOverrides, overridesSize, readOverrides } from "./overrides.ts";
@@ -94,7 +94,7 @@ export function readCommandContext(ctx: JsonObject, template: Template): Command
   const settings: CommandSettings = { template, context: ctx, overrides, logMaxBytes };
   const check = new Problems();
   resolvePlan(settings, undefined, undefined, check);
-  if (!check.empty) throw new Error(check.list.join("; "));
+  if (!check.empty) throw new Error(check.messages.join("; "));
   return settings;
 }
 
@@ -248,7 +248,7 @@ function positiveDuration(v: Json | undefined, path: string, problems: Problems)
     }
     return Math.max(1, durationMs(ns));
   } catch (err) {
-    problems.list.push((err as Error).message);
+    problems.addMessage(path, (err as Error).message);
     return 0;
   }
 }

@@ -1,11 +1,10 @@
 // Cleanup by job id, the attempt timeline (GET …/tasks) and per-attempt logs (GET …/tasks/{slot}/logs).
 import { setMaxListeners } from "node:events";
-import { notFound } from "../../core/index.ts";
+import { Problems, notFound } from "../../core/index.ts";
 import type { Cluster, Json } from "../../core/index.ts";
 import type { PluginLogger } from "../contract.ts";
 import { awsMessage, endpointFor } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
-import { Problems } from "./check.ts";
 import { readClusterContext } from "./cluster.ts";
 import { listTasksStartedBy, stopTask } from "./launch.ts";
 import { taskLogChunks } from "./logs.ts";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Task } from "@aws-sdk/client-ecs";
 import { isThrottling, isRetryable } from "../../../src/plugins/ecs/aws.ts";
-import { Problems } from "../../../src/plugins/ecs/check.ts";
+import { Problems } from "../../../src/core/index.ts";
 import { judgeStoppedTask } from "../../../src/plugins/ecs/classify.ts";
 import { readClusterContext } from "../../../src/plugins/ecs/cluster.ts";
 import { buildRunTask, clientToken, stopReason } from "../../../src/plugins/ecs/launch.ts";
@@ -28,14 +28,14 @@ function templateFile(doc: unknown = templateDoc(), name = "td.json"): string {
 const cluster = (ctx: Record<string, unknown> = {}) => {
   const p = new Problems();
   const c = readClusterContext({ max_cpu: 4096, max_memory: 8192, max_task_count: 10, ...ctx } as never, p);
-  assert.deepEqual(p.list, []);
+  assert.deepEqual(p.messages, []);
   return c;
 };
 const plan = (command: Record<string, unknown>, job?: Record<string, unknown>, cl = cluster()) => {
   const cmd = readCommandContext({ task_definition_template: "td.json", ...command } as never, checkDefinition(templateDoc() as never, "t"));
   const p = new Problems();
   const out = resolvePlan(cmd, job as never, cl, p);
-  return { plan: out, problems: p.list, cmd };
+  return { plan: out, problems: p.messages, cmd };
 };
 
 describe("layering: defaults ← command ← job", () => {
