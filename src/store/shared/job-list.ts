@@ -36,7 +36,7 @@ function jobListSpec(d: Dialect, f: JobFilter, page: PageQuery): ListSpec {
     // SQLite keeps the join order of CROSS JOIN: the tag index drives; PostgreSQL plans it as an inner join.
     ...(driven ? { from: `job_tags ${DRIVER} ${d.name === "sqlite" ? "CROSS " : ""}JOIN jobs ON jobs.seq = ${DRIVER}.job_seq`,
       seqColumn: `${DRIVER}.job_seq` } : {}),
-    columns: driven ? qualified(JOB_COLUMNS) : JOB_COLUMNS,
+    columns: JOB_COLUMNS,
     patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version],
       ["command_name", f.command], ["cluster_name", f.cluster]],
     statuses: f.status,
@@ -45,29 +45,42 @@ function jobListSpec(d: Dialect, f: JobFilter, page: PageQuery): ListSpec {
   };
 }
 
-function qualified(columns: string): string {
-  return columns.split(",").map((c) => `jobs.${c.trim()}`).join(", ");
-}
-
 /**
- * The SQL of a job list page (exported for the query-plan tests). Several statuses are a UNION ALL of one query
- * per status, each reading its own index in the requested order and stopping after a page; the union is cut to
- * the page (no index delivers `status IN (a, b)` in seq or created_at order).
+ * The SQL of a job list page (exported for the query-plan tests). Deferred join: the filters, order and limit pick
+ * the page's seqs first — from an index alone when it holds every column they read (a name prefix reads only
+ * jobs_name) — and only those rows are then read from the table. Several statuses are a UNION ALL of one pick per
+ * status, each reading its own index in the requested order and stopping after a page, cut to the page (no index
+ * delivers `status IN (a, b)` in seq or created_at order).
  */
 export function jobListQuery(d: Dialect, f: JobFilter, page: PageQuery): { sql: string; params: unknown[] } {
-  const statuses = [...new Set(f.status ?? [])];
-  if (statuses.length <= 1) return buildListQuery(d, jobListSpec(d, f, page));
-  const params: unknown[] = [];
-  const branches = statuses.map((s, i) => {
-    const q = buildListQuery(d, jobListSpec(d, { ...f, status: [s] }, page));
-    const offset = params.length;
-    params.push(...q.params);
-    return `SELECT * FROM (${q.sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`)}) AS b${i}`;
-  });
   const dir = page.direction === "asc" ? "ASC" : "DESC";
   const order = page.order_by === "seq" ? `seq ${dir}` : `${page.order_by} ${dir}, seq ${dir}`;
-  params.push(page.limit + 1);
-  return { sql: `SELECT * FROM (${branches.join(" UNION ALL ")}) AS u ORDER BY ${order} LIMIT $${params.length}`, params };
+  const pickColumns = (spec: ListSpec) => {
+    const seq = `${spec.seqColumn ?? "seq"} AS seq`;
+    return page.order_by === "seq" ? seq : `${seq}, ${page.order_by}`;
+  };
+  const pick = (filter: JobFilter) => {
+    const spec = jobListSpec(d, filter, page);
+    return buildListQuery(d, { ...spec, columns: pickColumns(spec) });
+  };
+  const statuses = [...new Set(f.status ?? [])];
+  let seqs: string;
+  const params: unknown[] = [];
+  if (statuses.length <= 1) {
+    const q = pick(f);
+    params.push(...q.params);
+    seqs = `SELECT seq FROM (${q.sql}) AS p`;
+  } else {
+    const branches = statuses.map((s, i) => {
+      const q = pick({ ...f, status: [s] });
+      const offset = params.length;
+      params.push(...q.params);
+      return `SELECT * FROM (${q.sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`)}) AS b${i}`;
+    });
+    params.push(page.limit + 1);
+    seqs = `SELECT seq FROM (${branches.join(" UNION ALL ")}) AS u ORDER BY ${order} LIMIT $${params.length}`;
+  }
+  return { sql: `SELECT ${JOB_COLUMNS} FROM jobs WHERE seq IN (${seqs}) ORDER BY ${order}`, params };
 }
 
 /** Rows of a tag, counted up to this many: enough to tell a rare tag from a common one. */
