@@ -162,33 +162,19 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   await checkA11y(page, name);
 }
 
-/**
- * axe-core's source: the `axe-core` package (devDependency) or, until it is installed, a checkout named by
- * HEIMDALL_AXE_CORE (a directory holding axe.min.js). undefined when neither is there.
- */
-function axeSource(): string | undefined {
-  const dir = process.env["HEIMDALL_AXE_CORE"];
-  if (dir && existsSync(join(dir, "axe.min.js"))) return readFileSync(join(dir, "axe.min.js"), "utf8");
-  try {
-    return readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-  } catch {
-    return undefined;
-  }
+/** axe-core's source, read once from the `axe-core` devDependency. */
+let axeSrc: string | undefined;
+function axeSource(): string {
+  axeSrc ??= readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  return axeSrc;
 }
-
-let axeWarned = false;
 
 /**
  * Runs axe-core (WCAG 2 A/AA rules and best practices) on the page at desktop and phone widths and fails with
- * every violation's rule, impact and nodes. Without axe-core it says so once and checks nothing.
+ * every violation's rule, impact and nodes.
  */
 export async function checkA11y(page: Page, name: string): Promise<void> {
   const src = axeSource();
-  if (!src) {
-    if (!axeWarned) console.log("# axe-core is not installed (npm i -D axe-core, or HEIMDALL_AXE_CORE=<dir>): accessibility checks skipped");
-    axeWarned = true;
-    return;
-  }
   const problems: string[] = [];
   for (const size of [DESKTOP, PHONE]) {
     await page.setViewportSize(size);
