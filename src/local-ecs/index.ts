@@ -15,7 +15,7 @@ import { LogStore } from "./logs/store.ts";
 import { StatePersistence } from "./persist.ts";
 import { resumeTasks } from "./resume.ts";
 import { addEndpointEnv, handleMetadata, settingsCredentials } from "./metadata.ts";
-import { DockerDriver } from "./runtime/docker-driver.ts";
+import type { DockerDriver } from "./runtime/docker-driver.ts";
 import type { ContainerDriver } from "./runtime/driver.ts";
 import { ProcessDriver } from "./runtime/process-driver.ts";
 import { resolveTaskEnvironment } from "./runtime/secrets.ts";
@@ -82,7 +82,9 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   const persist = new StatePersistence(join(dataDir, "state.sqlite"));
   const loaded = persist.load(state, logs);
   logs.onChange = () => persist.markCatalog();
-  const docker = settings.runtime === "docker" ? new DockerDriver(settings, dataDir) : undefined;
+  // dockerode (and the gRPC/ssh2 modules it loads) only for the docker runtime: the process runtime starts lighter.
+  let docker: DockerDriver | undefined;
+  if (settings.runtime === "docker") docker = new (await import("./runtime/docker-driver.ts")).DockerDriver(settings, dataDir);
   const driver: ContainerDriver = docker ?? new ProcessDriver(settings, join(dataDir, "tasks"));
   // How containers reach the metadata/credentials routes: the main URL for host processes; for containers a
   // second listener on docker.metadataBind, announced at the engine network's gateway (docker.hostAddress).

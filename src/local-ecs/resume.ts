@@ -3,7 +3,7 @@
 // the process runtime their processes are gone (or are killed now), so those tasks become STOPPED.
 import { readlinkSync } from "node:fs";
 import type { TaskRecord } from "./ecs/model.ts";
-import { LABEL } from "./runtime/docker-client.ts";
+import { LABEL } from "./runtime/docker-labels.ts";
 import type { DockerDriver } from "./runtime/docker-driver.ts";
 import type { TaskRunner } from "./runtime/task-runner.ts";
 

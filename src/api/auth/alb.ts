@@ -6,10 +6,9 @@ import type { AlbAuth } from "../../config/index.ts";
 import { HeimdallError } from "../../core/index.ts";
 import { identityOf } from "./claims.ts";
 import { fetchKeyText, KeyFetchError } from "./fetch.ts";
-import { ANONYMOUS, badCredentials, headerValue, MSG_KEYS_UNAVAILABLE, type IdentityProvider } from "./identity.ts";
+import { ALB_HEADER, ANONYMOUS, badCredentials, headerValue, MSG_KEYS_UNAVAILABLE, type IdentityProvider } from "./identity.ts";
 import { refusal } from "./jwt.ts";
 
-export const ALB_HEADER = "x-amzn-oidc-data";
 const KID = /^[A-Za-z0-9._-]{1,128}$/;
 const MAX_KEYS = 64;
 /** Unknown kids fetched per minute at most (a forged header must not turn the server into a key-fetch pump). */

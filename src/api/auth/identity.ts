@@ -11,6 +11,9 @@ export interface Identity {
 
 export const ANONYMOUS: Identity = Object.freeze({ user: "", groups: Object.freeze([]) as readonly string[] });
 
+/** The header in which an AWS Application Load Balancer passes the user's claims (a JWT signed with ES256). */
+export const ALB_HEADER = "x-amzn-oidc-data";
+
 export const MSG_NO_IDENTITY = "cannot identify caller -- access denied";
 export const MSG_BAD_CREDENTIALS = "invalid credentials -- access denied";
 export const MSG_KEYS_UNAVAILABLE = "cannot verify credentials right now -- try again later";

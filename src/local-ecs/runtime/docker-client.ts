@@ -2,13 +2,6 @@
 // timeout rules of the docker runtime.
 import Docker from "dockerode";
 
-export const LABEL = {
-  cluster: "heimdall.local-ecs.cluster",
-  taskArn: "heimdall.local-ecs.task-arn",
-  container: "heimdall.local-ecs.container-name",
-  dataDir: "heimdall.local-ecs.data-dir",
-} as const;
-
 /** A client for `host` (unix:///path, tcp://host:port, http(s)://…); timeoutMs bounds each idle request. */
 export function dockerClient(host: string | undefined, timeoutMs?: number): Docker {
   const h = host ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
