@@ -1,6 +1,8 @@
-// REST client used by the CLI subcommands (global fetch; node:https when --ca-file names an extra CA).
+// REST client used by the CLI subcommands: JSON calls over node:http(s) (transport.ts), streamed answers over global
+// fetch (node:https when --ca-file names an extra CA).
 import { readFileSync } from "node:fs";
-import { fetchWithCa } from "./transport.ts";
+import { fetchWithCa, httpRequest } from "./transport.ts";
+import type { TransportInit } from "./transport.ts";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:9090";
 const USER_HEADER = "X-Heimdall-User";
@@ -73,6 +75,20 @@ export class ApiClient {
    * `timeoutMs` (0 = wait as long as it takes, e.g. a synchronous job running inside the submit request).
    */
   async raw(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<Response> {
+    return this.send(method, url, body, headers, timeoutMs, (u, init) =>
+      this.ca !== undefined && u.startsWith("https:") ? fetchWithCa(u, init, this.ca) : fetch(u, init),
+    );
+  }
+
+  /** raw() over any transport (the JSON calls use node:http, see transport.ts). */
+  private async send<R>(
+    method: string,
+    url: string,
+    body: unknown,
+    headers: Record<string, string>,
+    timeoutMs: number,
+    transport: (url: string, init: TransportInit) => Promise<R>,
+  ): Promise<R> {
     const h: Record<string, string> = { ...headers };
     if (this.user) h[USER_HEADER] = this.user;
     if (this.token) h["Authorization"] = `Bearer ${this.token}`;
@@ -84,8 +100,7 @@ export class ApiClient {
     const ac = new AbortController();
     const timer = timeoutMs > 0 ? setTimeout(() => ac.abort(), timeoutMs) : undefined;
     try {
-      if (this.ca !== undefined && url.startsWith("https:")) return await fetchWithCa(url, { method, headers: h, body: payload, signal: ac.signal }, this.ca);
-      return await fetch(url, { method, headers: h, body: payload, signal: ac.signal });
+      return await transport(url, { method, headers: h, body: payload, signal: ac.signal });
     } catch (err) {
       if (ac.signal.aborted) throw new CliError(`no response from ${this.base} within ${timeoutMs / 1000}s (--request-timeout)`, 2);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -103,7 +118,9 @@ export class ApiClient {
     path: string,
     opts: { query?: Record<string, string | number | undefined>; body?: unknown; timeoutMs?: number } = {},
   ): Promise<T> {
-    const res = await this.raw(method, this.url(path, opts.query), opts.body, {}, opts.timeoutMs);
+    const res = await this.send(method, this.url(path, opts.query), opts.body, {}, opts.timeoutMs ?? this.timeoutMs, (u, init) =>
+      httpRequest(u, init, this.ca),
+    );
     const text = await res.text();
     let parsed: unknown;
     try {

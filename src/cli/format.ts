@@ -1,6 +1,19 @@
 // Plain-text output of the CLI: aligned tables (display width, so wide characters and colours line up),
 // key/value blocks, UTC times and durations.
-import stringWidth from "string-width";
+import { createRequire } from "node:module";
+
+const requireModule = createRequire(import.meta.url);
+let stringWidthModule: typeof import("string-width").default | undefined;
+
+/**
+ * Display width of a cell: printable ASCII is its length; anything else (wide characters, colours) loads
+ * string-width on first use, which costs about 60 ms of CPU that `heimdall --help` and plain tables do not pay.
+ */
+function stringWidth(s: string): number {
+  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
+  stringWidthModule ??= (requireModule("string-width") as { default: typeof import("string-width").default }).default;
+  return stringWidthModule(s);
+}
 
 function cell(v: unknown): string {
   if (v === undefined || v === null) return "";
