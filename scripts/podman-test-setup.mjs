@@ -10,7 +10,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -132,6 +132,16 @@ export async function nodeSdkImage(env, entry) {
   }
 }
 
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.once("error", reject);
+  });
+}
+
 function waitForSocket(path, deadlineMs) {
   return new Promise((resolve, reject) => {
     const end = Date.now() + deadlineMs;
@@ -161,7 +171,12 @@ export async function startPodman() {
   const conf = join(dir, "containers.conf");
   const runtime = which("runc") ? 'runtime = "runc"\n' : "";
   writeFileSync(conf, `[containers]\ndefault_ulimits = []\n\n[engine]\ncgroup_manager = "cgroupfs"\n${runtime}`);
-  const env = { ...process.env, CONTAINERS_CONF: conf };
+  // A loopback registry for pull tests (test/local-ecs/oci-registry.ts listens on this port): plain http is
+  // allowed for it only. No search registries, as in the system default here.
+  const registry = `127.0.0.1:${await freePort()}`;
+  const registries = join(dir, "registries.conf");
+  writeFileSync(registries, `[[registry]]\nlocation = "${registry}"\ninsecure = true\n`);
+  const env = { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_REGISTRIES_CONF: registries };
   try {
     buildImages(env);
   } catch (e) {
@@ -202,7 +217,7 @@ export async function startPodman() {
     await stop();
     return { skip: `podman cannot run containers here: ${String(e.stderr ?? e.message).trim().split("\n").pop()}` };
   }
-  return { dockerHost: `unix://${sock}`, env, stop };
+  return { dockerHost: `unix://${sock}`, env, registry, stop };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -211,7 +226,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(r.skip);
     process.exit(1);
   }
-  console.log(`DOCKER_HOST=${r.dockerHost}\nCONTAINERS_CONF=${r.env.CONTAINERS_CONF}`);
+  console.log(`DOCKER_HOST=${r.dockerHost}\nCONTAINERS_CONF=${r.env.CONTAINERS_CONF}\nCONTAINERS_REGISTRIES_CONF=${r.env.CONTAINERS_REGISTRIES_CONF}`);
   const bye = () => void r.stop().then(() => process.exit(0));
   process.on("SIGINT", bye);
   process.on("SIGTERM", bye);

@@ -11,17 +11,19 @@ export interface Podman {
   dockerHost: string;
   /** Environment for the podman CLI (the private containers.conf). */
   env: NodeJS.ProcessEnv;
+  /** host:port of the loopback registry the engine may pull from over plain http (see oci-registry.ts). */
+  registry: string;
   stop(): Promise<void>;
 }
 
 /** Starts Podman, or returns the reason it cannot run here (printed; the caller skips). */
 export async function podman(): Promise<Podman | string> {
-  const r = (await startPodman()) as { skip?: string; dockerHost?: string; env?: NodeJS.ProcessEnv; stop?: () => Promise<void> };
+  const r = (await startPodman()) as { skip?: string; dockerHost?: string; env?: NodeJS.ProcessEnv; registry?: string; stop?: () => Promise<void> };
   if (r.skip) {
     console.log(`# docker-runtime tests skipped: ${r.skip}`);
     return r.skip;
   }
-  return { dockerHost: r.dockerHost!, env: r.env!, stop: r.stop! };
+  return { dockerHost: r.dockerHost!, env: r.env!, registry: r.registry!, stop: r.stop! };
 }
 
 /**

@@ -1,7 +1,11 @@
 // Docker runtime with a real engine (Podman's Docker-compatible service): image ENTRYPOINT/CMD/ENV/WORKDIR/USER
-// and the ECS override rules, exit codes, pull failures, awslogs streams, StopTask (SIGTERM, then SIGKILL after
+// and the ECS override rules, exit codes, pulls from a loopback registry and pull failures, awslogs streams, StopTask (SIGTERM, then SIGKILL after
 // stopTimeout), labels and removal at expiry. Skips with a printed reason where Podman cannot start.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
@@ -9,6 +13,7 @@ import Docker from "dockerode";
 import { startLocalEcs } from "../../src/local-ecs/index.ts";
 import { DEFAULT_IMAGE, IMAGE, type Podman, dockerEnv, podman, waitRunning, waitStopped } from "./docker-env.ts";
 import { type Env, describe, fargateDef, register, run } from "./helpers.ts";
+import { startOciRegistry } from "./oci-registry.ts";
 
 let pm: Podman | string;
 let env: Env;
@@ -90,6 +95,37 @@ test("exit codes, awslogs (one event per line, real timestamps) and the essentia
   const one = lines.find((l) => l.message === "one")!;
   assert.ok(one.timestamp >= before && three.timestamp <= Date.now(), "timestamps are the time of the output");
   assert.ok(three.timestamp - one.timestamp >= 800, `"three" came a second after "one" (${three.timestamp - one.timestamp} ms)`);
+});
+
+test("an absent image is pulled from its registry, then runs", async (t) => {
+  if (skip(t)) return;
+  const p = pm as Podman;
+  const layout = mkdtempSync(join(tmpdir(), "heimdall-oci-"));
+  const ref = `${p.registry}/heimdall-test/pulled:1`;
+  try {
+    // The busybox image as an OCI layout, served by a registry on loopback; the engine has no copy under `ref`.
+    execFileSync("podman", ["push", IMAGE, `oci:${layout}:1`], { env: p.env, stdio: "pipe", timeout: 120_000 });
+    execFileSync("podman", ["rmi", "-f", ref], { env: p.env, stdio: "pipe" });
+    const registry = await startOciRegistry(layout, p.registry);
+    try {
+      await register(env, def("pulled", ref, { command: ["/bin/sh", "-c", "echo pulled-and-ran"] }));
+      const task = await waitStopped(env, (await run(env, { taskDefinition: "pulled" })).taskArn!, 120_000);
+      assert.equal(task.containers?.[0]?.exitCode, 0, `${task.stoppedReason} ${task.containers?.[0]?.reason ?? ""}`);
+      assert.deepEqual((await logLines("pulled", task)).map((l) => l.message), ["pulled-and-ran"]);
+      assert.ok(registry.requests.some((r) => /^GET \/v2\/heimdall-test\/pulled\/manifests\/1$/.test(r)), registry.requests.join("\n"));
+      assert.ok(registry.requests.some((r) => /^GET \/v2\/heimdall-test\/pulled\/blobs\/sha256:/.test(r)), "layers fetched");
+      assert.ok(task.pullStartedAt && task.pullStoppedAt && task.pullStoppedAt >= task.pullStartedAt);
+    } finally {
+      await registry.close();
+    }
+  } finally {
+    rmSync(layout, { recursive: true, force: true });
+    try {
+      execFileSync("podman", ["rmi", "-f", ref], { env: p.env, stdio: "pipe" });
+    } catch {
+      /* in use by a container not yet removed: removed with the engine's storage later */
+    }
+  }
 });
 
 test("an image that cannot be pulled stops the task with TaskFailedToStart and CannotPullContainerError", async (t) => {
