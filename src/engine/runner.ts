@@ -30,7 +30,7 @@ interface Runnable {
   handler: Handler;
 }
 
-/** A prepared runtime: working directory and output streams. */
+/** A prepared runtime: working directory ("" when the plugin needs none) and output streams. */
 interface Prepared {
   dir: string;
   stdout: JobOutputStream;
@@ -76,15 +76,46 @@ async function run(state: EngineState, exec: Execution): Promise<RunOutcome> {
   const resolved = await resolveStep(state, exec);
   if ("status" in resolved) return resolved;
   const job: Runnable = resolved;
-  if (!(await state.lifecycle.start(exec))) return afterCasFailure(state, exec, resolved, false);
-  const prepared = await prepareRuntime(state, job);
+  // The working directory is made while `start` is on its way to the database (off the job's critical path).
+  const dir = job.plugin?.workingDirectory === false ? undefined : workingDirectory(state, exec.job.id);
+  const made = dir === undefined ? undefined : makeDir(dir);
+  if (!(await state.lifecycle.start(exec))) {
+    if (dir !== undefined) await made?.then(() => removeDir(state, dir));
+    return afterCasFailure(state, exec, resolved, false);
+  }
+  const prepared = await prepareRuntime(state, job, dir, made);
   if ("status" in prepared) return prepared;
   state.lifecycle.executing(exec, job.command, job.cluster, job.plugin);
   const executed = await executeAndWait(state, job, prepared);
   const outcome = await decideOutcome(state, job, executed);
   const final = await flushAndCleanUp(state, job, prepared, outcome.outcome);
-  return finalize(state, job, final, outcome.attributes);
+  try {
+    return await finalize(state, job, final, outcome.attributes);
+  } finally {
+    // After the final status: nothing reads the directory any more (a leftover goes at the next start).
+    if (prepared.dir !== "") await removeDir(state, prepared.dir);
+  }
 }
+
+/** Creates a job's working directory with mode 0700; resolves with the failure (never rejects). */
+async function makeDir(dir: string): Promise<unknown> {
+  try {
+    try {
+      await mkdir(dir, { mode: 0o700 }); // fresh: private (the umask can only take bits away)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") await chmod(dir, 0o700); // a leftover of this job (resumed): make it private again
+      else if (code === "ENOENT") {
+        await mkdir(dir, { recursive: true, mode: 0o700 }); // jobs_directory itself is missing
+        await chmod(dir, 0o700);
+      } else throw err;
+    }
+    return undefined;
+  } catch (err) {
+    return err ?? new Error("mkdir failed");
+  }
+}
+
 
 /** 1. Resolve command, cluster, plugin and handler (a failure is a setup failure). */
 async function resolveStep(state: EngineState, exec: Execution): Promise<Runnable | RunOutcome> {
@@ -100,15 +131,17 @@ async function resolveStep(state: EngineState, exec: Execution): Promise<Runnabl
   return { exec, command: r.command!, cluster: r.cluster!, plugin: r.plugin, handler: r.handler! };
 }
 
-/** 3. Working directory and output streams; a sync job then records that it has started. */
-async function prepareRuntime(state: EngineState, job: Runnable): Promise<Prepared | RunOutcome> {
+/**
+ * 3. Working directory (`made`: its creation, started before `start`; `dir` undefined: the plugin needs none) and
+ * output streams; a sync job then records that it has started.
+ */
+async function prepareRuntime(state: EngineState, job: Runnable, dir: string | undefined, made: Promise<unknown> | undefined): Promise<Prepared | RunOutcome> {
   const { exec } = job;
-  const dir = workingDirectory(state, exec.job.id);
   let stdout: JobOutputStream | undefined;
   let stderr: JobOutputStream | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
+    const failed = await made;
+    if (failed !== undefined) throw failed;
     const base = {
       store: state.store,
       jobId: exec.job.id,
@@ -124,22 +157,22 @@ async function prepareRuntime(state: EngineState, job: Runnable): Promise<Prepar
     stdout = await JobOutputStream.open({ ...base, file: "stdout" }, exec.resumed);
     stderr = await JobOutputStream.open({ ...base, file: "stderr" }, exec.resumed);
   } catch (err) {
-    await removeDir(state, dir);
+    if (dir !== undefined) await removeDir(state, dir);
     return setupFailure(state, exec, job, `cannot prepare job runtime: ${jobError(err)}`);
   }
   if (exec.sync) {
     const ok = await state.lifecycle.recordSyncStart(exec).catch(async (err: unknown) => {
       await closeStreams(stdout, stderr);
-      await removeDir(state, dir);
+      if (dir !== undefined) await removeDir(state, dir);
       throw err;
     });
     if (!ok) {
       await closeStreams(stdout, stderr);
-      await removeDir(state, dir);
+      if (dir !== undefined) await removeDir(state, dir);
       return afterCasFailure(state, exec, job, false);
     }
   }
-  return { dir, stdout, stderr };
+  return { dir: dir ?? "", stdout, stderr };
 }
 
 /** 4–5. Call execute with the abort signal; wait until it settles (after an abort, at most abortWaitMs). */
@@ -210,10 +243,12 @@ async function decideOutcome(state: EngineState, job: Runnable, x: Executed): Pr
   return { outcome, attributes: rendered.rendered };
 }
 
-/** 7. Close the streams (final flush) and delete the working directory; lost output fails a job that succeeded. */
+/**
+ * 7. Close the streams (final flush); lost output fails a job that succeeded. The working directory is deleted
+ * after step 8 (run), so the final status does not wait for it.
+ */
 async function flushAndCleanUp(state: EngineState, job: Runnable, p: Prepared, outcome: RunOutcome): Promise<RunOutcome> {
-  // The working directory goes while the output is stored (independent; a leftover is removed at the next start).
-  await Promise.all([closeStreams(p.stdout, p.stderr), removeDir(state, p.dir)]);
+  await closeStreams(p.stdout, p.stderr);
   // Output the database could not take (retries given up): the job must not claim to have succeeded with it.
   const lost = [p.stdout, p.stderr].filter((s) => s.droppedBytes > 0);
   if (outcome.status !== "SUCCEEDED" || lost.length === 0) return outcome;

@@ -10,6 +10,10 @@ export interface AbortReason {
 }
 
 export interface Runtime {
+  /**
+   * `<jobs_directory>/<job id>`, created (mode 0700) before execute and deleted after the job's final status; empty
+   * when the plugin module declares `workingDirectory: false` (nothing is created then).
+   */
   readonly workingDirectory: string;
   readonly version: string;
   readonly userAgent: string;
@@ -105,6 +109,11 @@ export type JobLogItem =
 export interface PluginModule {
   name: string;
   resumable?: boolean;
+  /**
+   * Whether each job gets a working directory (default true). A plugin that writes no files (ping, ECS) declares
+   * false: the engine then creates and deletes nothing for its jobs (a directory costs several system calls).
+   */
+  workingDirectory?: boolean;
   /**
    * Optional: throws when a cluster context is invalid for this plugin (config load error, or 400
    * `context: <message>` on PUT of the cluster). Called for every cluster with every plugin's check.

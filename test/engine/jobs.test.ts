@@ -1,10 +1,11 @@
 // Async jobs through the pool, sync outcomes (9.6), setup failures (D5), attributes and results.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeimdallError } from "../../src/core/index.ts";
 import type { EngineMetrics } from "../../src/engine/index.ts";
+import type { PluginModule } from "../../src/plugins/index.ts";
 import {
   backends,
   cluster,
@@ -165,6 +166,39 @@ for (const backend of backends()) {
       assert.ok(Date.now() - t0 >= 150, "waited for the plugin first");
       assert.equal((await h.store.getJob(id))?.status, "CANCELED");
       assert.equal(await readAll(h.store, id, "stdout"), "deaf\n");
+    });
+
+    it("a plugin declaring workingDirectory: false gets none; the default gets <jobs>/<id> (0700), deleted after the final status", async () => {
+      const seen = new Map<string, { dir: string; existed: boolean; mode: number }>();
+      const probe = (name: string, workingDirectory?: boolean): PluginModule => ({
+        name,
+        ...(workingDirectory === undefined ? {} : { workingDirectory }),
+        create: () => ({
+          async execute(_signal, rt, job) {
+            const own = join(h.jobsDir, job.id);
+            seen.set(name, { dir: rt.workingDirectory, existed: existsSync(own), mode: existsSync(own) ? statSync(own).mode & 0o777 : 0 });
+          },
+          async cleanup() {},
+        }),
+      });
+      const e2 = h.engine({ pool: { size: 2, sleepMs: 250 } }, {}, registry(tp.module, probe("nodir", false), probe("withdir")));
+      await e2.start();
+      // Sync: run by e2 itself (the harness's other engine has no such plugins).
+      await e2.putCommand(command("nodir", "nodir", { is_sync: true }));
+      await e2.putCommand(command("withdir", "withdir", { is_sync: true }));
+      for (const type of ["nodir", "withdir"]) {
+        const { job } = await e2.submit(input(type), "u", never);
+        assert.equal(job.status, "SUCCEEDED");
+        // Deleted after the final status, by the worker before it ends.
+        for (let i = 0; i < 500 && existsSync(join(h.jobsDir, job.id)); i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(existsSync(join(h.jobsDir, job.id)), false, `${type}: no directory left`);
+      }
+      assert.deepEqual(seen.get("nodir"), { dir: "", existed: false, mode: 0 });
+      const w = seen.get("withdir");
+      assert.equal(w?.existed, true);
+      assert.equal(w?.mode, 0o700);
+      assert.equal(w?.dir.startsWith(`${h.jobsDir}/`), true, "the job's directory under jobs_directory");
+      await e2.stop();
     });
 
     it("a working directory that cannot be created is a setup failure (async FAILED, sync 500)", async () => {

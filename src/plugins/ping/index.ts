@@ -12,6 +12,7 @@ const pingHandler: Handler = {
 export const pingPlugin: PluginModule = {
   name: "ping",
   resumable: false,
+  workingDirectory: false,
   create() {
     return pingHandler;
   },

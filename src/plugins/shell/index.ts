@@ -170,6 +170,7 @@ export function createShellPlugin(opts: { killGraceMs?: number } = {}): PluginMo
   return {
     name: "shell",
     resumable: false,
+    workingDirectory: true,
     create(commandContext, _command, services) {
       const command = commandContext["command"];
       if (!isStringArray(command) || command.length === 0 || command[0] === "") throw new Error(COMMAND_ERROR);
