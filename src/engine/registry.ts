@@ -13,7 +13,11 @@ export interface RegistrySnapshot {
   clusterById: Map<string, Cluster>;
 }
 
-/** Caches the whole registry; every read first checks the revision, so writes on any instance are seen at once. */
+/**
+ * Caches the whole registry; every read first checks the revision, so writes on any instance are seen at once. The
+ * revision costs no statement when the caller read it with its own data (a claim returns it) or when the store
+ * keeps it in memory (SQLite: the one process sees every registry write).
+ */
 export class RegistryCache {
   private snap: RegistrySnapshot | undefined;
   private loading: Promise<RegistrySnapshot> | undefined;
@@ -23,8 +27,10 @@ export class RegistryCache {
     this.store = store;
   }
 
-  async snapshot(): Promise<RegistrySnapshot> {
-    const revision = await this.store.registryRevision();
+  /** `knownRevision`: a revision read with the caller's data; a snapshot at least as new serves without a read. */
+  async snapshot(knownRevision?: number): Promise<RegistrySnapshot> {
+    if (knownRevision !== undefined && this.snap && this.snap.revision >= knownRevision) return this.snap;
+    const revision = knownRevision ?? (await this.store.registryRevision());
     if (this.snap && this.snap.revision === revision) return this.snap;
     return this.reload(revision);
   }

@@ -27,6 +27,8 @@ export interface ClaimedJob {
   job: Job;
   /** true when the job was RUNNING and handed back (resume, T5). */
   resumed: boolean;
+  /** The registry revision read with the claim (the runner resolves the job without reading it again). */
+  registryRevision?: number;
 }
 
 /** Row returned by the heartbeat: jobs owned by the instance and their current status. */

@@ -22,6 +22,8 @@ export interface Execution {
   readonly counted: boolean;
   /** Date.now() when the runner started the job (duration of its log line and metrics); 0 before. */
   readonly startedAt: number;
+  /** The registry revision the claim read (resolveJob then needs no read of its own); undefined: read it. */
+  readonly registryRevision: number | undefined;
 }
 
 /** The writable record; lifecycle files only (not exported by lifecycle/index.ts). */
@@ -39,6 +41,7 @@ export function newExecution(job: Job, sync: boolean, resumed: boolean, phase: P
     returned: false,
     counted: false,
     startedAt: 0,
+    registryRevision: undefined,
   };
 }
 

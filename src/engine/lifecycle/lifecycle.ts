@@ -72,6 +72,7 @@ export class JobLifecycle {
     const claimed = await this.d.store.claimJobs(this.d.name, limit);
     return claimed.map((c) => {
       const exec = newExecution(c.job, false, c.resumed, "claimed");
+      exec.registryRevision = c.registryRevision;
       this.running.add(exec);
       return exec;
     });
@@ -86,7 +87,8 @@ export class JobLifecycle {
 
   /** resolveJob with the registry read retried like a job-path write; records whether the job is resumable. */
   async resolve(exec: Execution): Promise<ResolvedJob> {
-    const r = await resolveJob(this.d, exec.job, () => retriedWrite(this.d, exec, () => this.d.registry.snapshot(), "registry"));
+    const known = exec.registryRevision;
+    const r = await resolveJob(this.d, exec.job, () => retriedWrite(this.d, exec, () => this.d.registry.snapshot(known), "registry"));
     this.mut(exec).resumable = r.resumable;
     return r;
   }

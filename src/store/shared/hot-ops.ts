@@ -1,10 +1,11 @@
 // Engine-specific hot paths. Each engine implements these as raw SQL in its own sql/ folder.
 import { FINAL_JOB_STATUSES, HeimdallError } from "../../core/index.ts";
 import type { JobFile } from "../../core/index.ts";
+import type { Job } from "../../core/index.ts";
 import type { NewJob, OwnedJobState, Transition } from "../contract.ts";
 import type { Db, Row } from "./db.ts";
 import { num, numOrNull } from "./db.ts";
-import { contextText } from "./rows.ts";
+import { JOB_COLUMNS, contextText, jobFromRow } from "./rows.ts";
 
 export interface InsertedJob {
   seq: number;
@@ -15,6 +16,10 @@ export interface InsertedJob {
 export interface ClaimedRow {
   seq: number;
   resumed: boolean;
+  /** The job as the claim left it (status ACCEPTED, or RUNNING when resumed), with its tag sets. */
+  job: Job;
+  /** The registry revision read in the claim's transaction (the runner's registry cache checks it). */
+  registryRevision: number;
 }
 export interface StaleRow {
   seq: number;
@@ -82,6 +87,30 @@ export function jobInsertValues(job: NewJob): unknown[] {
     JSON.stringify(job.job_attributes),
     job.command_id, job.command_name, job.cluster_id, job.cluster_name,
   ];
+}
+
+/**
+ * The job columns of a claimed job (alias `j`) plus its three tag sets, each as one column (`set_tags`,
+ * `set_command_criteria`, `set_cluster_criteria`: a JSON array text on SQLite, a text[] on PostgreSQL; binary
+ * order like fetchSets), and the registry revision. `override` replaces columns (the claim's own new values).
+ */
+export function claimedJobColumns(engine: "sqlite" | "postgres", override: Record<string, string> = {}): string {
+  const set = (table: string) =>
+    engine === "sqlite"
+      ? `(SELECT json_group_array(tag) FROM (SELECT tag FROM ${table} WHERE job_seq = j.seq ORDER BY tag))`
+      : `ARRAY(SELECT tag FROM ${table} WHERE job_seq = j.seq ORDER BY tag)`;
+  const cols = JOB_COLUMNS.split(",").map((c) => c.trim()).map((c) => (override[c] ? `${override[c]} AS ${c}` : `j.${c}`));
+  return [...cols, `${set("job_tags")} AS set_tags`, `${set("job_command_criteria")} AS set_command_criteria`,
+    `${set("job_cluster_criteria")} AS set_cluster_criteria`,
+    "(SELECT revision FROM registry_revision WHERE id = 1) AS registry_revision"].join(", ");
+}
+
+/** A ClaimedRow from a row of claimedJobColumns. */
+export function claimedRow(r: Row, resumed: boolean): ClaimedRow {
+  const set = (v: unknown): string[] => (typeof v === "string" ? (JSON.parse(v) as string[]) : ((v ?? []) as string[]));
+  const job = jobFromRow(r, { tags: set(r.set_tags), command_criteria: set(r.set_command_criteria),
+    cluster_criteria: set(r.set_cluster_criteria) });
+  return { seq: num(r.seq), resumed, job, registryRevision: num(r.registry_revision) };
 }
 
 /** Janitor candidates from the engines' STALE statements (columns seq, owner, heartbeat). */

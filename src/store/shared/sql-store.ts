@@ -23,12 +23,41 @@ export interface SqlStoreParts {
   db: Db;
   hot: HotOps;
   wakeups: Wakeups;
+  /**
+   * The registry revision is kept in memory between registry writes (SQLite: this process holds the database
+   * alone, so it sees every write). PostgreSQL reads it (other instances write too).
+   */
+  revisionInMemory?: boolean;
   close(): Promise<void>;
 }
 
 export function createSqlStore(p: SqlStoreParts): Store {
   const { db, hot } = p;
   let closed: Promise<void> | undefined;
+  // In-memory registry revision (revisionInMemory): dropped when a registry write starts and again when it ends; a
+  // read caches its answer only when no write started or ran meanwhile.
+  let revision: number | undefined;
+  let registryWrites = 0;
+  let registryGeneration = 0;
+  async function registryWrite<T>(write: () => Promise<T>): Promise<T> {
+    registryWrites++;
+    registryGeneration++;
+    revision = undefined;
+    try {
+      return await write();
+    } finally {
+      registryWrites--;
+      registryGeneration++;
+      revision = undefined;
+    }
+  }
+  async function registryRevision(): Promise<number> {
+    if (revision !== undefined) return revision;
+    const generation = registryGeneration;
+    const read = await registry.registryRevision(db);
+    if (p.revisionInMemory && registryWrites === 0 && generation === registryGeneration) revision = read;
+    return read;
+  }
   /** Pairs hot-path rows with their jobs (one query), in row order; a row whose job is gone is left out. */
   async function withJobs<R extends { seq: number }, T>(op: string, rows: R[], pair: (job: Job, r: R) => T): Promise<T[]> {
     const bySeq = await jobs.getJobsBySeq(db, op, rows.map((r) => r.seq));
@@ -49,13 +78,13 @@ export function createSqlStore(p: SqlStoreParts): Store {
     registerInstance: (name) => jobs.registerInstance(db, name),
     removeInstance: (name) => jobs.removeInstance(db, name),
 
-    registryRevision: () => registry.registryRevision(db),
-    putCommand: (cmd) => registry.putCommand(db, cmd),
-    putCluster: (cl) => registry.putCluster(db, cl),
+    registryRevision,
+    putCommand: (cmd) => registryWrite(() => registry.putCommand(db, cmd)),
+    putCluster: (cl) => registryWrite(() => registry.putCluster(db, cl)),
     getCommand: (id) => registry.getCommand(db, id),
     getCluster: (id) => registry.getCluster(db, id),
-    setCommandStatus: (id, s, u) => registry.setCommandStatus(db, id, s, u),
-    setClusterStatus: (id, s, u) => registry.setClusterStatus(db, id, s, u),
+    setCommandStatus: (id, s, u) => registryWrite(() => registry.setCommandStatus(db, id, s, u)),
+    setClusterStatus: (id, s, u) => registryWrite(() => registry.setClusterStatus(db, id, s, u)),
     listCommands: (f, page) => registry.listCommands(db, f, page),
     listClusters: (f, page) => registry.listClusters(db, f, page),
     loadRegistry: () => registry.loadRegistry(db),
@@ -77,7 +106,7 @@ export function createSqlStore(p: SqlStoreParts): Store {
     jobStats: (since) => jobStats(db, since),
     cancelJob: (id, by) => jobs.cancelJob(db, id, by),
     claimJobs: async (owner, limit): Promise<ClaimedJob[]> =>
-      withJobs("claimJobs", await hot.claimJobs(db, owner, limit), (job, r) => ({ job, resumed: r.resumed })),
+      (await hot.claimJobs(db, owner, limit)).map((r) => ({ job: r.job, resumed: r.resumed, registryRevision: r.registryRevision })),
     acceptedClaims: (owner, limit) => jobs.acceptedClaims(db, owner, limit),
     transition: (t) => hot.transition(db, t),
     handBack: (id, owner) => jobs.handBack(db, id, owner),

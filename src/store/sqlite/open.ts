@@ -64,6 +64,7 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
       capabilities: { multiInstance: false },
       db,
       hot: sqliteHotOps,
+      revisionInMemory: true,
       wakeups: {
         onJobsAvailable(listener) {
           events.on("jobs", listener);

@@ -1,10 +1,11 @@
 // PostgreSQL T3/T5 as ONE statement: lock up to $2 claimable claim rows (unowned; job NEW, or RUNNING and handed
 // back), oldest first, skipping rows other instances are claiming (FOR UPDATE SKIP LOCKED); take them for $1;
 // NEW jobs become ACCEPTED. A job that turned CANCELING meanwhile keeps its status (the worker's T4 fails and it
-// takes the cancel path).
+// takes the cancel path). Returns the claimed jobs (as the claim left them) with their tag sets and the registry
+// revision: the runner reads nothing more.
 import type { Db } from "../../shared/db.ts";
-import { num } from "../../shared/db.ts";
 import type { ClaimedRow } from "../../shared/hot-ops.ts";
+import { claimedJobColumns, claimedRow } from "../../shared/hot-ops.ts";
 import { postgresDialect } from "../db.ts";
 
 const NOW = postgresDialect.now;
@@ -21,13 +22,15 @@ const CLAIM = `WITH picked AS (
   ), accepted AS (
     UPDATE jobs j SET status = 'ACCEPTED', updated_at = ${NOW}
     FROM taken t WHERE j.seq = t.job_seq AND j.status = 'NEW'
-    RETURNING j.seq
+    RETURNING j.seq, j.status, j.updated_at
   )
-  SELECT t.job_seq AS seq, p.status FROM taken t JOIN picked p ON p.job_seq = t.job_seq
-  ORDER BY t.job_seq`; // (the accepted CTE runs although unread: data-modifying CTEs always run to completion)
+  SELECT p.status AS claimed_status, ${claimedJobColumns("postgres", { status: "coalesce(a.status, j.status)", updated_at: "coalesce(a.updated_at, j.updated_at)" })}
+  FROM taken t JOIN picked p ON p.job_seq = t.job_seq JOIN jobs j ON j.seq = t.job_seq
+  LEFT JOIN accepted a ON a.seq = t.job_seq
+  ORDER BY t.job_seq`; // the main query sees the jobs before the CTEs' updates: status and updated_at come from accepted
 
 export async function claimJobs(db: Db, owner: string, limit: number): Promise<ClaimedRow[]> {
   if (limit <= 0) return [];
   const rows = await db.query("claimJobs", CLAIM, [owner, limit]);
-  return rows.map((r) => ({ seq: num(r.seq), resumed: r.status === "RUNNING" }));
+  return rows.map((r) => claimedRow(r, r.claimed_status === "RUNNING"));
 }
