@@ -1,6 +1,8 @@
 // OpenAPI 3 description of the REST API (served at /api/v1/openapi.json). Hand-written operation table;
 // openApiDocument() checks it against the routes actually registered, so a new route without docs is visible.
 
+import { REGISTRY_STATUSES } from "../core/index.ts";
+
 type Obj = Record<string, unknown>;
 const ref = (name: string): Obj => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Obj, description = "OK"): Obj => ({ description, content: { "application/json": { schema } } });
@@ -16,7 +18,7 @@ const page = [
   query("cursor", "next_cursor of the previous page"),
 ];
 const patterns = (...names: string[]) => names.map((n) => query(n, `Pattern on ${n} (% any sequence, _ one character)`));
-const statusBody: Obj = { type: "object", properties: { status: { type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"] } } };
+const statusBody: Obj = { type: "object", properties: { status: { type: "string", enum: [...REGISTRY_STATUSES] } } };
 const statusOut = json({ type: "object", properties: { updated_at: { type: "integer" }, status: { type: "string" }, error: { type: "string" } } });
 const writeErrors = { "400": err("Validation error"), "401": err("No identity, or invalid credentials"), "413": err("Body too large") };
 const forbidden = { "403": err("Not allowed (auth.registry_write: admins)") };

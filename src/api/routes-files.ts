@@ -6,7 +6,7 @@ import { HeimdallError } from "../core/index.ts";
 import type { Job, JobFile } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, param, queryString } from "./http.ts";
-import { loadJob } from "./routes-jobs.ts";
+import { loadJob } from "./route-helpers.ts";
 
 const P = API_PREFIX;
 const FILES = new Set(["stdout", "stderr", "result"]);

@@ -1,37 +1,22 @@
 // Job routes (spec 4.1–4.4, 4.6, 4.7): submit, details, status, cancel, list, statuses.
 import type { FastifyInstance } from "fastify";
 import {
-  HeimdallError,
-  JOB_STATUSES,
-  encodeCursor,
+  JOB_STATUS_NAMES,
   jobToJson,
   parseEpochSecondsParam,
   parseJobStatusList,
   parsePageQuery,
+  parseTagsFilter,
+  statusToJson,
   validateSubmit,
 } from "../core/index.ts";
-import type { Job, JobFilter, Page } from "../core/index.ts";
+import type { JobFilter } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, bodyOf, callerOf, param, queryRecord, queryString } from "./http.ts";
+import { loadJob, pageEnvelope } from "./route-helpers.ts";
 import { checkCancel } from "./auth/index.ts";
 
 const P = API_PREFIX;
-const SORTED_JOB_STATUSES = [...JOB_STATUSES].sort();
-
-export async function loadJob(deps: ApiDeps, id: string): Promise<Job> {
-  const job = await deps.store.getJob(id);
-  if (!job) throw new HeimdallError("NOT_FOUND", "unknown job_id");
-  return job;
-}
-
-export function pageEnvelope<T>(page: Page<T>, toJson: (x: T) => unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = { data: page.data.map(toJson) };
-  if (page.next_cursor) {
-    out["has_more"] = true;
-    out["next_cursor"] = encodeCursor(page.next_cursor);
-  }
-  return out;
-}
 
 function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
   const f: JobFilter = {};
@@ -44,14 +29,8 @@ function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
     const list = parseJobStatusList(status);
     if (list && list.length > 0) f.status = list;
   }
-  const tags = queryString(req, "tags");
-  if (tags !== undefined) {
-    const list = tags
-      .split(",")
-      .map((t) => t.trim())
-      .filter((t) => t !== "");
-    if (list.length > 0) f.tags = list;
-  }
+  const tags = parseTagsFilter(queryString(req, "tags"));
+  if (tags !== undefined) f.tags = tags;
   const startedAfter = parseEpochSecondsParam("started_after", queryString(req, "started_after"));
   if (startedAfter !== undefined) f.started_after = startedAfter;
   const finishedBefore = parseEpochSecondsParam("finished_before", queryString(req, "finished_before"));
@@ -60,7 +39,7 @@ function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get(`${P}/job/statuses`, async () => SORTED_JOB_STATUSES);
+  app.get(`${P}/job/statuses`, async () => JOB_STATUS_NAMES);
 
   app.post(`${P}/job`, { config: { identity: true, longRunning: true } }, async (req, reply) => {
     const caller = callerOf(req);
@@ -82,12 +61,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return jobToJson(await loadJob(deps, param(req, "id")));
   });
 
-  app.get(`${P}/job/:id/status`, async (req) => {
-    const job = await loadJob(deps, param(req, "id"));
-    const out: Record<string, unknown> = { updated_at: job.updated_at, status: job.status };
-    if (job.error !== "") out["error"] = job.error;
-    return out;
-  });
+  app.get(`${P}/job/:id/status`, async (req) => statusToJson(await loadJob(deps, param(req, "id"))));
 
   app.post(`${P}/job/:id/cancel`, { config: { identity: true } }, async (req) => {
     const caller = callerOf(req);

@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { HeimdallError, isFinalStatus } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, param, queryString } from "./http.ts";
-import { loadJob } from "./routes-jobs.ts";
+import { loadJob } from "./route-helpers.ts";
 
 const P = API_PREFIX;
 export const NDJSON = "application/x-ndjson; charset=utf-8";

@@ -2,24 +2,24 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
   HeimdallError,
-  REGISTRY_STATUSES,
+  REGISTRY_STATUS_NAMES,
   clusterToJson,
   commandToJson,
   parsePageQuery,
   parseStatusChange,
   parseRegistryStatusList,
+  statusToJson,
   validateClusterBody,
   validateCommandBody,
 } from "../core/index.ts";
 import type { CommandFilter, Page, PageQuery, RegistryStatus } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, bodyOf, callerOf, param, queryRecord, queryString } from "./http.ts";
-import { pageEnvelope } from "./routes-jobs.ts";
+import { pageEnvelope } from "./route-helpers.ts";
 import { checkRegistryWrite } from "./auth/index.ts";
 import type { AuthPolicy } from "../config/index.ts";
 
 const P = API_PREFIX;
-const SORTED_REGISTRY_STATUSES = [...REGISTRY_STATUSES].sort();
 
 function registryFilter(req: FastifyRequest, withPlugin: boolean): CommandFilter {
   const f: CommandFilter = {};
@@ -56,9 +56,8 @@ function registerKind<T extends { updated_at: number; status: string }>(app: Fas
     if (!found) throw unknown();
     return found;
   };
-  const statusJson = (o: T) => ({ updated_at: o.updated_at, status: o.status });
 
-  app.get(`${P}/${k.noun}/statuses`, async () => SORTED_REGISTRY_STATUSES);
+  app.get(`${P}/${k.noun}/statuses`, async () => REGISTRY_STATUS_NAMES);
   app.get(`${P}/${k.noun}s`, async (req) => {
     const filter = registryFilter(req, k.withPlugin);
     return pageEnvelope(await k.list(filter, parsePageQuery(queryRecord(req))), k.toJson);
@@ -69,7 +68,7 @@ function registerKind<T extends { updated_at: number; status: string }>(app: Fas
     checkRegistryWrite(policy, req.identity);
     return k.toJson(await k.put(param(req, "id"), bodyOf(req), caller));
   });
-  app.get(`${P}/${k.noun}/:id/status`, async (req) => statusJson(await load(req)));
+  app.get(`${P}/${k.noun}/:id/status`, async (req) => statusToJson(await load(req)));
   app.put(`${P}/${k.noun}/:id/status`, { config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
     checkRegistryWrite(policy, req.identity);
@@ -77,7 +76,7 @@ function registerKind<T extends { updated_at: number; status: string }>(app: Fas
     const status = parseStatusChange(queryString(req, "status"), bodyOf(req));
     const updated = await k.setStatus(param(req, "id"), status, caller);
     if (!updated) throw unknown();
-    return statusJson(updated);
+    return statusToJson(updated);
   });
 }
 
