@@ -27,6 +27,11 @@ export class RegistryCache {
     this.store = store;
   }
 
+  /** The last snapshot loaded, without checking its revision (a submit's insert is guarded by it instead). */
+  cached(): RegistrySnapshot | undefined {
+    return this.snap;
+  }
+
   /** `knownRevision`: a revision read with the caller's data; a snapshot at least as new serves without a read. */
   async snapshot(knownRevision?: number): Promise<RegistrySnapshot> {
     if (knownRevision !== undefined && this.snap && this.snap.revision >= knownRevision) return this.snap;

@@ -1,11 +1,12 @@
 // Submit (spec 4.1, 9.6) and cancel (4.4, 9.7): routing and validation here; the status changes (enqueue,
 // submitSync, requestCancel) are the job lifecycle's.
-import type { SubmitInput } from "../core/index.ts";
+import type { Cluster, Command, SubmitInput } from "../core/index.ts";
 import { HeimdallError, errorMessage, finalTags, newJobId, routeJob } from "../core/index.ts";
 import type { NewJob } from "../store/index.ts";
 import type { SubmitOutcome } from "./contract.ts";
 import type { EngineState } from "./engine-state.ts";
 import type { Execution } from "./lifecycle/index.ts";
+import type { RegistrySnapshot } from "./registry.ts";
 import { runJob, type RunOutcome } from "./runner.ts";
 
 export interface SubmitHooks {
@@ -23,13 +24,81 @@ export async function submitJob(
   groups: readonly string[] = [],
 ): Promise<SubmitOutcome> {
   const id = newJobId();
-  let snap;
+  // The cached registry serves without a read: the insert is guarded by its revision (a registry write anywhere
+  // since makes the insert store nothing), and a routing failure is confirmed against the current registry.
+  let snap = state.registry.cached() ?? (await readSnapshot(state, id));
+  for (let attempt = 1; ; attempt++) {
+    let routed: Routed;
+    try {
+      routed = await routeAndValidate(state, snap, input, caller, groups, id);
+    } catch (err) {
+      const fresh = await readSnapshot(state, id);
+      if (fresh.revision === snap.revision || attempt >= MAX_ROUTE_ATTEMPTS) throw err;
+      snap = fresh;
+      continue;
+    }
+    const { command, cluster } = routed;
+    const sync = command.is_sync;
+    if (sync && hooks.draining()) throw new HeimdallError("UNAVAILABLE", "server is shutting down", { jobId: id });
+    const job: NewJob = {
+      id,
+      name: input.name,
+      version: input.version,
+      user: caller,
+      description: input.description,
+      tags: finalTags(input.tags, id, input.name, input.version),
+      ...(input.context === undefined ? {} : { context: input.context }),
+      status: sync ? "RUNNING" : "NEW",
+      is_sync: sync,
+      store_result_sync: input.store_result_sync,
+      error: "",
+      command_criteria: input.command_criteria ?? [],
+      cluster_criteria: input.cluster_criteria ?? [],
+      command_id: command.id,
+      command_name: command.name,
+      cluster_id: cluster.id,
+      cluster_name: cluster.name,
+      canceled_by: "",
+      job_attributes: {},
+      registryRevision: snap.revision,
+    };
+    try {
+      if (!sync) {
+        const stored = await insert(state, id, () => state.lifecycle.enqueue(job));
+        state.metrics?.jobSubmitted(command.id, cluster.id, "async");
+        hooks.wakePool();
+        state.store.notifyJobsAvailable().catch((err: unknown) => state.log.warn({ err }, "jobs-available notification failed"));
+        return { job: stored };
+      }
+      return await runSync(state, id, command, cluster, clientGone, await insert(state, id, () => state.lifecycle.submitSync({ ...job, owner: state.name })));
+    } catch (err) {
+      if (!(err instanceof RegistryChanged) || attempt >= MAX_ROUTE_ATTEMPTS) throw unwrap(err);
+      snap = await readSnapshot(state, id);
+    }
+  }
+}
+
+/** Routings tried when the registry changes under a submit (each retry reads the registry first). */
+const MAX_ROUTE_ATTEMPTS = 5;
+
+interface Routed {
+  command: Command;
+  cluster: Cluster;
+}
+
+/** The registry as stored now; a failure is a 500 naming the job id. */
+async function readSnapshot(state: EngineState, id: string): Promise<RegistrySnapshot> {
   try {
-    snap = await state.registry.snapshot();
+    return await state.registry.snapshot();
   } catch (err) {
     state.metrics?.databaseError("registry");
     throw new HeimdallError("INTERNAL", `internal error: ${errorMessage(err)}`, { jobId: id, cause: err });
   }
+}
+
+/** routeJob, then the plugin's validateJobContext (400); the errors carry the job id. */
+async function routeAndValidate(state: EngineState, snap: RegistrySnapshot, input: SubmitInput, caller: string,
+  groups: readonly string[], id: string): Promise<Routed> {
   let route;
   try {
     route = routeJob(snap, input.command_criteria, input.cluster_criteria, caller, Math.random, groups);
@@ -50,38 +119,19 @@ export async function submitJob(
       throw new HeimdallError("BAD_REQUEST", errorMessage(err), { jobId: id });
     }
   }
-  const sync = command.is_sync;
-  if (sync && hooks.draining()) throw new HeimdallError("UNAVAILABLE", "server is shutting down", { jobId: id });
-  const job: NewJob = {
-    id,
-    name: input.name,
-    version: input.version,
-    user: caller,
-    description: input.description,
-    tags: finalTags(input.tags, id, input.name, input.version),
-    ...(input.context === undefined ? {} : { context: input.context }),
-    status: sync ? "RUNNING" : "NEW",
-    is_sync: sync,
-    store_result_sync: input.store_result_sync,
-    error: "",
-    command_criteria: input.command_criteria ?? [],
-    cluster_criteria: input.cluster_criteria ?? [],
-    command_id: command.id,
-    command_name: command.name,
-    cluster_id: cluster.id,
-    cluster_name: cluster.name,
-    canceled_by: "",
-    job_attributes: {},
-  };
-  if (!sync) {
-    const stored = await insert(state, id, () => state.lifecycle.enqueue(job));
-    state.metrics?.jobSubmitted(command.id, cluster.id, "async");
-    hooks.wakePool();
-    state.store.notifyJobsAvailable().catch((err: unknown) => state.log.warn({ err }, "jobs-available notification failed"));
-    return { job: stored };
-  }
-  // submitSync: the execution is registered before the insert, so a cancel on this instance always finds it.
-  const exec: Execution = await insert(state, id, () => state.lifecycle.submitSync({ ...job, owner: state.name }));
+  return { command, cluster };
+}
+
+/** The store refused the insert: the registry changed since the job was routed (the submit routes again). */
+class RegistryChanged extends Error {}
+
+function unwrap(err: unknown): unknown {
+  return err instanceof RegistryChanged ? err.cause : err;
+}
+
+/** A sync job stored RUNNING and owned here: run it inside the request (a client that goes away cancels it). */
+async function runSync(state: EngineState, id: string, command: Command, cluster: Cluster, clientGone: AbortSignal, exec: Execution): Promise<SubmitOutcome> {
+  // submitSync (above): the execution was registered before the insert, so a cancel on this instance always finds it.
   state.metrics?.jobSubmitted(command.id, cluster.id, "sync");
   const onGone = () => {
     // requestCancel without canceled_by, then abort the plugin.
@@ -108,6 +158,7 @@ async function insert<T>(state: EngineState, jobId: string, insertJob: () => Pro
   try {
     return await insertJob();
   } catch (err) {
+    if (err instanceof HeimdallError && err.code === "CONFLICT") throw new RegistryChanged("registry changed", { cause: err });
     state.metrics?.databaseError("insert_job");
     throw new HeimdallError("INTERNAL", `internal error: ${errorMessage(err)}`, { jobId, cause: err });
   }

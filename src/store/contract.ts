@@ -71,6 +71,11 @@ export type CancelOutcome =
 export interface NewJob extends Omit<Job, "created_at" | "updated_at" | "started_at" | "finished_at" | "progress"> {
   /** Claim owner: undefined for async jobs (unowned claim, T1), this instance for sync jobs (T2). */
   owner?: string;
+  /**
+   * Guard: insert only while the registry revision is this one (the job was routed with that registry); otherwise
+   * nothing is stored and insertJob throws HeimdallError CONFLICT `store insertJob: registry changed`.
+   */
+  registryRevision?: number;
 }
 
 export interface Store {

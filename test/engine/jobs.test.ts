@@ -201,6 +201,20 @@ for (const backend of backends()) {
       await e2.stop();
     });
 
+    it("a submit routed with a stale registry cache routes again: a command stored elsewhere is found, a deactivated one is not used", async () => {
+      const e = h.engines[0]!;
+      await e.submit(input("ping"), "u", never); // the engine's registry cache is loaded
+      // Registry writes the engine does not see (another instance, or the store directly).
+      await h.store.putCommand(command("late", "ping"));
+      const { job } = await e.submit(input("late"), "u", never);
+      assert.equal(job.command_id, "late", "routing failed on the cache, then succeeded on the current registry");
+      await h.store.setCommandStatus("late", "INACTIVE", "admin");
+      // The cache still routes to "late": the guarded insert stores nothing, and routing on the current registry fails.
+      await assert.rejects(e.submit(input("late"), "u", never), (err: HeimdallError) => err.status === 404);
+      const late = await h.store.listJobs({ command: "late" }, { limit: 10, order_by: "seq", direction: "asc" });
+      assert.deepEqual(late.data.map((j) => j.id), [job.id], "only the first job was stored");
+    });
+
     it("a working directory that cannot be created is a setup failure (async FAILED, sync 500)", async () => {
       const blocker = join(h.jobsDir, "not-a-dir");
       writeFileSync(blocker, "x");

@@ -49,6 +49,9 @@ for (const backend of storeBackends()) {
       const first = await s.claimJobs("inst-1", 3);
       assert.deepEqual(first.map((c) => c.job.id), [ids[0], ids[2], ids[3]]);
       assert.ok(first.every((c) => c.job.status === "ACCEPTED" && !c.resumed));
+      // The claim returns the job exactly as stored after it (tag sets included) and the registry revision.
+      for (const c of first) assert.deepEqual(c.job, await s.getJob(c.job.id));
+      assert.ok(first.every((c) => c.registryRevision === 0), "registry revision returned with the claim");
       const second = await s.claimJobs("inst-2", 10);
       assert.deepEqual(second.map((c) => c.job.id), [ids[4], ids[5], ids[6]]);
       assert.deepEqual(await s.claimJobs("inst-3", 10), []);

@@ -2,11 +2,29 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { storeBackends } from "../helpers/db.ts";
-import { cluster, command, page, walkPages } from "./fixtures.ts";
+import { HeimdallError } from "../../src/core/index.ts";
+import { cluster, command, newJob, page, walkPages } from "./fixtures.ts";
 
 for (const backend of storeBackends()) {
   void describe(`registry on ${backend.name}`, { skip: backend.skip }, () => {
     after(() => backend.closeAll());
+
+    void test("insertJob with a registry guard stores the job only while the revision is the one it names", async () => {
+      const s = await backend.open();
+      await s.putCommand(command("guard-1"));
+      const rev = await s.registryRevision();
+      const ok = await s.insertJob(newJob({ registryRevision: rev }));
+      assert.equal((await s.getJob(ok.id))?.status, "NEW");
+      assert.equal("registryRevision" in ok, false, "the guard is not part of the job");
+      await s.putCluster(cluster("guard-2")); // any registry write, here or on another instance
+      assert.equal(await s.registryRevision(), rev + 1, "the revision read after a write is the new one");
+      const stale = newJob({ registryRevision: rev });
+      await assert.rejects(s.insertJob(stale), (err: HeimdallError) => err.code === "CONFLICT" && /registry changed/.test(err.message));
+      assert.equal(await s.getJob(stale.id), undefined, "nothing stored");
+      assert.deepEqual(await s.claimJobs("x", 10).then((c) => c.map((j) => j.job.id)), [ok.id], "no claim either");
+      const fresh = await s.insertJob(newJob({ registryRevision: rev + 1 }));
+      assert.equal((await s.getJob(fresh.id))?.status, "NEW");
+    });
 
     void test("put/get commands and clusters; every write bumps the revision", async () => {
       const s = await backend.open();

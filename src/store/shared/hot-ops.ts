@@ -28,8 +28,8 @@ export interface StaleRow {
 }
 
 export interface HotOps {
-  /** T1/T2: job, its tag sets and its claim in one transaction. */
-  insertJob(db: Db, job: NewJob): Promise<InsertedJob>;
+  /** T1/T2: job, its tag sets and its claim in one transaction; undefined when the registry guard failed. */
+  insertJob(db: Db, job: NewJob): Promise<InsertedJob | undefined>;
   /** T3/T5 in one atomic operation; rows in sequence order. */
   claimJobs(db: Db, owner: string, limit: number): Promise<ClaimedRow[]>;
   /** Compare-and-set status change plus the claim change it implies, atomically. */
@@ -75,8 +75,9 @@ export function jobInsertTimes(now: string): string {
   const final = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
   return `${now}, ${now}, CASE WHEN $2 = 'RUNNING' THEN ${now} END, CASE WHEN $2 IN (${final}) THEN ${now} END`;
 }
-/** The InsertedJob of a `RETURNING seq, created_at, started_at, finished_at` row. */
-export function insertedJob(r: Row | undefined): InsertedJob {
+/** The InsertedJob of a `RETURNING seq, created_at, started_at, finished_at` row (undefined: none inserted). */
+export function insertedJob(r: Row | undefined): InsertedJob | undefined {
+  if (r === undefined) return undefined;
   return { seq: num(r?.seq), created_at: num(r?.created_at), started_at: numOrNull(r?.started_at),
     finished_at: numOrNull(r?.finished_at) };
 }

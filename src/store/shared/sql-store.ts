@@ -96,7 +96,8 @@ export function createSqlStore(p: SqlStoreParts): Store {
         cluster_criteria: sortTagSet(job.cluster_criteria),
       };
       const ins = await hot.insertJob(db, { ...job, ...sets });
-      const { owner: _owner, ...fields } = job;
+      if (ins === undefined) throw new HeimdallError("CONFLICT", "store insertJob: registry changed");
+      const { owner: _owner, registryRevision: _revision, ...fields } = job;
       return { ...fields, ...sets, created_at: ins.created_at, updated_at: ins.created_at, started_at: ins.started_at,
         finished_at: ins.finished_at };
     },

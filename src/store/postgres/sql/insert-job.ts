@@ -9,9 +9,11 @@ import { postgresDialect } from "../db.ts";
 
 const NOW = postgresDialect.now;
 
+// $21: the registry revision guard (NULL: none); nothing is inserted when the revision differs.
 const INSERT_JOB = `WITH j AS (
     INSERT INTO jobs (${JOB_INSERT_COLUMNS})
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ${jobInsertTimes(NOW)})
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::boolean, $10::boolean, $11, $12, $13, $14, $15, $16, ${jobInsertTimes(NOW)}
+    WHERE $21::bigint IS NULL OR $21::bigint = (SELECT revision FROM registry_revision WHERE id = 1)
     RETURNING seq, created_at, started_at, finished_at
   ), t AS (
     INSERT INTO job_tags (job_seq, tag) SELECT j.seq, x FROM j, unnest($17::text[]) AS x ON CONFLICT DO NOTHING
@@ -27,13 +29,14 @@ const INSERT_JOB = `WITH j AS (
   )
   SELECT seq, created_at, started_at, finished_at FROM j`;
 
-export async function insertJob(db: Db, job: NewJob): Promise<InsertedJob> {
+export async function insertJob(db: Db, job: NewJob): Promise<InsertedJob | undefined> {
   const rows = await db.query("insertJob", INSERT_JOB, [
     ...jobInsertValues(job),
     job.tags,
     job.command_criteria,
     job.cluster_criteria,
     job.owner ?? null,
+    job.registryRevision ?? null,
   ]);
   return insertedJob(rows[0]);
 }

@@ -6,8 +6,10 @@ import { num } from "../../shared/db.ts";
 import type { InsertedJob } from "../../shared/hot-ops.ts";
 import { JOB_INSERT_COLUMNS, insertedJob, jobInsertTimes, jobInsertValues } from "../../shared/hot-ops.ts";
 
+/** $17: the registry revision guard (NULL: none). */
 const INSERT_JOB = `INSERT INTO jobs (${JOB_INSERT_COLUMNS})
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ${jobInsertTimes("unixepoch()")})
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ${jobInsertTimes("unixepoch()")}
+  WHERE $17 IS NULL OR $17 = (SELECT revision FROM registry_revision WHERE id = 1)
   RETURNING seq, created_at, started_at, finished_at`;
 const insertSet = (table: string) =>
   `INSERT INTO ${table} (job_seq, tag) SELECT $1, value FROM json_each($2) WHERE true ON CONFLICT DO NOTHING`;
@@ -17,10 +19,11 @@ const INSERT_CLUSTER_CRITERIA = insertSet("job_cluster_criteria");
 const INSERT_CLAIM = `INSERT INTO claims (job_seq, owner, heartbeat, handed_back)
   VALUES ($1, $2, CASE WHEN $2 IS NULL THEN NULL ELSE unixepoch() END, 0)`;
 
-export function insertJob(db: Db, job: NewJob): Promise<InsertedJob> {
+export function insertJob(db: Db, job: NewJob): Promise<InsertedJob | undefined> {
   return db.tx("insertJob", async (tx) => {
-    const rows = await tx.query("insertJob", INSERT_JOB, jobInsertValues(job));
-    const seq = num(rows[0]?.seq);
+    const rows = await tx.query("insertJob", INSERT_JOB, [...jobInsertValues(job), job.registryRevision ?? null]);
+    if (rows[0] === undefined) return undefined; // the registry changed since the job was routed
+    const seq = num(rows[0].seq);
     if (job.tags.length) await tx.exec("insertJob", INSERT_TAGS, [seq, JSON.stringify(job.tags)]);
     if (job.command_criteria.length) {
       await tx.exec("insertJob", INSERT_COMMAND_CRITERIA, [seq, JSON.stringify(job.command_criteria)]);
