@@ -8,6 +8,9 @@ import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import stringWidth from "string-width";
+import { ApiClient } from "../../src/cli/client.ts";
+import { palette } from "../../src/cli/colour.ts";
+import { followJobLogs } from "../../src/cli/job-logs.ts";
 import { ecsCommand, fargateCluster, localCommands, localhost } from "../ui/fixtures.ts";
 import { BIN, cliAsync, startServer } from "./server-process.ts";
 import type { ServerProcess } from "./server-process.ts";
@@ -154,18 +157,20 @@ describe("watching jobs with the CLI (local ECS)", () => {
     assert.equal(bad.stderr, "heimdall: --slot: must be a non-negative integer, got x\n");
   });
 
-  it("job logs --follow resumes from the last cursor when the connection drops: every line exactly once", async () => {
-    const job = await api<Job>("POST", "/job", ticking);
-    // A proxy that cuts the first log stream after 4 lines (as a restarting server or a network drop would).
+  /**
+   * Runs `fn` with a proxy to the server whose first log stream breaks after 4 lines: `cut` drops the connection
+   * (a restarting server, a network drop), `stall` keeps it open and sends nothing more (a half-open connection).
+   */
+  async function viaFaultyProxy(mode: "cut" | "stall", fn: (url: string, logRequests: string[]) => Promise<void>): Promise<void> {
     const logRequests: string[] = [];
     const proxy = createServer((req, res) => {
       const isLogs = /\/logs\?/.test(req.url ?? "");
       if (isLogs) logRequests.push(req.url ?? "");
-      const cut = isLogs && logRequests.length === 1;
+      const faulty = isLogs && logRequests.length === 1;
       const up = httpRequest(`${srv.url}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         res.flushHeaders();
-        if (!cut) return void upRes.pipe(res);
+        if (!faulty) return void upRes.pipe(res);
         let buf = "";
         let lines = 0;
         upRes.on("data", (d: Buffer) => {
@@ -176,8 +181,8 @@ describe("watching jobs with the CLI (local ECS)", () => {
             buf = buf.slice(nl + 1);
             if (line.includes('"message"') && ++lines === 4) {
               upRes.destroy();
-              // Drop the connection once the 4th line is on its way (the chunked body never completes).
-              res.write(line, () => res.socket?.destroy());
+              // Once the 4th line is on its way: drop the connection (the chunked body never completes), or stall.
+              res.write(line, () => (mode === "cut" ? res.socket?.destroy() : undefined));
               return;
             }
             res.write(line);
@@ -189,22 +194,52 @@ describe("watching jobs with the CLI (local ECS)", () => {
     });
     await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
     try {
-      const port = (proxy.address() as AddressInfo).port;
-      const r = await run(["job", "logs", job.id, "--follow", "--server", `http://127.0.0.1:${port}`]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.ok(logRequests.length >= 2, `reconnected: ${logRequests.join(" ")}`);
-      assert.match(logRequests[1] ?? "", /[?&]cursor=[^&]+/, "the second request resumes from a cursor");
-      assert.match(r.stderr, /^\(log stream interrupted; reconnecting\)\n/);
-      const lines = r.stdout.trimEnd().split("\n");
-      assert.equal(lines.length, 3 * LINES.length, r.stdout);
-      for (const slot of [0, 1, 2]) {
-        const mine = lines.filter((l) => l.startsWith(`[${slot}.1] `)).map((l) => l.slice(6));
-        assert.deepEqual(mine, LINES, `slot ${slot}: no line lost or repeated`);
-      }
+      await fn(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, logRequests);
     } finally {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
     }
+  }
+
+  function assertEveryLineOnce(stdout: string): void {
+    const lines = stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 3 * LINES.length, stdout);
+    for (const slot of [0, 1, 2]) {
+      const mine = lines.filter((l) => l.startsWith(`[${slot}.1] `)).map((l) => l.slice(6));
+      assert.deepEqual(mine, LINES, `slot ${slot}: no line lost or repeated`);
+    }
+  }
+
+  it("job logs --follow resumes from the last cursor when the connection drops: every line exactly once", async () => {
+    const job = await api<Job>("POST", "/job", ticking);
+    await viaFaultyProxy("cut", async (url, logRequests) => {
+      const r = await run(["job", "logs", job.id, "--follow", "--server", url]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(logRequests.length >= 2, `reconnected: ${logRequests.join(" ")}`);
+      assert.match(logRequests[1] ?? "", /[?&]cursor=[^&]+/, "the second request resumes from a cursor");
+      assert.match(r.stderr, /^\(log stream interrupted; reconnecting\)\n/);
+      assertEveryLineOnce(r.stdout);
+    });
+  });
+
+  it("a log stream that stays silent (no line, no heartbeat) counts as dropped and is resumed", { timeout: 120_000 }, async () => {
+    const job = await api<Job>("POST", "/job", ticking);
+    await viaFaultyProxy("stall", async (url, logRequests) => {
+      let stdout = "";
+      let stderr = "";
+      const result = await followJobLogs(new ApiClient({ server: url, user: "wanda" }), job.id, {
+        colour: palette(false),
+        silenceMs: 2000,
+        out: (s) => (stdout += s),
+        err: (s) => (stderr += s),
+      });
+      assert.deepEqual(result, { kind: "final", status: "SUCCEEDED" });
+      assert.ok(logRequests.length >= 2, "reconnected after the silence");
+      assert.match(logRequests[1] ?? "", /[?&]cursor=[^&]+/);
+      // (A 2 s silence can also happen between real lines, e.g. while the job finishes: more reconnects are fine.)
+      assert.match(stderr, /^(\(log stream interrupted; reconnecting\)\n)+$/);
+      assertEveryLineOnce(stdout);
+    });
   });
 
   it("job tasks prints the slots × attempts table; job rerun submits the same job again", async () => {
