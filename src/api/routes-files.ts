@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { HeimdallError } from "../core/index.ts";
 import type { Job, JobFile } from "../core/index.ts";
+import type { TaskLogsQuery } from "../plugins/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, param, queryString } from "./http.ts";
 import { loadJob } from "./route-helpers.ts";
@@ -114,10 +115,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get(`${P}/job/:id/tasks`, async (req) => {
-    const job = await loadJob(deps, param(req, "id"));
-    const h = await deps.engine.handlerFor(job);
-    if (!h?.handler.tasks) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
-    return h.handler.tasks(job);
+    const timeline = await deps.engine.jobTasks(await loadJob(deps, param(req, "id")));
+    if (timeline === undefined) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
+    return timeline;
   });
 
   app.get(`${P}/job/:id/tasks/:slot/logs`, { config: { longRunning: true } }, async (req, reply) => {
@@ -131,13 +131,13 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
       attempt = Number(attemptRaw);
     }
     const follow = queryString(req, "follow")?.toLowerCase() === "true";
-    const h = await deps.engine.handlerFor(job);
-    if (!h?.handler.taskLogs) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
     const ac = new AbortController();
     reply.raw.once("close", () => ac.abort());
-    const q: { slot: number; attempt?: number; follow: boolean } = { slot: Number(slotRaw), follow };
+    const q: TaskLogsQuery = { slot: Number(slotRaw), follow };
     if (attempt !== undefined) q.attempt = attempt;
-    const iter = h.handler.taskLogs(job, h.cluster, q, ac.signal)[Symbol.asyncIterator]();
+    const logs = await deps.engine.taskLogs(job, q, ac.signal);
+    if (logs === undefined) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
+    const iter = logs[Symbol.asyncIterator]();
     // Pull the first piece before answering so that lookup errors (unknown slot/attempt) become 4xx bodies.
     const firstP = iter.next();
     firstP.catch(() => undefined);

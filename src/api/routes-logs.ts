@@ -45,13 +45,6 @@ export function registerLogRoutes(app: FastifyInstance, deps: ApiDeps): void {
       slot = Number(slotRaw);
     }
     const cursor = queryString(req, "cursor");
-    const h = await deps.engine.handlerFor(job);
-    if (h?.handler.jobLogs === undefined) {
-      throw new HeimdallError(
-        "BAD_REQUEST",
-        `job ${id} is not an ECS job: it has no task logs; read GET ${P}/job/${id}/stdout and ${P}/job/${id}/stderr instead`,
-      );
-    }
     let known = job.status;
     const jobStatus = async (): Promise<string> => {
       const now = await deps.store.getJob(id);
@@ -61,11 +54,18 @@ export function registerLogRoutes(app: FastifyInstance, deps: ApiDeps): void {
       return known;
     };
     const ac = new AbortController();
-    const items = h.handler.jobLogs(
+    const logs = await deps.engine.jobLogs(
       job,
       { follow, ...(cursor === undefined || cursor === "" ? {} : { cursor }), ...(slot === undefined ? {} : { slot }), heartbeatMs: LOG_HEARTBEAT_MS, jobStatus },
       ac.signal,
     );
+    if (logs === undefined) {
+      throw new HeimdallError(
+        "BAD_REQUEST",
+        `job ${id} is not an ECS job: it has no task logs; read GET ${P}/job/${id}/stdout and ${P}/job/${id}/stderr instead`,
+      );
+    }
+    const items = logs;
     live.set(
       ac,
       new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 // What the API (and the CLI's serve) needs from the engine. The engine owns routing, execution and recovery.
 import type { Cluster, Command, Job, Result, SubmitInput } from "../core/index.ts";
-import type { Handler } from "../plugins/index.ts";
+import type { JobLogItem, JobLogsQuery, TaskLogsQuery, TaskTimeline } from "../plugins/index.ts";
 
 /** A command or cluster as stored, without the timestamps the store sets. */
 export type CommandDefinition = Omit<Command, "created_at" | "updated_at">;
@@ -102,6 +102,13 @@ export interface EngineApi {
   /** Spec 7.1 (all opted-in clusters) or 7.2 (one cluster; throws 404 as specified). */
   clustersHealth(): Promise<HealthReport>;
   clusterHealth(clusterId: string): Promise<HealthReport>;
-  /** Handler of the job's command (for plugin task views; resolveJob), undefined when none can be created. */
-  handlerFor(job: Job): Promise<{ handler: Handler; cluster: Cluster | undefined } | undefined>;
+  /** The job's task timeline (ECS jobs; GET …/tasks); undefined when its plugin has none or no handler resolves. */
+  jobTasks(job: Job): Promise<TaskTimeline | undefined>;
+  /** One task attempt's log text (GET …/tasks/{slot}/logs); undefined when the job's plugin has no task logs. */
+  taskLogs(job: Job, q: TaskLogsQuery, signal: AbortSignal): Promise<AsyncIterable<string> | undefined>;
+  /**
+   * Every task attempt's log lines (GET …/logs); undefined when the job's plugin has none. Rejects with
+   * BAD_REQUEST for an invalid cursor.
+   */
+  jobLogs(job: Job, q: JobLogsQuery, signal: AbortSignal): Promise<AsyncIterable<JobLogItem> | undefined>;
 }

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type pino from "pino";
 import type { Cluster, Command, Job, SubmitInput } from "../core/index.ts";
 import { instanceName } from "../core/index.ts";
-import type { PluginRegistry } from "../plugins/index.ts";
+import type { Handler, JobLogsQuery, PluginRegistry, TaskLogsQuery } from "../plugins/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EngineApi, EngineMetrics, EngineOptions, HealthReport, SubmitOutcome } from "./contract.ts";
 import { createEngineState, type EngineState } from "./engine-state.ts";
@@ -39,6 +39,8 @@ export interface Engine extends EngineApi {
   wake(): void;
   /** Jobs executing on this instance right now. */
   readonly runningJobs: number;
+  /** Handler of the job's command (resolveJob), undefined when none can be created (the task views use it). */
+  handlerFor(job: Job): Promise<{ handler: Handler; cluster: Cluster | undefined } | undefined>;
 }
 
 let lastMicros = 0n;
@@ -195,6 +197,21 @@ export function createEngine(deps: EngineDeps): Engine {
       const r = await resolveJob(state, job);
       if (!r.handler) return undefined;
       return { handler: r.handler, cluster: r.cluster };
+    },
+
+    async jobTasks(job: Job) {
+      const h = await engine.handlerFor(job);
+      return h?.handler.tasks?.(job);
+    },
+
+    async taskLogs(job: Job, q: TaskLogsQuery, signal: AbortSignal) {
+      const h = await engine.handlerFor(job);
+      return h?.handler.taskLogs?.(job, h.cluster, q, signal);
+    },
+
+    async jobLogs(job: Job, q: JobLogsQuery, signal: AbortSignal) {
+      const h = await engine.handlerFor(job);
+      return h?.handler.jobLogs?.(job, q, signal);
     },
   };
   return engine;

@@ -73,12 +73,12 @@ export interface Handler {
   /** Throws (message → 400 at submit) when the job context is invalid for this command and cluster. */
   validateJobContext?(jobContext: JsonObject | undefined, cluster: Readonly<Cluster>): void;
   /** Optional: the job's external task timeline (ECS attempts), served at GET /api/v1/job/{id}/tasks. */
-  tasks?(job: Readonly<Job>): Promise<Json>;
+  tasks?(job: Readonly<Job>): Promise<TaskTimeline>;
   /** Optional: stream one task attempt's logs, served at GET /api/v1/job/{id}/tasks/{slot}/logs. */
   taskLogs?(
     job: Readonly<Job>,
     cluster: Readonly<Cluster> | undefined,
-    q: { slot: number; attempt?: number; follow: boolean },
+    q: TaskLogsQuery,
     signal: AbortSignal,
   ): AsyncIterable<string>;
   /**
@@ -86,6 +86,73 @@ export interface Handler {
    * HeimdallError BAD_REQUEST synchronously for an invalid cursor.
    */
   jobLogs?(job: Readonly<Job>, q: JobLogsQuery, signal: AbortSignal): AsyncIterable<JobLogItem>;
+}
+
+/** How a job with tasks ended, as decided by its plugin (null while it runs). */
+export type TaskOutcome =
+  | { kind: "succeeded" }
+  | { kind: "failed"; slot: number; error: string }
+  | { kind: "timeout"; error: string }
+  | { kind: "canceled"; error: string }
+  | { kind: "error"; error: string };
+
+/** One attempt of a task slot as GET …/tasks shows it (timestamps ISO 8601). The UI and the CLI read these keys. */
+export interface TaskAttempt {
+  slot: number;
+  /** 1-based within the slot. */
+  attempt: number;
+  task_name: string;
+  client_token: string;
+  task_arn: string | null;
+  /** LAUNCHING, ACTIVE, SUCCEEDED, FAILED, STOPPED or INTERRUPTED (a Spot interruption that is retried). */
+  status: string;
+  /** The task's lastStatus as last observed. */
+  last_status: string | null;
+  exit_code: number | null;
+  containers: { name: string; exit_code: number | null; reason: string | null }[];
+  stop_code: string | null;
+  stopped_reason: string | null;
+  /** Why the attempt counts as failed. */
+  failure: string | null;
+  created_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  /** Launch (RunTask) failures before the task existed. */
+  launch_errors: number;
+  last_launch_error: string | null;
+  run_task_at?: string | null;
+  visible_by?: string | null;
+  /** Where the task was placed (FARGATE, FARGATE_SPOT); null for a launch type. */
+  capacity_provider: string | null;
+  spot_interruption: boolean;
+  spot_unavailable?: boolean;
+}
+
+/** GET /api/v1/job/{id}/tasks: a job's task slots and every attempt of each (the ECS plugin's). */
+export interface TaskTimeline {
+  job_id: string;
+  cluster_name: string | null;
+  task_definition_arn: string | null;
+  task_count: number;
+  max_fail_count: number;
+  max_spot_interruptions: number | null;
+  spot_fallback: boolean | null;
+  /** Attempts stopped by a Spot interruption. */
+  spot_interruptions: number;
+  first_launch_at: string | null;
+  outcome: TaskOutcome | null;
+  /** The attempt whose logs became the job's stdout/stderr. */
+  representative: { slot: number; attempt: number } | null;
+  /** Container names and awslogs group/prefix/region (console links are built from them). */
+  containers: { name: string; log: { group: string; region: string | null; prefix: string } | null }[];
+  slots: { slot: number; task_name: string; attempts: TaskAttempt[] }[];
+}
+
+/** What GET …/tasks/{slot}/logs asks for: the slot's latest attempt unless `attempt` is given. */
+export interface TaskLogsQuery {
+  slot: number;
+  attempt?: number;
+  follow: boolean;
 }
 
 export interface JobLogsQuery {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { AddressInfo } from "node:net";
 import { OPENAPI_OPERATIONS } from "../../src/api/index.ts";
 import { HeimdallError } from "../../src/core/index.ts";
-import type { PluginModule } from "../../src/plugins/index.ts";
+import type { PluginModule, TaskAttempt, TaskTimeline } from "../../src/plugins/index.ts";
 import { call, startHarness, waitFinal } from "./harness.ts";
 import type { Harness } from "./harness.ts";
 
@@ -43,18 +43,56 @@ const SPEC_ROUTES = [
   "GET /metrics",
 ];
 
+/** One stopped attempt of slot 0, as the timeline plugin stores it. */
+const STOPPED_ATTEMPT: TaskAttempt = {
+  slot: 0,
+  attempt: 1,
+  task_name: "tl-0",
+  client_token: "t",
+  task_arn: "arn:aws:ecs:us-east-1:000000000000:task/c/0",
+  status: "STOPPED",
+  last_status: "STOPPED",
+  exit_code: 0,
+  containers: [{ name: "main", exit_code: 0, reason: null }],
+  stop_code: "EssentialContainerExited",
+  stopped_reason: null,
+  failure: null,
+  created_at: "2026-01-01T00:00:00.000Z",
+  started_at: null,
+  stopped_at: null,
+  launch_errors: 0,
+  last_launch_error: null,
+  capacity_provider: null,
+  spot_interruption: false,
+};
+
 /** A plugin with a task timeline (like ecs): tasks() and taskLogs() read what execute stored. */
 const timelinePlugin: PluginModule = {
   name: "timeline",
   create(_ctx, _cmd, services) {
     return {
       async execute(_signal, rt, job) {
-        await services.state.put(job.id, "task/0/1", { slot: 0, attempt: 1, status: "STOPPED" });
+        await services.state.put(job.id, "task/0/1", { ...STOPPED_ATTEMPT, containers: [...STOPPED_ATTEMPT.containers] });
         rt.stdout.write("done\n");
       },
       async cleanup() {},
-      async tasks(job) {
-        return { tasks: (await services.state.list(job.id, "task/")).map((r) => r.value) };
+      async tasks(job): Promise<TaskTimeline> {
+        const attempts = (await services.state.list(job.id, "task/")).map((r) => r.value as unknown as TaskAttempt);
+        return {
+          job_id: job.id,
+          cluster_name: "c",
+          task_definition_arn: null,
+          task_count: 1,
+          max_fail_count: 0,
+          max_spot_interruptions: null,
+          spot_fallback: null,
+          spot_interruptions: 0,
+          first_launch_at: null,
+          outcome: { kind: "succeeded" },
+          representative: { slot: 0, attempt: 1 },
+          containers: [{ name: "main", log: null }],
+          slots: [{ slot: 0, task_name: "tl-0", attempts }],
+        };
       },
       async *taskLogs(job, _cluster, q) {
         const rows = await services.state.list(job.id, `task/${q.slot}/`);
@@ -178,7 +216,11 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
     assert.equal(await waitFinal(h.app, s.json.id), "SUCCEEDED");
     const tasks = await call(h.app, "GET", `/api/v1/job/${s.json.id}/tasks/`);
     assert.equal(tasks.status, 200, tasks.body);
-    assert.deepEqual(tasks.json, { tasks: [{ slot: 0, attempt: 1, status: "STOPPED" }] });
+    // The API serves the engine's answer (the plugin's typed TaskTimeline) as it is, stored attempts included.
+    assert.equal(tasks.json.job_id, s.json.id);
+    assert.deepEqual(tasks.json.outcome, { kind: "succeeded" });
+    assert.deepEqual(tasks.json.slots, [{ slot: 0, task_name: "tl-0", attempts: [STOPPED_ATTEMPT] }]);
+    assert.equal(tasks.json.task_count, 1);
     const logs = await call(h.app, "GET", `/api/v1/job/${s.json.id}/tasks/0/logs?attempt=1&follow=true`);
     assert.equal(logs.status, 200);
     assert.equal(logs.headers["content-type"], "text/plain; charset=utf-8");

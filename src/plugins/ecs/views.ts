@@ -1,8 +1,8 @@
 // Cleanup by job id, the attempt timeline (GET …/tasks) and per-attempt logs (GET …/tasks/{slot}/logs).
 import { setMaxListeners } from "node:events";
 import { Problems, notFound } from "../../core/index.ts";
-import type { Cluster, Json } from "../../core/index.ts";
-import type { PluginLogger } from "../contract.ts";
+import type { Cluster } from "../../core/index.ts";
+import type { PluginLogger, TaskAttempt, TaskLogsQuery, TaskTimeline } from "../contract.ts";
 import { awsMessage, endpointFor } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
 import { readClusterContext } from "./cluster.ts";
@@ -82,12 +82,12 @@ export async function cleanupJob(state: JobState, cluster: Readonly<Cluster> | u
   }
 }
 
-function publicAttempt(a: AttemptRecord): Json {
+function publicAttempt(a: AttemptRecord): TaskAttempt {
   const { request: _request, seen: _seen, ...rest } = a;
-  return { ...rest, capacity_provider: a.capacity_provider ?? null, spot_interruption: a.spot_interruption ?? false } as unknown as Json;
+  return { ...rest, capacity_provider: a.capacity_provider ?? null, spot_interruption: a.spot_interruption ?? false };
 }
 
-export async function taskTimeline(state: JobState): Promise<Json> {
+export async function taskTimeline(state: JobState): Promise<TaskTimeline> {
   const { meta, attempts } = await state.load();
   const slots = new Map<number, AttemptRecord[]>();
   for (const a of attempts) slots.set(a.slot, [...(slots.get(a.slot) ?? []), a]);
@@ -101,7 +101,7 @@ export async function taskTimeline(state: JobState): Promise<Json> {
     spot_fallback: meta?.spot_fallback ?? null,
     spot_interruptions: attempts.filter((a) => a.spot_interruption === true).length,
     first_launch_at: meta?.first_launch_at == null ? null : new Date(meta.first_launch_at).toISOString(),
-    outcome: (meta?.outcome ?? null) as Json,
+    outcome: meta?.outcome ?? null,
     representative: meta?.representative ?? null,
     // Container names and awslogs group/prefix/region: the UI builds CloudWatch log stream links from them.
     containers: (meta?.containers ?? []).map((c) => ({ name: c.name, log: c.log ? { group: c.log.group, region: c.log.region ?? null, prefix: c.log.prefix } : null })),
@@ -112,7 +112,7 @@ export async function taskTimeline(state: JobState): Promise<Json> {
 }
 
 /** Streams one attempt's logs (latest attempt of the slot by default); follows while it runs when asked. */
-export async function* taskLogs(state: JobState, q: { slot: number; attempt?: number; follow: boolean }, signal: AbortSignal): AsyncGenerator<string> {
+export async function* taskLogs(state: JobState, q: TaskLogsQuery, signal: AbortSignal): AsyncGenerator<string> {
   const { meta, attempts } = await state.load();
   if (meta === undefined) throw notFound("no ECS tasks for this job");
   const ofSlot = attempts.filter((a) => a.slot === q.slot);
