@@ -76,10 +76,8 @@ for (const backend of storeBackends()) {
     });
 
     void test("a second move to RUNNING keeps the first started_at; a job canceled before running has none", async () => {
-      let s = await backend.open();
       const url = await backend.freshUrl();
-      await s.close();
-      s = await backend.open(url);
+      let s = await backend.open(url);
       const a = await s.insertJob(newJob());
       await s.claimJobs("inst-1", 1);
       s = await withRaw(backend, url, s, [`UPDATE jobs SET started_at = 123 WHERE id = '${a.id}'`]);
