@@ -121,11 +121,13 @@ export async function run(): Promise<string> {
     const nodeE: Sample[] = [];
     const help: Sample[] = [];
     const list: Sample[] = [];
+    const tsxHelp: Sample[] = [];
     timeProcess([BIN, "--help"]); // warm the file cache once
     for (let i = 0; i < RUNS; i++) {
       nodeE.push(timeProcess(["-e", "0"]));
       help.push(timeProcess([BIN, "--help"]));
       list.push(timeProcess([BIN, "job", "list", "--server", server.url]));
+      tsxHelp.push(timeProcess([join(ROOT, "test", "cli", "heimdall-from-source.mjs"), "--help"]));
     }
     const serve = await coldStarts("serve");
     const bare = await coldStarts("bare");
@@ -147,6 +149,7 @@ export async function run(): Promise<string> {
       row("`node -e 0` (floor of the client commands)", nodeE, undefined, ""),
       row("`heimdall --help`", help, nodeE, "< 0.25 s"),
       row("`heimdall job list` (demo server running)", list, nodeE, "< 0.25 s"),
+      row("`heimdall --help` from the sources through tsx (how bin/ ran before; ratio to compiled)", tsxHelp, help, ""),
       row("bare Fastify + better-sqlite3 to first 200 (floor of serve)", bare, undefined, ""),
       row("`heimdall serve` (demo, fresh directory) to first 200 on /api/v1/health", serve, bare, "< 0.8 s"),
       "",
