@@ -2,7 +2,5 @@
 export { buildApp } from "./app.ts";
 export { createMetrics } from "./metrics.ts";
 export { loadTls, reloadTls } from "./tls.ts";
-export type { TlsMaterial } from "./tls.ts";
 export type { Metrics } from "./metrics.ts";
-export type { ApiDeps } from "./deps.ts";
 export { OPERATIONS as OPENAPI_OPERATIONS } from "./openapi.ts";

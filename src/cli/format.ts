@@ -57,11 +57,6 @@ export function jobDuration(job: Record<string, unknown>, nowSec = Date.now() / 
   return formatDuration(end - start);
 }
 
-/** Pads `s` on the right to `width` display columns. */
-export function padDisplay(s: string, width: number): string {
-  return s + " ".repeat(Math.max(0, width - stringWidth(s)));
-}
-
 /**
  * An aligned table; columns are separated by two spaces and sized by display width (East Asian wide characters
  * count 2, ANSI colour codes 0). `decorate(text, row, col)` may colour a cell after its width is known.

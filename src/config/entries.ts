@@ -2,7 +2,7 @@
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import { HeimdallError, errorMessage, topField, validateClusterBody, validateCommandBody, charLength, MAX_IDENTITY } from "../core/index.ts";
 import type { ClusterEntry, CommandEntry } from "./types.ts";
-import { MapView, type Diagnostics } from "./reader.ts";
+import { MapView } from "./reader.ts";
 
 const COMMAND_KEYS = ["name", "id", "status", "plugin", "version", "description", "is_sync", "user", "tags", "cluster_tags", "allowed_callers", "context"];
 const CLUSTER_KEYS = ["name", "id", "status", "version", "description", "user", "tags", "context", "health_check", "attributes"];
@@ -108,5 +108,3 @@ export function readCommands(root: MapView): CommandEntry[] {
 export function readClusters(root: MapView): ClusterEntry[] {
   return readEntries(root, "cluster") as ClusterEntry[];
 }
-
-export type { Diagnostics };

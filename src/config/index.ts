@@ -4,12 +4,9 @@ import { loadConfig as loadWith, type LoadOptions } from "./load.ts";
 import { demoConfig } from "./demo.ts";
 
 export type * from "./types.ts";
-export type { Env } from "./env.ts";
-export type { LoadOptions, ConfigOptions } from "./load.ts";
-export { ENV_VARIABLES } from "./env.ts";
-export { configFromYaml, DEFAULT_CONFIG_FILE, DEFAULT_AUTH_HEADER } from "./load.ts";
-export { demoConfig, demoConfigDocument, DEMO_SOURCE, DEMO_TASK_DEFINITION, REPO_ROOT } from "./demo.ts";
-export { deepFreeze } from "./freeze.ts";
+export type { LoadOptions } from "./load.ts";
+export { configFromYaml } from "./load.ts";
+export { demoConfig, demoConfigDocument, REPO_ROOT } from "./demo.ts";
 
 /**
  * Reads the configuration: `file` when given (unreadable → error), else /etc/heimdall/heimdall.yaml when it

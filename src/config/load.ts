@@ -23,7 +23,6 @@ import { readAuth } from "./auth.ts";
 export const DEFAULT_CONFIG_FILE = "/etc/heimdall/heimdall.yaml";
 export const DEFAULT_DATABASE = "sqlite:./.heimdall/heimdall.db";
 export const DEFAULT_JOBS_DIRECTORY = "./.heimdall/jobs";
-export { DEFAULT_AUTH_HEADER } from "./auth.ts";
 
 const TOP_KEYS = [
   "server", "database", "pool", "jobs_directory", "job_files", "janitor", "health_check", "auth", "commands", "clusters",

@@ -113,8 +113,3 @@ export class MapView {
     }
   }
 }
-
-export function mapViewOf(doc: Document, diag: Diagnostics, path: string, node: Node | null, line: number | undefined): MapView | undefined {
-  if (node === null || !isMap(node)) return undefined;
-  return new MapView(doc, diag, path, node, line);
-}

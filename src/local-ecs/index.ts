@@ -26,8 +26,7 @@ import { Throttler } from "./throttle.ts";
 
 export type { FaultRule } from "./faults.ts";
 export type { LocalEcsSettings } from "./settings.ts";
-export { SettingsError, localEcsConfigFromYaml, DEFAULT_BUCKETS, PACING_PRESETS } from "./settings.ts";
-export { CAPACITY_REASON } from "./ecs/tasks.ts";
+export { SettingsError, localEcsConfigFromYaml, DEFAULT_BUCKETS } from "./settings.ts";
 
 export interface LocalEcsOptions {
   /** Port to listen on; 0 (default) = any free port. The CLI uses 4566. */

@@ -17,9 +17,6 @@ export class AwsError extends Error {
 export const clientError = (m: string): AwsError => new AwsError("ClientException", m);
 export const invalidParam = (m: string): AwsError => new AwsError("InvalidParameterException", m);
 
-/** ECS timestamps: epoch seconds with fractional milliseconds. */
-export const ecsTime = (ms: number): number => ms / 1000;
-
 /** Region from `Authorization: AWS4-HMAC-SHA256 Credential=AK/20260101/<region>/<service>/aws4_request, ...`. */
 export function regionFromAuthorization(header: string | undefined, fallback: string): string {
   if (!header) return fallback;

@@ -3,7 +3,7 @@ import type { PluginModule } from "./contract.ts";
 import { pingPlugin } from "./ping/index.ts";
 import { shellPlugin } from "./shell/index.ts";
 import { ecsPlugin } from "./ecs/index.ts";
-export { ecsStatsSnapshot, type EcsStatsSnapshot } from "./ecs/index.ts";
+export { ecsStatsSnapshot } from "./ecs/index.ts";
 
 export type * from "./contract.ts";
 export { pingPlugin } from "./ping/index.ts";
@@ -15,7 +15,6 @@ export {
   killRecordedGroup,
   readProcessRecord,
   recordOwner,
-  type KillOutcome,
   type ProcessRecord,
 } from "./shell/index.ts";
 

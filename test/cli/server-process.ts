@@ -1,6 +1,6 @@
 // Runs `heimdall serve` as a child process with a temp YAML config: launchServer (shared with the UI tests and
 // the benchmarks) and startServer, the CLI and multi-instance tests' server.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -165,12 +165,6 @@ function killJobProcesses(jobsDir: string): void {
       // gone or not ours
     }
   }
-}
-
-/** Runs the CLI synchronously; returns exit code and output. */
-export function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Runs the CLI asynchronously (for commands that wait, e.g. --follow). */

@@ -1,7 +1,7 @@
 // Builders for store tests: complete domain objects with sensible defaults.
 import { randomUUID } from "node:crypto";
 import type { Cluster, Command, PageQuery } from "../../src/core/index.ts";
-import type { NewJob, Store } from "../../src/store/index.ts";
+import type { NewJob } from "../../src/store/index.ts";
 
 /** The fields commands and clusters share, with the system tags of `id`. */
 function base(id: string, tag: string) {
@@ -87,8 +87,4 @@ export async function walkPages<T>(
     cursor = p.next_cursor;
     if (pages > 10_000) throw new Error("pagination does not terminate");
   }
-}
-
-export async function insertJobs(store: Store, jobs: NewJob[]): Promise<void> {
-  for (const j of jobs) await store.insertJob(j);
 }

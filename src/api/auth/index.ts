@@ -4,9 +4,8 @@ import { headerProvider } from "./header.ts";
 import { ANONYMOUS, type IdentityProvider } from "./identity.ts";
 
 export type { Identity, IdentityProvider } from "./identity.ts";
-export { ANONYMOUS, MSG_BAD_CREDENTIALS, MSG_NO_IDENTITY } from "./identity.ts";
-export { checkCancel, checkRegistryWrite, isAdmin, MSG_NOT_ADMIN, MSG_NOT_OWNER } from "./access.ts";
-export { ALB_HEADER } from "./identity.ts";
+export { ANONYMOUS, MSG_NO_IDENTITY } from "./identity.ts";
+export { checkCancel, checkRegistryWrite } from "./access.ts";
 
 type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 

@@ -62,10 +62,6 @@ function pushLine(out: string[], line: string): void {
   for (let i = 0; i < line.length; i += MAX_LINE) out.push(line.slice(i, i + MAX_LINE));
 }
 
-export interface SpawnedContainer {
-  proc: ChildProcess;
-}
-
 /**
  * Start `argv` in `cwd` with exactly `env`. `onExit` gets the exit code (128+signal when killed) once the
  * process has exited and its output is drained (or 2 s after exit if something keeps the pipes open).

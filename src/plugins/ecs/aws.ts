@@ -204,11 +204,6 @@ export function endpointFor(cluster: Pick<ClusterSettings, "endpoint" | "region"
   return ep;
 }
 
-/** Every endpoint created by this process (for statistics). */
-export function allEndpoints(): Endpoint[] {
-  return [...endpoints.values()];
-}
-
 /** A short message for an AWS error: `Name: message`. */
 export function awsMessage(err: unknown): string {
   const e = err as AwsErrorLike;

@@ -15,7 +15,4 @@ export const ecsPlugin: PluginModule = {
   },
 };
 
-export { allEndpoints } from "./aws.ts";
-export { allPollers } from "./poller.ts";
 export { ecsStatsSnapshot } from "./stats.ts";
-export type { EcsStatsSnapshot } from "./stats.ts";

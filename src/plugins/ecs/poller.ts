@@ -152,7 +152,3 @@ export function pollerFor(endpoint: Endpoint, cluster: string): TaskPoller {
   }
   return p;
 }
-
-export function allPollers(): TaskPoller[] {
-  return [...pollers.values()];
-}

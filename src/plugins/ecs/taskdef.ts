@@ -99,8 +99,3 @@ export async function adoptRevision(ep: Endpoint, family: string, revision: numb
   const template = checkDefinition(JSON.parse(JSON.stringify(td)) as Json, `task definition ${taskRef}`);
   return { arn: td.taskDefinitionArn, template, registered: false };
 }
-
-/** Forgets cached hashes (tests). */
-export function clearDefinitionCache(): void {
-  byHash.clear();
-}

@@ -7,7 +7,7 @@ import type { Handler, PluginModule, PluginServices, Runtime } from "../contract
 import { killRecordedGroup, removeProcessRecord, writeProcessRecord } from "./process-group.ts";
 import { readResultFile } from "./result-file.ts";
 
-export { PROCESS_RECORD, killRecordedGroup, readProcessRecord, recordOwner, type KillOutcome, type ProcessRecord } from "./process-group.ts";
+export { PROCESS_RECORD, killRecordedGroup, readProcessRecord, recordOwner, type ProcessRecord } from "./process-group.ts";
 
 /** Grace period between SIGTERM and SIGKILL of the process group on abort (spec 10.8: 10 seconds). */
 export const KILL_GRACE_MS = 10_000;
