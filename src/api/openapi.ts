@@ -17,7 +17,10 @@ const page = [
   query("direction", "asc | desc (default desc)"),
   query("cursor", "next_cursor of the previous page"),
 ];
-const patterns = (...names: string[]) => names.map((n) => query(n, `Pattern on ${n} (% any sequence, _ one character)`));
+const patterns = (...names: string[]) => [
+  ...names.map((n) => query(n, `Pattern on ${n} (% any sequence, _ one character)`)),
+  query("ignore_case", "true: the patterns match ignoring case (no index; default false)", "boolean"),
+];
 const statusBody: Obj = { type: "object", properties: { status: { type: "string", enum: [...REGISTRY_STATUSES] } } };
 const statusOut = json({ type: "object", properties: { updated_at: { type: "integer" }, status: { type: "string" }, error: { type: "string" } } });
 const writeErrors = { "400": err("Validation error"), "401": err("No identity, or invalid credentials"), "413": err("Body too large") };

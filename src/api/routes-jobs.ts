@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import {
   JOB_STATUS_NAMES,
   jobToJson,
+  parseBooleanParam,
   parseEpochSecondsParam,
   parseJobStatusList,
   parsePageQuery,
@@ -35,6 +36,7 @@ function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
   if (startedAfter !== undefined) f.started_after = startedAfter;
   const finishedBefore = parseEpochSecondsParam("finished_before", queryString(req, "finished_before"));
   if (finishedBefore !== undefined) f.finished_before = finishedBefore;
+  if (parseBooleanParam("ignore_case", queryString(req, "ignore_case"))) f.ignore_case = true;
   return f;
 }
 

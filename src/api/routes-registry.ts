@@ -5,6 +5,7 @@ import {
   REGISTRY_STATUS_NAMES,
   clusterToJson,
   commandToJson,
+  parseBooleanParam,
   parsePageQuery,
   parseStatusChange,
   parseRegistryStatusList,
@@ -33,6 +34,7 @@ function registryFilter(req: FastifyRequest, withPlugin: boolean): CommandFilter
     const list = parseRegistryStatusList(status);
     if (list && list.length > 0) f.status = list;
   }
+  if (parseBooleanParam("ignore_case", queryString(req, "ignore_case"))) f.ignore_case = true;
   return f;
 }
 

@@ -105,6 +105,13 @@ export function checkName(p: Problems, path: string, value: string): void {
   if (n > 0 && value.trim() !== value) p.add(path, "must not have leading or trailing spaces");
 }
 
+/** A boolean query parameter: undefined when absent or empty, else exactly "true" or "false", else BAD_REQUEST. */
+export function parseBooleanParam(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value === "true" || value === "false") return value === "true";
+  throw badRequest(`${name}: must be true or false`);
+}
+
 /**
  * A query parameter holding epoch seconds (list filters `started_after`, `finished_before`; stats `since`):
  * undefined when absent or empty, else a non-negative safe integer, else BAD_REQUEST naming the field.

@@ -118,6 +118,8 @@ export interface Page<T> {
 
 /** Pattern filters use the spec's `%`/`_` wildcard syntax; undefined = no filter. */
 export interface RegistryFilter {
+  /** Patterns (username, id, name, version, plugin) match ignoring case (`ignore_case=true`). */
+  ignore_case?: boolean;
   username?: string;
   id?: string;
   name?: string;
@@ -128,6 +130,8 @@ export interface CommandFilter extends RegistryFilter {
   plugin?: string;
 }
 export interface JobFilter {
+  /** Patterns (username, id, name, version, command, cluster) match ignoring case (`ignore_case=true`). */
+  ignore_case?: boolean;
   username?: string;
   id?: string;
   name?: string;

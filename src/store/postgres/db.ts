@@ -9,6 +9,7 @@ export const postgresDialect: Dialect = {
   now: "floor(extract(epoch from now()))::bigint",
   // Columns are COLLATE "C" (binary); ESCAPE '' turns off the backslash escape so only % and _ are special.
   pattern: (col, param) => `${col} LIKE ${param} ESCAPE ''`,
+  patternIgnoreCase: (col, param) => `${col} ILIKE ${param} ESCAPE ''`,
   patternValue: (p) => p,
   inArray: (col, param, type) => `${col} = ANY(${param}::${type}[])`,
   selectEach: (param, type) => `SELECT unnest(${param}::${type}[]) AS value`,

@@ -21,6 +21,11 @@ export interface Dialect {
   readonly now: string;
   /** SQL condition: `col` matches the spec pattern bound to `param` (binary, case-sensitive, `%`/`_`, no escape). */
   pattern(col: string, param: string): string;
+  /**
+   * SQL condition: like pattern() but ignoring case (`ignore_case=true`). SQLite folds both sides with JavaScript's
+   * toLowerCase (full Unicode); PostgreSQL uses ILIKE, whose case folding follows the database's LC_CTYPE.
+   */
+  patternIgnoreCase(col: string, param: string): string;
   /** Parameter value for pattern(): the spec pattern translated for the engine. */
   patternValue(pattern: string): string;
   /** SQL condition: `col` is one of the values of the array parameter `param`. */

@@ -40,6 +40,7 @@ function jobListSpec(d: Dialect, f: JobFilter, page: PageQuery): ListSpec {
     patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version],
       ["command_name", f.command], ["cluster_name", f.cluster]],
     statuses: f.status,
+    ignoreCase: f.ignore_case,
     extra,
     page,
   };

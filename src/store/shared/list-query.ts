@@ -22,6 +22,8 @@ export interface ListSpec {
   /** [column, pattern] pairs; undefined patterns are skipped. */
   patterns: [string, string | undefined][];
   statuses?: readonly string[] | undefined;
+  /** The patterns match ignoring case (no index: the pattern operator on every candidate row). */
+  ignoreCase?: boolean | undefined;
   /** Extra conditions built by the caller (e.g. job tags). */
   extra?: (p: SqlParams) => string[];
   page: PageQuery;
@@ -34,7 +36,8 @@ const KEY_COLUMN = { id: "id", created_at: "created_at", updated_at: "updated_at
  * range `col >= 'abc' AND col < 'abd'` that an index on the column can read (SQLite's GLOB and PostgreSQL's
  * `LIKE … ESCAPE ''` alone do not use one), followed by the exact pattern check; otherwise the pattern operator.
  */
-export function patternCondition(d: Dialect, p: SqlParams, col: string, pattern: string): string {
+export function patternCondition(d: Dialect, p: SqlParams, col: string, pattern: string, ignoreCase = false): string {
+  if (ignoreCase) return d.patternIgnoreCase(col, p.add(d.patternValue(pattern)));
   const wildcard = pattern.search(/[%_]/);
   if (wildcard < 0) return `${col} = ${p.add(pattern)}`;
   const check = d.pattern(col, p.add(d.patternValue(pattern)));
@@ -66,7 +69,7 @@ export function buildListQuery(d: Dialect, spec: ListSpec): { sql: string; param
   const p = new SqlParams();
   const where: string[] = [];
   for (const [col, pattern] of spec.patterns) {
-    if (pattern !== undefined) where.push(patternCondition(d, p, col, pattern));
+    if (pattern !== undefined) where.push(patternCondition(d, p, col, pattern, spec.ignoreCase));
   }
   if (spec.statuses && spec.statuses.length > 0) {
     where.push(`status IN (${spec.statuses.map((s) => p.add(s)).join(", ")})`);

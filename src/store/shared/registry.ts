@@ -119,14 +119,14 @@ export async function setClusterStatus(db: Db, id: string, status: RegistryStatu
 export function listCommands(db: Db, f: CommandFilter, page: PageQuery): Promise<Page<Command>> {
   const patterns: ListSpec["patterns"] = [["user_name", f.username], ["id", f.id], ["name", f.name],
     ["version", f.version], ["plugin", f.plugin]];
-  return listPage(db, "listCommands", { table: "commands", columns: COMMAND_COLUMNS, patterns, statuses: f.status, page },
+  return listPage(db, "listCommands", { table: "commands", columns: COMMAND_COLUMNS, patterns, statuses: f.status, ignoreCase: f.ignore_case, page },
     (rows) => commandsFromRows(db, "listCommands", rows));
 }
 
 export function listClusters(db: Db, f: RegistryFilter, page: PageQuery): Promise<Page<Cluster>> {
   const patterns: ListSpec["patterns"] = [["user_name", f.username], ["id", f.id], ["name", f.name],
     ["version", f.version]];
-  return listPage(db, "listClusters", { table: "clusters", columns: CLUSTER_COLUMNS, patterns, statuses: f.status, page },
+  return listPage(db, "listClusters", { table: "clusters", columns: CLUSTER_COLUMNS, patterns, statuses: f.status, ignoreCase: f.ignore_case, page },
     (rows) => clustersFromRows(db, "listClusters", rows));
 }
 

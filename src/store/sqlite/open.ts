@@ -54,6 +54,7 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
     // third of the CPU of one pread per page (bench/log-files.ts). Writes still go through the WAL.
     conn.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
     conn.pragma("foreign_keys = ON");
+    conn.function("heimdall_fold", { deterministic: true }, (s: unknown) => (typeof s === "string" ? s.toLowerCase() : s));
     conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.statementTimeoutMs ?? 5000))}`);
     const db = new SqliteDb(conn);
     await migrate(db, sqliteMigrations);

@@ -91,6 +91,8 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
   // The page number travels with its data, so the count, "Page N" and the rows always agree.
   const apiBase = { ...base };
   for (const f of spec.filters) apiBase[f.param] = filterPattern(f, base[f.param]);
+  // Substring filters ignore case (the API's `ignore_case`); the other patterns of the same query do too.
+  if (spec.filters.some((f) => f.substring && base[f.param])) apiBase["ignore_case"] = "true";
   const list = useAsync(
     async (signal) => ({ page, key: currentKey, res: await apiGet<Page<T>>(spec.endpoint + query({ ...apiBase, limit: String(PAGE_SIZE), cursor }), signal) }),
     [baseKey, cursor, tick],
@@ -257,7 +259,7 @@ function FilterForm<T>(props: {
               name: f.param,
               value: values[f.param] ?? "",
               placeholder: f.placeholder ?? (f.substring ? "contains" : "pattern (% and _)"),
-              title: f.substring ? "Matches a substring (case-sensitive); % and _ make it a pattern" : "A pattern: % any text, _ one character",
+              title: f.substring ? "Matches a substring, ignoring case; % and _ make it a pattern" : "A pattern: % any text, _ one character",
               onInput: (e: Event) => setValues({ ...values, [f.param]: (e.currentTarget as HTMLInputElement).value }),
             }),
           ),
