@@ -22,10 +22,10 @@ export interface StoreCapabilities {
   multiInstance: boolean;
 }
 
-/** A job handed to a worker by claimJobs (T3 for NEW jobs, T5 for handed-back RUNNING jobs). */
+/** A job handed to a worker by claimJobs (`claim` for NEW jobs, `resumeClaim` for handed-back RUNNING jobs; docs/engine.md). */
 export interface ClaimedJob {
   job: Job;
-  /** true when the job was RUNNING and handed back (resume, T5). */
+  /** true when the job was RUNNING and handed back (resume, `resumeClaim`). */
   resumed: boolean;
   /** The registry revision read with the claim (the runner resolves the job without reading it again). */
   registryRevision?: number;
@@ -56,7 +56,7 @@ export interface Transition {
   jobAttributes?: Job["job_attributes"];
   /** Remove the claim record in the same transaction (final states). */
   removeClaim?: boolean;
-  /** Clear the owner (T6 hand-back of an unstarted claim). */
+  /** Clear the owner (`unclaim`: hand-back of an unstarted claim). */
   clearOwner?: boolean;
   /** Mark the job as started (runtime prepared, spec 9.4 step 3). */
   markStarted?: boolean;
@@ -69,7 +69,7 @@ export type CancelOutcome =
 
 /** A job to insert; the store stamps its times (created/updated now, started/finished by its status). */
 export interface NewJob extends Omit<Job, "created_at" | "updated_at" | "started_at" | "finished_at" | "progress"> {
-  /** Claim owner: undefined for async jobs (unowned claim, T1), this instance for sync jobs (T2). */
+  /** Claim owner: undefined for async jobs (unowned claim, `enqueue`), this instance for sync jobs (`submitSync`). */
   owner?: string;
   /**
    * Guard: insert only while the registry revision is this one (the job was routed with that registry); otherwise
@@ -106,7 +106,7 @@ export interface Store {
   loadRegistry(): Promise<{ revision: number; commands: Command[]; clusters: Cluster[] }>;
 
   // ---- jobs ----
-  /** T1 (async, unowned claim) or T2 (sync, claim owned by `owner`, status RUNNING) in one transaction. */
+  /** `enqueue` (async, unowned claim) or `submitSync` (sync, claim owned by `owner`, status RUNNING) in one transaction. */
   insertJob(job: NewJob): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
   listJobs(filter: JobFilter, page: PageQuery): Promise<Page<Job>>;
@@ -117,16 +117,16 @@ export interface Store {
   setJobProgress(jobId: string, progress: JobProgress | null): Promise<void>;
   /** The overview of GET /api/v1/stats since `since` (epoch seconds; default 24 h before the database clock). */
   jobStats(since?: number): Promise<JobStats>;
-  /** T9: NEW|ACCEPTED|RUNNING|CANCELING → CANCELING, canceled_by = by (when given). */
+  /** `requestCancel`: NEW|ACCEPTED|RUNNING|CANCELING → CANCELING, canceled_by = by (when given). */
   cancelJob(id: string, by: string | undefined): Promise<CancelOutcome>;
-  /** T3/T5: claim up to `limit` unowned NEW or handed-back RUNNING jobs, oldest first (SKIP LOCKED on PostgreSQL). */
+  /** `claim`/`resumeClaim`: claim up to `limit` unowned NEW or handed-back RUNNING jobs, oldest first (SKIP LOCKED on PostgreSQL). */
   claimJobs(owner: string, limit: number): Promise<ClaimedJob[]>;
   /**
    * Ids of the ACCEPTED jobs whose claim `owner` holds, oldest first (at most `limit`). The pool looks for them
    * after a failed claim call whose commit is unknown: a claim whose answer was lost (docs/engine.md).
    */
   acceptedClaims(owner: string, limit: number): Promise<string[]>;
-  /** Generic compare-and-set (T4, T6, T7, T8, T10, T11, T12). */
+  /** Generic compare-and-set (`start`, `unclaim`, `finish`, `kill`, `confirmCancel`, `failStale`, `failSetup`; the table in docs/engine.md). */
   transition(t: Transition): Promise<boolean>;
   /** Hand-back at shutdown (D10): owner cleared, handed-back flag set; status stays RUNNING. Guard: owner. */
   handBack(id: string, owner: string): Promise<boolean>;

@@ -28,9 +28,9 @@ export interface StaleRow {
 }
 
 export interface HotOps {
-  /** T1/T2: job, its tag sets and its claim in one transaction; undefined when the registry guard failed. */
+  /** enqueue/submitSync (docs/engine.md): job, its tag sets and its claim in one transaction; undefined when the registry guard failed. */
   insertJob(db: Db, job: NewJob): Promise<InsertedJob | undefined>;
-  /** T3/T5 in one atomic operation; rows in sequence order. */
+  /** claim/resumeClaim in one atomic operation; rows in sequence order. */
   claimJobs(db: Db, owner: string, limit: number): Promise<ClaimedRow[]>;
   /** Compare-and-set status change plus the claim change it implies, atomically. */
   transition(db: Db, t: Transition): Promise<boolean>;
@@ -69,7 +69,7 @@ export const JOB_INSERT_COLUMNS = `id, status, name, version, description, conte
   created_at, updated_at, started_at, finished_at`;
 /**
  * SQL values of created_at … finished_at for an insert (after the 16 job values; `$2` is the status): a job
- * inserted RUNNING (T2 sync) has started, one inserted in a final status has finished — by the database clock.
+ * inserted RUNNING (submitSync) has started, one inserted in a final status has finished — by the database clock.
  */
 export function jobInsertTimes(now: string): string {
   const final = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");

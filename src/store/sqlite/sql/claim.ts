@@ -1,4 +1,4 @@
-// SQLite T3/T5: one IMMEDIATE transaction (SQLite serialises writers, so no row can be claimed twice).
+// SQLite claim/resumeClaim (docs/engine.md): one IMMEDIATE transaction (SQLite serialises writers, so no row can be claimed twice).
 // Unowned claims whose job is NEW, or RUNNING and handed back; oldest first. CANCELING jobs are never claimed.
 // Returns the claimed jobs with their tag sets and the registry revision.
 import type { Db } from "../../shared/db.ts";

@@ -1,4 +1,4 @@
-// SQLite T1/T2: job row, tag sets and claim in one transaction (statements prepared once, cached). Concurrent
+// SQLite enqueue/submitSync (docs/engine.md): job row, tag sets and claim in one transaction (statements prepared once, cached). Concurrent
 // inserts share one commit through the connection's group commit (sqlite/db.ts), each in its own savepoint.
 import type { NewJob } from "../../contract.ts";
 import type { Db } from "../../shared/db.ts";
