@@ -1,4 +1,5 @@
-// Public surface of the HTTP API: the Fastify app and the Prometheus metrics it serves.
+// HTTP API: the Fastify app (routes per resource, auth, error mapping, UI and OpenAPI serving) and the
+// Prometheus metrics it serves. serve (src/cli) composes it with the store and the engine.
 export { buildApp } from "./app.ts";
 export { createMetrics } from "./metrics.ts";
 export { loadTls, reloadTls } from "./tls.ts";

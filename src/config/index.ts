@@ -1,4 +1,5 @@
-// Public surface of the configuration layer.
+// Configuration: YAML file + environment → one validated, frozen HeimdallConfig (problems located by path),
+// and the built-in demo config. Public surface of src/config.
 import type { HeimdallConfig } from "./types.ts";
 import { loadConfig as loadWith, type LoadOptions } from "./load.ts";
 import { demoConfig } from "./demo.ts";

@@ -1,4 +1,5 @@
-// Public surface of the domain layer (no I/O here).
+// Domain layer: job/command/cluster types, statuses, validation, criteria routing, durations, context layering,
+// templates, wire serialization and typed errors. Pure code: no I/O here, everything else builds on it.
 export * from "./types.ts";
 export * from "./errors.ts";
 export * from "./problems.ts";

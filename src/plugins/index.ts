@@ -1,4 +1,5 @@
-// Plugin registry (spec 10.1, D12): plugins are compiled in and registered by name.
+// Plugins: the contract a plugin implements (handlers, runtime, task views) and the registry of the built-in
+// ones, compiled in and registered by name (spec 10.1, D12): ping, shell, ecs.
 import type { PluginModule } from "./contract.ts";
 import { pingPlugin } from "./ping/index.ts";
 import { shellPlugin } from "./shell/index.ts";

@@ -1,4 +1,5 @@
 // `ping` plugin (spec 10.7): answers "Hello, <user>!" as a message result.
+// The smallest plugin: no working directory, no output files, nothing to clean up.
 import type { Handler, PluginModule } from "../contract.ts";
 
 const pingHandler: Handler = {

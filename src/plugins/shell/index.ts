@@ -1,4 +1,5 @@
-// `shell` plugin (spec 10.8): runs the command context's executable, never through a shell string.
+// `shell` plugin (spec 10.8): runs the command context's executable, never through a shell string, in its own
+// process group recorded in the job's working directory (so a restart can find and kill it).
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
