@@ -17,7 +17,7 @@ function stringList(v: MapView, key: string): string[] {
   if (e.value === undefined) return [];
   const list = typeof e.value === "string" ? [e.value] : Array.isArray(e.value) ? (e.value as unknown[]) : undefined;
   if (list === undefined || list.some((x) => typeof x !== "string" || x.trim() === "")) {
-    v.diag.error(e.line, `${e.path}: must be a non-empty string or a list of non-empty strings`);
+    v.diag.error(e.line, e.path, "must be a non-empty string or a list of non-empty strings");
     return [];
   }
   return [...new Set(list as string[])];
@@ -35,7 +35,7 @@ function httpUrl(v: MapView, key: string): string | undefined {
     }
   }
   if (!ok) {
-    v.diag.error(e.line, `${e.path}: must be an http:// or https:// URL`);
+    v.diag.error(e.line, e.path, "must be an http:// or https:// URL");
     return undefined;
   }
   return (e.value as string).replace(/\/+$/, "");
@@ -45,7 +45,7 @@ function claimName(v: MapView, key: string, def: string | undefined): string | u
   const e = v.get(key);
   if (e.value === undefined) return def;
   if (typeof e.value !== "string" || e.value.trim() === "") {
-    v.diag.error(e.line, `${e.path}: must be a claim name`);
+    v.diag.error(e.line, e.path, "must be a claim name");
     return def;
   }
   return e.value.trim();
@@ -77,34 +77,34 @@ function readJwt(v: MapView, ctx: MapView, baseDir: string): JwtAuth {
   if (url !== undefined) out.jwks_url = url;
   const file = ctx.get("jwks_file");
   if (file.value !== undefined) {
-    if (typeof file.value !== "string" || file.value === "") ctx.diag.error(file.line, `${file.path}: must be a file path`);
+    if (typeof file.value !== "string" || file.value === "") ctx.diag.error(file.line, file.path, "must be a file path");
     else out.jwks_file = resolve(baseDir, file.value);
   }
   if (!ctx.has("jwks_url") && !ctx.has("jwks_file")) {
-    v.diag.error(ctx.line, "auth.context: the jwt plugin needs jwks_url or jwks_file");
+    v.diag.error(ctx.line, "auth.context", "the jwt plugin needs jwks_url or jwks_file");
   } else if (ctx.has("jwks_url") && ctx.has("jwks_file")) {
-    v.diag.error(ctx.get("jwks_file").line, "auth.context.jwks_file: give jwks_url or jwks_file, not both");
+    v.diag.error(ctx.get("jwks_file").line, "auth.context.jwks_file", "give jwks_url or jwks_file, not both");
   }
   const algs = ctx.get("algorithms");
   if (algs.value !== undefined) {
     const list = stringList(ctx, "algorithms");
     const bad = list.filter((a) => !(ALGORITHMS as readonly string[]).includes(a));
-    if (bad.length > 0 || list.length === 0) ctx.diag.error(algs.line, `${algs.path}: must be a list of ${ALGORITHMS.join(", ")} (got ${bad.join(", ") || "nothing"})`);
+    if (bad.length > 0 || list.length === 0) ctx.diag.error(algs.line, algs.path, `must be a list of ${ALGORITHMS.join(", ")} (got ${bad.join(", ") || "nothing"})`);
     else out.algorithms = list as JwtAlgorithm[];
   }
-  if (out.issuer.length === 0) v.diag.error(ctx.line, "auth.context.issuer: required for the jwt plugin (the expected iss)");
-  if (out.audience.length === 0) v.diag.error(ctx.line, "auth.context.audience: required for the jwt plugin (the expected aud)");
+  if (out.issuer.length === 0) v.diag.error(ctx.line, "auth.context.issuer", "required for the jwt plugin (the expected iss)");
+  if (out.audience.length === 0) v.diag.error(ctx.line, "auth.context.audience", "required for the jwt plugin (the expected aud)");
   return out;
 }
 
 function readAlb(v: MapView, ctx: MapView): AlbAuth {
   ctx.checkKeys([...CHECK_KEYS, "signer", "region", "key_url"]);
   const checks = tokenChecks(ctx);
-  if (checks.audience.length > 0) v.diag.error(ctx.get("audience").line, "auth.context.audience: not used by aws_alb (ALB tokens have no aud); check signer instead");
+  if (checks.audience.length > 0) v.diag.error(ctx.get("audience").line, "auth.context.audience", "not used by aws_alb (ALB tokens have no aud); check signer instead");
   const signer = stringValue(ctx, "signer", "").trim();
   const m = ALB_ARN.exec(signer);
   if (m === null) {
-    v.diag.error(ctx.has("signer") ? ctx.get("signer").line : ctx.line, "auth.context.signer: required for aws_alb: the load balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>)");
+    v.diag.error(ctx.has("signer") ? ctx.get("signer").line : ctx.line, "auth.context.signer", "required for aws_alb: the load balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>)");
   }
   const region = stringValue(ctx, "region", m?.[1] ?? "us-east-1").trim();
   const keyUrl = httpUrl(ctx, "key_url") ?? `https://public-keys.auth.elb.${region}.amazonaws.com`;
@@ -115,13 +115,13 @@ function readHeader(v: MapView, ctx: MapView): HeaderAuth {
   ctx.checkKeys(["header"]);
   const header = stringValue(ctx, "header", DEFAULT_AUTH_HEADER).trim();
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
-    v.diag.error(ctx.get("header").line, "auth.context.header: must be an HTTP header name");
+    v.diag.error(ctx.get("header").line, "auth.context.header", "must be an HTTP header name");
   }
   const auth: HeaderAuth = { plugin: "auth_header", header };
   const du = v.get("default_user");
   if (du.value !== undefined) {
     if (typeof du.value !== "string" || du.value === "" || du.value.length > 64) {
-      v.diag.error(du.line, `${du.path}: must be a non-empty string of at most 64 characters`);
+      v.diag.error(du.line, du.path, "must be a non-empty string of at most 64 characters");
     } else auth.default_user = du.value;
   }
   return auth;
@@ -133,7 +133,7 @@ function readPolicy(v: MapView, auth: AuthPolicy): void {
     const e = v.get(key);
     if (e.value === undefined) return undefined;
     if (typeof e.value !== "string" || !(allowed as readonly string[]).includes(e.value)) {
-      v.diag.error(e.line, `${e.path}: must be one of ${allowed.join(", ")}`);
+      v.diag.error(e.line, e.path, `must be one of ${allowed.join(", ")}`);
       return undefined;
     }
     return e.value as T;
@@ -143,7 +143,7 @@ function readPolicy(v: MapView, auth: AuthPolicy): void {
   const write = choice("registry_write", ["anyone", "admins"] as const);
   if (write !== undefined) auth.registry_write = write;
   if (write === "admins" && (auth.admins ?? []).length === 0) {
-    v.diag.warn(v.get("registry_write").line, "auth.registry_write: admins, but auth.admins is empty: commands and clusters can only change through the configuration file");
+    v.diag.warn(v.get("registry_write").line, "auth.registry_write", "admins, but auth.admins is empty: commands and clusters can only change through the configuration file");
   }
 }
 
@@ -157,13 +157,13 @@ export function readAuth(root: MapView, baseDir: string): AuthConfig | undefined
     // A file-path value is reduced to its base name (existing files naming the old plugin file keep working).
     name = typeof p.value === "string" ? basename(p.value, extname(p.value)) : String(p.value);
     if (!(AUTH_PLUGINS as readonly string[]).includes(name)) {
-      v.diag.error(p.line, `${p.path}: unknown auth plugin: ${String(p.value)}`);
+      v.diag.error(p.line, p.path, `unknown auth plugin: ${String(p.value)}`);
       name = "auth_header";
     }
   }
   const ctx = v.child("context");
   if (name !== "auth_header" && v.has("default_user")) {
-    v.diag.error(v.get("default_user").line, `auth.default_user: only for the auth_header plugin (a verified identity has no default)`);
+    v.diag.error(v.get("default_user").line, "auth.default_user", "only for the auth_header plugin (a verified identity has no default)");
   }
   const auth: AuthConfig = name === "jwt" ? readJwt(v, ctx, baseDir) : name === "aws_alb" ? readAlb(v, ctx) : readHeader(v, ctx);
   readPolicy(v, auth);

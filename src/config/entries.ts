@@ -43,7 +43,7 @@ function readEntry(
 ): CommandEntry | ClusterEntry | undefined {
   const diag = root.diag;
   if (item.node === null || !isMap(item.node)) {
-    diag.error(item.line, `${item.path}: must be a mapping`);
+    diag.error(item.line, item.path, "must be a mapping");
     return undefined;
   }
   const view = new MapView(root.doc, diag, item.path, item.node, item.line);
@@ -52,18 +52,18 @@ function readEntry(
   keepScalarText(view, body);
   const idValue = body["id"] ?? body["name"];
   if (idValue === undefined || idValue === null || idValue === "") {
-    diag.error(item.line, `${item.path}: name or id is required`);
+    diag.error(item.line, item.path, "name or id is required");
     return undefined;
   }
   if (typeof idValue !== "string") {
-    diag.error(view.get(body["id"] !== undefined ? "id" : "name").line, `${item.path}.id: must be a string`);
+    diag.error(view.get(body["id"] !== undefined ? "id" : "name").line, `${item.path}.id`, "must be a string");
     return undefined;
   }
   let user = DEFAULT_USER;
   const u = view.get("user");
   if (u.value !== undefined) {
-    if (typeof u.value !== "string" || u.value === "") diag.error(u.line, `${u.path}: must be a non-empty string`);
-    else if (charLength(u.value) > MAX_IDENTITY) diag.error(u.line, `${u.path}: must be at most ${MAX_IDENTITY} characters`);
+    if (typeof u.value !== "string" || u.value === "") diag.error(u.line, u.path, "must be a non-empty string");
+    else if (charLength(u.value) > MAX_IDENTITY) diag.error(u.line, u.path, `must be at most ${MAX_IDENTITY} characters`);
     else user = u.value;
   }
   const fields = { ...body };
@@ -78,7 +78,7 @@ function readEntry(
     for (const problem of problems) {
       const key = topField(problem.path);
       const line = key !== "" && view.has(key) ? view.get(key).line : item.line;
-      diag.error(line, `${item.path} (${idValue}): ${problem.message}`);
+      diag.errorText(line, problem.path === "" ? item.path : `${item.path}.${problem.path}`, `${item.path} (${idValue}): ${problem.message}`);
     }
     return undefined;
   }
@@ -92,7 +92,7 @@ function readEntries(root: MapView, kind: Kind): (CommandEntry | ClusterEntry)[]
     const entry = readEntry(root, kind, item);
     if (entry === undefined) continue;
     if (seen.has(entry.id)) {
-      root.diag.error(item.line, `${kind} IDs are not unique (duplicate id "${entry.id}" at ${item.path})`);
+      root.diag.errorText(item.line, item.path, `${kind} IDs are not unique (duplicate id "${entry.id}" at ${item.path})`);
       continue;
     }
     seen.add(entry.id);

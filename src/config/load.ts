@@ -48,7 +48,7 @@ function readServer(root: MapView, baseDir: string): HeimdallConfig["server"] {
   const addr = v.get("addr");
   if (addr.value !== undefined) {
     const hp = typeof addr.value === "string" ? parseHostPort(addr.value) : undefined;
-    if (hp === undefined) v.diag.error(addr.line, `${addr.path}: must be host:port, e.g. 0.0.0.0:9090`);
+    if (hp === undefined) v.diag.error(addr.line, addr.path, "must be host:port, e.g. 0.0.0.0:9090");
     else ({ host, port } = hp);
   }
   const s = "seconds";
@@ -72,7 +72,7 @@ function readTls(server: MapView, baseDir: string): HeimdallConfig["server"]["tl
   const e = server.get("tls");
   if (!isMap(e.node)) {
     // Only the mapping form is the TLS section; other values stay what they were before it existed.
-    server.diag.warn(e.line, "server.tls: unknown key, ignored");
+    server.diag.warn(e.line, "server.tls", "unknown key, ignored");
     return undefined;
   }
   const v = server.child("tls");
@@ -80,7 +80,7 @@ function readTls(server: MapView, baseDir: string): HeimdallConfig["server"]["tl
   const file = (key: string): string | undefined => {
     const e = v.get(key);
     if (typeof e.value === "string" && e.value !== "") return resolve(baseDir, e.value);
-    v.diag.error(e.value === undefined ? v.line : e.line, `server.tls.${key}: required: path of a PEM file`);
+    v.diag.error(e.value === undefined ? v.line : e.line, `server.tls.${key}`, "required: path of a PEM file");
     return undefined;
   };
   const cert = file("cert_file");
@@ -95,7 +95,7 @@ function readDatabase(root: MapView, cwd: string): HeimdallConfig["database"] {
   const e = v.get("connection_string");
   if (e.value !== undefined) {
     const problem = typeof e.value === "string" ? connectionStringProblem(e.value) : "must be a string";
-    if (problem !== undefined) v.diag.error(e.line, `${e.path}: ${problem}`);
+    if (problem !== undefined) v.diag.error(e.line, e.path, problem);
     else cs = e.value as string;
   }
   return { connection_string: resolveConnectionString(cs, cwd), max_connections: intValue(v, "max_connections", 10) };
@@ -105,7 +105,7 @@ function readPool(root: MapView): HeimdallConfig["pool"] {
   const v = root.child("pool");
   v.checkKeys(["size", "sleep"]);
   const sleep = intValue(v, "sleep", 250, "default", "milliseconds");
-  if (sleep < 250) v.diag.warn(v.get("sleep").line, "pool.sleep: raised to the minimum of 250 ms");
+  if (sleep < 250) v.diag.warn(v.get("sleep").line, "pool.sleep", "raised to the minimum of 250 ms");
   return { size: intValue(v, "size", 10), sleepMs: Math.max(sleep, 250) };
 }
 
@@ -122,7 +122,7 @@ function readJanitor(root: MapView): HeimdallConfig["janitor"] {
   };
   if (j.stale_job <= j.keepalive) {
     const line = v.has("stale_job") ? v.get("stale_job").line : v.get("keepalive").line;
-    v.diag.error(line, "janitor.stale_job: must be greater than janitor.keepalive");
+    v.diag.error(line, "janitor.stale_job", "must be greater than janitor.keepalive");
   }
   return j;
 }
@@ -138,17 +138,17 @@ function readLocalEcs(root: MapView, baseDir: string): LocalEcsSettings {
   const port = v.get("port");
   if (port.value !== undefined) {
     if (typeof port.value !== "number" || !Number.isInteger(port.value) || port.value < 0 || port.value > 65535) {
-      v.diag.error(port.line, `${port.path}: must be an integer from 0 to 65535 (0 = any free port)`);
+      v.diag.error(port.line, port.path, "must be an integer from 0 to 65535 (0 = any free port)");
     } else out.port = port.value;
   }
   const config = v.get("config");
   if (config.value !== undefined) {
-    if (typeof config.value !== "string" || config.value === "") v.diag.error(config.line, `${config.path}: must be a file path`);
+    if (typeof config.value !== "string" || config.value === "") v.diag.error(config.line, config.path, "must be a file path");
     else out.config = resolve(baseDir, config.value);
   }
   const settings = v.get("settings");
   if (settings.value !== undefined) {
-    if (typeof settings.value !== "object" || Array.isArray(settings.value)) v.diag.error(settings.line, `${settings.path}: must be a mapping`);
+    if (typeof settings.value !== "object" || Array.isArray(settings.value)) v.diag.error(settings.line, settings.path, "must be a mapping");
     else out.settings = settings.value as JsonObject;
   }
   return out;
@@ -163,7 +163,7 @@ function readTemplateRoots(root: MapView, baseDir: string): string[] {
   if (e.value === undefined) return [baseDir];
   const list = Array.isArray(e.value) ? (e.value as unknown[]) : undefined;
   if (list === undefined || list.some((x) => typeof x !== "string" || x === "" || x.includes("\0"))) {
-    root.diag.error(e.line, `${e.path}: must be a list of directory paths`);
+    root.diag.error(e.line, e.path, "must be a list of directory paths");
     return [baseDir];
   }
   return [...new Set((list as string[]).map((x) => resolve(baseDir, x)))];
@@ -182,15 +182,15 @@ export function configFromYaml(
   const diag = new Diagnostics(sourceName, lc);
   for (const e of doc.errors) {
     const first = (e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, "");
-    diag.error(e.linePos?.[0]?.line, `YAML syntax: ${first}`);
+    diag.errorText(e.linePos?.[0]?.line, "", `YAML syntax: ${first}`);
   }
-  if (diag.errors.length > 0) throw new HeimdallError("CONFIG", diag.errors.join("\n"));
+  if (diag.errors.length > 0) throw new HeimdallError("CONFIG", diag.errors.join("\n"), { problems: diag.errorProblems });
   const contents = doc.contents;
   let top: YAMLMap | undefined;
   if (isMap(contents)) top = contents;
   else if (contents !== null && doc.toJS() !== null) {
-    diag.error(diag.lineOf(contents), "configuration: must be a mapping of keys");
-    throw new HeimdallError("CONFIG", diag.errors.join("\n"));
+    diag.errorText(diag.lineOf(contents), "", "configuration: must be a mapping of keys");
+    throw new HeimdallError("CONFIG", diag.errors.join("\n"), { problems: diag.errorProblems });
   }
   const root = new MapView(doc, diag, "", top, 1);
   root.checkKeys(TOP_KEYS, IGNORED_TOP);
@@ -200,11 +200,11 @@ export function configFromYaml(
   hc.checkKeys(["timeout_seconds"]);
   const logLevel = stringValue(root, "log_level", "info").toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    diag.error(root.get("log_level").line, `log_level: must be one of ${LOG_LEVELS.join(", ")}`);
+    diag.error(root.get("log_level").line, "log_level", `must be one of ${LOG_LEVELS.join(", ")}`);
   }
   const logFormat = stringValue(root, "log_format", "").toLowerCase();
   if (logFormat !== "" && !(LOG_FORMATS as readonly string[]).includes(logFormat)) {
-    diag.error(root.get("log_format").line, `log_format: must be one of ${LOG_FORMATS.join(", ")}`);
+    diag.error(root.get("log_format").line, "log_format", `must be one of ${LOG_FORMATS.join(", ")}`);
   }
   const jobsDir = stringValue(root, "jobs_directory", DEFAULT_JOBS_DIRECTORY);
   const config: HeimdallConfig = {
@@ -225,7 +225,7 @@ export function configFromYaml(
   const auth = readAuth(root, opts.baseDir ?? cwd);
   if (auth !== undefined) config.auth = auth;
   if (logFormat !== "") config.log_format = logFormat as "json" | "pretty";
-  if (diag.errors.length > 0) throw new HeimdallError("CONFIG", diag.errors.join("\n"));
+  if (diag.errors.length > 0) throw new HeimdallError("CONFIG", diag.errors.join("\n"), { problems: diag.errorProblems });
   applyEnvOverrides(config, env, cwd);
   config.warnings = diag.warnings;
   return deepFreeze(config);

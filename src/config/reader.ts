@@ -1,10 +1,16 @@
 // Position-aware access to a parsed YAML document, so that configuration errors name file, line and key.
 import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from "yaml";
+import type { Problem } from "../core/index.ts";
 
-/** Collects errors and warnings as `<source>:<line>: <key>: <problem>`. */
+/** A configuration problem: core's `{path, message}` (path = dotted key path, "" for the whole file) and its line. */
+export interface LocatedProblem extends Problem {
+  readonly line: number | undefined;
+}
+
+/** Collects errors and warnings as problems; renders them as `<source>:<line>: <key>: <problem>`. */
 export class Diagnostics {
-  readonly errors: string[] = [];
-  readonly warnings: string[] = [];
+  readonly errorProblems: LocatedProblem[] = [];
+  readonly warningProblems: LocatedProblem[] = [];
   constructor(
     readonly source: string,
     private readonly lc: LineCounter | undefined,
@@ -16,16 +22,30 @@ export class Diagnostics {
     return this.lc.linePos(offset).line;
   }
 
-  private where(line: number | undefined): string {
-    return line === undefined ? `${this.source}: ` : `${this.source}:${line}: `;
+  private render(p: LocatedProblem): string {
+    return `${p.line === undefined ? `${this.source}: ` : `${this.source}:${p.line}: `}${p.message}`;
   }
 
-  error(line: number | undefined, message: string): void {
-    this.errors.push(this.where(line) + message);
+  get errors(): string[] {
+    return this.errorProblems.map((p) => this.render(p));
   }
 
-  warn(line: number | undefined, message: string): void {
-    this.warnings.push(this.where(line) + message);
+  get warnings(): string[] {
+    return this.warningProblems.map((p) => this.render(p));
+  }
+
+  /** The usual error: `<path>: <rule>`. */
+  error(line: number | undefined, path: string, rule: string): void {
+    this.errorProblems.push({ path, message: `${path}: ${rule}`, line });
+  }
+
+  /** An error about `path` whose text is given whole. */
+  errorText(line: number | undefined, path: string, message: string): void {
+    this.errorProblems.push({ path, message, line });
+  }
+
+  warn(line: number | undefined, path: string, rule: string): void {
+    this.warningProblems.push({ path, message: `${path}: ${rule}`, line });
   }
 }
 
@@ -81,7 +101,7 @@ export class MapView {
   child(key: string): MapView {
     const e = this.get(key);
     if (e.node !== undefined && e.node !== null && !isMap(e.node)) {
-      if (e.value !== undefined) this.diag.error(e.line, `${e.path}: must be a mapping`);
+      if (e.value !== undefined) this.diag.error(e.line, e.path, "must be a mapping");
       return new MapView(this.doc, this.diag, e.path, undefined, e.line);
     }
     return new MapView(this.doc, this.diag, e.path, (e.node ?? undefined) as YAMLMap | undefined, e.line);
@@ -92,7 +112,7 @@ export class MapView {
     const e = this.get(key);
     if (e.node === undefined || e.node === null || e.value === undefined) return [];
     if (!isSeq(e.node)) {
-      this.diag.error(e.line, `${e.path}: must be a list`);
+      this.diag.error(e.line, e.path, "must be a list");
       return [];
     }
     return e.node.items.map((item, i) => ({
@@ -108,8 +128,8 @@ export class MapView {
       if (known.includes(k)) continue;
       const line = this.diag.lineOf(pair.key as Node);
       const reason = ignored[k];
-      if (reason !== undefined) this.diag.warn(line, `${this.keyPath(k)}: ${reason}`);
-      else this.diag.warn(line, `${this.keyPath(k)}: unknown key, ignored`);
+      if (reason !== undefined) this.diag.warn(line, this.keyPath(k), reason);
+      else this.diag.warn(line, this.keyPath(k), "unknown key, ignored");
     }
   }
 }

@@ -10,7 +10,7 @@ export function intValue(view: MapView, key: string, def: number, zero: ZeroRule
   const e = view.get(key);
   if (e.value === undefined) return def;
   if (typeof e.value !== "number" || !Number.isSafeInteger(e.value)) {
-    view.diag.error(e.line, `${e.path}: must be an integer${unit === "" ? "" : ` (${unit})`}`);
+    view.diag.error(e.line, e.path, `must be an integer${unit === "" ? "" : ` (${unit})`}`);
     return def;
   }
   if (e.value > 0) return e.value;
@@ -23,7 +23,7 @@ export function stringValue(view: MapView, key: string, def: string): string {
   if (e.value === undefined) return def;
   if (typeof e.value === "number" || typeof e.value === "boolean") return String(e.value);
   if (typeof e.value !== "string") {
-    view.diag.error(e.line, `${e.path}: must be a string`);
+    view.diag.error(e.line, e.path, "must be a string");
     return def;
   }
   return e.value;
@@ -33,7 +33,7 @@ export function boolValue(view: MapView, key: string, def: boolean): boolean {
   const e = view.get(key);
   if (e.value === undefined) return def;
   if (typeof e.value !== "boolean") {
-    view.diag.error(e.line, `${e.path}: must be true or false`);
+    view.diag.error(e.line, e.path, "must be true or false");
     return def;
   }
   return e.value;

@@ -128,6 +128,27 @@ void test("errors name file, line and key", () => {
   for (const [text, expected] of cases) configError(() => load(text), expected);
 });
 
+void test("a configuration error carries its problems: key path, message and line", () => {
+  const text = "pool:\n  size: x\nclusters:\n  - name: k\n    status: paused\n    attributes:\n      X: {kind: url, value: v}\n";
+  const err = (() => {
+    try {
+      load(text);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  assert.ok(err instanceof HeimdallError);
+  assert.equal(err.code, "CONFIG");
+  // Each entry problem is located by its path: the status line (5) and the attributes line (6), not the entry's (4).
+  assert.deepEqual(err.problems, [
+    { path: "pool.size", message: "pool.size: must be an integer", line: 2 },
+    { path: "clusters[0].status", message: "clusters[0] (k): unknown status: paused", line: 5 },
+    { path: "clusters[0].attributes.X.kind", message: 'clusters[0] (k): attributes.X.kind: must be "link" or "text"', line: 6 },
+  ]);
+  assert.equal(err.message, err.problems.map((p) => `heimdall.yaml:${(p as { line: number }).line}: ${p.message}`).join("\n"));
+});
+
 void test("command and cluster entries use the PUT rules and defaults", () => {
   const c = load(`
 commands:
