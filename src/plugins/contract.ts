@@ -117,14 +117,16 @@ export interface TaskAttempt {
   created_at: string;
   started_at: string | null;
   stopped_at: string | null;
-  /** Launch (RunTask) failures before the task existed. */
+  /** RunTask capacity / API failures before the task existed (not task failures). */
   launch_errors: number;
   last_launch_error: string | null;
+  /** When RunTask answered with the task (ISO), and until when a never-seen task answered MISSING is tolerated. */
   run_task_at?: string | null;
   visible_by?: string | null;
   /** Where the task was placed (FARGATE, FARGATE_SPOT); null for a launch type. */
   capacity_provider: string | null;
   spot_interruption: boolean;
+  /** RunTask found no Spot capacity for this attempt (with spot_fallback the slot moves to FARGATE). */
   spot_unavailable?: boolean;
 }
 

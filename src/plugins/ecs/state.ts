@@ -1,6 +1,6 @@
 // Durable per-job state (PluginState rows): one "meta" row and one row per task attempt, written as they change.
 import type { Json, JsonObject } from "../../core/index.ts";
-import type { PluginState } from "../contract.ts";
+import type { PluginState, TaskAttempt, TaskOutcome } from "../contract.ts";
 import { ecsStats } from "./stats.ts";
 import type { ContainerInfo } from "./template.ts";
 
@@ -13,49 +13,25 @@ export interface ContainerExit {
   reason: string | null;
 }
 
-export interface AttemptRecord {
-  slot: number;
-  /** 1-based attempt number within the slot. */
-  attempt: number;
-  task_name: string;
-  client_token: string;
-  task_arn: string | null;
+/**
+ * A stored attempt: what GET …/tasks shows (the contract's TaskAttempt, see its field notes) plus the RunTask input
+ * and whether DescribeTasks saw the task; records stored before Fargate Spot support lack the Spot fields.
+ */
+export interface AttemptRecord extends Omit<TaskAttempt, "status" | "containers" | "capacity_provider" | "spot_interruption"> {
   status: AttemptStatus;
-  /** ECS lastStatus as last observed. */
-  last_status: string | null;
-  exit_code: number | null;
   containers: ContainerExit[];
-  stop_code: string | null;
-  stopped_reason: string | null;
-  /** Why the attempt counts as failed (set for FAILED). */
-  failure: string | null;
-  created_at: string;
-  started_at: string | null;
-  stopped_at: string | null;
-  /** RunTask capacity / API failures before the task existed (not task failures). */
-  launch_errors: number;
-  last_launch_error: string | null;
   /** The exact RunTask input (kept until the ARN is known, so a resumed job resends it with the same clientToken). */
   request: JsonObject | null;
   /** DescribeTasks saw the task at least once. */
   seen: boolean;
-  /** When RunTask answered with the task (ISO), and until when a never-seen task answered MISSING is tolerated. */
-  run_task_at?: string | null;
-  visible_by?: string | null;
   /** The capacity provider ECS placed the task on (DescribeTasks capacityProviderName); null for a launch type. */
   capacity_provider?: string | null;
   /** The task was stopped by a Spot interruption (INTERRUPTED, or FAILED once past max_spot_interruptions). */
   spot_interruption?: boolean;
-  /** RunTask found no Spot capacity for this attempt (with spot_fallback the slot moves to FARGATE). */
-  spot_unavailable?: boolean;
 }
 
-export type Outcome =
-  | { kind: "succeeded" }
-  | { kind: "failed"; slot: number; error: string }
-  | { kind: "timeout"; error: string }
-  | { kind: "canceled"; error: string }
-  | { kind: "error"; error: string };
+/** How the job ended (the plugin contract's TaskOutcome, shown as `outcome` by GET …/tasks). */
+export type Outcome = TaskOutcome;
 
 export interface JobMeta {
   job_id: string;
