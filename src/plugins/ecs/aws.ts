@@ -1,11 +1,12 @@
 // AWS access: SDK clients created once per (endpoint, region), a shared rate limiter, per-call timeout, and
 // retries with jittered exponential backoff for throttling / 5xx / network errors, honouring cancellation.
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { ECSClient } from "@aws-sdk/client-ecs";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { ClusterSettings } from "./cluster.ts";
 import { RateLimiter } from "./ratelimit.ts";
 import type { ApiCategory } from "./ratelimit.ts";
 import { abortableSleep, abortError, backoffMs, linkedSignal } from "./sleep.ts";
+import { awsSdkLoaded, ecsSdk, loadAwsSdk, logsSdk } from "./sdk.ts";
 import { ecsStats } from "./stats.ts";
 
 export const CALL_TIMEOUT_MS = 20_000;
@@ -70,7 +71,7 @@ function isLoopback(url: string | undefined): boolean {
 }
 
 export class Endpoint {
-  readonly ecs: ECSClient;
+  private ecsClient: ECSClient | undefined;
   readonly limiter: RateLimiter;
   /** Calls sent per action (attempts included), for tests and benchmarks. */
   readonly calls = new Map<string, number>();
@@ -83,9 +84,13 @@ export class Endpoint {
     private readonly explicitEndpoint: string | undefined,
     rateLimitScale: number,
   ) {
-    const url = explicitEndpoint ?? envEndpoint("ECS");
-    this.ecs = new ECSClient(this.clientConfig(region, explicitEndpoint, url));
     this.limiter = new RateLimiter(rateLimitScale);
+  }
+
+  /** The ECS client, created on first use (the SDK is loaded by `call` before its callback runs). */
+  get ecs(): ECSClient {
+    this.ecsClient ??= new (ecsSdk().ECSClient)(this.clientConfig(this.region, this.explicitEndpoint, this.explicitEndpoint ?? envEndpoint("ECS")));
+    return this.ecsClient;
   }
 
   private clientConfig(region: string, explicit: string | undefined, effective: string | undefined) {
@@ -100,13 +105,13 @@ export class Endpoint {
     };
   }
 
-  /** CloudWatch Logs client for a region (awslogs-region of a container, default the cluster's). */
+  /** CloudWatch Logs client for a region (awslogs-region of a container, default the cluster's); inside `call` only. */
   logs(region: string | undefined): CloudWatchLogsClient {
     const r = region ?? this.region;
     let c = this.logsClients.get(r);
     if (c === undefined) {
       const url = this.explicitEndpoint ?? envEndpoint("CLOUDWATCH_LOGS");
-      c = new CloudWatchLogsClient(this.clientConfig(r, this.explicitEndpoint, url));
+      c = new (logsSdk().CloudWatchLogsClient)(this.clientConfig(r, this.explicitEndpoint, url));
       this.logsClients.set(r, c);
     }
     return c;
@@ -114,7 +119,8 @@ export class Endpoint {
 
   /**
    * One API call with limiter, per-attempt timeout and retries. `fn` receives the abort signal to pass to
-   * `client.send`. Rejects with the last error, or with the abort reason when `signal` aborts.
+   * `client.send`; the AWS SDK is loaded before it first runs. Rejects with the last error, or with the abort
+   * reason when `signal` aborts.
    */
   async call<T>(
     category: ApiCategory,
@@ -125,6 +131,7 @@ export class Endpoint {
   ): Promise<T> {
     const attempts = opts.attempts ?? MAX_ATTEMPTS;
     const timeoutMs = opts.timeoutMs ?? CALL_TIMEOUT_MS;
+    if (!awsSdkLoaded()) await loadAwsSdk();
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw abortError(signal);
       await this.limiter.take(category, signal);
@@ -181,7 +188,7 @@ export class Endpoint {
   }
 
   destroy(): void {
-    this.ecs.destroy();
+    this.ecsClient?.destroy();
     for (const c of this.logsClients.values()) c.destroy();
   }
 }

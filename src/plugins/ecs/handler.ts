@@ -1,6 +1,5 @@
 // The ecs handler of one command definition (shared by all its jobs; no per-job state kept here).
 import { setMaxListeners } from "node:events";
-import { DescribeClustersCommand } from "@aws-sdk/client-ecs";
 import { Problems } from "../../core/index.ts";
 import type { Cluster, Job, JsonObject } from "../../core/index.ts";
 import type { AbortReason, Handler, JobLogItem, JobLogsQuery, PluginServices, Runtime } from "../contract.ts";
@@ -9,6 +8,7 @@ import type { Endpoint } from "./aws.ts";
 import { failpoint } from "./failpoint.ts";
 import { isFargate, readClusterContext } from "./cluster.ts";
 import type { ClusterSettings } from "./cluster.ts";
+import { ecsSdk } from "./sdk.ts";
 import { attemptTable, setOutputs, writeRepresentativeLogs } from "./output.ts";
 import { jobLogItems } from "./job-logs.ts";
 import { pollerFor } from "./poller.ts";
@@ -182,7 +182,7 @@ export class EcsHandler implements Handler {
     let status: string | undefined;
     try {
       const res = await ep.call("cluster-read", "DescribeClusters", signal, (abortSignal) =>
-        ep.ecs.send(new DescribeClustersCommand({ clusters: [cl.clusterName] }), { abortSignal }),
+        ep.ecs.send(new (ecsSdk().DescribeClustersCommand)({ clusters: [cl.clusterName] }), { abortSignal }),
       );
       status = res.clusters?.[0]?.status;
       if (status === undefined) {

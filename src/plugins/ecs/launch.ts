@@ -1,12 +1,12 @@
 // RunTask / StopTask / ListTasks: request building and single calls.
 import { createHash } from "node:crypto";
-import { ListTasksCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import type { RunTaskCommandInput, Task } from "@aws-sdk/client-ecs";
 import type { JsonObject } from "../../core/index.ts";
 import type { Endpoint } from "./aws.ts";
 import { isFargate } from "./cluster.ts";
 import type { CapacityProviderItem, ClusterSettings } from "./cluster.ts";
 import { taskName, taskOverride } from "./overrides.ts";
+import { ecsSdk } from "./sdk.ts";
 import type { JobPlan } from "./settings.ts";
 import type { Template } from "./template.ts";
 
@@ -61,7 +61,7 @@ export type RunOutcome = { kind: "task"; task: Task } | { kind: "failure"; reaso
 
 export async function runTask(ep: Endpoint, input: JsonObject, signal: AbortSignal): Promise<RunOutcome> {
   const res = await ep.call("run-task", "RunTask", signal, (abortSignal) =>
-    ep.ecs.send(new RunTaskCommand(input as unknown as RunTaskCommandInput), { abortSignal }),
+    ep.ecs.send(new (ecsSdk().RunTaskCommand)(input as unknown as RunTaskCommandInput), { abortSignal }),
   );
   const task = res.tasks?.[0];
   if (task?.taskArn !== undefined) return { kind: "task", task };
@@ -80,7 +80,7 @@ export function stopReason(text: string): string {
 
 export async function stopTask(ep: Endpoint, cluster: string, arn: string, reason: string, signal: AbortSignal): Promise<Task | undefined> {
   const res = await ep.call("task-modify", "StopTask", signal, (abortSignal) =>
-    ep.ecs.send(new StopTaskCommand({ cluster, task: arn, reason: stopReason(reason) }), { abortSignal }),
+    ep.ecs.send(new (ecsSdk().StopTaskCommand)({ cluster, task: arn, reason: stopReason(reason) }), { abortSignal }),
   );
   return res.task;
 }
@@ -92,7 +92,7 @@ export async function listTasksStartedBy(ep: Endpoint, cluster: string, startedB
   do {
     const token = nextToken;
     const res = await ep.call("task-read", "ListTasks", signal, (abortSignal) =>
-      ep.ecs.send(new ListTasksCommand({ cluster, startedBy, desiredStatus: "RUNNING", nextToken: token }), { abortSignal }),
+      ep.ecs.send(new (ecsSdk().ListTasksCommand)({ cluster, startedBy, desiredStatus: "RUNNING", nextToken: token }), { abortSignal }),
     );
     arns.push(...(res.taskArns ?? []));
     nextToken = res.nextToken;

@@ -1,7 +1,6 @@
 // One shared poller per followed job (issue 9): reads every task attempt's awslogs streams with GetLogEvents at a
 // bounded rate, keeps a bounded buffer per stream, and wakes its subscribers. Reference-counted: it stops when the
 // last subscriber leaves or once the job is final and every stream has been read to its end.
-import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { isFinalStatus } from "../../core/index.ts";
 import type { JobStatus } from "../../core/index.ts";
 import type { PluginLogger } from "../contract.ts";
@@ -9,6 +8,7 @@ import { awsMessage } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
 import { streamKey } from "./log-cursor.ts";
 import { PAGE_LIMIT, streamName, taskIdOf } from "./logs.ts";
+import { logsSdk } from "./sdk.ts";
 import { abortableSleep } from "./sleep.ts";
 import { isFinalAttempt } from "./state.ts";
 import type { JobState } from "./state.ts";
@@ -63,11 +63,10 @@ export async function readPage(
   from: { token?: string; startTime?: number },
   signal: AbortSignal,
 ): Promise<{ events: { timestamp?: number; message?: string }[]; next: string | undefined }> {
-  const client = ep.logs(s.region);
   try {
     const res = await ep.call("logs-read", "GetLogEvents", signal, (abortSignal) =>
-      client.send(
-        new GetLogEventsCommand({
+      ep.logs(s.region).send(
+        new (logsSdk().GetLogEventsCommand)({
           logGroupName: s.group,
           logStreamName: s.name,
           startFromHead: true,

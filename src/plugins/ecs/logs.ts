@@ -1,8 +1,8 @@
 // awslogs retrieval: full GetLogEvents pages (10,000 events), stop on a repeated token, streamed page by page.
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { Endpoint } from "./aws.ts";
+import { logsSdk } from "./sdk.ts";
 import { abortableSleep } from "./sleep.ts";
 import type { ContainerInfo } from "./template.ts";
 
@@ -62,7 +62,6 @@ async function* streamChunks(
   signal: AbortSignal,
   opts: LogOptions,
 ): AsyncGenerator<string> {
-  const client = ep.logs(region);
   let token: string | undefined;
   let headerDone = false;
   let finalPass = false;
@@ -71,8 +70,8 @@ async function* streamChunks(
     try {
       const nextToken = token;
       res = await ep.call("logs-read", "GetLogEvents", signal, (abortSignal) =>
-        client.send(
-          new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true, limit: PAGE_LIMIT, nextToken }),
+        ep.logs(region).send(
+          new (logsSdk().GetLogEventsCommand)({ logGroupName: group, logStreamName: stream, startFromHead: true, limit: PAGE_LIMIT, nextToken }),
           { abortSignal },
         ),
       );

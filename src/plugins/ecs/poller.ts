@@ -4,10 +4,10 @@
 // the launch, rounded up to a fine grid (1/20 of the interval, at most 250 ms) so that launches close together
 // still share a call; the coarse grid would make it wait anywhere from half to one and a half intervals.
 // Each tick sends DescribeTasks with up to 100 ARNs per call for every due task of every job.
-import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
 import type { Task } from "@aws-sdk/client-ecs";
 import { awsMessage } from "./aws.ts";
 import type { Endpoint } from "./aws.ts";
+import { ecsSdk } from "./sdk.ts";
 import { abortError } from "./sleep.ts";
 
 export type Observation = { kind: "task"; task: Task } | { kind: "missing"; reason: string } | { kind: "error"; message: string };
@@ -104,7 +104,7 @@ export class TaskPoller {
     this.stats.describeCalls++;
     try {
       const res = await this.endpoint.call("task-read", "DescribeTasks", AbortSignal.timeout(60_000), (abortSignal) =>
-        this.endpoint.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: arns }), { abortSignal }),
+        this.endpoint.ecs.send(new (ecsSdk().DescribeTasksCommand)({ cluster: this.cluster, tasks: arns }), { abortSignal }),
       );
       for (const t of res.tasks ?? []) if (t.taskArn !== undefined) out.set(t.taskArn, { kind: "task", task: t });
       for (const f of res.failures ?? []) {

@@ -1,5 +1,4 @@
 // Stopping one attempt's task for sure, and recording a stopped task's final state (issue 8 items 4 and 7).
-import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
 import type { Task } from "@aws-sdk/client-ecs";
 import { setMaxListeners } from "node:events";
 import type { PluginLogger } from "../contract.ts";
@@ -9,6 +8,7 @@ import { iso, judgeStoppedTask, observeTask } from "./classify.ts";
 import { stopTask } from "./launch.ts";
 import { DESCRIBE_BATCH } from "./poller.ts";
 import type { TaskPoller } from "./poller.ts";
+import { ecsSdk } from "./sdk.ts";
 import { abortableSleep, backoffMs, linkedSignal } from "./sleep.ts";
 import type { AttemptRecord, JobState } from "./state.ts";
 import type { ContainerInfo } from "./template.ts";
@@ -78,7 +78,7 @@ export async function recordFinalStates(
       for (let i = 0; i < arns.length; i += DESCRIBE_BATCH) {
         const tasks = arns.slice(i, i + DESCRIBE_BATCH);
         const res = await ep.call("task-read", "DescribeTasks", signal, (abortSignal) =>
-          ep.ecs.send(new DescribeTasksCommand({ cluster, tasks }), { abortSignal }),
+          ep.ecs.send(new (ecsSdk().DescribeTasksCommand)({ cluster, tasks }), { abortSignal }),
         );
         for (const t of res.tasks ?? []) {
           const a = t.taskArn === undefined ? undefined : byArn.get(t.taskArn);

@@ -1,13 +1,9 @@
 // Task definition: reuse an identical ACTIVE revision (content hash tag, cached per process) or register one;
 // or adopt an existing revision (task_revision / use_latest_revision).
-import {
-  DescribeTaskDefinitionCommand,
-  ListTaskDefinitionsCommand,
-  RegisterTaskDefinitionCommand,
-} from "@aws-sdk/client-ecs";
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from "@aws-sdk/client-ecs";
 import type { Json } from "../../core/index.ts";
 import type { Endpoint } from "./aws.ts";
+import { ecsSdk } from "./sdk.ts";
 import { abortError } from "./sleep.ts";
 import { HASH_TAG, buildDefinition, checkDefinition, contentHash } from "./template.ts";
 import type { BuildInput, Template } from "./template.ts";
@@ -39,7 +35,7 @@ export async function ensureDefinition(ep: Endpoint, b: BuildInput, signal: Abor
       registered = true;
       const input = { ...(definition as unknown as RegisterTaskDefinitionCommandInput), tags: [{ key: HASH_TAG, value: hash }] };
       const res = await ep.call("taskdef-modify", "RegisterTaskDefinition", shared, (abortSignal) =>
-        ep.ecs.send(new RegisterTaskDefinitionCommand(input), { abortSignal }),
+        ep.ecs.send(new (ecsSdk().RegisterTaskDefinitionCommand)(input), { abortSignal }),
       );
       const arn = res.taskDefinition?.taskDefinitionArn;
       if (arn === undefined) throw new Error("RegisterTaskDefinition returned no taskDefinitionArn");
@@ -64,11 +60,11 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 
 async function findByHash(ep: Endpoint, family: string, hash: string, signal: AbortSignal): Promise<string | undefined> {
   const list = await ep.call("taskdef-read", "ListTaskDefinitions", signal, (abortSignal) =>
-    ep.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: REUSE_SCAN }), { abortSignal }),
+    ep.ecs.send(new (ecsSdk().ListTaskDefinitionsCommand)({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: REUSE_SCAN }), { abortSignal }),
   );
   for (const arn of list.taskDefinitionArns ?? []) {
     const d = await ep.call("taskdef-read", "DescribeTaskDefinition", signal, (abortSignal) =>
-      ep.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ["TAGS"] }), { abortSignal }),
+      ep.ecs.send(new (ecsSdk().DescribeTaskDefinitionCommand)({ taskDefinition: arn, include: ["TAGS"] }), { abortSignal }),
     );
     if ((d.tags ?? []).some((t) => t.key === HASH_TAG && t.value === hash)) return arn;
   }
@@ -80,7 +76,7 @@ export async function adoptRevision(ep: Endpoint, family: string, revision: numb
   let ref = revision === undefined ? undefined : `${family}:${revision}`;
   if (ref === undefined) {
     const list = await ep.call("taskdef-read", "ListTaskDefinitions", signal, (abortSignal) =>
-      ep.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: 1 }), { abortSignal }),
+      ep.ecs.send(new (ecsSdk().ListTaskDefinitionsCommand)({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: 1 }), { abortSignal }),
     );
     ref = list.taskDefinitionArns?.[0];
     if (ref === undefined) throw new Error(`use_latest_revision: no ACTIVE revision of task definition family ${family}`);
@@ -89,7 +85,7 @@ export async function adoptRevision(ep: Endpoint, family: string, revision: numb
   let td: TaskDefinition | undefined;
   try {
     const d = await ep.call("taskdef-read", "DescribeTaskDefinition", signal, (abortSignal) =>
-      ep.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskRef }), { abortSignal }),
+      ep.ecs.send(new (ecsSdk().DescribeTaskDefinitionCommand)({ taskDefinition: taskRef }), { abortSignal }),
     );
     td = d.taskDefinition;
   } catch (err) {
