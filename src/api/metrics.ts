@@ -1,7 +1,19 @@
 // Prometheus metrics of spec D11 (prom-client). Implements the engine's EngineMetrics hooks plus HTTP metrics.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { createRequire } from "node:module";
+import type * as PromClient from "prom-client";
 import type { EngineMetrics } from "../engine/index.ts";
 import { ecsStatsSnapshot } from "../plugins/index.ts";
+
+// prom-client's index also loads what Heimdall never uses (Summary with tdigest, Pushgateway with http/https/zlib,
+// cluster aggregation): about half its load time at `serve` start-up. The classes and the default metrics come
+// from their own files instead (the same modules the index re-exports; test/api/extras.test.ts scrapes them).
+const requirePromClient = createRequire(import.meta.url);
+const Registry = requirePromClient("prom-client/lib/registry") as typeof PromClient.Registry;
+const Counter = requirePromClient("prom-client/lib/counter") as typeof PromClient.Counter;
+const Gauge = requirePromClient("prom-client/lib/gauge") as typeof PromClient.Gauge;
+const Histogram = requirePromClient("prom-client/lib/histogram") as typeof PromClient.Histogram;
+const collectDefaultMetrics = requirePromClient("prom-client/lib/defaultMetrics") as typeof PromClient.collectDefaultMetrics;
+type Registry = PromClient.Registry;
 
 export interface Metrics extends EngineMetrics {
   readonly registry: Registry;
