@@ -1,7 +1,7 @@
 // Reads and validates the YAML configuration (spec 11) plus HEIMDALL_* environment overrides.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isMap, LineCounter, parseDocument, type YAMLMap } from "yaml";
+import { isMap, LineCounter, parseDocument, type Document, type YAMLMap } from "yaml";
 import { HeimdallError, type JsonObject } from "../core/index.ts";
 import type { HeimdallConfig, LocalEcsSettings } from "./types.ts";
 import { Diagnostics, MapView } from "./reader.ts";
@@ -176,9 +176,23 @@ export function configFromYaml(
   env: Env = {},
   opts: ConfigOptions & { baseDir?: string } = {},
 ): HeimdallConfig {
-  const cwd = opts.cwd ?? process.cwd();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  return configFromDocument(doc, lc, sourceName, env, opts);
+}
+
+/**
+ * Validates a YAML document: parsed from a file (with its line counter, so errors name lines), or built from a
+ * plain object with `new Document(...)` (the built-in demo: no text to parse). Throws HeimdallError CONFIG.
+ */
+export function configFromDocument(
+  doc: Document,
+  lc: LineCounter | undefined,
+  sourceName: string,
+  env: Env = {},
+  opts: ConfigOptions & { baseDir?: string } = {},
+): HeimdallConfig {
+  const cwd = opts.cwd ?? process.cwd();
   const diag = new Diagnostics(sourceName, lc);
   for (const e of doc.errors) {
     const first = (e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, "");
