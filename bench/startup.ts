@@ -3,6 +3,8 @@
 // beside its floor measured in the same run: `node -e 0` for the client commands and a bare Fastify +
 // better-sqlite3 app (bench/_bare-app.mjs) for serve. Runs `npm run build` first so dist/ is current.
 // Targets: --help and job list under 0.25 s, serve under 0.8 s (medians). STARTUP_RUNS (default 5) per figure.
+// STARTUP_BEFORE_BIN=<path of another build's bin/heimdall.js> adds that build's serve as a before figure; the
+// serve, before and bare cold starts are interleaved (one of each per round) so load changes hit all alike.
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -14,6 +16,7 @@ import { percentile } from "./_server.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "bin", "heimdall.js");
 const RUNS = Number(process.env["STARTUP_RUNS"] ?? 5);
+const BEFORE_BIN = process.env["STARTUP_BEFORE_BIN"];
 
 function median(xs: number[]): number {
   return percentile([...xs].sort((a, b) => a - b), 50);
@@ -80,11 +83,14 @@ interface Started extends Sample {
 }
 
 /** Spawns `args` (+ port, dir as the command needs) in a fresh directory; ms from spawn to the first 200. */
-async function coldStart(kind: "serve" | "bare"): Promise<Started> {
+type ColdKind = "serve" | "before" | "bare";
+
+async function coldStart(kind: ColdKind): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), `heimdall-startup-${kind}-`));
   const [port, ecsPort] = [await freePort(), await freePort()];
   const env = { ...process.env, HEIMDALL_ADDR: `127.0.0.1:${port}`, HEIMDALL_LOCAL_ECS_PORT: String(ecsPort), HEIMDALL_LOG_LEVEL: "warn" };
-  const args = kind === "serve" ? [BIN, "serve"] : [join(ROOT, "bench", "_bare-app.mjs"), String(port), dir];
+  const args =
+    kind === "bare" ? [join(ROOT, "bench", "_bare-app.mjs"), String(port), dir] : [kind === "before" && BEFORE_BIN ? BEFORE_BIN : BIN, "serve"];
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;
@@ -92,13 +98,16 @@ async function coldStart(kind: "serve" | "bare"): Promise<Started> {
   return { wallMs: performance.now() - t0, cpuMs: cpuSoFar(proc.pid), url, proc, dir };
 }
 
-async function coldStarts(kind: "serve" | "bare"): Promise<Sample[]> {
-  const out: Sample[] = [];
+/** RUNS rounds; each round cold-starts every kind once, in order. */
+async function coldStarts(kinds: ColdKind[]): Promise<Map<ColdKind, Sample[]>> {
+  const out = new Map<ColdKind, Sample[]>(kinds.map((k) => [k, []]));
   for (let i = 0; i < RUNS; i++) {
-    const s = await coldStart(kind);
-    out.push({ wallMs: s.wallMs, cpuMs: s.cpuMs });
-    await stop(s.proc);
-    rmSync(s.dir, { recursive: true, force: true });
+    for (const kind of kinds) {
+      const s = await coldStart(kind);
+      out.get(kind)?.push({ wallMs: s.wallMs, cpuMs: s.cpuMs });
+      await stop(s.proc);
+      rmSync(s.dir, { recursive: true, force: true });
+    }
   }
   return out;
 }
@@ -129,8 +138,10 @@ export async function run(): Promise<string> {
       list.push(timeProcess([BIN, "job", "list", "--server", server.url]));
       tsxHelp.push(timeProcess([join(ROOT, "test", "cli", "heimdall-from-source.mjs"), "--help"]));
     }
-    const serve = await coldStarts("serve");
-    const bare = await coldStarts("bare");
+    const cold = await coldStarts(BEFORE_BIN ? ["serve", "before", "bare"] : ["serve", "bare"]);
+    const serve = cold.get("serve") ?? [];
+    const bare = cold.get("bare") ?? [];
+    const before = cold.get("before");
     const loadAfter = loadavg()[0]!;
     const wall = (xs: Sample[]) => median(xs.map((x) => x.wallMs));
     const cpu = (xs: Sample[]) => median(xs.map((x) => x.cpuMs));
@@ -151,7 +162,9 @@ export async function run(): Promise<string> {
       row("`heimdall job list` (demo server running)", list, nodeE, "< 0.25 s"),
       row("`heimdall --help` from the sources through tsx (how bin/ ran before; ratio to compiled)", tsxHelp, help, ""),
       row("bare Fastify + better-sqlite3 to first 200 (floor of serve)", bare, undefined, ""),
+      ...(before ? [row(`\`heimdall serve\` of ${BEFORE_BIN} (before) to first 200`, before, bare, "")] : []),
       row("`heimdall serve` (demo, fresh directory) to first 200 on /api/v1/health", serve, bare, "< 0.8 s"),
+      ...(before ? [row("`heimdall serve`, ratio to the before build (floor column)", serve, before, "")] : []),
       "",
     ].join("\n");
   } finally {
