@@ -5,8 +5,8 @@
 import type * as EcsSdk from "@aws-sdk/client-ecs";
 import type * as LogsSdk from "@aws-sdk/client-cloudwatch-logs";
 
-export type EcsSdkModule = typeof EcsSdk;
-export type LogsSdkModule = typeof LogsSdk;
+type EcsSdkModule = typeof EcsSdk;
+type LogsSdkModule = typeof LogsSdk;
 
 let ecs: EcsSdkModule | undefined;
 let logs: LogsSdkModule | undefined;
