@@ -3,7 +3,7 @@
 // column that is sorted, compared or pattern-matched is COLLATE "C": binary, code point order, case-sensitive,
 // identical to SQLite's BINARY collation.
 import type { Migration } from "../shared/migrate.ts";
-import { jobTimingStatements } from "../shared/migration-job-timing.ts";
+import { durationIndexStatements, jobTimingStatements } from "../shared/migration-job-timing.ts";
 
 const T = `TEXT COLLATE "C"`;
 
@@ -71,4 +71,5 @@ export const postgresMigrations: Migration[] = [
     name: "job timing, progress, list-filter and stats indexes",
     statements: jobTimingStatements("BIGINT", "TEXT", ", seq"),
   },
+  { version: 3, name: "duration index for the stats' slowest jobs", statements: durationIndexStatements(", seq") },
 ];

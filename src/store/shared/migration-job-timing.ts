@@ -5,6 +5,14 @@ import { FINAL_JOB_STATUSES } from "../../core/index.ts";
 
 const FINAL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
 
+/**
+ * Migration 3: the stats' slowest jobs walk an index on the duration (an expression both engines index and match
+ * when the query spells it the same way: `finished_at - started_at`), newest seq first among equals.
+ */
+export function durationIndexStatements(rowidTail: string): string[] {
+  return [`CREATE INDEX jobs_duration ON jobs ((finished_at - started_at)${rowidTail})`];
+}
+
 export function jobTimingStatements(intType: string, textType: string, rowidTail: string): string[] {
   return [
     `ALTER TABLE jobs ADD COLUMN started_at ${intType}`,

@@ -2,7 +2,7 @@
 // Timestamps: INTEGER epoch seconds (64-bit). JSON: TEXT. Booleans: INTEGER 0/1. Text compares with BINARY
 // collation (code point order, case-sensitive), which is SQLite's default.
 import type { Migration } from "../shared/migrate.ts";
-import { jobTimingStatements } from "../shared/migration-job-timing.ts";
+import { durationIndexStatements, jobTimingStatements } from "../shared/migration-job-timing.ts";
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -68,4 +68,5 @@ export const sqliteMigrations: Migration[] = [
     name: "job timing, progress, list-filter and stats indexes",
     statements: jobTimingStatements("INTEGER", "TEXT", ""),
   },
+  { version: 3, name: "duration index for the stats' slowest jobs", statements: durationIndexStatements(", seq") },
 ];
