@@ -5,15 +5,59 @@ import type { EngineMetrics } from "../engine/index.ts";
 import { ecsStatsSnapshot } from "../plugins/index.ts";
 
 // prom-client's index also loads what Heimdall never uses (Summary with tdigest, Pushgateway with http/https/zlib,
-// cluster aggregation): about half its load time at `serve` start-up. The classes and the default metrics come
-// from their own files instead (the same modules the index re-exports; test/api/extras.test.ts scrapes them).
+// cluster aggregation), and its default process CPU counters load @opentelemetry/api (for exemplars, which are
+// off): together about 0.1 s of `serve`'s start-up CPU. The classes and the other default metrics come from their
+// own files instead (the modules the index re-exports); the three CPU counters are registered here with the same
+// names, help and values. test/api/default-metrics.test.ts checks the set against prom-client's own.
 const requirePromClient = createRequire(import.meta.url);
 const Registry = requirePromClient("prom-client/lib/registry") as typeof PromClient.Registry;
 const Counter = requirePromClient("prom-client/lib/counter") as typeof PromClient.Counter;
 const Gauge = requirePromClient("prom-client/lib/gauge") as typeof PromClient.Gauge;
 const Histogram = requirePromClient("prom-client/lib/histogram") as typeof PromClient.Histogram;
-const collectDefaultMetrics = requirePromClient("prom-client/lib/defaultMetrics") as typeof PromClient.collectDefaultMetrics;
 type Registry = PromClient.Registry;
+
+/** prom-client's default metrics after process_cpu_*, in its order (lib/defaultMetrics.js). */
+const DEFAULT_METRIC_FILES = [
+  "processStartTime",
+  "osMemoryHeap",
+  "processOpenFileDescriptors",
+  "processMaxFileDescriptors",
+  "eventLoopLag",
+  ...(typeof process.getActiveResourcesInfo === "function" ? ["processResources"] : []),
+  "processHandles",
+  "processRequests",
+  "heapSizeAndUsed",
+  "heapSpacesSizeAndUsed",
+  "version",
+  "gc",
+];
+
+/** What prom-client's collectDefaultMetrics({ register }) registers, without loading @opentelemetry/api. */
+export function registerDefaultMetrics(registry: Registry): void {
+  // process_cpu_*: CPU used since registration, added at each scrape (prom-client's processCpuTotal).
+  let last = process.cpuUsage();
+  const registers = [registry];
+  const user = new Counter({
+    name: "process_cpu_user_seconds_total",
+    help: "Total user CPU time spent in seconds.",
+    registers,
+    collect() {
+      const now = process.cpuUsage();
+      const userMicros = now.user - last.user;
+      const systemMicros = now.system - last.system;
+      last = now;
+      user.inc(userMicros / 1e6);
+      system.inc(systemMicros / 1e6);
+      total.inc((userMicros + systemMicros) / 1e6);
+    },
+  });
+  const system = new Counter({ name: "process_cpu_system_seconds_total", help: "Total system CPU time spent in seconds.", registers });
+  const total = new Counter({ name: "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.", registers });
+  const config = { register: registry, eventLoopMonitoringPrecision: 10 };
+  for (const file of DEFAULT_METRIC_FILES) {
+    (requirePromClient(`prom-client/lib/metrics/${file}`) as (r: Registry, c: typeof config) => void)(registry, config);
+  }
+}
 
 export interface Metrics extends EngineMetrics {
   readonly registry: Registry;
@@ -26,7 +70,7 @@ const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 
 export function createMetrics(version: string): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerDefaultMetrics(registry);
   const r = [registry];
 
   const buildInfo = new Gauge({ name: "heimdall_build_info", help: "Build information (always 1).", labelNames: ["version"], registers: r });
