@@ -5,6 +5,7 @@ import { HeimdallError, errorMessage } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ANONYMOUS, identityProvider, type Identity } from "./auth/index.ts";
 import { API_PREFIX, BODY_LIMIT, MSG_NO_IDENTITY, MSG_TOO_LARGE, sendError, unknownEndpoint } from "./http.ts";
+import type { RegisteredRoute } from "./http.ts";
 import { registerFileRoutes } from "./routes-files.ts";
 import { registerHealthRoutes } from "./routes-health.ts";
 import { registerJobRoutes } from "./routes-jobs.ts";
@@ -12,6 +13,7 @@ import { registerLogRoutes } from "./routes-logs.ts";
 import { registerRegistryRoutes } from "./routes-registry.ts";
 import { registerStatsRoutes } from "./routes-stats.ts";
 import { registerUiRoutes } from "./ui.ts";
+import { registerApiDocs } from "./api-docs.ts";
 
 function mapError(err: unknown): HeimdallError {
   if (err instanceof HeimdallError) return err;
@@ -108,21 +110,25 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, unknownEndpoint(req)));
 
-  const routes: { method: string; template: string }[] = [];
+  const routes: RegisteredRoute[] = [];
+  app.decorate("registeredRoutes", routes);
   app.addHook("onRoute", (opts) => {
     // A route's template (metrics label, OpenAPI path) is its URL in the spec's style: `:id` → `{id}`.
     const template = opts.url.replace(/:(\w+)/g, "{$1}");
     opts.config = { ...opts.config, template };
-    if (template === "/*") return;
-    for (const m of Array.isArray(opts.method) ? opts.method : [opts.method]) routes.push({ method: m, template });
+    const documented = !(opts.schema as { hide?: boolean } | undefined)?.hide;
+    for (const m of Array.isArray(opts.method) ? opts.method : [opts.method]) routes.push({ method: m, template, documented });
   });
 
+  // Request schemas document; core's validators check (exact messages of the spec), so Ajv never runs.
+  app.setValidatorCompiler(() => () => true);
+  await registerApiDocs(app, deps);
   registerJobRoutes(app, deps);
   registerFileRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerRegistryRoutes(app, deps);
   registerStatsRoutes(app, deps);
-  registerHealthRoutes(app, deps, () => routes);
+  registerHealthRoutes(app, deps);
   registerUiRoutes(app, deps);
   await app.ready();
   return app;

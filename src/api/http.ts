@@ -3,6 +3,13 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { HeimdallError, NUL_PROBLEM, parseJsonBody, validateIdentity } from "../core/index.ts";
 import { MSG_NO_IDENTITY, type Identity } from "./auth/index.ts";
 
+/** A route seen by the onRoute hook; `documented` = not hidden from the OpenAPI document. */
+export interface RegisteredRoute {
+  method: string;
+  template: string;
+  documented: boolean;
+}
+
 export const API_PREFIX = "/api/v1";
 export const BODY_LIMIT = 1_048_576;
 export { MSG_NO_IDENTITY };
@@ -16,6 +23,10 @@ declare module "fastify" {
     identity: Identity;
     /** Metrics route label override ("unmatched" for unknown endpoints answered by a wildcard route). */
     routeLabel: string;
+  }
+  interface FastifyInstance {
+    /** Every route as registered (onRoute), for the check that the OpenAPI document covers them. */
+    registeredRoutes: RegisteredRoute[];
   }
   interface FastifyContextConfig {
     /** POST/PUT routes: identity required (401 before the body is read). */

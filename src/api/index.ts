@@ -4,4 +4,3 @@ export { buildApp } from "./app.ts";
 export { createMetrics } from "./metrics.ts";
 export { loadTls, reloadTls } from "./tls.ts";
 export type { Metrics } from "./metrics.ts";
-export { OPERATIONS as OPENAPI_OPERATIONS } from "./openapi.ts";

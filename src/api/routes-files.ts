@@ -1,5 +1,6 @@
 // Job files (spec 4.5, D6): stdout/stderr/result streamed from the store with ?offset= and Range; plus the
 // ECS task views (issue 4): GET P/job/{id}/tasks and GET P/job/{id}/tasks/{slot}/logs.
+import { FILE_ROUTE, TASK_ROUTES } from "./route-schemas.ts";
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { HeimdallError } from "../core/index.ts";
@@ -90,7 +91,7 @@ function pickWindow(reply: FastifyReply, range: string | undefined, offset: stri
 }
 
 export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get(`${P}/job/:id/:file`, { config: { longRunning: true } }, async (req, reply) => {
+  app.get(`${P}/job/:id/:file`, { schema: FILE_ROUTE, config: { longRunning: true } }, async (req, reply) => {
     const file = param(req, "file");
     if (!FILES.has(file)) throw new HeimdallError("NOT_FOUND", `unknown file: ${file}`);
     const id = param(req, "id");
@@ -114,13 +115,13 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return sendWindow(reply, job, size, w, TEXT, () => Readable.from(deps.store.readFile(id, f, w.start, w.end), { objectMode: false, highWaterMark: READ_AHEAD }));
   });
 
-  app.get(`${P}/job/:id/tasks`, async (req) => {
+  app.get(`${P}/job/:id/tasks`, { schema: TASK_ROUTES.timeline }, async (req) => {
     const timeline = await deps.engine.jobTasks(await loadJob(deps, param(req, "id")));
     if (timeline === undefined) throw new HeimdallError("NOT_FOUND", "job has no task timeline");
     return timeline;
   });
 
-  app.get(`${P}/job/:id/tasks/:slot/logs`, { config: { longRunning: true } }, async (req, reply) => {
+  app.get(`${P}/job/:id/tasks/:slot/logs`, { schema: TASK_ROUTES.taskLogs, config: { longRunning: true } }, async (req, reply) => {
     const job = await loadJob(deps, param(req, "id"));
     const slotRaw = param(req, "slot");
     if (!/^\d+$/.test(slotRaw)) throw new HeimdallError("BAD_REQUEST", "slot: must be a non-negative integer");

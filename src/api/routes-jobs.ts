@@ -16,6 +16,7 @@ import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, bodyOf, callerOf, param, queryRecord, queryString } from "./http.ts";
 import { loadJob, pageEnvelope } from "./route-helpers.ts";
 import { checkCancel } from "./auth/index.ts";
+import { JOB_ROUTES } from "./route-schemas.ts";
 
 const P = API_PREFIX;
 
@@ -41,9 +42,9 @@ function jobFilter(req: Parameters<typeof queryString>[0]): JobFilter {
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get(`${P}/job/statuses`, async () => JOB_STATUS_NAMES);
+  app.get(`${P}/job/statuses`, { schema: JOB_ROUTES.statuses }, async () => JOB_STATUS_NAMES);
 
-  app.post(`${P}/job`, { config: { identity: true, longRunning: true } }, async (req, reply) => {
+  app.post(`${P}/job`, { schema: JOB_ROUTES.submit, config: { identity: true, longRunning: true } }, async (req, reply) => {
     const caller = callerOf(req);
     const input = validateSubmit(bodyOf(req));
     const gone = new AbortController();
@@ -59,13 +60,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
   });
 
-  app.get(`${P}/job/:id`, async (req) => {
+  app.get(`${P}/job/:id`, { schema: JOB_ROUTES.get }, async (req) => {
     return jobToJson(await loadJob(deps, param(req, "id")));
   });
 
-  app.get(`${P}/job/:id/status`, async (req) => statusToJson(await loadJob(deps, param(req, "id"))));
+  app.get(`${P}/job/:id/status`, { schema: JOB_ROUTES.status }, async (req) => statusToJson(await loadJob(deps, param(req, "id"))));
 
-  app.post(`${P}/job/:id/cancel`, { config: { identity: true } }, async (req) => {
+  app.post(`${P}/job/:id/cancel`, { schema: JOB_ROUTES.cancel, config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
     const id = param(req, "id");
     if ((deps.config.auth?.job_cancel ?? "anyone") === "owner") {
@@ -76,7 +77,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return { status: "CANCELING" };
   });
 
-  app.get(`${P}/jobs`, async (req) => {
+  app.get(`${P}/jobs`, { schema: JOB_ROUTES.list }, async (req) => {
     const filter = jobFilter(req);
     const page = parsePageQuery(queryRecord(req));
     return pageEnvelope(await deps.store.listJobs(filter, page), (j) => jobToJson(j));

@@ -1,6 +1,7 @@
 // GET P/job/{id}/logs (issue 9): every task attempt's log lines of an ECS job as newline-delimited JSON, from the
 // start or a cursor, following until the job is final. The plugin's jobLogs shares one reader per job between
 // all followers; this route validates, serializes, and ends streams on client disconnect or server shutdown.
+import { TASK_ROUTES } from "./route-schemas.ts";
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { HeimdallError, isFinalStatus } from "../core/index.ts";
@@ -34,7 +35,7 @@ export function registerLogRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await Promise.race([all, new Promise<void>((r) => setTimeout(r, SHUTDOWN_WAIT_MS).unref())]);
   });
 
-  app.get(`${P}/job/:id/logs`, { config: { longRunning: true } }, async (req, reply) => {
+  app.get(`${P}/job/:id/logs`, { schema: TASK_ROUTES.jobLogs, config: { longRunning: true } }, async (req, reply) => {
     const id = param(req, "id");
     const job = await loadJob(deps, id);
     const follow = flag(queryString(req, "follow"), "follow");

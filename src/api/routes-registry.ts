@@ -18,6 +18,7 @@ import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, bodyOf, callerOf, param, queryRecord, queryString } from "./http.ts";
 import { pageEnvelope } from "./route-helpers.ts";
 import { checkRegistryWrite } from "./auth/index.ts";
+import { registryRoutes } from "./route-schemas.ts";
 import type { AuthPolicy } from "../config/index.ts";
 
 const P = API_PREFIX;
@@ -59,19 +60,20 @@ function registerKind<T extends { updated_at: number; status: string }>(app: Fas
     return found;
   };
 
-  app.get(`${P}/${k.noun}/statuses`, async () => REGISTRY_STATUS_NAMES);
-  app.get(`${P}/${k.noun}s`, async (req) => {
+  const schemas = registryRoutes(k.noun);
+  app.get(`${P}/${k.noun}/statuses`, { schema: schemas.statuses }, async () => REGISTRY_STATUS_NAMES);
+  app.get(`${P}/${k.noun}s`, { schema: schemas.list }, async (req) => {
     const filter = registryFilter(req, k.withPlugin);
     return pageEnvelope(await k.list(filter, parsePageQuery(queryRecord(req))), k.toJson);
   });
-  app.get(`${P}/${k.noun}/:id`, async (req) => k.toJson(await load(req)));
-  app.put(`${P}/${k.noun}/:id`, { config: { identity: true } }, async (req) => {
+  app.get(`${P}/${k.noun}/:id`, { schema: schemas.get }, async (req) => k.toJson(await load(req)));
+  app.put(`${P}/${k.noun}/:id`, { schema: schemas.put, config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
     checkRegistryWrite(policy, req.identity);
     return k.toJson(await k.put(param(req, "id"), bodyOf(req), caller));
   });
-  app.get(`${P}/${k.noun}/:id/status`, async (req) => statusToJson(await load(req)));
-  app.put(`${P}/${k.noun}/:id/status`, { config: { identity: true } }, async (req) => {
+  app.get(`${P}/${k.noun}/:id/status`, { schema: schemas.status }, async (req) => statusToJson(await load(req)));
+  app.put(`${P}/${k.noun}/:id/status`, { schema: schemas.setStatus, config: { identity: true } }, async (req) => {
     const caller = callerOf(req);
     checkRegistryWrite(policy, req.identity);
     // `?status=` wins over the body key (5.5).

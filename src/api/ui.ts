@@ -6,6 +6,7 @@ import { extname, resolve, sep } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, unknownEndpoint } from "./http.ts";
+import { DOCS_PREFIX } from "./api-docs.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -25,7 +26,7 @@ const TYPES: Record<string, string> = {
 const PLACEHOLDER = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Heimdall</title></head>
 <body><h1>Heimdall</h1><p>The web UI is not built. The REST API is served under <a href="/api/v1/jobs">/api/v1</a>
-(<a href="/api/v1/openapi.json">OpenAPI</a>), metrics at <a href="/metrics">/metrics</a>.</p></body></html>
+(<a href="/api/v1/openapi.json">OpenAPI</a>, <a href="/docs">reference</a>), metrics at <a href="/metrics">/metrics</a>.</p></body></html>
 `;
 
 function cookieValue(v: string): string {
@@ -60,9 +61,10 @@ export function registerUiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.send(createReadStream(path));
   }
 
-  app.get("/*", { config: { longRunning: true } }, async (req, reply) => {
+  app.get("/*", { schema: { hide: true }, config: { longRunning: true } }, async (req, reply) => {
     const rawPath = req.url.split("?")[0] ?? "/";
     if (rawPath === API_PREFIX || rawPath.startsWith(`${API_PREFIX}/`)) throw unknownEndpoint(req);
+    if (rawPath === DOCS_PREFIX || rawPath.startsWith(`${DOCS_PREFIX}/`)) throw unknownEndpoint(req);
     // `/` was the jobs list before the overview page took it: its old links (`/?status=…`) keep working.
     const search = req.url.slice(rawPath.length);
     if ((rawPath === "/" || rawPath === "") && search.length > 1) return reply.redirect(`/jobs${search}`, 302);
