@@ -14,6 +14,7 @@ import { registerRegistryRoutes } from "./routes-registry.ts";
 import { registerStatsRoutes } from "./routes-stats.ts";
 import { registerUiRoutes } from "./ui.ts";
 import { registerApiDocs } from "./api-docs.ts";
+import { buildSerializer } from "./serializer.ts";
 
 function mapError(err: unknown): HeimdallError {
   if (err instanceof HeimdallError) return err;
@@ -34,6 +35,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    schemaController: { compilersFactory: { buildSerializer } },
     exposeHeadRoutes: false,
     // serve() drains the engine before closing the app; requests that arrive meanwhile are still answered.
     return503OnClosing: false,

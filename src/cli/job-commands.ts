@@ -1,6 +1,8 @@
 // `heimdall job …` subcommands over the REST API.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { jobApi } from "./api-calls.ts";
+import type { SubmitJob } from "./api-calls.ts";
 import { ApiClient, CliError } from "./client.ts";
 import type { ClientOptions } from "./client.ts";
 import { paletteFor } from "./colour.ts";
@@ -114,7 +116,7 @@ interface WaitOpts extends ClientOptions {
 async function submitJob(api: ApiClient, body: Obj, o: WaitOpts): Promise<void> {
   // A synchronous command runs inside the submit request: no response bound unless --timeout is given.
   const timeoutSec = Number(o.timeout) || 0;
-  const submitted = await api.request<Obj>("POST", "/job", { body, timeoutMs: timeoutSec * 1000 });
+  const submitted: Obj = await jobApi.submit(api, body as SubmitJob, timeoutSec * 1000);
   if (!o.wait) return printJob(submitted, o.json);
   const id = String(submitted["id"]);
   if (!o.json) out(`${id}\n`);
@@ -203,9 +205,9 @@ ${CLIENT_HELP}`,
     )
     .action(async (id: string, o: WaitOpts) => {
       const api = new ApiClient(o);
-      const old = await api.request<Obj>("GET", `/job/${encodeURIComponent(id)}`);
+      const old: Obj = await jobApi.get(api, id);
       if (o.wait) return submitJob(api, rerunBody(old), o);
-      const created = await api.request<Obj>("POST", "/job", { body: rerunBody(old), timeoutMs: (Number(o.timeout) || 0) * 1000 });
+      const created = await jobApi.submit(api, rerunBody(old) as SubmitJob, (Number(o.timeout) || 0) * 1000);
       if (o.json) printJson(created);
       else out(`${String(created["id"])}\n`);
     });
@@ -213,23 +215,23 @@ ${CLIENT_HELP}`,
   withClientOptions(job.command("get").argument("<id>").description("job details"))
     .addHelpText("after", example("get"))
     .action(async (id: string, o: ClientOptions) => {
-    printJob(await new ApiClient(o).request<Obj>("GET", `/job/${encodeURIComponent(id)}`), o.json);
+    printJob(await jobApi.get(new ApiClient(o), id), o.json);
   });
 
   withClientOptions(job.command("status").argument("<id>").description("job status"))
     .addHelpText("after", example("status"))
     .action(async (id: string, o: ClientOptions) => {
-    const st = await new ApiClient(o).request<Obj>("GET", `/job/${encodeURIComponent(id)}/status`);
+    const st = await jobApi.status(new ApiClient(o), id);
     if (o.json) return printJson(st);
-    out(`${String(st["status"])}${typeof st["error"] === "string" ? `: ${st["error"]}` : ""}\n`);
+    out(`${st.status}${typeof st.error === "string" ? `: ${st.error}` : ""}\n`);
   });
 
   withClientOptions(job.command("cancel").argument("<id>").description("cancel a job"))
     .addHelpText("after", example("cancel"))
     .action(async (id: string, o: ClientOptions) => {
-    const r = await new ApiClient(o).request<Obj>("POST", `/job/${encodeURIComponent(id)}/cancel`);
+    const r = await jobApi.cancel(new ApiClient(o), id);
     if (o.json) return printJson(r);
-    out(`${String(r["status"])}\n`);
+    out(`${r.status}\n`);
   });
 
   withClientOptions(job.command("result").argument("<id>").description("job result"))
@@ -255,7 +257,7 @@ Examples:
   $ heimdall job list --tags env:prod --json`,
     )
     .action(async (o: ListOpts) => {
-      const page = await new ApiClient(o).request<ListPage>("GET", "/jobs", { query: listQuery(o, ["command", "cluster", "tags"]) });
+      const page: ListPage = await jobApi.list(new ApiClient(o), listQuery(o, ["command", "cluster", "tags"]));
       const c = paletteFor(process.stdout, o);
       const headers = ["ID", "NAME", "USER", "STATUS", "COMMAND", "CLUSTER", "CREATED", "STARTED", "FINISHED", "DURATION"];
       const row = (j: Obj) => [
@@ -321,7 +323,7 @@ Examples:
   $ heimdall job tasks 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --wide`,
     )
     .action(async (id: string, o: ClientOptions & { wide?: boolean; color?: boolean }) => {
-      const t = await new ApiClient(o).request<Obj>("GET", `/job/${encodeURIComponent(id)}/tasks`);
+      const t = await jobApi.tasks(new ApiClient(o), id);
       if (o.json) return printJson(t);
       out(renderTasks(t, paletteFor(process.stdout, o), Boolean(o.wide)));
     });
@@ -330,7 +332,7 @@ Examples:
 /** After `logs --follow`: `job ID SUCCEEDED` on stderr (exit 0), or the error and exit 1. */
 async function finalStatus(api: ApiClient, id: string, status: string, o: { color?: boolean }): Promise<void> {
   const c = paletteFor(process.stderr, o);
-  const job = await api.request<Obj>("GET", `/job/${encodeURIComponent(id)}`).catch(() => ({ status }) as Obj);
+  const job: Obj = await jobApi.get(api, id).catch(() => ({ status }) as Obj);
   const final = String(job["status"] ?? status);
   const took = jobDuration(job);
   if (final === "SUCCEEDED") {

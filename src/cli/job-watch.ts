@@ -1,5 +1,6 @@
 // Waiting for a job (`job submit --wait`, `job rerun --wait`): status changes and the ECS task summary on
 // stderr while it runs, the stderr tail of a job that did not succeed at the end.
+import { jobApi } from "./api-calls.ts";
 import type { ApiClient } from "./client.ts";
 import { CliError } from "./client.ts";
 import type { Palette } from "./colour.ts";
@@ -39,11 +40,10 @@ export async function watchJob(api: ApiClient, id: string, first: Obj | undefine
   const err = o.err ?? ((s: string) => void process.stderr.write(s));
   const c = o.colour;
   const deadline = o.timeoutSec > 0 ? Date.now() + o.timeoutSec * 1000 : Number.POSITIVE_INFINITY;
-  const path = `/job/${encodeURIComponent(id)}`;
   const startedWatching = Date.now();
   let lastStatus = "";
   let lastProgress = "";
-  let job = first ?? (await api.request<Obj>("GET", path));
+  let job: Obj = first ?? (await jobApi.get(api, id));
   for (;;) {
     const status = String(job["status"]);
     const progress = progressText(job["progress"]);
@@ -67,7 +67,7 @@ export async function watchJob(api: ApiClient, id: string, first: Obj | undefine
     if (Date.now() > deadline) throw new CliError(`job ${id} is still ${status} after ${o.timeoutSec}s`);
     // Quick polls first (short jobs end within a second or two), then once a second.
     await sleep(Date.now() - startedWatching < 5000 ? 250 : 1000);
-    job = await api.request<Obj>("GET", path);
+    job = await jobApi.get(api, id);
   }
 }
 
