@@ -1,6 +1,5 @@
 // Job files (spec 4.5, D6): stdout/stderr/result streamed from the store with ?offset= and Range; plus the
 // ECS task views (issue 4): GET P/job/{id}/tasks and GET P/job/{id}/tasks/{slot}/logs.
-import { FILE_ROUTE, TASK_ROUTES } from "./route-schemas.ts";
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { HeimdallError } from "../core/index.ts";
@@ -9,6 +8,7 @@ import type { TaskLogsQuery } from "../plugins/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, param, queryString } from "./http.ts";
 import { loadJob } from "./route-helpers.ts";
+import { FILE_ROUTE, TASK_ROUTES } from "./route-schemas.ts";
 
 const P = API_PREFIX;
 const FILES = new Set(["stdout", "stderr", "result"]);

@@ -1,13 +1,13 @@
 // GET P/job/{id}/logs (issue 9): every task attempt's log lines of an ECS job as newline-delimited JSON, from the
 // start or a cursor, following until the job is final. The plugin's jobLogs shares one reader per job between
 // all followers; this route validates, serializes, and ends streams on client disconnect or server shutdown.
-import { TASK_ROUTES } from "./route-schemas.ts";
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { HeimdallError, isFinalStatus } from "../core/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { API_PREFIX, param, queryString } from "./http.ts";
 import { loadJob } from "./route-helpers.ts";
+import { TASK_ROUTES } from "./route-schemas.ts";
 
 const P = API_PREFIX;
 export const NDJSON = "application/x-ndjson; charset=utf-8";
