@@ -9,7 +9,6 @@ export type Job = Schemas["Job"];
 export type JobList = Schemas["JobList"];
 export type JobStatus = Schemas["Status"];
 export type SubmitJob = Schemas["SubmitJob"];
-export type Result = Schemas["Result"];
 export type TaskTimeline = Schemas["TaskTimeline"];
 
 type Method = "get" | "post" | "put";
