@@ -3,7 +3,10 @@
 // which would break the canonical key order of the wire objects (core serialize.ts, spec 2.1–2.4); the document
 // keeps `required`. Properties absent from a schema are dropped, so the schemas list every field
 // (open objects say `additionalProperties: true`).
-import { SerializerSelector } from "@fastify/fast-json-stringify-compiler";
+// fast-json-stringify (with Ajv) costs a few hundred ms to load: it is loaded, and each route's serializer compiled,
+// at the first response that needs it, so `serve` starts as fast as without schemas.
+import { createRequire } from "node:module";
+import type { SerializerSelector as Selector } from "@fastify/fast-json-stringify-compiler";
 import type { FastifyServerOptions } from "fastify";
 
 type SchemaController = NonNullable<FastifyServerOptions["schemaController"]>;
@@ -25,10 +28,26 @@ export function withoutRequired(schema: unknown): unknown {
   return out;
 }
 
-const selector = SerializerSelector();
+const require = createRequire(import.meta.url);
+let selector: ReturnType<typeof Selector> | undefined;
+function loadSelector(): ReturnType<typeof Selector> {
+  if (!selector) {
+    const { SerializerSelector } = require("@fastify/fast-json-stringify-compiler") as { SerializerSelector: typeof Selector };
+    selector = SerializerSelector();
+  }
+  return selector;
+}
 
 export const buildSerializer: SerializerFactory = (externalSchemas, options) => {
-  const external = withoutRequired(externalSchemas ?? {}) as Record<string, unknown>;
-  const build = selector(external, options);
-  return (route) => build({ ...route, schema: withoutRequired(route.schema) });
+  let build: ReturnType<ReturnType<typeof Selector>> | undefined;
+  return (route) => {
+    let serialize: ((data: unknown) => string) | undefined;
+    return (data: unknown) => {
+      if (!serialize) {
+        build ??= loadSelector()(withoutRequired(externalSchemas ?? {}) as Record<string, unknown>, options);
+        serialize = build({ ...route, schema: withoutRequired(route.schema) });
+      }
+      return serialize(data);
+    };
+  };
 };
