@@ -1,8 +1,8 @@
 // The Fastify `schema` of every route: operationId, tag, summary, parameters and responses. Declared once on each
 // route; @fastify/swagger builds the OpenAPI document from them and response schemas drive serialization. Request
 // parts are documentation only: validation stays in core's validators (exact messages of the spec), see app.ts.
-import { Type } from "@sinclair/typebox";
-import type { TSchema } from "@sinclair/typebox";
+import { Type } from "./json-schema.ts";
+import type { Schema as TSchema } from "./json-schema.ts";
 import type { FastifySchema } from "fastify";
 import { ref } from "./wire-schemas.ts";
 
@@ -52,14 +52,14 @@ const patterns = (...names: string[]) => ({
 });
 const page = {
   limit: qInt("Page size (1–101, default 101)"),
-  order_by: Type.Optional(Type.Unsafe<string>({ type: "string", enum: ["id", "created_at", "updated_at"], description: "Default: insertion order" })),
-  direction: Type.Optional(Type.Unsafe<string>({ type: "string", enum: ["asc", "desc"], description: "Default desc" })),
+  order_by: Type.Optional(Type.Unsafe({ type: "string", enum: ["id", "created_at", "updated_at"], description: "Default: insertion order" })),
+  direction: Type.Optional(Type.Unsafe({ type: "string", enum: ["asc", "desc"], description: "Default desc" })),
   cursor: q("next_cursor of the previous page"),
 };
 const ID = { id: "Object id" };
 const WRITE_ERRORS = { "400": "Validation error", "401": "No identity, or invalid credentials", "413": "Body too large" };
 const REGISTRY_FORBIDDEN = { "403": "Not allowed (auth.registry_write: admins)" };
-const statusBody = Type.Object({ status: Type.Optional(Type.Unsafe<string>({ type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"] })) });
+const statusBody = Type.Object({ status: Type.Optional(Type.Unsafe({ type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"] })) });
 
 export const JOB_ROUTES = {
   statuses: operation({ operationId: "listJobStatuses", tag: "jobs", summary: "Job status names", ok: { "200": json(statusNames(["ACCEPTED", "CANCELED"])) } }),
@@ -192,7 +192,7 @@ export function registryRoutes(noun: "command" | "cluster") {
       tag,
       summary: `Change ${noun} status`,
       params: ID,
-      query: { status: Type.Optional(Type.Unsafe<string>({ type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"], description: "New status (wins over the body)" })) },
+      query: { status: Type.Optional(Type.Unsafe({ type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"], description: "New status (wins over the body)" })) },
       body: statusBody,
       ok: { "200": json(ref("Status")) },
       errors: { ...WRITE_ERRORS, ...REGISTRY_FORBIDDEN, ...unknown },

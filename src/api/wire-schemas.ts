@@ -1,8 +1,8 @@
 // Wire objects of the REST API as TypeBox schemas (shared schemas with an `$id`, registered with app.addSchema):
 // they drive response serialization (fast-json-stringify keeps only the properties listed here, in this order —
 // the canonical key order of core's serializers, spec 2.1–2.4) and become the OpenAPI components.
-import { Type } from "@sinclair/typebox";
-import type { TSchema } from "@sinclair/typebox";
+import { Type } from "./json-schema.ts";
+import type { Schema as TSchema } from "./json-schema.ts";
 import { JOB_STATUSES, REGISTRY_STATUSES } from "../core/index.ts";
 
 /** `{$ref}` to a shared schema by its `$id` (resolved by Fastify's serializer and by @fastify/swagger). */
@@ -15,10 +15,10 @@ const tagList = Type.Array(Type.String(), { example: ["type:shell", "env:dev"] }
 const openObject = (description: string) => Type.Object({}, { additionalProperties: true, nullable: true, description });
 const epoch = (description: string) => Type.Integer({ description, example: 1767225600 });
 
-export const JobStatusSchema = Type.Unsafe<string>({ type: "string", enum: [...JOB_STATUSES], example: "SUCCEEDED" });
-export const RegistryStatusSchema = Type.Unsafe<string>({ type: "string", enum: [...REGISTRY_STATUSES], example: "ACTIVE" });
+export const JobStatusSchema = Type.Unsafe({ type: "string", enum: [...JOB_STATUSES], example: "SUCCEEDED" });
+export const RegistryStatusSchema = Type.Unsafe({ type: "string", enum: [...REGISTRY_STATUSES], example: "ACTIVE" });
 
-const attributes = Type.Record(Type.String(), Type.Object({ kind: Type.Unsafe<string>({ type: "string", enum: ["link", "text"] }), value: str }), {
+const attributes = Type.Record(Type.Object({ kind: Type.Unsafe({ type: "string", enum: ["link", "text"] }), value: str }), {
   description: "Label → rendered attribute",
 });
 
@@ -133,7 +133,7 @@ export const StatsSchema = Type.Object(
   {
     since: int,
     until: int,
-    counts: Type.Record(Type.String(), int, { description: "Jobs created since `since`, by status (every status, 0 when none)" }),
+    counts: Type.Record(int, { description: "Jobs created since `since`, by status (every status, 0 when none)" }),
     finished_per_hour: Type.Array(Type.Object({ hour: int, succeeded: int, failed: int, canceled: int }), {
       description: "Every hour from the hour of `since` to now, zeros included",
     }),
@@ -171,7 +171,7 @@ export const InstanceHealthSchema = Type.Object(
     checks: Type.Array(
       Type.Object({
         name: Type.String({ example: "database" }),
-        status: Type.Unsafe<string>({ type: "string", enum: ["ok", "error"] }),
+        status: Type.Unsafe({ type: "string", enum: ["ok", "error"] }),
         latency_ms: Type.Number(),
         error: Type.Optional(str),
       }),

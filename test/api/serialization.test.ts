@@ -3,7 +3,7 @@
 // nulls and open objects (context, task timeline). A field missing from a schema would be dropped silently.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { TSchema } from "@sinclair/typebox";
+import type { Schema as TSchema } from "../../src/api/json-schema.ts";
 import { buildSerializer } from "../../src/api/serializer.ts";
 import {
   ClusterSchema,
