@@ -1,5 +1,5 @@
-// Wire objects of the REST API as TypeBox schemas (shared schemas with an `$id`, registered with app.addSchema):
-// they drive response serialization (fast-json-stringify keeps only the properties listed here, in this order —
+// Wire objects of the REST API as JSON schemas (json-schema.ts builders; shared schemas with an `$id`, registered with
+// app.addSchema): they drive response serialization (fast-json-stringify keeps only the properties listed here, in this order —
 // the canonical key order of core's serializers, spec 2.1–2.4) and become the OpenAPI components.
 import { Type } from "./json-schema.ts";
 import type { Schema as TSchema } from "./json-schema.ts";
