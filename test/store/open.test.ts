@@ -34,11 +34,11 @@ for (const backend of storeBackends()) {
       assert.equal((await s2.listJobs({}, { limit: 10, order_by: "seq", direction: "desc" })).data.length, 1);
       await s2.close();
       const rows = await rawQuery<{ version: number }>(url, "SELECT version FROM schema_migrations ORDER BY version");
-      assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2]);
+      assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2, 3]);
 
       await rawQuery(url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
       await assert.rejects(backend.open(url),
-        isStoreError(/^database schema version 999 is newer than this server \(2\); upgrade the server$/));
+        isStoreError(/^database schema version 999 is newer than this server \(3\); upgrade the server$/));
     });
 
     void test("wake-ups reach listeners; unsubscribing stops them", async () => {
@@ -180,7 +180,7 @@ void describe("PostgreSQL with several instances", () => {
     const url = await postgres.freshUrl();
     await Promise.all([postgres.open(url), postgres.open(url), postgres.open(url)]);
     const rows = await rawQuery<{ version: number }>(url, "SELECT version FROM schema_migrations ORDER BY version");
-    assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2]); // each version recorded once
+    assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2, 3]); // each version recorded once
   });
 
   void test("two stores claiming in parallel never get the same job", { skip: postgres.skip }, async () => {
