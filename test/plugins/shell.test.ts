@@ -147,6 +147,9 @@ describe("shell plugin", () => {
       new Promise((res) => setTimeout(res, 3000, "still running")),
     ]);
     assert.equal(settled, "settled");
+    // The job settles when the grandchild's output closes, which happens early in its exit: give the kernel a moment.
+    const deadline = Date.now() + 2000;
+    while (alive(grandchild) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
     assert.ok(!alive(grandchild), "the grandchild was killed");
   });
 

@@ -60,7 +60,7 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     await page.getByTestId("count").filter({ hasText: /^1 commands$/ }).waitFor();
     await page.getByRole("link", { name: "Details of command spare-0.0.1" }).click();
     await page.waitForURL("**/commands/spare-0.0.1");
-    await page.locator("h1 .status", { hasText: "ACTIVE" }).waitFor();
+    await page.locator("h1 .status", { hasText: /^ACTIVE$/ }).waitFor();
     await page.getByText("A command to switch on and off").waitFor();
     await page.getByRole("list", { name: "Cluster tags" }).getByText("type:localhost").waitFor();
     assert.deepEqual(await page.getByRole("list", { name: "Allowed callers" }).getByRole("listitem").allTextContents(), ["registry-admin", "svc-.*"]);
@@ -75,7 +75,7 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     assert.equal(stored.user, USER, "the proxy's identity is the last writer");
     await screenshots(page, "command-detail");
     await page.getByRole("button", { name: "Activate", exact: true }).click();
-    await page.locator("h1 .status", { hasText: "ACTIVE" }).waitFor();
+    await page.locator("h1 .status", { hasText: /^ACTIVE$/ }).waitFor();
     assert.equal((await client.get<{ status: string }>("/command/spare-0.0.1")).status, "ACTIVE");
     await finish();
   });
@@ -125,7 +125,7 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     const w = await openPage(browser, srv.url, USER);
     try {
       await w.page.goto("/commands/spare-0.0.1");
-      await w.page.locator("h1 .status", { hasText: "ACTIVE" }).waitFor({ timeout: 5000 });
+      await w.page.locator("h1 .status", { hasText: /^ACTIVE$/ }).waitFor({ timeout: 5000 });
       await w.page.goto("/clusters/localhost-0.0.1");
       await w.page.getByRole("button", { name: "Check health" }).waitFor({ timeout: 5000 });
       assert.deepEqual(w.errors(), []);
