@@ -32,17 +32,35 @@ export async function openBenchStore(kind: BenchStoreKind, pgServerUrl: string |
 export function benchJob(n: number, shape: { status: JobStatus; name: string; user: string; tags: string[] }): NewJob {
   const id = `bench-${n}`;
   return {
-    id, name: shape.name, version: "1", user: shape.user, description: "",
+    id,
+    name: shape.name,
+    version: "1",
+    user: shape.user,
+    description: "",
     tags: [`_id:${id}`, `_name:${shape.name}`, "_version:1", ...shape.tags],
-    status: shape.status, is_sync: false, store_result_sync: false, error: shape.status === "FAILED" ? `exit ${n % 7}` : "",
-    command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"],
-    command_id: "ping", command_name: "ping", cluster_id: "local", cluster_name: "local", canceled_by: "", job_attributes: {},
+    status: shape.status,
+    is_sync: false,
+    store_result_sync: false,
+    error: shape.status === "FAILED" ? `exit ${n % 7}` : "",
+    command_criteria: ["type:ping"],
+    cluster_criteria: ["type:localhost"],
+    command_id: "ping",
+    command_name: "ping",
+    cluster_id: "local",
+    cluster_name: "local",
+    canceled_by: "",
+    job_attributes: {},
   };
 }
 
 /** Inserts jobs 0..count-1 through store.insertJob with `inFlight` calls outstanding; returns seconds taken. */
-export async function loadJobs(store: Store, count: number, make: (n: number) => NewJob, inFlight: number,
-  progress?: (done: number) => void): Promise<number> {
+export async function loadJobs(
+  store: Store,
+  count: number,
+  make: (n: number) => NewJob,
+  inFlight: number,
+  progress?: (done: number) => void,
+): Promise<number> {
   const t0 = performance.now();
   let next = 0;
   let done = 0;

@@ -6,14 +6,16 @@ import { randomUUID } from "node:crypto";
 import Fastify from "fastify";
 
 const [port, target] = process.argv.slice(2);
-const COLUMNS = "id TEXT PRIMARY KEY, status TEXT NOT NULL, name TEXT NOT NULL, user_name TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL";
+const COLUMNS =
+  "id TEXT PRIMARY KEY, status TEXT NOT NULL, name TEXT NOT NULL, user_name TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL";
 let insert;
 let close;
 if (target.startsWith("postgres")) {
   const pg = (await import("pg")).default;
   const pool = new pg.Pool({ connectionString: target, max: 10 });
   await pool.query(`CREATE TABLE IF NOT EXISTS bare_jobs (${COLUMNS})`);
-  const text = "INSERT INTO bare_jobs (id, status, name, user_name, body, created_at) VALUES ($1, 'NEW', $2, $3, $4, floor(extract(epoch from now()))::bigint)";
+  const text =
+    "INSERT INTO bare_jobs (id, status, name, user_name, body, created_at) VALUES ($1, 'NEW', $2, $3, $4, floor(extract(epoch from now()))::bigint)";
   insert = (id, name, user, body) => pool.query({ name: "ins", text, values: [id, name, user, body] });
   close = () => pool.end();
 } else {

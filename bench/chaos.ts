@@ -129,7 +129,8 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
     // A process that outlived its FAILED job writes its side effect within its sleep (≤ 4 s): wait that long.
     await sleep(6000);
     const problems: Problem[] = [];
-    for (let i = 0; i < tracked.length; i += 10) (await Promise.all(tracked.slice(i, i + 10).map((t) => check(serves, t, sideDir)))).forEach((ps) => problems.push(...ps));
+    for (let i = 0; i < tracked.length; i += 10)
+      (await Promise.all(tracked.slice(i, i + 10).map((t) => check(serves, t, sideDir)))).forEach((ps) => problems.push(...ps));
     for (const p of problems) say(`problem: ${p.id} ${p.kind} ${p.category}: ${p.why}`);
     const stats = await ecs.stats().catch(() => undefined);
     const lines = events.sort((x, y) => x.t - y.t).map((e) => e.line);
@@ -145,7 +146,15 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; report: strin
   }
 }
 
-function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events: string[], submitErrors: number, calls: Record<string, number>, seconds: number): string {
+function render(
+  o: SoakOptions,
+  tracked: Tracked[],
+  problems: Problem[],
+  events: string[],
+  submitErrors: number,
+  calls: Record<string, number>,
+  seconds: number,
+): string {
   const final = tracked.filter((t) => t.finalSeenAt !== undefined);
   const jobsWith = (c: Problem["category"]) => new Set(problems.filter((p) => p.category === c).map((p) => p.id)).size;
   const byStatus = new Map<string, number>();
@@ -157,7 +166,11 @@ function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events:
     m.set(st, (m.get(st) ?? 0) + 1);
     byKind.set(t.spec.kind, m);
   }
-  const fmt = (m: Map<string, number>) => [...m].sort().map(([k, v]) => `${k} ${v}`).join(", ");
+  const fmt = (m: Map<string, number>) =>
+    [...m]
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
   // Job errors grouped with their ids, ARNs and task names blanked out.
   const failedErrors = new Map<string, number>();
   for (const t of final) {
@@ -195,13 +208,16 @@ function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events:
     "",
     "Errors of jobs that did not succeed:",
     "",
-    ...([...failedErrors].map(([e, n]) => `- ${n} × ${e}`).concat(failedErrors.size ? [] : ["- none"])),
+    ...[...failedErrors].map(([e, n]) => `- ${n} × ${e}`).concat(failedErrors.size ? [] : ["- none"]),
     "",
     "Chaos events (start time after the first submit):",
     "",
     ...events.map((e) => `- ${e}`),
     "",
-    `Local ECS calls: ${Object.entries(calls).sort().map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+    `Local ECS calls: ${Object.entries(calls)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
     "",
     "Problems (id, kind, category, why):",
     "",
@@ -212,7 +228,12 @@ function render(o: SoakOptions, tracked: Tracked[], problems: Problem[], events:
 
 function optionsFromEnv(): SoakOptions {
   const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
-  return { seed: num("CHAOS_SEED", Math.floor(Math.random() * 2 ** 31)), jobs: num("CHAOS_JOBS", 300), chaosSeconds: num("CHAOS_SECONDS", 300), settleSeconds: num("CHAOS_SETTLE_SECONDS", 420) };
+  return {
+    seed: num("CHAOS_SEED", Math.floor(Math.random() * 2 ** 31)),
+    jobs: num("CHAOS_JOBS", 300),
+    chaosSeconds: num("CHAOS_SECONDS", 300),
+    settleSeconds: num("CHAOS_SETTLE_SECONDS", 420),
+  };
 }
 
 /** The bench runner's entry: the report; a missed target throws an error carrying the report (exit 1). */

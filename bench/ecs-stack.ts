@@ -22,7 +22,10 @@ export function templateDoc(command: string[]) {
         image: "alpine:latest",
         command,
         essential: true,
-        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/bench", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } },
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": "/ecs/bench", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" },
+        },
       },
     ],
   };
@@ -34,7 +37,13 @@ export interface EcsBenchServer {
   stop(): Promise<void>;
 }
 
-export async function startEcsServer(opts: { ecsUrl: string; command: string[]; poolSize: number; polling: string; rateLimitScale: number }): Promise<EcsBenchServer> {
+export async function startEcsServer(opts: {
+  ecsUrl: string;
+  command: string[];
+  poolSize: number;
+  polling: string;
+  rateLimitScale: number;
+}): Promise<EcsBenchServer> {
   const dir = mkdtempSync(join(tmpdir(), "heimdall-ecs-bench-"));
   const port = await freePort();
   const tpl = join(dir, "td.json");

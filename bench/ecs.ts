@@ -26,7 +26,15 @@ async function callsPerJob(): Promise<string> {
   const server = await startEcsServer({ ecsUrl: ecs.url, command: ["true"], poolSize: 10, polling: "1s", rateLimitScale: 1 });
   try {
     const rows: string[] = [];
-    const actions = ["RegisterTaskDefinition", "ListTaskDefinitions", "DescribeTaskDefinition", "RunTask", "DescribeTasks", "GetLogEvents", "StopTask"];
+    const actions = [
+      "RegisterTaskDefinition",
+      "ListTaskDefinitions",
+      "DescribeTaskDefinition",
+      "RunTask",
+      "DescribeTasks",
+      "GetLogEvents",
+      "StopTask",
+    ];
     for (const label of ["first job", "repeat job", "repeat job"]) {
       const before = ecs.stats().calls;
       const id = await submit(server.url, { task_count: 10 });
@@ -55,14 +63,22 @@ async function callsPerJob(): Promise<string> {
 async function manyInFlight(jobs: number, tasksPerJob: number): Promise<string> {
   const pollSeconds = 5;
   const ecs = await localEcs({ provisioning: 3_600_000, pending: 0, activating: 0, deactivating: 0, deprovisioning: 0 });
-  const server = await startEcsServer({ ecsUrl: ecs.url, command: ["true"], poolSize: jobs + 10, polling: `${pollSeconds}s`, rateLimitScale: 0 });
+  const server = await startEcsServer({
+    ecsUrl: ecs.url,
+    command: ["true"],
+    poolSize: jobs + 10,
+    polling: `${pollSeconds}s`,
+    rateLimitScale: 0,
+  });
   const pid = server.proc.pid!;
   try {
     const rssIdle = rssBytes(pid);
     const t0 = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < jobs; i += 50) {
-      ids.push(...(await Promise.all(Array.from({ length: Math.min(50, jobs - i) }, () => submit(server.url, { task_count: tasksPerJob })))));
+      ids.push(
+        ...(await Promise.all(Array.from({ length: Math.min(50, jobs - i) }, () => submit(server.url, { task_count: tasksPerJob })))),
+      );
     }
     const total = jobs * tasksPerJob;
     while (ecs.stats().tasks < total) {
@@ -103,12 +119,21 @@ async function manyInFlight(jobs: number, tasksPerJob: number): Promise<string> 
 }
 
 /** 3. N trivial jobs through the server versus a bare SDK script doing the minimal calls, same endpoint and interval. */
-async function overheadRound(n: number, pollMs: number): Promise<{ serverMs: number; bareMs: number; serverCalls: Record<string, number>; bareCalls: Record<string, number> }> {
+async function overheadRound(
+  n: number,
+  pollMs: number,
+): Promise<{ serverMs: number; bareMs: number; serverCalls: Record<string, number>; bareCalls: Record<string, number> }> {
   const ecs = await localEcs("instant");
   let serverMs = 0;
   let serverCalls: Record<string, number> = {};
   // The plugin's client-side rate limiter is off here (the bare script has none): this measures the control plane.
-  const server = await startEcsServer({ ecsUrl: ecs.url, command: ["sh", "-c", "echo hello"], poolSize: n + 10, polling: `${pollMs}ms`, rateLimitScale: 0 });
+  const server = await startEcsServer({
+    ecsUrl: ecs.url,
+    command: ["sh", "-c", "echo hello"],
+    poolSize: n + 10,
+    polling: `${pollMs}ms`,
+    rateLimitScale: 0,
+  });
   try {
     await waitAll(server.url, [await submit(server.url, {})], 30_000); // warm-up: registers the definition
     const before = ecs.stats().calls;
@@ -133,7 +158,13 @@ async function overheadRound(n: number, pollMs: number): Promise<{ serverMs: num
     await Promise.all(
       Array.from({ length: n }, async () => {
         const r = await ecsClient.send(
-          new RunTaskCommand({ cluster: ECS_CLUSTER, taskDefinition: arn, count: 1, launchType: "FARGATE", networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"] } } }),
+          new RunTaskCommand({
+            cluster: ECS_CLUSTER,
+            taskDefinition: arn,
+            count: 1,
+            launchType: "FARGATE",
+            networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"] } },
+          }),
         );
         const taskArn = r.tasks![0]!.taskArn!;
         for (;;) {
@@ -142,7 +173,9 @@ async function overheadRound(n: number, pollMs: number): Promise<{ serverMs: num
           if (d.tasks?.[0]?.lastStatus === "STOPPED") break;
         }
         const id = taskArn.slice(taskArn.lastIndexOf("/") + 1);
-        await logs.send(new GetLogEventsCommand({ logGroupName: "/ecs/bench", logStreamName: `ecs/main/${id}`, startFromHead: true, limit: 10_000 }));
+        await logs.send(
+          new GetLogEventsCommand({ logGroupName: "/ecs/bench", logStreamName: `ecs/main/${id}`, startFromHead: true, limit: 10_000 }),
+        );
       }),
     );
     const bareMs = performance.now() - t0;
@@ -189,7 +222,8 @@ export async function run(): Promise<string> {
   if (only.includes("calls")) parts.push("", await callsPerJob());
   if (only.includes("flight")) parts.push("", await manyInFlight(jobs, 10));
   for (const pollMs of [500, 2000]) {
-    if (only.includes("overhead")) parts.push("", await overhead(Number(process.env.ECS_BENCH_TRIVIAL ?? 50), Number(process.env.ECS_BENCH_ROUNDS ?? 5), pollMs));
+    if (only.includes("overhead"))
+      parts.push("", await overhead(Number(process.env.ECS_BENCH_TRIVIAL ?? 50), Number(process.env.ECS_BENCH_ROUNDS ?? 5), pollMs));
   }
   return parts.join("\n");
 }

@@ -17,8 +17,18 @@ const JOBS = Number(process.env["BENCH_LIST_JOBS"] ?? 1_000_000);
 const STORES = (process.env["BENCH_LIST_STORES"] ?? "sqlite,postgres").split(",") as BenchStoreKind[];
 const RUNS = 30;
 const TARGET_MS = 5;
-const STATUS_CYCLE: JobStatus[] = ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED",
-  "SUCCEEDED", "FAILED", "CANCELED", "KILLED"];
+const STATUS_CYCLE: JobStatus[] = [
+  "SUCCEEDED",
+  "SUCCEEDED",
+  "SUCCEEDED",
+  "SUCCEEDED",
+  "SUCCEEDED",
+  "SUCCEEDED",
+  "SUCCEEDED",
+  "FAILED",
+  "CANCELED",
+  "KILLED",
+];
 
 /** Names etl-0..999 (0.1 % each), users user0..99 (1 %), tags env (50 %), team:0..99 (1 %), rare (0.01 %). */
 function job(n: number) {
@@ -68,8 +78,9 @@ async function measureStore(kind: BenchStoreKind, pgServer: string | undefined):
   const b = await openBenchStore(kind, pgServer, "list");
   const { store } = b;
   try {
-    const loadS = await loadJobs(store, JOBS, job, kind === "sqlite" ? 512 : 48,
-      (done) => process.stderr.write(`list-filters ${kind}: ${done} jobs\n`));
+    const loadS = await loadJobs(store, JOBS, job, kind === "sqlite" ? 512 : 48, (done) =>
+      process.stderr.write(`list-filters ${kind}: ${done} jobs\n`),
+    );
     let client: pg.Client | undefined;
     if (kind === "postgres") {
       client = new pg.Client(b.url);
@@ -98,10 +109,14 @@ async function measureStore(kind: BenchStoreKind, pgServer: string | undefined):
       if (client) {
         const exec: number[] = [];
         for (let i = 0; i < 7; i++) {
-          const lines = (await client.query(`EXPLAIN (ANALYZE, TIMING OFF) ${q.sql}`, q.params)).rows
-            .map((r: Record<string, string>) => String(r["QUERY PLAN"]).trim());
+          const lines = (await client.query(`EXPLAIN (ANALYZE, TIMING OFF) ${q.sql}`, q.params)).rows.map((r: Record<string, string>) =>
+            String(r["QUERY PLAN"]).trim(),
+          );
           exec.push(Number(/Execution Time: ([\d.]+)/.exec(lines.join("\n"))?.[1] ?? NaN));
-          plan = lines.filter((l) => !/^(Planning|Execution) Time/.test(l)).map((l) => l.replace(/\s*\((cost|actual rows)=[^)]*\)/g, "")).join(" / ");
+          plan = lines
+            .filter((l) => !/^(Planning|Execution) Time/.test(l))
+            .map((l) => l.replace(/\s*\((cost|actual rows)=[^)]*\)/g, ""))
+            .join(" / ");
         }
         work = timeStats(exec).p50;
       }
@@ -142,10 +157,16 @@ export async function run(): Promise<string> {
     for (const kind of STORES) {
       if (kind === "postgres") pgServer = await postgresUrl();
       const m = await measureStore(kind, pgServer?.url);
-      out.push(`### ${kind === "sqlite" ? "SQLite" : "PostgreSQL"} (loaded in ${m.loadS.toFixed(0)} s, ${(JOBS / m.loadS).toFixed(0)} jobs/s)`, "",
-        `| filter | rows | p50 ms | p95 ms | ${kind === "sqlite" ? "CPU ms p50" : "server exec ms p50"} | plan |`, "|---|---|---|---|---|---|");
+      out.push(
+        `### ${kind === "sqlite" ? "SQLite" : "PostgreSQL"} (loaded in ${m.loadS.toFixed(0)} s, ${(JOBS / m.loadS).toFixed(0)} jobs/s)`,
+        "",
+        `| filter | rows | p50 ms | p95 ms | ${kind === "sqlite" ? "CPU ms p50" : "server exec ms p50"} | plan |`,
+        "|---|---|---|---|---|---|",
+      );
       for (const r of m.rows) {
-        out.push(`| ${r.label} | ${r.rows} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.work.toFixed(2)} | ${r.plan.replace(/\|/g, "\\|")} |`);
+        out.push(
+          `| ${r.label} | ${r.rows} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.work.toFixed(2)} | ${r.plan.replace(/\|/g, "\\|")} |`,
+        );
         if (r.p50 >= TARGET_MS && !r.label.includes("order_by")) failures.push(`${kind} ${r.label}: p50 ${r.p50.toFixed(2)} ms`);
       }
       out.push("");

@@ -15,13 +15,20 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const TASKS = Number(process.env.BENCH_TASKS ?? 100);
 
 async function endpoint(settings: Record<string, unknown>): Promise<{ pid: number; ecs: ECSClient; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", `${here}local-ecs-server.ts`, JSON.stringify(settings)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", `${here}local-ecs-server.ts`, JSON.stringify(settings)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (c) => reject(new Error(`endpoint exited ${c}`)));
   });
   const { url, pid } = JSON.parse(line) as { url: string; pid: number };
-  const ecs = new ECSClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" }, maxAttempts: 3 });
+  const ecs = new ECSClient({
+    endpoint: url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    maxAttempts: 3,
+  });
   return {
     pid,
     ecs,
@@ -36,7 +43,11 @@ async function endpoint(settings: Record<string, unknown>): Promise<{ pid: numbe
 
 const rss = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
-async function hundred(settings: Record<string, unknown>, image: string, command: string[]): Promise<{ secs: number; peak: number; failed: number }> {
+async function hundred(
+  settings: Record<string, unknown>,
+  image: string,
+  command: string[],
+): Promise<{ secs: number; peak: number; failed: number }> {
   const e = await endpoint({ pacing: "instant", throttling: false, stoppedRetentionSeconds: 600, ...settings });
   try {
     await e.ecs.send(
@@ -54,7 +65,14 @@ async function hundred(settings: Record<string, unknown>, image: string, command
     const t0 = performance.now();
     const arns: string[] = [];
     for (let i = 0; i < TASKS; i += 10) {
-      const r = await e.ecs.send(new RunTaskCommand({ taskDefinition: "bench", count: 10, launchType: "FARGATE", networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"] } } }));
+      const r = await e.ecs.send(
+        new RunTaskCommand({
+          taskDefinition: "bench",
+          count: 10,
+          launchType: "FARGATE",
+          networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"] } },
+        }),
+      );
       arns.push(...(r.tasks ?? []).map((t) => t.taskArn!));
     }
     let pending = arns;
@@ -72,7 +90,10 @@ async function hundred(settings: Record<string, unknown>, image: string, command
     const secs = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     const bad = done.filter((t) => t.containers?.[0]?.exitCode !== 0);
-    if (bad[0]) process.stderr.write(`first failure: ${bad[0].containers?.[0]?.exitCode} ${bad[0].containers?.[0]?.reason ?? ""} ${bad[0].stoppedReason ?? ""}\n`);
+    if (bad[0])
+      process.stderr.write(
+        `first failure: ${bad[0].containers?.[0]?.exitCode} ${bad[0].containers?.[0]?.reason ?? ""} ${bad[0].stoppedReason ?? ""}\n`,
+      );
     return { secs, peak, failed: bad.length };
   } finally {
     await e.stop();

@@ -19,7 +19,9 @@ interface Endpoint {
 }
 
 async function startEndpoint(settings: Record<string, unknown>): Promise<Endpoint> {
-  const child = spawn(process.execPath, ["--import", "tsx", `${here}local-ecs-server.ts`, JSON.stringify(settings)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", `${here}local-ecs-server.ts`, JSON.stringify(settings)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (c) => reject(new Error(`endpoint exited ${c}`)));
@@ -81,7 +83,9 @@ async function runMany(e: Endpoint, family: string, total: number, concurrency =
       while (next < total) {
         const n = Math.min(10, total - next);
         next += n;
-        const r = await e.ecs.send(new RunTaskCommand({ taskDefinition: family, count: n, launchType: "FARGATE", networkConfiguration: NET }));
+        const r = await e.ecs.send(
+          new RunTaskCommand({ taskDefinition: family, count: n, launchType: "FARGATE", networkConfiguration: NET }),
+        );
         arns.push(...(r.tasks ?? []).map((t) => t.taskArn!));
       }
     }),
@@ -136,7 +140,7 @@ async function runningTasks(): Promise<string[]> {
     const busy = rss(e.pid);
     return [
       `| endpoint RSS, idle | ${fmt(idle, 0)} MiB |`,
-      `| endpoint RSS with 1,000 concurrently RUNNING \`sleep 30\` tasks (1,000 host processes; launched in ${fmt(secs, 1)} s) | **${fmt(busy, 0)} MiB** (+${fmt((busy - idle) * 1024 / 1000, 0)} KiB per task) |`,
+      `| endpoint RSS with 1,000 concurrently RUNNING \`sleep 30\` tasks (1,000 host processes; launched in ${fmt(secs, 1)} s) | **${fmt(busy, 0)} MiB** (+${fmt(((busy - idle) * 1024) / 1000, 0)} KiB per task) |`,
     ];
   } finally {
     await e.stop();
@@ -150,7 +154,10 @@ async function bigStream(): Promise<string[]> {
     await e.ecs.send(
       new RegisterTaskDefinitionCommand(
         def("writer", ["sh", "-c", `yes ${line} | head -c 1073741824`], {
-          logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/bench", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "b" } },
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: { "awslogs-group": "/bench", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "b" },
+          },
         }),
       ),
     );
@@ -170,7 +177,9 @@ async function bigStream(): Promise<string[]> {
     let bytes = 0;
     let calls = 0;
     for (;;) {
-      const r = await e.logs.send(new GetLogEventsCommand({ logGroupName: "/bench", logStreamName: stream, startFromHead: true, nextToken: token }));
+      const r = await e.logs.send(
+        new GetLogEventsCommand({ logGroupName: "/bench", logStreamName: stream, startFromHead: true, nextToken: token }),
+      );
       calls++;
       for (const ev of r.events ?? []) bytes += ev.message!.length;
       events += r.events?.length ?? 0;
@@ -187,7 +196,12 @@ async function bigStream(): Promise<string[]> {
       const res = await fetch(`${e.url}/`, {
         method: "POST",
         headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "Logs_20140328.GetLogEvents" },
-        body: JSON.stringify({ logGroupName: "/bench", logStreamName: stream, startFromHead: true, ...(rawToken ? { nextToken: rawToken } : {}) }),
+        body: JSON.stringify({
+          logGroupName: "/bench",
+          logStreamName: stream,
+          startFromHead: true,
+          ...(rawToken ? { nextToken: rawToken } : {}),
+        }),
       });
       const page = (await res.json()) as { events: Array<{ message: string }>; nextForwardToken: string };
       for (const ev of page.events) rawBytes += ev.message.length;
@@ -206,8 +220,15 @@ async function bigStream(): Promise<string[]> {
 }
 
 export async function run(): Promise<string> {
-  const mem = execFileSync("free", ["-h"], { encoding: "utf8" }).split("\n").find((l) => l.startsWith("Mem:"))?.replace(/\s+/g, " ").trim() ?? "?";
-  const load = loadavg().map((x) => x.toFixed(1)).join(" ");
+  const mem =
+    execFileSync("free", ["-h"], { encoding: "utf8" })
+      .split("\n")
+      .find((l) => l.startsWith("Mem:"))
+      ?.replace(/\s+/g, " ")
+      .trim() ?? "?";
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
   const rows = [...(await trivialTasks()), ...(await runningTasks()), ...(await bigStream())];
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), \`free -h\` ${mem}, Node ${process.version}, load average at start ${load} (machine shared with other builds), ${new Date().toISOString().slice(0, 10)}`;
   return [

@@ -70,7 +70,11 @@ async function barePostgres(url: string): Promise<number> {
     await c.query(`CREATE INDEX bare_chunks_offset ON bare_chunks (job_seq, file, start_offset)`);
     const t0 = performance.now();
     for (let i = 0; i * CHUNK < TOTAL; i++) {
-      await c.query({ name: "bare", text: `INSERT INTO bare_chunks VALUES ($1, $2, $3, $4, $5)`, values: [1, "stdout", i, i * CHUNK, chunkAt(i)] });
+      await c.query({
+        name: "bare",
+        text: `INSERT INTO bare_chunks VALUES ($1, $2, $3, $4, $5)`,
+        values: [1, "stdout", i, i * CHUNK, chunkAt(i)],
+      });
     }
     return mbps(TOTAL, performance.now() - t0);
   } finally {
@@ -85,18 +89,32 @@ function catPipe(file: string): number {
 }
 
 /** `heimdall serve` from the TypeScript sources (what this checkout contains, not a possibly stale dist/). */
-export async function serveFromSources(config: Record<string, unknown>, dir: string, port: number, extraNodeArgs: string[] = []): Promise<{ url: string; proc: ChildProcess; stop(): Promise<void> }> {
+export async function serveFromSources(
+  config: Record<string, unknown>,
+  dir: string,
+  port: number,
+  extraNodeArgs: string[] = [],
+): Promise<{ url: string; proc: ChildProcess; stop(): Promise<void> }> {
   const file = join(dir, "heimdall.yaml");
   writeFileSync(file, stringify(config));
   const main = new URL("../src/cli/main.ts", import.meta.url).pathname;
-  const proc = spawn(process.execPath, [...extraNodeArgs, "--import", import.meta.resolve("tsx"), main, "serve", "--config", file], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [...extraNodeArgs, "--import", import.meta.resolve("tsx"), main, "serve", "--config", file], {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let err = "";
   proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise((r) => proc.once("exit", r));
   const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60_000; ; ) {
+  for (const deadline = Date.now() + 60_000; ;) {
     if (proc.exitCode !== null) throw new Error(`heimdall serve exited ${proc.exitCode}: ${err}`);
-    if (await fetch(`${url}/api/v1/health`).then((r) => r.status === 200, () => false)) break;
+    if (
+      await fetch(`${url}/api/v1/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`heimdall serve did not become healthy: ${err}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -111,7 +129,9 @@ export async function serveFromSources(config: Record<string, unknown>, dir: str
 }
 
 function curlGet(url: string): number {
-  const r = spawnSync("curl", ["-sS", "-o", "/dev/null", "-H", "X-Heimdall-User: bench", "-w", "%{size_download} %{time_total}", url], { encoding: "utf8" });
+  const r = spawnSync("curl", ["-sS", "-o", "/dev/null", "-H", "X-Heimdall-User: bench", "-w", "%{size_download} %{time_total}", url], {
+    encoding: "utf8",
+  });
   const [bytes, secs] = r.stdout.trim().split(" ").map(Number);
   if (r.status !== 0 || bytes !== TOTAL) throw new Error(`GET ${url}: curl ${r.status}, ${bytes} bytes ${r.stderr}`);
   return mbps(TOTAL, secs! * 1000);

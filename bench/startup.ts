@@ -19,7 +19,10 @@ const RUNS = Number(process.env["STARTUP_RUNS"] ?? 5);
 const BEFORE_BIN = process.env["STARTUP_BEFORE_BIN"];
 
 function median(xs: number[]): number {
-  return percentile([...xs].sort((a, b) => a - b), 50);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 }
 
 const TIME = "/usr/bin/time"; // GNU time: the CPU a command used, a figure the machine's load disturbs less than wall time
@@ -62,7 +65,10 @@ function cpuSoFar(pid: number | undefined): number {
 async function waitHealthy(url: string, proc: ChildProcess, deadlineMs = 60_000): Promise<void> {
   const deadline = performance.now() + deadlineMs;
   for (;;) {
-    const ok = await fetch(`${url}/api/v1/health`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/api/v1/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     if (proc.exitCode !== null || performance.now() > deadline) throw new Error(`no 200 from ${url}/api/v1/health`);
     await new Promise((r) => setTimeout(r, 5));
@@ -90,7 +96,9 @@ async function coldStart(kind: ColdKind): Promise<Started> {
   const [port, ecsPort] = [await freePort(), await freePort()];
   const env = { ...process.env, HEIMDALL_ADDR: `127.0.0.1:${port}`, HEIMDALL_LOCAL_ECS_PORT: String(ecsPort), HEIMDALL_LOG_LEVEL: "warn" };
   const args =
-    kind === "bare" ? [join(ROOT, "bench", "_bare-app.mjs"), String(port), dir] : [kind === "before" && BEFORE_BIN ? BEFORE_BIN : BIN, "serve"];
+    kind === "bare"
+      ? [join(ROOT, "bench", "_bare-app.mjs"), String(port), dir]
+      : [kind === "before" && BEFORE_BIN ? BEFORE_BIN : BIN, "serve"];
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;

@@ -29,12 +29,19 @@ function spreadSql(now: number): string {
     finished_at = CASE WHEN finished_at IS NULL THEN NULL ELSE ${created} + seq % 60 + (seq * 7919) % 3600 END`;
 }
 
-async function measure(kind: BenchStoreKind, pgServer: string | undefined): Promise<{ loadS: number; p50: number; p95: number; work: number }> {
+async function measure(
+  kind: BenchStoreKind,
+  pgServer: string | undefined,
+): Promise<{ loadS: number; p50: number; p95: number; work: number }> {
   const b = await openBenchStore(kind, pgServer, "stats");
   let store = b.store;
   try {
-    const loadS = await loadJobs(store, JOBS, (n) => benchJob(n, { status: status(n), name: `etl-${n % 500}`, user: `user${n % 50}`, tags: [] }),
-      kind === "sqlite" ? 512 : 48);
+    const loadS = await loadJobs(
+      store,
+      JOBS,
+      (n) => benchJob(n, { status: status(n), name: `etl-${n % 500}`, user: `user${n % 50}`, tags: [] }),
+      kind === "sqlite" ? 512 : 48,
+    );
     for (let n = 99; n < JOBS; n += 100) {
       await store.setJobProgress(`bench-${n}`, { tasks: 4, succeeded: 1, running: 2, retrying: 1, failed: 0, pending: 0 });
     }
@@ -60,7 +67,8 @@ async function measure(kind: BenchStoreKind, pgServer: string | undefined): Prom
       const t0 = performance.now();
       const st = await store.jobStats();
       const c = process.cpuUsage(c0);
-      if (i === 0 && st.running_ecs_tasks !== 2 * Math.floor(JOBS / 100)) throw new Error(`stats: running_ecs_tasks ${st.running_ecs_tasks}`);
+      if (i === 0 && st.running_ecs_tasks !== 2 * Math.floor(JOBS / 100))
+        throw new Error(`stats: running_ecs_tasks ${st.running_ecs_tasks}`);
       if (i >= 3) {
         times.push(performance.now() - t0);
         cpu.push((c.user + c.system) / 1000);
@@ -89,7 +97,9 @@ export async function run(): Promise<string> {
     for (const kind of STORES) {
       if (kind === "postgres") pgServer = await postgresUrl();
       const m = await measure(kind, pgServer?.url);
-      out.push(`| ${kind === "sqlite" ? "SQLite" : "PostgreSQL"} | ${m.loadS.toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p95.toFixed(1)} | ${m.work.toFixed(1)} |`);
+      out.push(
+        `| ${kind === "sqlite" ? "SQLite" : "PostgreSQL"} | ${m.loadS.toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p95.toFixed(1)} | ${m.work.toFixed(1)} |`,
+      );
     }
   } finally {
     await pgServer?.stop();

@@ -69,7 +69,11 @@ async function succeeded(url: string): Promise<number> {
 async function heimdall(databaseUrl: string | undefined, pool: number): Promise<{ e2e: number; submit: number; errors: number }> {
   const srv = await startBenchServer(databaseUrl, { pool: { size: pool } });
   try {
-    await fetch(`${srv.url}/api/v1/job`, { method: "POST", headers: { "content-type": "application/json", "x-heimdall-user": "bench" }, body: BODY });
+    await fetch(`${srv.url}/api/v1/job`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-heimdall-user": "bench" },
+      body: BODY,
+    });
     await allFinished(srv.url);
     const t0 = performance.now();
     const p = await post(srv.url);
@@ -128,7 +132,9 @@ function sqliteLoop(file: string): number {
   const accept = db.prepare("UPDATE jobs SET status = 'ACCEPTED', updated_at = unixepoch() WHERE seq = ?");
   const start = db.prepare("UPDATE jobs SET status = 'RUNNING', updated_at = unixepoch(), started_at = unixepoch() WHERE seq = ?");
   const result = db.prepare("INSERT INTO job_results (job_seq, result) VALUES (?, ?)");
-  const finish = db.prepare("UPDATE jobs SET status = 'SUCCEEDED', updated_at = unixepoch(), finished_at = unixepoch(), job_attributes = '{}' WHERE seq = ?");
+  const finish = db.prepare(
+    "UPDATE jobs SET status = 'SUCCEEDED', updated_at = unixepoch(), finished_at = unixepoch(), job_attributes = '{}' WHERE seq = ?",
+  );
   const unclaim = db.prepare("DELETE FROM claims WHERE job_seq = ?");
   const tx = (fn: () => void) => {
     db.exec("BEGIN IMMEDIATE");
@@ -169,17 +175,23 @@ async function postgresLoop(url: string): Promise<number> {
   for (let done = 0; done < JOBS; done += BATCH) {
     const ids = Array.from({ length: Math.min(BATCH, JOBS - done) }, () => randomUUID());
     await c.query("BEGIN");
-    const rows = await c.query(`INSERT INTO jobs (id, status, name, version, description, context, error, user_name, is_sync,
+    const rows = await c.query(
+      `INSERT INTO jobs (id, status, name, version, description, context, error, user_name, is_sync,
       store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name, created_at, updated_at)
       SELECT x, 'NEW', 'bench', '', '', NULL, '', 'bench', false, false, '', '{}', 'ping-0.0.1', 'ping', 'localhost-0.0.1',
-      'localhost', ${now}, ${now} FROM unnest($1::text[]) AS x RETURNING seq, id`, [ids]);
+      'localhost', ${now}, ${now} FROM unnest($1::text[]) AS x RETURNING seq, id`,
+      [ids],
+    );
     const seqs = rows.rows.map((r: { seq: string }) => Number(r.seq));
     const tagSeqs = rows.rows.flatMap((r: { seq: string; id: string }) => TAGS(r.id).map(() => Number(r.seq)));
     const tags = rows.rows.flatMap((r: { id: string }) => TAGS(r.id));
     await c.query("INSERT INTO job_tags (job_seq, tag) SELECT * FROM unnest($1::bigint[], $2::text[])", [tagSeqs, tags]);
     await c.query("INSERT INTO job_command_criteria (job_seq, tag) SELECT s, 'type:ping' FROM unnest($1::bigint[]) AS s", [seqs]);
     await c.query("INSERT INTO job_cluster_criteria (job_seq, tag) SELECT s, 'type:localhost' FROM unnest($1::bigint[]) AS s", [seqs]);
-    await c.query("INSERT INTO claims (job_seq, owner, heartbeat, handed_back) SELECT s, NULL, NULL, false FROM unnest($1::bigint[]) AS s", [seqs]);
+    await c.query(
+      "INSERT INTO claims (job_seq, owner, heartbeat, handed_back) SELECT s, NULL, NULL, false FROM unnest($1::bigint[]) AS s",
+      [seqs],
+    );
     await c.query("COMMIT");
     await c.query("BEGIN");
     await c.query(`UPDATE claims SET owner = 'i', heartbeat = ${now} WHERE job_seq = ANY($1::bigint[])`, [seqs]);

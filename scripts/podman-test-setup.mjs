@@ -18,7 +18,35 @@ export const IMAGE = "heimdall-test/busybox:1";
 export const DEFAULT_IMAGE = "heimdall-test/default:1";
 export const PAUSE = { pauseImage: IMAGE, pauseCommand: ["/bin/sleep", "2147483647"] };
 
-const APPLETS = ["sh", "sleep", "echo", "cat", "env", "id", "pwd", "ls", "nc", "dd", "head", "tail", "yes", "true", "false", "kill", "printf", "seq", "trap", "wc", "grep", "tr", "cut", "mkdir", "rm", "test", "["];
+const APPLETS = [
+  "sh",
+  "sleep",
+  "echo",
+  "cat",
+  "env",
+  "id",
+  "pwd",
+  "ls",
+  "nc",
+  "dd",
+  "head",
+  "tail",
+  "yes",
+  "true",
+  "false",
+  "kill",
+  "printf",
+  "seq",
+  "trap",
+  "wc",
+  "grep",
+  "tr",
+  "cut",
+  "mkdir",
+  "rm",
+  "test",
+  "[",
+];
 
 function which(cmd) {
   try {
@@ -29,7 +57,13 @@ function which(cmd) {
 }
 
 function podman(env, args, input) {
-  return execFileSync("podman", args, { env, input, encoding: "utf8", stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"], timeout: 120_000 });
+  return execFileSync("podman", args, {
+    env,
+    input,
+    encoding: "utf8",
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    timeout: 120_000,
+  });
 }
 
 function hasImage(env, ref) {
@@ -59,12 +93,18 @@ function buildImages(env) {
       "podman",
       [
         "import",
-        "--change", 'ENTRYPOINT ["/bin/sh", "-c"]',
-        "--change", 'CMD ["echo image-cmd user=$(id -u) dir=$(pwd) greeting=$GREETING"]',
-        "--change", "ENV GREETING=from-image",
-        "--change", "WORKDIR /app",
-        "--change", "USER 1000",
-        "-", DEFAULT_IMAGE,
+        "--change",
+        'ENTRYPOINT ["/bin/sh", "-c"]',
+        "--change",
+        'CMD ["echo image-cmd user=$(id -u) dir=$(pwd) greeting=$GREETING"]',
+        "--change",
+        "ENV GREETING=from-image",
+        "--change",
+        "WORKDIR /app",
+        "--change",
+        "USER 1000",
+        "-",
+        DEFAULT_IMAGE,
       ],
       { env, input: tar, stdio: ["pipe", "ignore", "pipe"], timeout: 120_000 },
     );
@@ -92,7 +132,15 @@ function sharedLibraries(binary) {
  */
 export async function nodeSdkImage(env, entry) {
   const { build } = await import("esbuild");
-  const bundled = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "cjs", target: `node${process.versions.node.split(".")[0]}`, write: false, logLevel: "silent" });
+  const bundled = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: `node${process.versions.node.split(".")[0]}`,
+    write: false,
+    logLevel: "silent",
+  });
   const code = bundled.outputFiles[0].contents;
   const hash = createHash("sha256").update(process.version).update(process.execPath).update(code).digest("hex").slice(0, 12);
   const ref = `heimdall-test/node:${hash}`;
@@ -110,7 +158,9 @@ export async function nodeSdkImage(env, entry) {
     writeFileSync(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
     writeFileSync(join(root, "etc/group"), "root:x:0:\n");
     writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
-    const old = podman(env, ["images", "--filter", "reference=heimdall-test/node", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter(Boolean);
+    const old = podman(env, ["images", "--filter", "reference=heimdall-test/node", "--format", "{{.Repository}}:{{.Tag}}"])
+      .split("\n")
+      .filter(Boolean);
     const tar = execFileSync("tar", ["-C", root, "-c", "."], { maxBuffer: 512 * 1024 * 1024 });
     execFileSync("podman", ["import", "--change", 'CMD ["/usr/bin/node", "/app/main.cjs"]', "--change", "WORKDIR /app", "-", ref], {
       env,
@@ -181,7 +231,12 @@ export async function startPodman() {
     buildImages(env);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
-    return { skip: `cannot build the test images with podman: ${String(e.stderr ?? e.message).trim().split("\n").pop()}` };
+    return {
+      skip: `cannot build the test images with podman: ${String(e.stderr ?? e.message)
+        .trim()
+        .split("\n")
+        .pop()}`,
+    };
   }
   const sock = join(dir, "podman.sock");
   // cwd: conmon drops files (e.g. "oom" after an OOM kill) into the directory it was started in.
@@ -215,7 +270,12 @@ export async function startPodman() {
     podman(env, ["run", "--rm", IMAGE, "/bin/true"]);
   } catch (e) {
     await stop();
-    return { skip: `podman cannot run containers here: ${String(e.stderr ?? e.message).trim().split("\n").pop()}` };
+    return {
+      skip: `podman cannot run containers here: ${String(e.stderr ?? e.message)
+        .trim()
+        .split("\n")
+        .pop()}`,
+    };
   }
   return { dockerHost: `unix://${sock}`, env, registry, stop };
 }
@@ -226,7 +286,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(r.skip);
     process.exit(1);
   }
-  console.log(`DOCKER_HOST=${r.dockerHost}\nCONTAINERS_CONF=${r.env.CONTAINERS_CONF}\nCONTAINERS_REGISTRIES_CONF=${r.env.CONTAINERS_REGISTRIES_CONF}`);
+  console.log(
+    `DOCKER_HOST=${r.dockerHost}\nCONTAINERS_CONF=${r.env.CONTAINERS_CONF}\nCONTAINERS_REGISTRIES_CONF=${r.env.CONTAINERS_REGISTRIES_CONF}`,
+  );
   const bye = () => void r.stop().then(() => process.exit(0));
   process.on("SIGINT", bye);
   process.on("SIGTERM", bye);

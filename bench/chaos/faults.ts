@@ -80,8 +80,18 @@ export async function ecsFaultWindow(ecs: EcsProcess, kind: EcsFault, forMs: num
     for (const rule of ecsFaultRules(kind)) ids.push(await ecs.addFault(rule));
     if (kind === "throttle") {
       const all = await ecs.buckets();
-      buckets = { clusterResourceRead: all.clusterResourceRead, clusterResourceModify: all.clusterResourceModify, logsGetLogEvents: all.logsGetLogEvents };
-      await ecs.throttle({ buckets: { clusterResourceRead: { burst: 5, rate: 2 }, clusterResourceModify: { burst: 5, rate: 2 }, logsGetLogEvents: { burst: 3, rate: 2 } } });
+      buckets = {
+        clusterResourceRead: all.clusterResourceRead,
+        clusterResourceModify: all.clusterResourceModify,
+        logsGetLogEvents: all.logsGetLogEvents,
+      };
+      await ecs.throttle({
+        buckets: {
+          clusterResourceRead: { burst: 5, rate: 2 },
+          clusterResourceModify: { burst: 5, rate: 2 },
+          logsGetLogEvents: { burst: 3, rate: 2 },
+        },
+      });
     }
     await sleep(forMs);
   } finally {

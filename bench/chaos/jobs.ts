@@ -36,7 +36,13 @@ export function submitBody(spec: JobSpec, extraContext: Record<string, unknown> 
     case "ping":
       return { name: "chaos-ping", version: "1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] };
     case "shell":
-      return { name: "chaos-shell", version: "1", command_criteria: ["type:chaos-shell"], cluster_criteria: ["type:localhost"], context: { arguments: [String(spec.sleep), spec.text] } };
+      return {
+        name: "chaos-shell",
+        version: "1",
+        command_criteria: ["type:chaos-shell"],
+        cluster_criteria: ["type:localhost"],
+        context: { arguments: [String(spec.sleep), spec.text] },
+      };
     case "ecs": {
       const environment = [
         { name: "CHAOS_LINES", value: String(spec.lines) },
@@ -113,7 +119,8 @@ export function ecsLogProblem(text: string, taskId: string | undefined, n: numbe
   lines.pop();
   const headers = lines.filter((l) => l.startsWith("=== "));
   if (headers.length !== 1) return `${headers.length} stream headers: ${JSON.stringify(headers.slice(0, 3))}`;
-  if (taskId !== undefined && lines[0] !== `=== ecs/main/${taskId} ===`) return `first line ${JSON.stringify(lines[0])}, expected the header of task ${taskId}`;
+  if (taskId !== undefined && lines[0] !== `=== ecs/main/${taskId} ===`)
+    return `first line ${JSON.stringify(lines[0])}, expected the header of task ${taskId}`;
   if (lines[1] !== "") return "no blank line after the header";
   const body = lines.slice(2);
   if (body.length !== n) return `${body.length} log lines, expected ${n}`;
@@ -149,7 +156,8 @@ export async function check(serves: Serve[], t: Tracked, sideDir: string): Promi
       const r = await anyInstance(serves, "GET", `/api/v1/job/${t.id}/result`);
       if (JSON.stringify(r.json?.data) !== JSON.stringify([[`Hello, ${USER}!`]])) p("wrong", `result ${r.text.slice(0, 200)}`);
     }
-    if (stdout !== "" || stderr !== "") p("wrong", `ping wrote stdout ${JSON.stringify(stdout.slice(0, 80))} stderr ${JSON.stringify(stderr.slice(0, 80))}`);
+    if (stdout !== "" || stderr !== "")
+      p("wrong", `ping wrote stdout ${JSON.stringify(stdout.slice(0, 80))} stderr ${JSON.stringify(stderr.slice(0, 80))}`);
     return out;
   }
   if (kind === "shell") {
@@ -157,11 +165,13 @@ export async function check(serves: Serve[], t: Tracked, sideDir: string): Promi
     const runs = sideEffects(sideDir, t.id);
     if (runs.length > 1) p("duplicate", `the shell work ran ${runs.length} times`);
     const late = runs.filter((ms) => ms > finalBy(t) + 200);
-    if (late.length > 0) p("duplicate", `the shell work ran ${late[0]! - finalBy(t)} ms after the job was ${status} (its process outlived the job)`);
+    if (late.length > 0)
+      p("duplicate", `the shell work ran ${late[0]! - finalBy(t)} ms after the job was ${status} (its process outlived the job)`);
     if (status === "SUCCEEDED") {
       if (stdout !== expected) p("wrong", `stdout ${JSON.stringify(stdout.slice(0, 200))}, expected ${JSON.stringify(expected)}`);
       if (runs.length === 0) p("wrong", "SUCCEEDED but the work never ran");
-    } else if (!expected.startsWith(stdout)) p("wrong", `${status} with stdout ${JSON.stringify(stdout.slice(0, 200))}, not a prefix of ${JSON.stringify(expected)}`);
+    } else if (!expected.startsWith(stdout))
+      p("wrong", `${status} with stdout ${JSON.stringify(stdout.slice(0, 200))}, not a prefix of ${JSON.stringify(expected)}`);
     if (stderr !== "") p("wrong", `stderr ${JSON.stringify(stderr.slice(0, 200))}`);
     return out;
   }
@@ -171,12 +181,16 @@ export async function check(serves: Serve[], t: Tracked, sideDir: string): Promi
   const attempts = slots.flatMap((s) => s.attempts);
   const runs = sideEffects(sideDir, `heimdall-job-${t.id}-0`);
   const launched = attempts.filter((a) => a.task_arn !== null).length;
-  if (runs.length > 1 && (t.spec.exit === 0 || runs.length > launched)) p("duplicate", `slot 0 ran ${runs.length} tasks (${launched} attempts with an ARN in the timeline)`);
+  if (runs.length > 1 && (t.spec.exit === 0 || runs.length > launched))
+    p("duplicate", `slot 0 ran ${runs.length} tasks (${launched} attempts with an ARN in the timeline)`);
   const late = runs.filter((ms) => ms > finalBy(t) + 200);
   if (late.length > 0) p("duplicate", `a task of slot 0 started ${late[0]! - finalBy(t)} ms after the job was ${status}`);
   for (const a of attempts) {
     if (a.last_status !== "STOPPED" && a.task_arn !== null)
-      p("wrong", `timeline: attempt ${a.slot}/${a.attempt} last_status ${a.last_status} exit_code ${a.exit_code} (${a.status}) after the job ended`);
+      p(
+        "wrong",
+        `timeline: attempt ${a.slot}/${a.attempt} last_status ${a.last_status} exit_code ${a.exit_code} (${a.status}) after the job ended`,
+      );
   }
   const rep = tl.json?.representative as { slot: number; attempt: number } | null | undefined;
   const repArn = attempts.find((a) => rep && a.slot === rep.slot && a.attempt === rep.attempt)?.task_arn as string | undefined;
@@ -196,7 +210,8 @@ export async function check(serves: Serve[], t: Tracked, sideDir: string): Promi
     // Issue 8 item 8: a FAILED ECS job keeps its attempt table as the result.
     const r = await anyInstance(serves, "GET", `/api/v1/job/${t.id}/result`);
     const rows = (r.json?.data ?? []) as unknown[];
-    if (r.status !== 200 || rows.length !== attempts.length) p("wrong", `FAILED job's /result: ${r.status}, ${rows.length} rows for ${attempts.length} attempts`);
+    if (r.status !== 200 || rows.length !== attempts.length)
+      p("wrong", `FAILED job's /result: ${r.status}, ${rows.length} rows for ${attempts.length} attempts`);
   } else p("wrong", `ended ${status}: ${String(t.job?.error ?? "").slice(0, 200)}`);
   return out;
 }

@@ -37,7 +37,18 @@ export async function startChaosPostgres(): Promise<ChaosPostgres> {
     persistent: true,
     createPostgresUser: true,
     initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200", "-c", "fsync=off", "-c", "full_page_writes=off"],
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=200",
+      "-c",
+      "fsync=off",
+      "-c",
+      "full_page_writes=off",
+    ],
     onLog: log,
     onError: log,
   });
@@ -55,7 +66,10 @@ export async function startChaosPostgres(): Promise<ChaosPostgres> {
   try {
     await server.initialise();
     await start();
-    const admin = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, connectionTimeoutMillis: 10_000 });
+    const admin = new pg.Client({
+      connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+      connectionTimeoutMillis: 10_000,
+    });
     await admin.connect();
     try {
       await admin.query("CREATE DATABASE heimdall");
@@ -84,7 +98,10 @@ export async function startChaosPostgres(): Promise<ChaosPostgres> {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -45,7 +45,10 @@ export function ecsTemplate(sideDir: string): Record<string, unknown> {
         command: ["sh", "-c", script],
         essential: true,
         stopTimeout: 2,
-        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/chaos", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } },
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": "/ecs/chaos", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" },
+        },
       },
     ],
   };
@@ -75,7 +78,14 @@ export function serveSpec(label: string, baseDir: string, port: number, database
     local_ecs: { enabled: false },
     commands: [
       { name: "ping-0.0.1", plugin: "ping", version: "0.0.1", tags: ["type:ping"], cluster_tags: ["type:localhost"] },
-      { name: "chaos-shell", plugin: "shell", version: "1", tags: ["type:chaos-shell"], cluster_tags: ["type:localhost"], context: { command: shellCommand(sideDir) } },
+      {
+        name: "chaos-shell",
+        plugin: "shell",
+        version: "1",
+        tags: ["type:chaos-shell"],
+        cluster_tags: ["type:localhost"],
+        context: { command: shellCommand(sideDir) },
+      },
       {
         name: "chaos-ecs",
         plugin: "ecs",
@@ -92,7 +102,13 @@ export function serveSpec(label: string, baseDir: string, port: number, database
         name: "fargate",
         version: "1",
         tags: ["type:fargate"],
-        context: { cluster_name: ECS_CLUSTER, endpoint: ecsUrl, region: "us-east-1", max_task_count: 10, vpc_config: { subnets: ["subnet-1"] } },
+        context: {
+          cluster_name: ECS_CLUSTER,
+          endpoint: ecsUrl,
+          region: "us-east-1",
+          max_task_count: 10,
+          vpc_config: { subnets: ["subnet-1"] },
+        },
       },
     ],
   };
@@ -113,7 +129,12 @@ export class Serve {
     return this.srv?.output() ?? "";
   }
   async start(): Promise<void> {
-    this.srv = await launchServer(this.spec.config, { dir: this.spec.dir, port: this.spec.port, env: { HEIMDALL_LOCAL_ECS_PORT: "0" }, timeoutMs: 60_000 });
+    this.srv = await launchServer(this.spec.config, {
+      dir: this.spec.dir,
+      port: this.spec.port,
+      env: { HEIMDALL_LOCAL_ECS_PORT: "0" },
+      timeoutMs: 60_000,
+    });
   }
   /** kill -9 of the server process alone: its shell jobs' process groups are left for the product to handle. */
   async kill9(): Promise<void> {
@@ -148,11 +169,23 @@ export class EcsProcess {
   static async start(dir: string): Promise<EcsProcess> {
     const port = await freePort();
     const config = join(dir, "local-ecs.yaml");
-    writeFileSync(config, stringify({ clusters: ["default", ECS_CLUSTER], pacing: "instant", dataDir: join(dir, "local-ecs-data"), defaultStopTimeoutSeconds: 2 }));
-    const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "local-ecs", "--port", String(port), "--config", config], {
-      cwd: ROOT, // `--import tsx` resolves from here
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    writeFileSync(
+      config,
+      stringify({
+        clusters: ["default", ECS_CLUSTER],
+        pacing: "instant",
+        dataDir: join(dir, "local-ecs-data"),
+        defaultStopTimeoutSeconds: 2,
+      }),
+    );
+    const proc = spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "local-ecs", "--port", String(port), "--config", config],
+      {
+        cwd: ROOT, // `--import tsx` resolves from here
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
     const ecs = new EcsProcess(`http://127.0.0.1:${port}`, proc);
     const end = Date.now() + 60_000;
     for (;;) {
@@ -248,7 +281,9 @@ export async function claimOwner(databaseUrl: string, jobId: string): Promise<st
   const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, query_timeout: 10_000 });
   await c.connect();
   try {
-    const r = await c.query<{ owner: string | null }>("SELECT c.owner FROM claims c JOIN jobs j ON j.seq = c.job_seq WHERE j.id = $1", [jobId]);
+    const r = await c.query<{ owner: string | null }>("SELECT c.owner FROM claims c JOIN jobs j ON j.seq = c.job_seq WHERE j.id = $1", [
+      jobId,
+    ]);
     return r.rows[0]?.owner ?? undefined;
   } finally {
     await c.end();

@@ -16,8 +16,18 @@ const SECURITY_SCHEMES = {
     name: "X-Heimdall-User",
     description: "Identity header set by an authenticating proxy (auth_header; the header name is configurable)",
   },
-  jwt: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "OIDC/JWT access token verified against the configured JWKS (auth.plugin jwt)" },
-  aws_alb: { type: "apiKey", in: "header", name: "x-amzn-oidc-data", description: "Set by an AWS Application Load Balancer with OIDC authentication (auth.plugin aws_alb)" },
+  jwt: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "OIDC/JWT access token verified against the configured JWKS (auth.plugin jwt)",
+  },
+  aws_alb: {
+    type: "apiKey",
+    in: "header",
+    name: "x-amzn-oidc-data",
+    description: "Set by an AWS Application Load Balancer with OIDC authentication (auth.plugin aws_alb)",
+  },
 } as const;
 
 /** Registers the shared schemas and the document generator; call before any route is declared. */
@@ -41,7 +51,9 @@ export async function registerApiDocs(app: FastifyInstance, deps: ApiDeps): Prom
       ],
       components: { securitySchemes: SECURITY_SCHEMES },
       // GETs also work anonymously (`{}`); POST/PUT need the configured scheme (set per operation below).
-      ...(deps.config.auth?.plugin !== undefined && deps.config.auth.plugin in SECURITY_SCHEMES ? { security: [{ [deps.config.auth.plugin]: [] }, {}] } : {}),
+      ...(deps.config.auth?.plugin !== undefined && deps.config.auth.plugin in SECURITY_SCHEMES
+        ? { security: [{ [deps.config.auth.plugin]: [] }, {}] }
+        : {}),
     },
     // Shared schemas keep their `$id` as their component name.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json["$id"] === "string" ? json["$id"] : `def-${i}`) },

@@ -20,7 +20,8 @@ function mapError(err: unknown): HeimdallError {
   if (err instanceof HeimdallError) return err;
   const fe = err as Partial<FastifyError>;
   if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new HeimdallError("PAYLOAD_TOO_LARGE", MSG_TOO_LARGE);
-  if (fe.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") return new HeimdallError("BAD_REQUEST", "request body: length does not match Content-Length");
+  if (fe.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH")
+    return new HeimdallError("BAD_REQUEST", "request body: length does not match Content-Length");
   if (fe.code === "FST_ERR_BAD_URL") return new HeimdallError("BAD_REQUEST", "invalid URL: malformed percent-encoding");
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new HeimdallError(fe.statusCode === 404 ? "NOT_FOUND" : "BAD_REQUEST", errorMessage(err));

@@ -73,7 +73,12 @@ export function createMetrics(version: string): Metrics {
   registerDefaultMetrics(registry);
   const r = [registry];
 
-  const buildInfo = new Gauge({ name: "heimdall_build_info", help: "Build information (always 1).", labelNames: ["version"], registers: r });
+  const buildInfo = new Gauge({
+    name: "heimdall_build_info",
+    help: "Build information (always 1).",
+    labelNames: ["version"],
+    registers: r,
+  });
   buildInfo.set({ version }, 1);
   const httpTotal = new Counter({
     name: "heimdall_http_requests_total",
@@ -126,7 +131,12 @@ export function createMetrics(version: string): Metrics {
     labelNames: ["command", "cluster"],
     registers: r,
   });
-  const workers = new Gauge({ name: "heimdall_pool_workers", help: "Async workers of this instance.", labelNames: ["state"], registers: r });
+  const workers = new Gauge({
+    name: "heimdall_pool_workers",
+    help: "Async workers of this instance.",
+    labelNames: ["state"],
+    registers: r,
+  });
   const janitor = new Counter({
     name: "heimdall_janitor_recovered_total",
     help: "Jobs recovered by the janitor.",

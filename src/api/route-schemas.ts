@@ -52,7 +52,9 @@ const patterns = (...names: string[]) => ({
 });
 const page = {
   limit: qInt("Page size (1–101, default 101)"),
-  order_by: Type.Optional(Type.Unsafe({ type: "string", enum: ["id", "created_at", "updated_at"], description: "Default: insertion order" })),
+  order_by: Type.Optional(
+    Type.Unsafe({ type: "string", enum: ["id", "created_at", "updated_at"], description: "Default: insertion order" }),
+  ),
   direction: Type.Optional(Type.Unsafe({ type: "string", enum: ["asc", "desc"], description: "Default desc" })),
   cursor: q("next_cursor of the previous page"),
 };
@@ -62,7 +64,12 @@ const REGISTRY_FORBIDDEN = { "403": "Not allowed (auth.registry_write: admins)" 
 const statusBody = Type.Object({ status: Type.Optional(Type.Unsafe({ type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"] })) });
 
 export const JOB_ROUTES = {
-  statuses: operation({ operationId: "listJobStatuses", tag: "jobs", summary: "Job status names", ok: { "200": json(statusNames(["ACCEPTED", "CANCELED"])) } }),
+  statuses: operation({
+    operationId: "listJobStatuses",
+    tag: "jobs",
+    summary: "Job status names",
+    ok: { "200": json(statusNames(["ACCEPTED", "CANCELED"])) },
+  }),
   submit: operation({
     operationId: "submitJob",
     tag: "jobs",
@@ -80,8 +87,22 @@ export const JOB_ROUTES = {
       "503": "Shutting down",
     },
   }),
-  get: operation({ operationId: "getJob", tag: "jobs", summary: "Job details", params: ID, ok: { "200": json(ref("Job")) }, errors: { "404": "Unknown job" } }),
-  status: operation({ operationId: "getJobStatus", tag: "jobs", summary: "Job status", params: ID, ok: { "200": json(ref("Status")) }, errors: { "404": "Unknown job" } }),
+  get: operation({
+    operationId: "getJob",
+    tag: "jobs",
+    summary: "Job details",
+    params: ID,
+    ok: { "200": json(ref("Job")) },
+    errors: { "404": "Unknown job" },
+  }),
+  status: operation({
+    operationId: "getJobStatus",
+    tag: "jobs",
+    summary: "Job status",
+    params: ID,
+    ok: { "200": json(ref("Status")) },
+    errors: { "404": "Unknown job" },
+  }),
   cancel: operation({
     operationId: "cancelJob",
     tag: "jobs",
@@ -165,9 +186,15 @@ export function registryRoutes(noun: "command" | "cluster") {
   const Noun = noun === "command" ? "Command" : "Cluster";
   const tag: Tag = noun === "command" ? "commands" : "clusters";
   const unknown = { "404": `Unknown ${noun}` };
-  const filters = noun === "command" ? patterns("username", "id", "name", "version", "plugin") : patterns("username", "id", "name", "version");
+  const filters =
+    noun === "command" ? patterns("username", "id", "name", "version", "plugin") : patterns("username", "id", "name", "version");
   return {
-    statuses: operation({ operationId: `list${Noun}Statuses`, tag, summary: `${Noun} status names`, ok: { "200": json(statusNames(["ACTIVE", "DELETED", "INACTIVE"])) } }),
+    statuses: operation({
+      operationId: `list${Noun}Statuses`,
+      tag,
+      summary: `${Noun} status names`,
+      ok: { "200": json(statusNames(["ACTIVE", "DELETED", "INACTIVE"])) },
+    }),
     list: operation({
       operationId: `list${Noun}s`,
       tag,
@@ -176,7 +203,14 @@ export function registryRoutes(noun: "command" | "cluster") {
       ok: { "200": json(ref(`${Noun}List`)) },
       errors: { "400": "Bad cursor or status" },
     }),
-    get: operation({ operationId: `get${Noun}`, tag, summary: `${Noun} details`, params: ID, ok: { "200": json(ref(Noun)) }, errors: unknown }),
+    get: operation({
+      operationId: `get${Noun}`,
+      tag,
+      summary: `${Noun} details`,
+      params: ID,
+      ok: { "200": json(ref(Noun)) },
+      errors: unknown,
+    }),
     put: operation({
       operationId: `put${Noun}`,
       tag,
@@ -186,13 +220,24 @@ export function registryRoutes(noun: "command" | "cluster") {
       ok: { "200": json(ref(Noun)) },
       errors: { ...WRITE_ERRORS, ...REGISTRY_FORBIDDEN },
     }),
-    status: operation({ operationId: `get${Noun}Status`, tag, summary: `${Noun} status`, params: ID, ok: { "200": json(ref("Status")) }, errors: unknown }),
+    status: operation({
+      operationId: `get${Noun}Status`,
+      tag,
+      summary: `${Noun} status`,
+      params: ID,
+      ok: { "200": json(ref("Status")) },
+      errors: unknown,
+    }),
     setStatus: operation({
       operationId: `set${Noun}Status`,
       tag,
       summary: `Change ${noun} status`,
       params: ID,
-      query: { status: Type.Optional(Type.Unsafe({ type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"], description: "New status (wins over the body)" })) },
+      query: {
+        status: Type.Optional(
+          Type.Unsafe({ type: "string", enum: ["ACTIVE", "INACTIVE", "DELETED"], description: "New status (wins over the body)" }),
+        ),
+      },
       body: statusBody,
       ok: { "200": json(ref("Status")) },
       errors: { ...WRITE_ERRORS, ...REGISTRY_FORBIDDEN, ...unknown },
@@ -230,7 +275,12 @@ export const HEALTH_ROUTES = {
     summary: "Instance liveness",
     ok: { "200": json(ref("InstanceHealth")), "503": json(ref("InstanceHealth"), "Unhealthy or draining") },
   }),
-  metrics: operation({ operationId: "getMetrics", tag: "meta", summary: "Prometheus metrics", ok: { "200": text("Prometheus text format") } }),
+  metrics: operation({
+    operationId: "getMetrics",
+    tag: "meta",
+    summary: "Prometheus metrics",
+    ok: { "200": text("Prometheus text format") },
+  }),
   openapi: operation({
     operationId: "getOpenApiDocument",
     tag: "meta",

@@ -52,14 +52,7 @@ export function offsetWindow(raw: string | undefined, size: number): Window {
   return { start, end: size, partial: false };
 }
 
-function sendWindow(
-  reply: FastifyReply,
-  job: Job,
-  size: number,
-  w: Window,
-  type: string,
-  body: () => Readable | Buffer,
-): FastifyReply {
+function sendWindow(reply: FastifyReply, job: Job, size: number, w: Window, type: string, body: () => Readable | Buffer): FastifyReply {
   reply.header("Accept-Ranges", "bytes");
   reply.header("X-Heimdall-Job-Status", job.status);
   reply.header("X-Heimdall-File-Size", String(size));
@@ -112,7 +105,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (!w) return reply;
     // Readable.from defaults to a 1-byte high-water mark: read ahead up to 1 MiB so the next chunks are ready
     // when the socket drains, instead of querying only once it is empty.
-    return sendWindow(reply, job, size, w, TEXT, () => Readable.from(deps.store.readFile(id, f, w.start, w.end), { objectMode: false, highWaterMark: READ_AHEAD }));
+    return sendWindow(reply, job, size, w, TEXT, () =>
+      Readable.from(deps.store.readFile(id, f, w.start, w.end), { objectMode: false, highWaterMark: READ_AHEAD }),
+    );
   });
 
   app.get(`${P}/job/:id/tasks`, { schema: TASK_ROUTES.timeline }, async (req) => {

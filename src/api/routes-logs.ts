@@ -57,7 +57,13 @@ export function registerLogRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const ac = new AbortController();
     const logs = await deps.engine.jobLogs(
       job,
-      { follow, ...(cursor === undefined || cursor === "" ? {} : { cursor }), ...(slot === undefined ? {} : { slot }), heartbeatMs: LOG_HEARTBEAT_MS, jobStatus },
+      {
+        follow,
+        ...(cursor === undefined || cursor === "" ? {} : { cursor }),
+        ...(slot === undefined ? {} : { slot }),
+        heartbeatMs: LOG_HEARTBEAT_MS,
+        jobStatus,
+      },
       ac.signal,
     );
     if (logs === undefined) {

@@ -52,7 +52,11 @@ interface RegistryKind<T extends { updated_at: number; status: string }> {
   toJson(x: T): unknown;
 }
 
-function registerKind<T extends { updated_at: number; status: string }>(app: FastifyInstance, k: RegistryKind<T>, policy: AuthPolicy | undefined): void {
+function registerKind<T extends { updated_at: number; status: string }>(
+  app: FastifyInstance,
+  k: RegistryKind<T>,
+  policy: AuthPolicy | undefined,
+): void {
   const unknown = () => new HeimdallError("NOT_FOUND", `unknown ${k.noun}_id`);
   const load = async (req: FastifyRequest): Promise<T> => {
     const found = await k.get(param(req, "id"));
@@ -86,22 +90,30 @@ function registerKind<T extends { updated_at: number; status: string }>(app: Fas
 
 export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { store, engine } = deps;
-  registerKind(app, {
-    noun: "command",
-    withPlugin: true,
-    list: (f, page) => store.listCommands(f, page),
-    get: (id) => store.getCommand(id),
-    put: (id, body, caller) => engine.putCommand(validateCommandBody(id, body, caller)),
-    setStatus: (id, s, caller) => store.setCommandStatus(id, s, caller),
-    toJson: commandToJson,
-  }, deps.config.auth);
-  registerKind(app, {
-    noun: "cluster",
-    withPlugin: false,
-    list: (f, page) => store.listClusters(f, page),
-    get: (id) => store.getCluster(id),
-    put: (id, body, caller) => engine.putCluster(validateClusterBody(id, body, caller)),
-    setStatus: (id, s, caller) => store.setClusterStatus(id, s, caller),
-    toJson: clusterToJson,
-  }, deps.config.auth);
+  registerKind(
+    app,
+    {
+      noun: "command",
+      withPlugin: true,
+      list: (f, page) => store.listCommands(f, page),
+      get: (id) => store.getCommand(id),
+      put: (id, body, caller) => engine.putCommand(validateCommandBody(id, body, caller)),
+      setStatus: (id, s, caller) => store.setCommandStatus(id, s, caller),
+      toJson: commandToJson,
+    },
+    deps.config.auth,
+  );
+  registerKind(
+    app,
+    {
+      noun: "cluster",
+      withPlugin: false,
+      list: (f, page) => store.listClusters(f, page),
+      get: (id) => store.getCluster(id),
+      put: (id, body, caller) => engine.putCluster(validateClusterBody(id, body, caller)),
+      setStatus: (id, s, caller) => store.setClusterStatus(id, s, caller),
+      toJson: clusterToJson,
+    },
+    deps.config.auth,
+  );
 }

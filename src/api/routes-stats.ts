@@ -10,7 +10,9 @@ const DAY = 86_400;
 export const STATS_MAX_DAYS = 90;
 
 export function registerStatsRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get(`${API_PREFIX}/stats`, { schema: STATS_ROUTE }, async (req) => statsOf(deps, parseEpochSecondsParam("since", queryString(req, "since"))));
+  app.get(`${API_PREFIX}/stats`, { schema: STATS_ROUTE }, async (req) =>
+    statsOf(deps, parseEpochSecondsParam("since", queryString(req, "since"))),
+  );
 }
 
 async function statsOf(deps: ApiDeps, since: number | undefined) {

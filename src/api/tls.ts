@@ -16,14 +16,20 @@ export async function loadTls(files: { cert_file: string; key_file: string }): P
     try {
       return await readFile(path);
     } catch (err) {
-      throw new HeimdallError("CONFIG", `server.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+      throw new HeimdallError(
+        "CONFIG",
+        `server.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
+      );
     }
   };
   const material = { cert: await read("cert_file", files.cert_file), key: await read("key_file", files.key_file) };
   try {
     createSecureContext(material);
   } catch (err) {
-    throw new HeimdallError("CONFIG", `server.tls: ${files.cert_file} and ${files.key_file} are not a usable certificate and key: ${errorMessage(err)}`);
+    throw new HeimdallError(
+      "CONFIG",
+      `server.tls: ${files.cert_file} and ${files.key_file} are not a usable certificate and key: ${errorMessage(err)}`,
+    );
   }
   return material;
 }

@@ -36,7 +36,10 @@ const base = {
 };
 
 export const ErrorSchema = Type.Object(
-  { error: Type.String({ example: "name: required" }), id: Type.Optional(Type.String({ description: "The job's id when one was created" })) },
+  {
+    error: Type.String({ example: "name: required" }),
+    id: Type.Optional(Type.String({ description: "The job's id when one was created" })),
+  },
   { $id: "Error", example: { error: "unknown job_id" } },
 );
 
@@ -90,7 +93,13 @@ export const SubmitJobSchema = Type.Object(
   {
     $id: "SubmitJob",
     additionalProperties: true,
-    example: { name: "hello", version: "1", command_criteria: ["type:shell"], cluster_criteria: ["type:local"], context: { command: "echo hi" } },
+    example: {
+      name: "hello",
+      version: "1",
+      command_criteria: ["type:shell"],
+      cluster_criteria: ["type:local"],
+      context: { command: "echo hi" },
+    },
   },
 );
 
@@ -112,8 +121,14 @@ export const ClusterSchema = Type.Object(
 );
 
 /** PUT bodies: the documented fields; validation stays in core (validateCommandBody/validateClusterBody). */
-export const CommandBodySchema = Type.Object({}, { $id: "CommandBody", additionalProperties: true, description: "A command as in Command, without the server-set fields" });
-export const ClusterBodySchema = Type.Object({}, { $id: "ClusterBody", additionalProperties: true, description: "A cluster as in Cluster, without the server-set fields" });
+export const CommandBodySchema = Type.Object(
+  {},
+  { $id: "CommandBody", additionalProperties: true, description: "A command as in Command, without the server-set fields" },
+);
+export const ClusterBodySchema = Type.Object(
+  {},
+  { $id: "ClusterBody", additionalProperties: true, description: "A cluster as in Cluster, without the server-set fields" },
+);
 
 export const StatusSchema = Type.Object(
   { updated_at: epoch("Epoch seconds"), status: Type.String({ example: "RUNNING" }), error: Type.Optional(str) },
@@ -122,7 +137,11 @@ export const StatusSchema = Type.Object(
 
 const listOf = (item: string) =>
   Type.Object(
-    { data: Type.Array(ref(item)), has_more: Type.Optional(Type.Boolean()), next_cursor: Type.Optional(Type.String({ description: "Pass as ?cursor= for the next page" })) },
+    {
+      data: Type.Array(ref(item)),
+      has_more: Type.Optional(Type.Boolean()),
+      next_cursor: Type.Optional(Type.String({ description: "Pass as ?cursor= for the next page" })),
+    },
     { $id: `${item}List` },
   );
 export const JobListSchema = listOf("Job");
@@ -141,7 +160,9 @@ export const StatsSchema = Type.Object(
     slowest: Type.Array(Type.Object({ id: str, name: str, status: JobStatusSchema, started_at: int, finished_at: int, duration: int }), {
       description: "Top 5 by finished_at - started_at among jobs finished since `since`",
     }),
-    recent_failures: Type.Array(Type.Object({ id: str, name: str, error: str, finished_at: int }), { description: "The 5 latest FAILED jobs finished since `since`" }),
+    recent_failures: Type.Array(Type.Object({ id: str, name: str, error: str, finished_at: int }), {
+      description: "The 5 latest FAILED jobs finished since `since`",
+    }),
   },
   { $id: "Stats" },
 );
@@ -185,7 +206,8 @@ export const TaskTimelineSchema = Type.Object(
   {
     $id: "TaskTimeline",
     additionalProperties: true,
-    description: "ECS task timeline: job_id, task_count, max_fail_count, outcome, representative, containers, slots[].attempts[] (plugin contract TaskTimeline)",
+    description:
+      "ECS task timeline: job_id, task_count, max_fail_count, outcome, representative, containers, slots[].attempts[] (plugin contract TaskTimeline)",
   },
 );
 

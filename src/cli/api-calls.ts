@@ -17,7 +17,11 @@ type PathWith<M extends Method> = { [P in keyof paths]: paths[P][M] extends { re
 type Operation<P extends keyof paths, M extends Method> = paths[P][M];
 type JsonOk<O> = O extends { responses: { 200: { content: { "application/json": infer T } } } } ? T : never;
 type PathParams<O> = O extends { parameters: { path: infer X } } ? X : Record<string, never>;
-type QueryParams<O> = O extends { parameters: { query?: infer X } } ? ([X] extends [never] ? Record<string, never> : X) : Record<string, never>;
+type QueryParams<O> = O extends { parameters: { query?: infer X } }
+  ? [X] extends [never]
+    ? Record<string, never>
+    : X
+  : Record<string, never>;
 type JsonBody<O> = O extends { requestBody?: { content: { "application/json": infer X } } } ? X : never;
 
 export interface CallInit<O> {
@@ -61,6 +65,7 @@ export const jobApi = {
   get: (api: ApiClient, id: string): Promise<Job> => call(api, "get", "/api/v1/job/{id}", { path: { id } }),
   status: (api: ApiClient, id: string): Promise<JobStatus> => call(api, "get", "/api/v1/job/{id}/status", { path: { id } }),
   cancel: (api: ApiClient, id: string): Promise<{ status: string }> => call(api, "post", "/api/v1/job/{id}/cancel", { path: { id } }),
-  list: (api: ApiClient, query: QueryParams<Operation<"/api/v1/jobs", "get">>): Promise<JobList> => call(api, "get", "/api/v1/jobs", { query }),
+  list: (api: ApiClient, query: QueryParams<Operation<"/api/v1/jobs", "get">>): Promise<JobList> =>
+    call(api, "get", "/api/v1/jobs", { query }),
   tasks: (api: ApiClient, id: string): Promise<TaskTimeline> => call(api, "get", "/api/v1/job/{id}/tasks", { path: { id } }),
 };

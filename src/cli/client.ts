@@ -44,7 +44,8 @@ export class ApiClient {
     this.base = (opts.server || process.env["HEIMDALL_URL"] || DEFAULT_SERVER).replace(/\/+$/, "");
     this.user = opts.user || process.env["HEIMDALL_USER"] || undefined;
     const t = Number(opts.requestTimeout ?? process.env["HEIMDALL_REQUEST_TIMEOUT"] ?? DEFAULT_REQUEST_TIMEOUT_S);
-    if (!Number.isFinite(t) || t < 0) throw new CliError(`--request-timeout: must be a number of seconds >= 0, got ${String(opts.requestTimeout)}`);
+    if (!Number.isFinite(t) || t < 0)
+      throw new CliError(`--request-timeout: must be a number of seconds >= 0, got ${String(opts.requestTimeout)}`);
     this.timeoutMs = t * 1000;
     let base: URL;
     try {
@@ -52,7 +53,8 @@ export class ApiClient {
     } catch {
       throw new CliError(`--server: not a URL: ${this.base}`);
     }
-    if (base.protocol !== "http:" && base.protocol !== "https:") throw new CliError(`--server: must be an http:// or https:// URL, got ${this.base}`);
+    if (base.protocol !== "http:" && base.protocol !== "https:")
+      throw new CliError(`--server: must be an http:// or https:// URL, got ${this.base}`);
     this.token = (opts.token || process.env["HEIMDALL_TOKEN"] || "").trim() || undefined;
     const caFile = opts.caFile || process.env["HEIMDALL_CA_FILE"] || undefined;
     if (caFile !== undefined) {
@@ -74,7 +76,13 @@ export class ApiClient {
    * Raw request; throws CliError (exit 2) when the server cannot be reached or sends no response headers within
    * `timeoutMs` (0 = wait as long as it takes, e.g. a synchronous job running inside the submit request).
    */
-  async raw(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<Response> {
+  async raw(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeoutMs = this.timeoutMs,
+  ): Promise<Response> {
     return this.send(method, url, body, headers, timeoutMs, (u, init) =>
       this.ca !== undefined && u.startsWith("https:") ? fetchWithCa(u, init, this.ca) : fetch(u, init),
     );
@@ -105,7 +113,8 @@ export class ApiClient {
       if (ac.signal.aborted) throw new CliError(`no response from ${this.base} within ${timeoutMs / 1000}s (--request-timeout)`, 2);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const code = cause?.code ?? (err as { code?: string }).code;
-      const hint = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? " (untrusted server certificate: pass --ca-file)" : "";
+      const hint =
+        code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? " (untrusted server certificate: pass --ca-file)" : "";
       throw new CliError(`cannot reach ${this.base}: ${code ?? cause?.message ?? (err as Error).message}${hint}`, 2);
     } finally {
       clearTimeout(timer);

@@ -23,7 +23,11 @@ const SLOT_COLOURS = [36, 33, 32, 35, 34, 31];
 /**
  * Whether to colour output written to `stream`. `flag` is commander's `--no-color` value (false when given).
  */
-export function colourWanted(stream: { isTTY?: boolean }, flag: boolean | undefined = undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colourWanted(
+  stream: { isTTY?: boolean },
+  flag: boolean | undefined = undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (flag === false) return false;
   if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
   const force = env["FORCE_COLOR"];

@@ -39,7 +39,10 @@ export function clusterFromEntry(e: ClusterEntry): ClusterDefinition {
 }
 
 /** EngineOptions of a configuration; `over` sets what the configuration has no key for (abortWaitMs, dbRetryMs). */
-export function engineOptions(config: HeimdallConfig, over: Pick<EngineOptions, "abortWaitMs" | "dbRetryMs" | "drainProgressMs"> = {}): EngineOptions {
+export function engineOptions(
+  config: HeimdallConfig,
+  over: Pick<EngineOptions, "abortWaitMs" | "dbRetryMs" | "drainProgressMs"> = {},
+): EngineOptions {
   const { janitor } = config;
   return {
     poolSize: config.pool.size > 0 ? config.pool.size : DEFAULT_POOL_SIZE,

@@ -26,7 +26,10 @@ export function withClientOptions(cmd: Command): Command {
     .option("--ca-file <pem>", "CA certificate(s) to trust for an https:// server (env HEIMDALL_CA_FILE)")
     .option("--json", "print raw JSON")
     .option("--no-color", "no colours (also: environment NO_COLOR; colours are used on a terminal only)")
-    .option("--request-timeout <seconds>", "seconds to wait for the server to answer (env HEIMDALL_REQUEST_TIMEOUT; default 30; 0 = no limit)");
+    .option(
+      "--request-timeout <seconds>",
+      "seconds to wait for the server to answer (env HEIMDALL_REQUEST_TIMEOUT; default 30; 0 = no limit)",
+    );
 }
 
 const out = (s: string): void => {
@@ -73,7 +76,8 @@ async function submitBody(o: SubmitOpts): Promise<Obj> {
     } catch (err) {
       throw new CliError(`--file ${o.file}: ${(err as Error).message}`);
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new CliError(`--file ${o.file}: must be a JSON object`);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+      throw new CliError(`--file ${o.file}: must be a JSON object`);
     body = parsed as Obj;
   }
   if (o.name !== undefined) body["name"] = o.name;
@@ -98,7 +102,8 @@ function printJob(job: Obj, json: boolean | undefined): void {
   const shown: Obj = { ...job };
   const took = jobDuration(job);
   if (took !== "") shown["duration"] = took;
-  if (job["progress"] !== undefined && job["progress"] !== null) shown["progress"] = progressText(job["progress"]).replace(/^ECS tasks: /, "");
+  if (job["progress"] !== undefined && job["progress"] !== null)
+    shown["progress"] = progressText(job["progress"]).replace(/^ECS tasks: /, "");
   out(keyValues(shown));
 }
 
@@ -133,7 +138,8 @@ async function submitJob(api: ApiClient, body: Obj, o: WaitOpts): Promise<void> 
 /** The submit body that runs a job again: the same name, version, criteria and context. */
 export function rerunBody(job: Obj): Obj {
   const body: Obj = {};
-  for (const k of ["name", "version", "command_criteria", "cluster_criteria", "context"]) if (job[k] !== undefined && job[k] !== null) body[k] = job[k];
+  for (const k of ["name", "version", "command_criteria", "cluster_criteria", "context"])
+    if (job[k] !== undefined && job[k] !== null) body[k] = job[k];
   return body;
 }
 
@@ -215,32 +221,40 @@ ${CLIENT_HELP}`,
   withClientOptions(job.command("get").argument("<id>").description("job details"))
     .addHelpText("after", example("get"))
     .action(async (id: string, o: ClientOptions) => {
-    printJob(await jobApi.get(new ApiClient(o), id), o.json);
-  });
+      printJob(await jobApi.get(new ApiClient(o), id), o.json);
+    });
 
   withClientOptions(job.command("status").argument("<id>").description("job status"))
     .addHelpText("after", example("status"))
     .action(async (id: string, o: ClientOptions) => {
-    const st = await jobApi.status(new ApiClient(o), id);
-    if (o.json) return printJson(st);
-    out(`${st.status}${typeof st.error === "string" ? `: ${st.error}` : ""}\n`);
-  });
+      const st = await jobApi.status(new ApiClient(o), id);
+      if (o.json) return printJson(st);
+      out(`${st.status}${typeof st.error === "string" ? `: ${st.error}` : ""}\n`);
+    });
 
   withClientOptions(job.command("cancel").argument("<id>").description("cancel a job"))
     .addHelpText("after", example("cancel"))
     .action(async (id: string, o: ClientOptions) => {
-    const r = await jobApi.cancel(new ApiClient(o), id);
-    if (o.json) return printJson(r);
-    out(`${r.status}\n`);
-  });
+      const r = await jobApi.cancel(new ApiClient(o), id);
+      if (o.json) return printJson(r);
+      out(`${r.status}\n`);
+    });
 
   withClientOptions(job.command("result").argument("<id>").description("job result"))
     .addHelpText("after", example("result"))
     .action(async (id: string, o: ClientOptions) => {
-    const r = await new ApiClient(o).request<{ columns: { name: string }[]; data: unknown[][] }>("GET", `/job/${encodeURIComponent(id)}/result`);
-    if (o.json) return printJson(r);
-    out(table(r.columns.map((c) => c.name), r.data));
-  });
+      const r = await new ApiClient(o).request<{ columns: { name: string }[]; data: unknown[][] }>(
+        "GET",
+        `/job/${encodeURIComponent(id)}/result`,
+      );
+      if (o.json) return printJson(r);
+      out(
+        table(
+          r.columns.map((c) => c.name),
+          r.data,
+        ),
+      );
+    });
 
   withListOptions(withClientOptions(job.command("list").description("list jobs")))
     .option("--command <pattern>", "command name pattern")
@@ -293,23 +307,30 @@ Examples:
   $ heimdall job logs 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --follow --slot 2 --timestamps
   $ heimdall job logs 3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71 --stderr`,
     )
-    .action(async (id: string, o: ClientOptions & { stderr?: boolean; follow?: boolean; slot?: string; timestamps?: boolean; color?: boolean }) => {
-      const api = new ApiClient(o);
-      if (!o.follow) {
-        await tailLogs(api, id, o.stderr ? "stderr" : "stdout", false);
-        return;
-      }
-      let slot: number | undefined;
-      if (o.slot !== undefined) {
-        if (!/^\d+$/.test(o.slot)) throw new CliError(`--slot: must be a non-negative integer, got ${o.slot}`);
-        slot = Number(o.slot);
-      }
-      let status: string;
-      const followed = o.stderr ? undefined : await followJobLogs(api, id, { slot, timestamps: o.timestamps, colour: paletteFor(process.stdout, o) });
-      if (followed?.kind === "final") status = followed.status;
-      else status = await tailLogs(api, id, o.stderr ? "stderr" : "stdout", true);
-      await finalStatus(api, id, status, o);
-    });
+    .action(
+      async (
+        id: string,
+        o: ClientOptions & { stderr?: boolean; follow?: boolean; slot?: string; timestamps?: boolean; color?: boolean },
+      ) => {
+        const api = new ApiClient(o);
+        if (!o.follow) {
+          await tailLogs(api, id, o.stderr ? "stderr" : "stdout", false);
+          return;
+        }
+        let slot: number | undefined;
+        if (o.slot !== undefined) {
+          if (!/^\d+$/.test(o.slot)) throw new CliError(`--slot: must be a non-negative integer, got ${o.slot}`);
+          slot = Number(o.slot);
+        }
+        let status: string;
+        const followed = o.stderr
+          ? undefined
+          : await followJobLogs(api, id, { slot, timestamps: o.timestamps, colour: paletteFor(process.stdout, o) });
+        if (followed?.kind === "final") status = followed.status;
+        else status = await tailLogs(api, id, o.stderr ? "stderr" : "stdout", true);
+        await finalStatus(api, id, status, o);
+      },
+    );
 
   withClientOptions(job.command("tasks").argument("<id>").description("an ECS job's tasks: slots × attempts"))
     .option("--wide", "also one row per attempt: capacity, start/stop times (UTC), duration, reason, task ARN")

@@ -69,7 +69,8 @@ export function renderTasks(t: Obj, c: Palette, wide: boolean): string {
     `${String(t["task_count"] ?? slots.length)} tasks`,
     `max_fail_count ${String(t["max_fail_count"] ?? "?")}`,
   ];
-  if (typeof t["spot_interruptions"] === "number" && t["spot_interruptions"] > 0) summary.push(`${t["spot_interruptions"]} Spot interruptions`);
+  if (typeof t["spot_interruptions"] === "number" && t["spot_interruptions"] > 0)
+    summary.push(`${t["spot_interruptions"]} Spot interruptions`);
   summary.push(`outcome ${outcomeText(t["outcome"])}`);
   let out = `${summary.join(" · ")}\n`;
   if (slots.length === 0) return `${out}(no task launched yet)\n`;

@@ -72,7 +72,12 @@ export async function watchJob(api: ApiClient, id: string, first: Obj | undefine
 }
 
 /** Writes the last lines of a job's stderr (a job that did not succeed) to stderr. */
-export async function printStderrTail(api: ApiClient, id: string, c: Palette, err: (s: string) => void = (s) => void process.stderr.write(s)): Promise<void> {
+export async function printStderrTail(
+  api: ApiClient,
+  id: string,
+  c: Palette,
+  err: (s: string) => void = (s) => void process.stderr.write(s),
+): Promise<void> {
   const text = await fileTail(api, id, "stderr", TAIL_BYTES);
   if (text.trim() === "") return;
   let lines = text.replace(/\n$/, "").split("\n");

@@ -122,7 +122,8 @@ export function createServerLogger(o: ServerLoggerOptions): pino.Logger {
   const out = o.out ?? process.stdout;
   const opts = { level: o.level || "info" };
   let log: pino.Logger;
-  if (resolveLogFormat(o.format, out) === "pretty") log = pino(opts, new PrettyLogStream(out, colourWanted(out, undefined, o.env ?? process.env)));
+  if (resolveLogFormat(o.format, out) === "pretty")
+    log = pino(opts, new PrettyLogStream(out, colourWanted(out, undefined, o.env ?? process.env)));
   else log = o.out === undefined ? pino(opts) : pino(opts, o.out as pino.DestinationStream);
   routeProcessWarnings(log);
   return log;

@@ -21,7 +21,10 @@ function registryCommands(program: Command, kind: "command" | "cluster"): void {
     const page = await new ApiClient(o).request<{ data: Record<string, unknown>[] }>("GET", `/${plural}`, {
       query: listQuery(o, kind === "command" ? ["plugin"] : []),
     });
-    const headers = kind === "command" ? ["ID", "NAME", "VERSION", "PLUGIN", "STATUS", "USER", "UPDATED"] : ["ID", "NAME", "VERSION", "STATUS", "USER", "UPDATED"];
+    const headers =
+      kind === "command"
+        ? ["ID", "NAME", "VERSION", "PLUGIN", "STATUS", "USER", "UPDATED"]
+        : ["ID", "NAME", "VERSION", "STATUS", "USER", "UPDATED"];
     printPage(page, o.json, headers, (c) =>
       kind === "command"
         ? [c["id"], c["name"], c["version"], c["plugin"], c["status"], c["user"], formatTime(c["updated_at"])]

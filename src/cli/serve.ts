@@ -51,7 +51,10 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
   let app: FastifyInstance | undefined;
   let engine: Engine | undefined;
   try {
-    const store: Store = await openStore({ connectionString: config.database.connection_string, maxConnections: config.database.max_connections });
+    const store: Store = await openStore({
+      connectionString: config.database.connection_string,
+      maxConnections: config.database.max_connections,
+    });
     closers.push({ name: "store", close: () => store.close() });
     if (config.local_ecs.enabled) {
       const { startLocalEcs } = await import("../local-ecs/index.ts");
@@ -75,7 +78,10 @@ export async function serve(opts: { configFile?: string | undefined }): Promise<
     const tls = config.server.tls ? await loadTls(config.server.tls) : undefined;
     app = await buildApp({ config, store, engine, log, version: VERSION, metrics, uiRoot, ...(tls ? { tls } : {}) });
     const address = await app.listen({ host: config.server.host, port: config.server.port });
-    log.info({ url: address, config: config.source, database: store.kind, instance: engine.instanceName }, `heimdall ${VERSION} listening on ${address}`);
+    log.info(
+      { url: address, config: config.source, database: store.kind, instance: engine.instanceName },
+      `heimdall ${VERSION} listening on ${address}`,
+    );
   } catch (err) {
     if (app) await app.close().catch(() => undefined);
     if (engine) await engine.drain().catch((e: unknown) => log.warn({ err: e }, "draining the engine failed"));

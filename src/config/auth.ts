@@ -89,7 +89,8 @@ function readJwt(v: MapView, ctx: MapView, baseDir: string): JwtAuth {
   if (algs.value !== undefined) {
     const list = stringList(ctx, "algorithms");
     const bad = list.filter((a) => !(ALGORITHMS as readonly string[]).includes(a));
-    if (bad.length > 0 || list.length === 0) ctx.diag.error(algs.line, algs.path, `must be a list of ${ALGORITHMS.join(", ")} (got ${bad.join(", ") || "nothing"})`);
+    if (bad.length > 0 || list.length === 0)
+      ctx.diag.error(algs.line, algs.path, `must be a list of ${ALGORITHMS.join(", ")} (got ${bad.join(", ") || "nothing"})`);
     else out.algorithms = list as JwtAlgorithm[];
   }
   if (out.issuer.length === 0) v.diag.error(ctx.line, "auth.context.issuer", "required for the jwt plugin (the expected iss)");
@@ -100,15 +101,26 @@ function readJwt(v: MapView, ctx: MapView, baseDir: string): JwtAuth {
 function readAlb(v: MapView, ctx: MapView): AlbAuth {
   ctx.checkKeys([...CHECK_KEYS, "signer", "region", "key_url"]);
   const checks = tokenChecks(ctx);
-  if (checks.audience.length > 0) v.diag.error(ctx.get("audience").line, "auth.context.audience", "not used by aws_alb (ALB tokens have no aud); check signer instead");
+  if (checks.audience.length > 0)
+    v.diag.error(ctx.get("audience").line, "auth.context.audience", "not used by aws_alb (ALB tokens have no aud); check signer instead");
   const signer = stringValue(ctx, "signer", "").trim();
   const m = ALB_ARN.exec(signer);
   if (m === null) {
-    v.diag.error(ctx.has("signer") ? ctx.get("signer").line : ctx.line, "auth.context.signer", "required for aws_alb: the load balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>)");
+    v.diag.error(
+      ctx.has("signer") ? ctx.get("signer").line : ctx.line,
+      "auth.context.signer",
+      "required for aws_alb: the load balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>)",
+    );
   }
   const region = stringValue(ctx, "region", m?.[1] ?? "us-east-1").trim();
   const keyUrl = httpUrl(ctx, "key_url") ?? `https://public-keys.auth.elb.${region}.amazonaws.com`;
-  return { plugin: "aws_alb", ...checks, signer, key_url: keyUrl, fetch_timeout: intValue(ctx, "fetch_timeout_seconds", 5, "default", "seconds") };
+  return {
+    plugin: "aws_alb",
+    ...checks,
+    signer,
+    key_url: keyUrl,
+    fetch_timeout: intValue(ctx, "fetch_timeout_seconds", 5, "default", "seconds"),
+  };
 }
 
 function readHeader(v: MapView, ctx: MapView): HeaderAuth {
@@ -143,7 +155,11 @@ function readPolicy(v: MapView, auth: AuthPolicy): void {
   const write = choice("registry_write", ["anyone", "admins"] as const);
   if (write !== undefined) auth.registry_write = write;
   if (write === "admins" && (auth.admins ?? []).length === 0) {
-    v.diag.warn(v.get("registry_write").line, "auth.registry_write", "admins, but auth.admins is empty: commands and clusters can only change through the configuration file");
+    v.diag.warn(
+      v.get("registry_write").line,
+      "auth.registry_write",
+      "admins, but auth.admins is empty: commands and clusters can only change through the configuration file",
+    );
   }
 }
 

@@ -24,7 +24,11 @@ export function demoConfigDocument(): Record<string, unknown> {
     auth: { plugin: "auth_header", context: { header: "X-Heimdall-User" }, default_user: "local-user" },
     // Commands created through the API may use the template files of the demo's own folder (examples/ecs).
     template_roots: [dirname(DEMO_TASK_DEFINITION)],
-    local_ecs: { enabled: true, host: "127.0.0.1", port: 4566, settings: {
+    local_ecs: {
+      enabled: true,
+      host: "127.0.0.1",
+      port: 4566,
+      settings: {
         pacing: "demo",
         clusters: ["default", "my-fargate-cluster"],
         // A third of the Fargate Spot tasks are interrupted 2-8 s after they start (6 s warning under demo pacing).

@@ -1,10 +1,31 @@
 // `commands` and `clusters` entries (spec 11.3), validated with the same core rules as PUT.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
-import { HeimdallError, errorMessage, topField, validateClusterBody, validateCommandBody, charLength, MAX_IDENTITY } from "../core/index.ts";
+import {
+  HeimdallError,
+  errorMessage,
+  topField,
+  validateClusterBody,
+  validateCommandBody,
+  charLength,
+  MAX_IDENTITY,
+} from "../core/index.ts";
 import type { ClusterEntry, CommandEntry } from "./types.ts";
 import { MapView } from "./reader.ts";
 
-const COMMAND_KEYS = ["name", "id", "status", "plugin", "version", "description", "is_sync", "user", "tags", "cluster_tags", "allowed_callers", "context"];
+const COMMAND_KEYS = [
+  "name",
+  "id",
+  "status",
+  "plugin",
+  "version",
+  "description",
+  "is_sync",
+  "user",
+  "tags",
+  "cluster_tags",
+  "allowed_callers",
+  "context",
+];
 const CLUSTER_KEYS = ["name", "id", "status", "version", "description", "user", "tags", "context", "health_check", "attributes"];
 const DEFAULT_USER = "heimdall";
 
@@ -32,7 +53,6 @@ function keepScalarText(view: MapView, body: Record<string, unknown>): void {
     });
   }
 }
-
 
 type Kind = "command" | "cluster";
 
@@ -78,7 +98,11 @@ function readEntry(
     for (const problem of problems) {
       const key = topField(problem.path);
       const line = key !== "" && view.has(key) ? view.get(key).line : item.line;
-      diag.errorText(line, problem.path === "" ? item.path : `${item.path}.${problem.path}`, `${item.path} (${idValue}): ${problem.message}`);
+      diag.errorText(
+        line,
+        problem.path === "" ? item.path : `${item.path}.${problem.path}`,
+        `${item.path} (${idValue}): ${problem.message}`,
+      );
     }
     return undefined;
   }

@@ -52,13 +52,15 @@ export function applyEnvOverrides(config: HeimdallConfig, env: Env, cwd: string)
   const level = get("HEIMDALL_LOG_LEVEL");
   if (level !== undefined) {
     const l = level.trim().toLowerCase();
-    if (!(LOG_LEVELS as readonly string[]).includes(l)) problems.push(`HEIMDALL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
+    if (!(LOG_LEVELS as readonly string[]).includes(l))
+      problems.push(`HEIMDALL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
     else config.log_level = l;
   }
   const format = get("HEIMDALL_LOG_FORMAT");
   if (format !== undefined) {
     const f = format.trim().toLowerCase();
-    if (!(LOG_FORMATS as readonly string[]).includes(f)) problems.push(`HEIMDALL_LOG_FORMAT: must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
+    if (!(LOG_FORMATS as readonly string[]).includes(f))
+      problems.push(`HEIMDALL_LOG_FORMAT: must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
     else config.log_format = f as "json" | "pretty";
   }
   const ecsPort = get("HEIMDALL_LOCAL_ECS_PORT");

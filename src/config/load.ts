@@ -25,8 +25,20 @@ export const DEFAULT_DATABASE = "sqlite:./.heimdall/heimdall.db";
 export const DEFAULT_JOBS_DIRECTORY = "./.heimdall/jobs";
 
 const TOP_KEYS = [
-  "server", "database", "pool", "jobs_directory", "job_files", "janitor", "health_check", "auth", "commands", "clusters",
-  "local_ecs", "log_level", "log_format", "template_roots",
+  "server",
+  "database",
+  "pool",
+  "jobs_directory",
+  "job_files",
+  "janitor",
+  "health_check",
+  "auth",
+  "commands",
+  "clusters",
+  "local_ecs",
+  "log_level",
+  "log_format",
+  "template_roots",
 ];
 const IGNORED_TOP: Record<string, string> = {
   archive_directory: "accepted for compatibility and ignored: job files live in the database",
@@ -148,7 +160,8 @@ function readLocalEcs(root: MapView, baseDir: string): LocalEcsSettings {
   }
   const settings = v.get("settings");
   if (settings.value !== undefined) {
-    if (typeof settings.value !== "object" || Array.isArray(settings.value)) v.diag.error(settings.line, settings.path, "must be a mapping");
+    if (typeof settings.value !== "object" || Array.isArray(settings.value))
+      v.diag.error(settings.line, settings.path, "must be a mapping");
     else out.settings = settings.value as JsonObject;
   }
   return out;

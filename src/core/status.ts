@@ -17,7 +17,14 @@ export function parseJobStatus(s: string): JobStatus {
 /** Comma list items, trimmed, empty items dropped, duplicates removed. */
 export function splitCommaList(csv: string | undefined): string[] {
   if (csv === undefined) return [];
-  return [...new Set(csv.split(",").map((s) => s.trim()).filter((s) => s !== ""))];
+  return [
+    ...new Set(
+      csv
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    ),
+  ];
 }
 
 function parseList<T extends string>(csv: string | undefined, parse: (s: string) => T): T[] | undefined {

@@ -3,9 +3,7 @@
 import type { Attribute, Cluster, Command, Job, Json, JsonObject } from "./types.ts";
 import { errorMessage } from "./errors.ts";
 
-type Node =
-  | { kind: "text"; text: string }
-  | { kind: "action"; path: string[]; keys: string[]; source: string };
+type Node = { kind: "text"; text: string } | { kind: "action"; path: string[]; keys: string[]; source: string };
 
 export interface Template {
   readonly source: string;

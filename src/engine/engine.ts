@@ -82,7 +82,10 @@ export function createEngine(deps: EngineDeps): Engine {
       stop.abort();
       const n = state.executions.size;
       if (progress && n > 0 && end - Date.now() > 0) {
-        state.log.info({ instance: state.name, running: n }, `${progress}: ${n} job${n === 1 ? "" : "s"} running, ${Math.ceil((end - Date.now()) / 1000)} s left`);
+        state.log.info(
+          { instance: state.name, running: n },
+          `${progress}: ${n} job${n === 1 ? "" : "s"} running, ${Math.ceil((end - Date.now()) / 1000)} s left`,
+        );
       }
     }
   };
@@ -105,7 +108,8 @@ export function createEngine(deps: EngineDeps): Engine {
     // 4. Hand back resumable async jobs; abort the rest with `shutdown` (KILLED, or CANCELED when canceling).
     for (const exec of state.executions.values()) {
       const handBack = !exec.sync && exec.resumable && exec.phase === "started";
-      if (exec.phase !== "settled" && !exec.controller.signal.aborted) log.info({ job_id: exec.job.id }, handBack ? "draining: handing the job back" : "draining: killing the job");
+      if (exec.phase !== "settled" && !exec.controller.signal.aborted)
+        log.info({ job_id: exec.job.id }, handBack ? "draining: handing the job back" : "draining: killing the job");
       lifecycle.abort(exec, handBack ? "handback" : "shutdown");
     }
     await state.executions.whenEmpty();

@@ -22,7 +22,13 @@ export function probeCommand(snap: RegistrySnapshot, cluster: Cluster): Command 
 export async function probe(state: EngineState, cluster: Cluster, command: Command): Promise<HealthCheckItem> {
   const seconds = state.options.healthCheckTimeoutMs / 1000;
   const item = (status: HealthCheckItem["status"], latency: number, error?: string): HealthCheckItem => {
-    const out: HealthCheckItem = { cluster_id: cluster.id, cluster_name: cluster.name, plugin: command.plugin, status, latency_ms: latency };
+    const out: HealthCheckItem = {
+      cluster_id: cluster.id,
+      cluster_name: cluster.name,
+      plugin: command.plugin,
+      status,
+      latency_ms: latency,
+    };
     if (error) out.error = error;
     state.metrics?.clusterHealthCheck(cluster.id, status);
     return out;
@@ -37,7 +43,9 @@ export async function probe(state: EngineState, cluster: Cluster, command: Comma
   }
   if (!handler.healthCheck) return item("unchecked", elapsed());
   const check = handler.healthCheck;
-  const outcome = await callBounded((signal) => check.call(handler, cluster, signal), state.options.healthCheckTimeoutMs, { kind: "cancel" });
+  const outcome = await callBounded((signal) => check.call(handler, cluster, signal), state.options.healthCheckTimeoutMs, {
+    kind: "cancel",
+  });
   if (outcome === "timeout") return item("error", elapsed(), `health check timed out after ${seconds}s`);
   if (!outcome.ok) return item("error", elapsed(), errorMessage(outcome.err) || "health check failed");
   return item("ok", elapsed());

@@ -110,7 +110,10 @@ export class JobOutputStream extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.flush().then(() => cb(), () => cb());
+    this.flush().then(
+      () => cb(),
+      () => cb(),
+    );
   }
 
   /** Stores what is buffered and stops accepting output (later writes are ignored). */

@@ -104,7 +104,8 @@ async function makeDir(dir: string): Promise<unknown> {
       await mkdir(dir, { mode: 0o700 }); // fresh: private (the umask can only take bits away)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EEXIST") await chmod(dir, 0o700); // a leftover of this job (resumed): make it private again
+      if (code === "EEXIST")
+        await chmod(dir, 0o700); // a leftover of this job (resumed): make it private again
       else if (code === "ENOENT") {
         await mkdir(dir, { recursive: true, mode: 0o700 }); // jobs_directory itself is missing
         await chmod(dir, 0o700);
@@ -116,7 +117,6 @@ async function makeDir(dir: string): Promise<unknown> {
   }
 }
 
-
 /** 1. Resolve command, cluster, plugin and handler (a failure is a setup failure). */
 async function resolveStep(state: EngineState, exec: Execution): Promise<Runnable | RunOutcome> {
   let r: ResolvedJob;
@@ -126,7 +126,8 @@ async function resolveStep(state: EngineState, exec: Execution): Promise<Runnabl
     return setupFailure(state, exec, {}, jobError(err));
   }
   // Spec 9.4 step 1 order; a resumed job needs a resumable plugin (checked once the plugin is known).
-  if (exec.resumed && r.cluster && r.plugin && !r.resumable) return setupFailure(state, exec, r, `cannot resume job: plugin ${r.plugin.name} is not resumable`);
+  if (exec.resumed && r.cluster && r.plugin && !r.resumable)
+    return setupFailure(state, exec, r, `cannot resume job: plugin ${r.plugin.name} is not resumable`);
   if (r.problem !== undefined) return setupFailure(state, exec, r, jobError(r.problem));
   return { exec, command: r.command!, cluster: r.cluster!, plugin: r.plugin, handler: r.handler! };
 }
@@ -135,7 +136,12 @@ async function resolveStep(state: EngineState, exec: Execution): Promise<Runnabl
  * 3. Working directory (`made`: its creation, started before `start`; `dir` undefined: the plugin needs none) and
  * output streams; a sync job then records that it has started.
  */
-async function prepareRuntime(state: EngineState, job: Runnable, dir: string | undefined, made: Promise<unknown> | undefined): Promise<Prepared | RunOutcome> {
+async function prepareRuntime(
+  state: EngineState,
+  job: Runnable,
+  dir: string | undefined,
+  made: Promise<unknown> | undefined,
+): Promise<Prepared | RunOutcome> {
   const { exec } = job;
   let stdout: JobOutputStream | undefined;
   let stderr: JobOutputStream | undefined;
@@ -215,13 +221,18 @@ async function executeAndWait(state: EngineState, job: Runnable, p: Prepared): P
     const stopWaiting = new AbortController();
     done.settled = await Promise.race([execution, sleep(state.options.abortWaitMs, stopWaiting.signal).then(() => undefined)]);
     stopWaiting.abort();
-    if (done.settled === undefined) state.log.warn({ job_id: exec.job.id, reason: done.abort.kind }, "plugin did not settle after abort; continuing");
+    if (done.settled === undefined)
+      state.log.warn({ job_id: exec.job.id, reason: done.abort.kind }, "plugin did not settle after abort; continuing");
   }
   return done;
 }
 
 /** 6. The outcome: attributes and result of a job that ran to its end; cleanup after a cancel or shutdown. */
-async function decideOutcome(state: EngineState, job: Runnable, x: Executed): Promise<{ outcome: RunOutcome; attributes: Job["job_attributes"] }> {
+async function decideOutcome(
+  state: EngineState,
+  job: Runnable,
+  x: Executed,
+): Promise<{ outcome: RunOutcome; attributes: Job["job_attributes"] }> {
   const { exec, command, cluster, handler } = job;
   if (x.abort?.kind === "cancel" || x.abort?.kind === "shutdown") {
     await runCleanup(state, command.plugin, handler, exec.job.id, cluster);
@@ -230,13 +241,16 @@ async function decideOutcome(state: EngineState, job: Runnable, x: Executed): Pr
   if (x.abort) return { outcome: { status: "DROPPED", reason: x.abort.kind }, attributes: {} };
   const rendered = renderAttributes(cluster.attributes, jobTemplateData(exec.job, command, cluster, x.outputs));
   for (const e of rendered.errors) state.log.info({ job_id: exec.job.id, label: e.label, err: e.message }, "job attribute not rendered");
-  let outcome: RunOutcome = x.settled?.ok ? { status: "SUCCEEDED", result: x.result } : { status: "FAILED", error: jobError(x.settled?.err), setup: false };
+  let outcome: RunOutcome = x.settled?.ok
+    ? { status: "SUCCEEDED", result: x.result }
+    : { status: "FAILED", error: jobError(x.settled?.err), setup: false };
   // A result set by a plugin that then failed is stored too (the ECS attempt table of a failed job, issue 8).
   if (x.result !== undefined) {
     try {
       await state.lifecycle.storeResult(exec, JSON.stringify(x.result));
     } catch (err) {
-      if (outcome.status === "SUCCEEDED") outcome = { status: "FAILED", error: jobError(`cannot store result: ${jobError(err)}`), setup: true };
+      if (outcome.status === "SUCCEEDED")
+        outcome = { status: "FAILED", error: jobError(`cannot store result: ${jobError(err)}`), setup: true };
       else state.log.warn({ err, job_id: exec.job.id }, "cannot store the result of a failed job");
     }
   }
@@ -285,7 +299,12 @@ async function setupFailure(state: EngineState, exec: Execution, r: Partial<Runn
 }
 
 /** A compare-and-set failed: CANCELING → the cancel path (cleanup, confirmCancel); otherwise the job is no longer ours. */
-async function afterCasFailure(state: EngineState, exec: Execution, r: Partial<Runnable> | ResolvedJob, cleanedUp: boolean): Promise<RunOutcome> {
+async function afterCasFailure(
+  state: EngineState,
+  exec: Execution,
+  r: Partial<Runnable> | ResolvedJob,
+  cleanedUp: boolean,
+): Promise<RunOutcome> {
   state.lifecycle.settle(exec);
   const current = await state.lifecycle.reread(exec);
   if (current?.status === "CANCELING") {

@@ -108,7 +108,8 @@ async function removeLeftover(state: EngineState, path: string, name: string): P
     }
     if (outcome === "killed") state.log.warn(fields, "killed the leftover process group of a job");
     else if (outcome === "unverifiable") state.log.warn(fields, "cannot verify a leftover process group without /proc; not killed");
-    else if (outcome === "elsewhere") state.log.info(fields, "leftover process group recorded on another host or before a reboot; not killed");
+    else if (outcome === "elsewhere")
+      state.log.info(fields, "leftover process group recorded on another host or before a reboot; not killed");
   }
   try {
     await rm(path, { recursive: true, force: true });

@@ -70,7 +70,14 @@ export async function submitJob(
         state.store.notifyJobsAvailable().catch((err: unknown) => state.log.warn({ err }, "jobs-available notification failed"));
         return { job: stored };
       }
-      return await runSync(state, id, command, cluster, clientGone, await insert(state, id, () => state.lifecycle.submitSync({ ...job, owner: state.name })));
+      return await runSync(
+        state,
+        id,
+        command,
+        cluster,
+        clientGone,
+        await insert(state, id, () => state.lifecycle.submitSync({ ...job, owner: state.name })),
+      );
     } catch (err) {
       if (!(err instanceof RegistryChanged) || attempt >= MAX_ROUTE_ATTEMPTS) throw unwrap(err);
       snap = await readSnapshot(state, id);
@@ -97,8 +104,14 @@ async function readSnapshot(state: EngineState, id: string): Promise<RegistrySna
 }
 
 /** routeJob, then the plugin's validateJobContext (400); the errors carry the job id. */
-async function routeAndValidate(state: EngineState, snap: RegistrySnapshot, input: SubmitInput, caller: string,
-  groups: readonly string[], id: string): Promise<Routed> {
+async function routeAndValidate(
+  state: EngineState,
+  snap: RegistrySnapshot,
+  input: SubmitInput,
+  caller: string,
+  groups: readonly string[],
+  id: string,
+): Promise<Routed> {
   let route;
   try {
     route = routeJob(snap, input.command_criteria, input.cluster_criteria, caller, Math.random, groups);
@@ -130,7 +143,14 @@ function unwrap(err: unknown): unknown {
 }
 
 /** A sync job stored RUNNING and owned here: run it inside the request (a client that goes away cancels it). */
-async function runSync(state: EngineState, id: string, command: Command, cluster: Cluster, clientGone: AbortSignal, exec: Execution): Promise<SubmitOutcome> {
+async function runSync(
+  state: EngineState,
+  id: string,
+  command: Command,
+  cluster: Cluster,
+  clientGone: AbortSignal,
+  exec: Execution,
+): Promise<SubmitOutcome> {
   // submitSync (above): the execution was registered before the insert, so a cancel on this instance always finds it.
   state.metrics?.jobSubmitted(command.id, cluster.id, "sync");
   const onGone = () => {

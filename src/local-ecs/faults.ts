@@ -1,7 +1,17 @@
 // Fault injection rules (config `faults:` or POST /_local/faults). See docs/local-ecs.md "Fault injection".
 import { randomUUID } from "node:crypto";
 
-export const FAULT_KINDS = ["capacity", "failToStart", "serverError", "throttle", "latency", "invisible", "vanish", "spotInterruption", "exit"] as const;
+export const FAULT_KINDS = [
+  "capacity",
+  "failToStart",
+  "serverError",
+  "throttle",
+  "latency",
+  "invisible",
+  "vanish",
+  "spotInterruption",
+  "exit",
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultMatch {
@@ -67,12 +77,14 @@ export function parseFaultRule(raw: unknown, where = "fault"): FaultRule {
   const numIn = (k: string, def: number, min: number, max: number): number => {
     const v = raw[k];
     if (v === undefined) return def;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) throw new FaultRuleError(`${where}.${k} must be a number in ${min}..${max}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+      throw new FaultRuleError(`${where}.${k} must be a number in ${min}..${max}`);
     return v;
   };
   let count: number | undefined;
   if (raw.count !== undefined) {
-    if (typeof raw.count !== "number" || !Number.isInteger(raw.count) || raw.count < 1) throw new FaultRuleError(`${where}.count must be an integer >= 1`);
+    if (typeof raw.count !== "number" || !Number.isInteger(raw.count) || raw.count < 1)
+      throw new FaultRuleError(`${where}.count must be an integer >= 1`);
     count = raw.count;
   }
   const match: FaultMatch = {};
@@ -80,7 +92,8 @@ export function parseFaultRule(raw: unknown, where = "fault"): FaultRule {
     if (!isObj(raw.match)) throw new FaultRuleError(`${where}.match must be an object`);
     for (const [k, v] of Object.entries(raw.match)) {
       if (k === "env") {
-        if (!isObj(v) || Object.values(v).some((x) => typeof x !== "string")) throw new FaultRuleError(`${where}.match.env must map names to string patterns`);
+        if (!isObj(v) || Object.values(v).some((x) => typeof x !== "string"))
+          throw new FaultRuleError(`${where}.match.env must map names to string patterns`);
         match.env = v as Record<string, string>;
       } else if (["action", "startedBy", "family", "cluster", "group", "capacityProvider"].includes(k)) {
         if (typeof v !== "string") throw new FaultRuleError(`${where}.match.${k} must be a string pattern`);
@@ -108,7 +121,13 @@ export function parseFaultRule(raw: unknown, where = "fault"): FaultRule {
 export function globMatch(pattern: string, value: string | undefined): boolean {
   if (value === undefined) return false;
   if (!pattern.includes("*")) return pattern === value;
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "s");
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+    "s",
+  );
   return re.test(value);
 }
 

@@ -94,7 +94,8 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   });
   const creds = settingsCredentials(settings);
   const containerStats = docker ? (c: ContainerRecord) => docker.stats(c) : undefined;
-  const metadata = (req: Parameters<typeof handleMetadata>[2], res: Parameters<typeof handleMetadata>[3]): boolean => handleMetadata(state, creds, req, res, containerStats);
+  const metadata = (req: Parameters<typeof handleMetadata>[2], res: Parameters<typeof handleMetadata>[3]): boolean =>
+    handleMetadata(state, creds, req, res, containerStats);
   const faults = new FaultEngine(settings.faults);
   const throttler = new Throttler(settings.throttling.enabled, settings.throttling.buckets);
   const stats: Stats = { calls: {}, throttled: {}, errors: {} };
@@ -109,7 +110,10 @@ export async function startLocalEcs(opts: LocalEcsOptions = {}): Promise<LocalEc
   }, 60_000);
   sweep.unref();
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, createHandler({ settings, tasks, logs, faults, throttler, stats, extraStats, metadata, onMutation: () => persist.markCatalog() }));
+  const server = createServer(
+    { keepAliveTimeout: 65_000 },
+    createHandler({ settings, tasks, logs, faults, throttler, stats, extraStats, metadata, onMutation: () => persist.markCatalog() }),
+  );
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -65,11 +65,19 @@ function taskJson(t: TaskRecord, v4: boolean): Json {
     DesiredStatus: t.desiredStatus,
     KnownStatus: t.lastStatus,
     Containers: t.containers.map((c) => containerJson(t, c, v4)),
-    Limits: { ...(t.cpu !== undefined ? { CPU: Number(t.cpu) / 1024 } : {}), ...(t.memory !== undefined ? { Memory: Number(t.memory) } : {}) },
+    Limits: {
+      ...(t.cpu !== undefined ? { CPU: Number(t.cpu) / 1024 } : {}),
+      ...(t.memory !== undefined ? { Memory: Number(t.memory) } : {}),
+    },
     PullStartedAt: iso(t.pullStartedAt),
     PullStoppedAt: iso(t.pullStoppedAt),
     AvailabilityZone: `${t.region}a`,
-    ...(v4 ? { LaunchType: t.launchType ?? "FARGATE", ClockDrift: { ClockErrorBound: 0.5, ReferenceTimestamp: new Date().toISOString(), ClockSynchronizationStatus: "SYNCHRONIZED" } } : {}),
+    ...(v4
+      ? {
+          LaunchType: t.launchType ?? "FARGATE",
+          ClockDrift: { ClockErrorBound: 0.5, ReferenceTimestamp: new Date().toISOString(), ClockSynchronizationStatus: "SYNCHRONIZED" },
+        }
+      : {}),
   };
 }
 
@@ -78,7 +86,9 @@ function statsJson(c: ContainerRecord): Json {
   return { read: new Date().toISOString(), name: c.name, id: c.runtimeId ?? "", memory_stats: {}, cpu_stats: {}, networks: {} };
 }
 
-export type CredentialSource = (roleArn: string) => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date } | undefined>;
+export type CredentialSource = (
+  roleArn: string,
+) => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date } | undefined>;
 
 /** Credentials for a role from `taskRoles` ("host" = this process's own AWS credential chain). */
 export function settingsCredentials(settings: LocalEcsSettings): CredentialSource {
@@ -111,10 +121,13 @@ export function handleMetadata(
     const v4 = m[1] === "4";
     const t = state.tasks.get(m[2]!);
     const c = t?.containers.find((x) => x.name === m[3]);
-    if (!t || !c) return send(res, 404, { error: "unknown container" }), true;
-    const one = async (x: ContainerRecord): Promise<Json> => ((await stats?.(x).catch(() => undefined)) as Json | undefined) ?? statsJson(x);
+    if (!t || !c) return (send(res, 404, { error: "unknown container" }), true);
+    const one = async (x: ContainerRecord): Promise<Json> =>
+      ((await stats?.(x).catch(() => undefined)) as Json | undefined) ?? statsJson(x);
     if (m[4] && m[5])
-      void Promise.all(t.containers.map(async (x) => [x.runtimeId ?? x.name, await one(x)] as const)).then((all) => send(res, 200, Object.fromEntries(all)));
+      void Promise.all(t.containers.map(async (x) => [x.runtimeId ?? x.name, await one(x)] as const)).then((all) =>
+        send(res, 200, Object.fromEntries(all)),
+      );
     else if (m[4]) send(res, 200, taskJson(t, v4));
     else if (m[5]) void one(c).then((j) => send(res, 200, j));
     else send(res, 200, containerJson(t, c, v4));
@@ -125,7 +138,8 @@ export function handleMetadata(
   const t = state.tasks.get(cm[1]!);
   const given = Buffer.from(String(req.headers.authorization ?? ""));
   const want = Buffer.from(t?.credentialsToken ?? "");
-  if (!t?.credentialsToken || given.length !== want.length || !timingSafeEqual(given, want)) return send(res, 401, { code: "AccessDenied", message: "invalid authorization token" }), true;
+  if (!t?.credentialsToken || given.length !== want.length || !timingSafeEqual(given, want))
+    return (send(res, 401, { code: "AccessDenied", message: "invalid authorization token" }), true);
   const role = String(t.taskDefinition.body.taskRoleArn);
   void creds(role)
     .then((c) => {

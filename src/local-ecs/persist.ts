@@ -67,7 +67,13 @@ export class StatePersistence {
       this.tokenKeys.add(r.key);
     }
     for (const r of this.db.prepare("SELECT json FROM log_groups").all() as Row[]) {
-      const g = JSON.parse(r.json) as { name: string; creationTime: number; retentionInDays: number | undefined; tags: Record<string, string>; logGroupClass: string };
+      const g = JSON.parse(r.json) as {
+        name: string;
+        creationTime: number;
+        retentionInDays: number | undefined;
+        tags: Record<string, string>;
+        logGroupClass: string;
+      };
       logs.restoreGroup(g);
     }
     for (const r of this.db.prepare("SELECT group_name, json FROM log_streams").all() as Array<Row & { group_name: string }>) {
@@ -86,7 +92,9 @@ export class StatePersistence {
 
   /** Write what changed since the last flush (one transaction). */
   flush(state: EcsState, logs: LogStore): void {
-    const upTask = this.db.prepare("INSERT INTO tasks (id, version, json) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, json = excluded.json");
+    const upTask = this.db.prepare(
+      "INSERT INTO tasks (id, version, json) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, json = excluded.json",
+    );
     const delTask = this.db.prepare("DELETE FROM tasks WHERE id = ?");
     this.db.transaction(() => {
       for (const t of state.tasks.values()) {
@@ -126,7 +134,8 @@ export class StatePersistence {
     for (const grp of logs.groups.values()) {
       const { streams, ...meta } = grp;
       g.run(grp.name, JSON.stringify(meta));
-      for (const st of streams.values()) s.run(grp.name, st.name, JSON.stringify({ name: st.name, path: st.path, creationTime: st.creationTime }));
+      for (const st of streams.values())
+        s.run(grp.name, st.name, JSON.stringify({ name: st.name, path: st.path, creationTime: st.creationTime }));
     }
   }
 

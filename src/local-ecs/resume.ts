@@ -51,7 +51,8 @@ export async function resumeTasks(tasks: TaskRecord[], runner: TaskRunner, docke
     }
     if (docker && t.desiredStatus === "RUNNING" && !mine && ["PROVISIONING", "PENDING", "ACTIVATING"].includes(t.lastStatus)) {
       // Interrupted before it ran and nothing of it is left in the engine: provision it again.
-      for (const c of t.containers) Object.assign(c, { lastStatus: "PENDING", runtimeId: undefined, exitCode: undefined, reason: undefined, healthStatus: undefined });
+      for (const c of t.containers)
+        Object.assign(c, { lastStatus: "PENDING", runtimeId: undefined, exitCode: undefined, reason: undefined, healthStatus: undefined });
       t.lastStatus = "PROVISIONING";
       t.version++;
       runner.launch(t);

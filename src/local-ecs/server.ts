@@ -86,7 +86,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
   const target = String(req.headers["x-amz-target"] ?? "");
   const service = target.startsWith(ECS_PREFIX) ? "ecs" : target.startsWith(LOGS_PREFIX) ? "logs" : undefined;
-  const action = service === "ecs" ? target.slice(ECS_PREFIX.length) : service === "logs" ? target.slice(LOGS_PREFIX.length) : target || "(none)";
+  const action =
+    service === "ecs" ? target.slice(ECS_PREFIX.length) : service === "logs" ? target.slice(LOGS_PREFIX.length) : target || "(none)";
   bump(deps.stats.calls, action);
   const region = regionFromAuthorization(req.headers.authorization, deps.settings.region);
   try {

@@ -167,7 +167,8 @@ export function parsePacing(v: unknown, base: PhaseDelays = PACING_PRESETS.insta
   if (!isObj(v)) throw new SettingsError(`pacing must be "instant", "demo" or an object of milliseconds per phase`);
   const out = { ...base };
   for (const [k, val] of Object.entries(v)) {
-    if (!(k in out)) throw new SettingsError(`pacing.${k} is not a phase (provisioning, pending, activating, deactivating, deprovisioning)`);
+    if (!(k in out))
+      throw new SettingsError(`pacing.${k} is not a phase (provisioning, pending, activating, deactivating, deprovisioning)`);
     out[k as keyof PhaseDelays] = nonNegNumber(val, `pacing.${k}`);
   }
   return out;
@@ -181,7 +182,8 @@ export function parseThrottling(v: unknown, base: LocalEcsSettings["throttling"]
   if (v.buckets !== undefined) {
     if (!isObj(v.buckets)) throw new SettingsError("throttling.buckets must be a map of bucket name to {burst, rate}");
     for (const [name, spec] of Object.entries(v.buckets)) {
-      if (!(name in DEFAULT_BUCKETS)) throw new SettingsError(`throttling.buckets.${name} is not a bucket (${Object.keys(DEFAULT_BUCKETS).join(", ")})`);
+      if (!(name in DEFAULT_BUCKETS))
+        throw new SettingsError(`throttling.buckets.${name} is not a bucket (${Object.keys(DEFAULT_BUCKETS).join(", ")})`);
       if (!isObj(spec)) throw new SettingsError(`throttling.buckets.${name} must be {burst, rate}`);
       const cur = out.buckets[name]!;
       out.buckets[name] = {
@@ -248,19 +250,30 @@ function parseDocker(v: unknown, base: DockerSettings): DockerSettings {
         out[k] = Math.max(1, nonNegNumber(x, `docker.${k}`));
         break;
       default:
-        throw new SettingsError(`docker: unknown key "${k}" (host, pauseImage, pauseCommand, hostAddress, metadataBind, pullTimeoutSeconds, apiTimeoutSeconds, maxParallelStarts)`);
+        throw new SettingsError(
+          `docker: unknown key "${k}" (host, pauseImage, pauseCommand, hostAddress, metadataBind, pullTimeoutSeconds, apiTimeoutSeconds, maxParallelStarts)`,
+        );
     }
   }
   return out;
 }
 
 function parseTaskRoles(v: unknown): Record<string, TaskRoleCredentials> {
-  if (!isObj(v)) throw new SettingsError("taskRoles must be a map of role ARN to credentials or \"host\"");
+  if (!isObj(v)) throw new SettingsError('taskRoles must be a map of role ARN to credentials or "host"');
   const out: Record<string, TaskRoleCredentials> = {};
   for (const [arn, c] of Object.entries(v)) {
     if (c === "host") out[arn] = "host";
-    else if (isObj(c) && typeof c.accessKeyId === "string" && typeof c.secretAccessKey === "string" && (c.sessionToken === undefined || typeof c.sessionToken === "string"))
-      out[arn] = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(typeof c.sessionToken === "string" ? { sessionToken: c.sessionToken } : {}) };
+    else if (
+      isObj(c) &&
+      typeof c.accessKeyId === "string" &&
+      typeof c.secretAccessKey === "string" &&
+      (c.sessionToken === undefined || typeof c.sessionToken === "string")
+    )
+      out[arn] = {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        ...(typeof c.sessionToken === "string" ? { sessionToken: c.sessionToken } : {}),
+      };
     else throw new SettingsError(`taskRoles.${arn} must be "host" or {accessKeyId, secretAccessKey, sessionToken?}`);
   }
   return out;

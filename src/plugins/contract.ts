@@ -75,12 +75,7 @@ export interface Handler {
   /** Optional: the job's external task timeline (ECS attempts), served at GET /api/v1/job/{id}/tasks. */
   tasks?(job: Readonly<Job>): Promise<TaskTimeline>;
   /** Optional: stream one task attempt's logs, served at GET /api/v1/job/{id}/tasks/{slot}/logs. */
-  taskLogs?(
-    job: Readonly<Job>,
-    cluster: Readonly<Cluster> | undefined,
-    q: TaskLogsQuery,
-    signal: AbortSignal,
-  ): AsyncIterable<string>;
+  taskLogs?(job: Readonly<Job>, cluster: Readonly<Cluster> | undefined, q: TaskLogsQuery, signal: AbortSignal): AsyncIterable<string>;
   /**
    * Optional: every task attempt's log lines of the job, served at GET /api/v1/job/{id}/logs (issue 9). Throws
    * HeimdallError BAD_REQUEST synchronously for an invalid cursor.

@@ -62,10 +62,7 @@ export interface Transition {
   markStarted?: boolean;
 }
 
-export type CancelOutcome =
-  | { kind: "canceling"; owner: string | null }
-  | { kind: "final"; status: JobStatus }
-  | { kind: "unknown" };
+export type CancelOutcome = { kind: "canceling"; owner: string | null } | { kind: "final"; status: JobStatus } | { kind: "unknown" };
 
 /** A job to insert; the store stamps its times (created/updated now, started/finished by its status). */
 export interface NewJob extends Omit<Job, "created_at" | "updated_at" | "started_at" | "finished_at" | "progress"> {

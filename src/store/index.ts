@@ -17,8 +17,5 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     const { openPostgresStore } = await import("./postgres/open.ts");
     return openPostgresStore({ ...opts, connectionString: cs });
   }
-  throw new HeimdallError(
-    "CONFIG",
-    "database.connection_string: must start with sqlite:, postgres:// or postgresql://",
-  );
+  throw new HeimdallError("CONFIG", "database.connection_string: must start with sqlite:, postgres:// or postgresql://");
 }

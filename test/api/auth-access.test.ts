@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { call, startHarness, type Harness } from "./harness.ts";
 
 const P = "/api/v1";
-const SHELL = { name: "n", version: "1", command_criteria: ["type:shell"], cluster_criteria: ["type:localhost"], context: { arguments: [] } };
+const SHELL = {
+  name: "n",
+  version: "1",
+  command_criteria: ["type:shell"],
+  cluster_criteria: ["type:localhost"],
+  context: { arguments: [] },
+};
 
 describe("auth policies", () => {
   let h: Harness;
@@ -13,7 +19,9 @@ describe("auth policies", () => {
     const strict = await startHarness("sqlite", (c) => {
       c.auth = { plugin: "auth_header", header: "X-Heimdall-User", admins: ["carol"], job_cancel: "owner", registry_write: "admins" };
       // A job that stays RUNNING until canceled.
-      c.commands = c.commands.map((cmd) => (cmd.id === "shell-0.0.1" ? { ...cmd, context: { command: ["/bin/sh", "-c", "sleep 60"] } } : cmd));
+      c.commands = c.commands.map((cmd) =>
+        cmd.id === "shell-0.0.1" ? { ...cmd, context: { command: ["/bin/sh", "-c", "sleep 60"] } } : cmd,
+      );
     });
     const defaults = await startHarness("sqlite");
     assert.ok(strict && defaults);
@@ -74,6 +82,9 @@ describe("auth policies", () => {
     assert.equal(r.status, 200);
     const c = await call(open.app, "POST", `${P}/job/${r.json.id}/cancel`, { user: "bob" });
     assert.ok(c.status === 200 || c.status === 409, c.body);
-    assert.equal((await call(open.app, "PUT", `${P}/command/ping-0.0.1/status`, { user: "bob", body: { status: "INACTIVE" } })).status, 200);
+    assert.equal(
+      (await call(open.app, "PUT", `${P}/command/ping-0.0.1/status`, { user: "bob", body: { status: "INACTIVE" } })).status,
+      200,
+    );
   });
 });

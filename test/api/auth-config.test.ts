@@ -63,7 +63,10 @@ auth:
   assert.match(msg, /heimdall\.yaml:9: auth\.context\.algorithms: must be a list of RS256, ES256 \(got none, HS256\)/);
   assert.match(msg, /auth\.context\.issuer: required for the jwt plugin/);
   assert.match(msg, /auth\.context\.audience: required for the jwt plugin/);
-  assert.match(problems("auth:\n  plugin: jwt\n  context:\n    issuer: i\n    audience: a\n"), /auth\.context: the jwt plugin needs jwks_url or jwks_file/);
+  assert.match(
+    problems("auth:\n  plugin: jwt\n  context:\n    issuer: i\n    audience: a\n"),
+    /auth\.context: the jwt plugin needs jwks_url or jwks_file/,
+  );
 });
 
 void test("aws_alb: region and key URL from the signer ARN; a bad signer is an error", () => {
@@ -81,7 +84,10 @@ void test("aws_alb: region and key URL from the signer ARN; a bad signer is an e
   });
   const local = load(`auth:\n  plugin: aws_alb\n  context:\n    signer: ${arn}\n    key_url: http://127.0.0.1:8080/keys/\n`);
   assert.equal(local.auth?.plugin === "aws_alb" && local.auth.key_url, "http://127.0.0.1:8080/keys");
-  assert.match(problems("auth:\n  plugin: aws_alb\n  context:\n    signer: my-alb\n"), /heimdall\.yaml:4: auth\.context\.signer: required for aws_alb/);
+  assert.match(
+    problems("auth:\n  plugin: aws_alb\n  context:\n    signer: my-alb\n"),
+    /heimdall\.yaml:4: auth\.context\.signer: required for aws_alb/,
+  );
 });
 
 void test("auth_header keeps its shape; policies are added only when configured", () => {

@@ -42,7 +42,9 @@ describe("auth jwt", () => {
     keys.jwks("/jwks", [rsa]);
     const started = await startHarness("sqlite", (c) => {
       c.auth = jwtAuth(`${keys.url}/jwks`);
-      c.commands = c.commands.map((cmd) => (cmd.id === "restricted-0.0.1" ? { ...cmd, allowed_callers: ["group:ops", "bob@example\\.com"] } : cmd));
+      c.commands = c.commands.map((cmd) =>
+        cmd.id === "restricted-0.0.1" ? { ...cmd, allowed_callers: ["group:ops", "bob@example\\.com"] } : cmd,
+      );
     });
     assert.ok(started);
     h = started;
@@ -85,7 +87,9 @@ describe("auth jwt", () => {
       "tampered payload",
       async () => {
         const [hd, , sig] = (await token(rsa, claims)).split(".");
-        const forged = Buffer.from(JSON.stringify({ iss: "https://idp.test", aud: "heimdall", email: "root@example.com", exp: 9_999_999_999 })).toString("base64url");
+        const forged = Buffer.from(
+          JSON.stringify({ iss: "https://idp.test", aud: "heimdall", email: "root@example.com", exp: 9_999_999_999 }),
+        ).toString("base64url");
         return `${hd}.${forged}.${sig}`;
       },
     ],
@@ -129,7 +133,12 @@ describe("auth jwt", () => {
 
   it("the OpenAPI document names the bearer scheme", async () => {
     const doc = (await call(h.app, "GET", `${P}/openapi.json`)).json;
-    assert.deepEqual(doc.components.securitySchemes.jwt, { type: "http", scheme: "bearer", bearerFormat: "JWT", description: doc.components.securitySchemes.jwt.description });
+    assert.deepEqual(doc.components.securitySchemes.jwt, {
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+      description: doc.components.securitySchemes.jwt.description,
+    });
     assert.deepEqual(doc.security, [{ jwt: [] }, {}]);
     assert.ok(doc.paths["/api/v1/job/{id}/cancel"].post.responses["403"]);
   });

@@ -39,7 +39,7 @@ describe("default metrics", () => {
     registerDefaultMetrics(ours);
     const before = process.cpuUsage();
     let x = 0;
-    while ((process.cpuUsage().user - before.user) < 50_000) x += Math.sqrt(x + 1); // 50 ms of user CPU
+    while (process.cpuUsage().user - before.user < 50_000) x += Math.sqrt(x + 1); // 50 ms of user CPU
     const text = await ours.metrics();
     const user = Number(/^process_cpu_user_seconds_total (\S+)$/m.exec(text)?.[1]);
     const total = Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1]);
@@ -50,7 +50,15 @@ describe("default metrics", () => {
 
   it("createMetrics serves them beside Heimdall's own", async () => {
     const text = await createMetrics("1.2.3").registry.metrics();
-    for (const name of ["process_cpu_seconds_total", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds", "nodejs_version_info", "heimdall_build_info"]) {
+    for (const name of [
+      "process_cpu_seconds_total",
+      "process_start_time_seconds",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_gc_duration_seconds",
+      "nodejs_version_info",
+      "heimdall_build_info",
+    ]) {
       assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
     }
   });

@@ -156,7 +156,10 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
     // Every route the app registered (onRoute), except the hidden UI and /docs ones, is in the document.
     const registered = h.app.registeredRoutes.filter((x) => x.documented).map((x) => `${x.method} ${x.template}`);
     assert.deepEqual([...new Set(registered)].sort(), [...documented].sort());
-    assert.ok(h.app.registeredRoutes.some((x) => !x.documented && x.template === "/docs"), "/docs is registered but not documented");
+    assert.ok(
+      h.app.registeredRoutes.some((x) => !x.documented && x.template === "/docs"),
+      "/docs is registered but not documented",
+    );
     const ids = new Set<string>();
     for (const [path, ops] of Object.entries(r.json.paths as Record<string, Record<string, { operationId?: string; tags?: string[] }>>)) {
       for (const [m, op] of Object.entries(ops)) {
@@ -166,8 +169,19 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
         assert.ok(op.tags && op.tags.length === 1, `${m} ${path} has a tag`);
       }
     }
-    assert.deepEqual(r.json.paths["/api/v1/job/{id}"].get.responses["200"].content["application/json"].schema, { $ref: "#/components/schemas/Job" });
-    assert.deepEqual(r.json.components.schemas.Job.properties.status.enum, ["NEW", "ACCEPTED", "RUNNING", "FAILED", "KILLED", "SUCCEEDED", "CANCELING", "CANCELED"]);
+    assert.deepEqual(r.json.paths["/api/v1/job/{id}"].get.responses["200"].content["application/json"].schema, {
+      $ref: "#/components/schemas/Job",
+    });
+    assert.deepEqual(r.json.components.schemas.Job.properties.status.enum, [
+      "NEW",
+      "ACCEPTED",
+      "RUNNING",
+      "FAILED",
+      "KILLED",
+      "SUCCEEDED",
+      "CANCELING",
+      "CANCELED",
+    ]);
     assert.deepEqual(r.json.servers, [{ url: "/", description: "This Heimdall instance" }]);
     assert.deepEqual(r.json.paths["/api/v1/job"].post.security, [{ auth_header: [] }]);
     assert.ok(r.json.components.schemas.SubmitJob.example, "examples");
@@ -219,7 +233,9 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
     assert.equal(page.status, 200);
     assert.match(page.body, /web UI is not built/);
     assert.match(String(page.headers["set-cookie"]), /heimdall-user=demo;/);
-    const s = await call(plain.app, "POST", "/api/v1/job", { body: { command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] } });
+    const s = await call(plain.app, "POST", "/api/v1/job", {
+      body: { command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] },
+    });
     assert.equal(s.status, 200, s.body);
     assert.equal(s.json.user, "demo");
     const other = await call(plain.app, "POST", "/api/v1/job", {
@@ -245,7 +261,10 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
   });
 
   it("serves a plugin's task timeline and task logs; literal `tasks` wins over {file}", async () => {
-    const s = await call(h.app, "POST", "/api/v1/job", { user: "u", body: { command_criteria: ["type:tl"], cluster_criteria: ["type:localhost"] } });
+    const s = await call(h.app, "POST", "/api/v1/job", {
+      user: "u",
+      body: { command_criteria: ["type:tl"], cluster_criteria: ["type:localhost"] },
+    });
     assert.equal(s.status, 200, s.body);
     assert.equal(await waitFinal(h.app, s.json.id), "SUCCEEDED");
     const tasks = await call(h.app, "GET", `/api/v1/job/${s.json.id}/tasks/`);
@@ -273,7 +292,10 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
     assert.ok(d);
     try {
       await d.engine.drain();
-      const s = await call(d.app, "POST", "/api/v1/job", { user: "u", body: { command_criteria: ["type:ping-sync"], cluster_criteria: ["type:localhost"] } });
+      const s = await call(d.app, "POST", "/api/v1/job", {
+        user: "u",
+        body: { command_criteria: ["type:ping-sync"], cluster_criteria: ["type:localhost"] },
+      });
       assert.equal(s.status, 503, s.body);
       assert.equal(s.json.error, "server is shutting down");
       assert.match(String(s.json.id), /^[0-9a-f-]{36}$/);
@@ -304,7 +326,21 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
       "sqlite",
       (c) => {
         c.server.write_timeout = 1;
-        c.commands = [{ id: "a-slow", name: "a-slow", status: "ACTIVE", plugin: "slowhealth", version: "", description: "", is_sync: false, user: "heimdall", tags: [], cluster_tags: ["type:localhost"], allowed_callers: [] }];
+        c.commands = [
+          {
+            id: "a-slow",
+            name: "a-slow",
+            status: "ACTIVE",
+            plugin: "slowhealth",
+            version: "",
+            description: "",
+            is_sync: false,
+            user: "heimdall",
+            tags: [],
+            cluster_tags: ["type:localhost"],
+            allowed_callers: [],
+          },
+        ];
       },
       { plugins: [slowHealth] },
     );
@@ -313,7 +349,10 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
       await slow.app.listen({ port: 0, host: "127.0.0.1" });
       const base = `http://127.0.0.1:${(slow.app.server.address() as AddressInfo).port}`;
       const t0 = Date.now();
-      const r = await fetch(`${base}/api/v1/clusters/health`).then((x) => x.status, (e: unknown) => e);
+      const r = await fetch(`${base}/api/v1/clusters/health`).then(
+        (x) => x.status,
+        (e: unknown) => e,
+      );
       assert.ok(r instanceof Error, `expected a closed connection, got ${String(r)}`);
       assert.ok(Date.now() - t0 < 2400, "cut off at write_timeout, before the probe finished");
       assert.equal((await fetch(`${base}/api/v1/health`)).status, 200);
@@ -325,7 +364,13 @@ describe("OpenAPI, UI, task views, client disconnect", () => {
   it("cancels a sync job when the client disconnects", async () => {
     await call(h.app, "PUT", "/api/v1/command/slow-sync", {
       user: "alice",
-      body: { plugin: "shell", is_sync: true, tags: ["type:slow-sync"], cluster_tags: ["type:localhost"], context: { command: ["/bin/sh", "-c", "sleep 20"] } },
+      body: {
+        plugin: "shell",
+        is_sync: true,
+        tags: ["type:slow-sync"],
+        cluster_tags: ["type:localhost"],
+        context: { command: ["/bin/sh", "-c", "sleep 20"] },
+      },
     });
     await h.app.listen({ port: 0, host: "127.0.0.1" });
     const port = (h.app.server.address() as AddressInfo).port;

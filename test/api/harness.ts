@@ -33,7 +33,15 @@ export function testConfig(connectionString: string, dir: string): HeimdallConfi
   };
   return {
     source: "<test>",
-    server: { host: "127.0.0.1", port: 0, read_timeout: 15, write_timeout: 15, idle_timeout: 30, read_header_timeout: 2, shutdown_timeout: 5 },
+    server: {
+      host: "127.0.0.1",
+      port: 0,
+      read_timeout: 15,
+      write_timeout: 15,
+      idle_timeout: 30,
+      read_header_timeout: 2,
+      shutdown_timeout: 5,
+    },
     database: { connection_string: connectionString, max_connections: 5 },
     pool: { size: 4, sleepMs: 250 },
     jobs_directory: join(dir, "jobs"),
@@ -108,9 +116,24 @@ export async function startHarness(
   const store = await openStore({ connectionString: url, maxConnections: config.database.max_connections });
   const metrics = createMetrics("9.9.9-test");
   const plugins = pluginRegistry([...builtinPlugins().values(), ...(extra.plugins ?? [])]);
-  const engine = createEngine({ options: engineOptions(config, { abortWaitMs: 5000 }), store, plugins, log, version: "9.9.9-test", metrics });
+  const engine = createEngine({
+    options: engineOptions(config, { abortWaitMs: 5000 }),
+    store,
+    plugins,
+    log,
+    version: "9.9.9-test",
+    metrics,
+  });
   await engine.start();
-  const app = await buildApp({ config, store, engine, log, version: "9.9.9-test", metrics, ...(extra.uiRoot ? { uiRoot: extra.uiRoot } : {}) });
+  const app = await buildApp({
+    config,
+    store,
+    engine,
+    log,
+    version: "9.9.9-test",
+    metrics,
+    ...(extra.uiRoot ? { uiRoot: extra.uiRoot } : {}),
+  });
   return {
     kind,
     app,

@@ -22,8 +22,15 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
     it("jobs: a substring pattern matches any case only with ignore_case=true", async (t) => {
       if (!h) return t.skip("PostgreSQL not configured");
       const submitted: string[] = [];
-      for (const [name, user] of [["Nightly-Report", "Alice"], ["nightly-report", "bob"], ["weekly", "ALICE"]]) {
-        const r = await call(h.app, "POST", `${P}/job`, { user: user as string, body: { name, version: "1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] } });
+      for (const [name, user] of [
+        ["Nightly-Report", "Alice"],
+        ["nightly-report", "bob"],
+        ["weekly", "ALICE"],
+      ]) {
+        const r = await call(h.app, "POST", `${P}/job`, {
+          user: user as string,
+          body: { name, version: "1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] },
+        });
         assert.equal(r.status, 200, r.body);
         submitted.push(r.json.id);
         assert.equal(await waitFinal(h.app, r.json.id), "SUCCEEDED");
@@ -33,13 +40,20 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       assert.deepEqual(ids(await call(h.app, "GET", `${P}/jobs?name=%25Nightly%25`)), [upper]);
       assert.deepEqual(ids(await call(h.app, "GET", `${P}/jobs?name=%25NIGHTLY%25&ignore_case=true`)), [upper, lower].sort());
       assert.deepEqual(ids(await call(h.app, "GET", `${P}/jobs?username=%25alice%25&ignore_case=true`)), [upper, weekly].sort());
-      assert.deepEqual(ids(await call(h.app, "GET", `${P}/jobs?username=alice&ignore_case=true`)), [upper, weekly].sort(), "exact value ignoring case");
+      assert.deepEqual(
+        ids(await call(h.app, "GET", `${P}/jobs?username=alice&ignore_case=true`)),
+        [upper, weekly].sort(),
+        "exact value ignoring case",
+      );
       assert.deepEqual(ids(await call(h.app, "GET", `${P}/jobs?name=%25NIGHTLY%25&ignore_case=false`)), []);
     });
 
     it("SQLite folds non-ASCII letters too; commands take the flag; a bad value is 400 naming the field", async (t) => {
       if (!h) return t.skip("PostgreSQL not configured");
-      const r = await call(h.app, "POST", `${P}/job`, { user: "zoë", body: { name: "Über-Job", version: "1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] } });
+      const r = await call(h.app, "POST", `${P}/job`, {
+        user: "zoë",
+        body: { name: "Über-Job", version: "1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] },
+      });
       assert.equal(r.status, 200, r.body);
       if (kind === "sqlite") {
         assert.deepEqual(ids(await call(h.app, "GET", `${P}/jobs?name=${encodeURIComponent("%über%")}&ignore_case=true`)), [r.json.id]);

@@ -23,7 +23,14 @@ const taskLogsPlugin: PluginModule = {
         const { jobStatus, ...rest } = q;
         seen.push(rest);
         return (async function* () {
-          yield { slot: q.slot ?? 0, attempt: 1, container: "main", timestamp: 1_700_000_000_000, message: 'a "quoted" line ✓', cursor: "c1" };
+          yield {
+            slot: q.slot ?? 0,
+            attempt: 1,
+            container: "main",
+            timestamp: 1_700_000_000_000,
+            message: 'a "quoted" line ✓',
+            cursor: "c1",
+          };
           yield { heartbeat: true as const };
           yield { end: true, status: await jobStatus() };
         })();
@@ -61,7 +68,10 @@ describe("GET /api/v1/job/{id}/logs", () => {
     await h?.close();
   });
   const submit = async (tag: string) => {
-    const r = await call(h.app, "POST", "/api/v1/job", { user: "alice", body: { name: "logs", version: "1", command_criteria: [tag], cluster_criteria: ["type:localhost"] } });
+    const r = await call(h.app, "POST", "/api/v1/job", {
+      user: "alice",
+      body: { name: "logs", version: "1", command_criteria: [tag], cluster_criteria: ["type:localhost"] },
+    });
     assert.equal(r.status, 200, r.body);
     const id = r.json.id as string;
     await waitFinal(h.app, id);
@@ -88,7 +98,10 @@ describe("GET /api/v1/job/{id}/logs", () => {
     assert.match(String(r.headers["content-type"]), /^application\/x-ndjson/);
     assert.equal(r.headers["cache-control"], "no-cache");
     assert.ok(r.body.endsWith("\n"));
-    const items = r.body.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const items = r.body
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     assert.deepEqual(items, [
       { slot: 2, attempt: 1, container: "main", timestamp: 1_700_000_000_000, message: 'a "quoted" line ✓', cursor: "c1" },
       { heartbeat: true },

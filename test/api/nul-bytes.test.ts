@@ -19,8 +19,20 @@ const CASES: [string, string, string, unknown, string][] = [
   ["job version", "POST", "/api/v1/job", { ...PING, version: `1${N}` }, `version: ${NUL}`],
   ["job description", "POST", "/api/v1/job", { ...PING, description: `d${N}` }, `description: ${NUL}`],
   ["job tag", "POST", "/api/v1/job", { ...PING, tags: ["ok", `a${N}b`] }, `tags[1]: ${NUL}`],
-  ["command criteria", "POST", "/api/v1/job", { command_criteria: [`type:${N}`], cluster_criteria: ["type:localhost"] }, `command_criteria[0]: ${NUL}`],
-  ["cluster criteria", "POST", "/api/v1/job", { command_criteria: ["type:ping"], cluster_criteria: [`${N}`] }, `cluster_criteria[0]: ${NUL}`],
+  [
+    "command criteria",
+    "POST",
+    "/api/v1/job",
+    { command_criteria: [`type:${N}`], cluster_criteria: ["type:localhost"] },
+    `command_criteria[0]: ${NUL}`,
+  ],
+  [
+    "cluster criteria",
+    "POST",
+    "/api/v1/job",
+    { command_criteria: ["type:ping"], cluster_criteria: [`${N}`] },
+    `cluster_criteria[0]: ${NUL}`,
+  ],
   ["several fields at once", "POST", "/api/v1/job", { ...PING, name: N, tags: [N] }, `name: ${NUL}; tags[0]: ${NUL}`],
   ["command id in the path", "PUT", "/api/v1/command/a%00b", { plugin: "ping" }, `id: ${NUL}`],
   ["command name", "PUT", "/api/v1/command/n1", { plugin: "ping", name: `n${N}` }, "name: must not contain control characters"],
@@ -53,7 +65,13 @@ const CASES: [string, string, string, unknown, string][] = [
   ["commands name filter", "GET", "/api/v1/commands?name=%00", undefined, `name: ${NUL}`],
   ["commands plugin filter", "GET", "/api/v1/commands?plugin=%00", undefined, `plugin: ${NUL}`],
   ["clusters id filter", "GET", "/api/v1/clusters?id=a%00", undefined, `id: ${NUL}`],
-  ["cursor with NUL in its key", "GET", `/api/v1/jobs?order_by=id&cursor=${b64(JSON.stringify({ v: `a${N}`, i: 1 }))}`, undefined, "invalid pagination cursor"],
+  [
+    "cursor with NUL in its key",
+    "GET",
+    `/api/v1/jobs?order_by=id&cursor=${b64(JSON.stringify({ v: `a${N}`, i: 1 }))}`,
+    undefined,
+    "invalid pagination cursor",
+  ],
 ];
 
 function nulSuite(kind: StoreKind): void {
@@ -76,13 +94,19 @@ function nulSuite(kind: StoreKind): void {
     it("context values and keys with NUL are stored and read back exactly (job, command, cluster)", async (t) => {
       if (!h) return t.skip("no PostgreSQL");
       const context = { [`k${N}`]: `v${N}w`, list: [N, { deep: `${N}${N}` }], plain: "x" };
-      const cmd = await call(h.app, "PUT", "/api/v1/command/nul-ctx", { user: U, body: { plugin: "ping", tags: ["type:nul"], cluster_tags: ["type:nul-cl"], context } });
+      const cmd = await call(h.app, "PUT", "/api/v1/command/nul-ctx", {
+        user: U,
+        body: { plugin: "ping", tags: ["type:nul"], cluster_tags: ["type:nul-cl"], context },
+      });
       assert.equal(cmd.status, 200, cmd.body);
       assert.deepEqual((await call(h.app, "GET", "/api/v1/command/nul-ctx")).json.context, context);
       const cl = await call(h.app, "PUT", "/api/v1/cluster/nul-cl", { user: U, body: { tags: ["type:nul-cl"], context } });
       assert.equal(cl.status, 200, cl.body);
       assert.deepEqual((await call(h.app, "GET", "/api/v1/cluster/nul-cl")).json.context, context);
-      const job = await call(h.app, "POST", "/api/v1/job", { user: U, body: { command_criteria: ["type:nul"], cluster_criteria: ["type:nul-cl"], context } });
+      const job = await call(h.app, "POST", "/api/v1/job", {
+        user: U,
+        body: { command_criteria: ["type:nul"], cluster_criteria: ["type:nul-cl"], context },
+      });
       assert.equal(job.status, 200, job.body);
       assert.equal(await waitFinal(h.app, job.json.id), "SUCCEEDED");
       const got = await call(h.app, "GET", `/api/v1/job/${job.json.id}`);

@@ -21,7 +21,10 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
 
     it("a ping job gets started_at and finished_at; progress shows once set, in the job and the list", async (t) => {
       if (!h) return t.skip("PostgreSQL not configured");
-      const sub = await call(h.app, "POST", `${P}/job`, { user: "alice", body: { name: "timed", version: "1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] } });
+      const sub = await call(h.app, "POST", `${P}/job`, {
+        user: "alice",
+        body: { name: "timed", version: "1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] },
+      });
       assert.equal(sub.status, 200, sub.body);
       assert.ok("started_at" in sub.json && "finished_at" in sub.json, "always present");
       assert.equal(sub.json.finished_at, null);
@@ -34,8 +37,15 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       const progress = { tasks: 2, succeeded: 2, running: 0, retrying: 0, failed: 0, pending: 0 };
       await h.store.setJobProgress(job.id, progress);
       assert.deepEqual((await call(h.app, "GET", `${P}/job/${job.id}`)).json.progress, progress);
-      const listed = await call(h.app, "GET", `${P}/jobs?started_after=${job.started_at}&finished_before=${job.finished_at + 1}&name=timed`);
-      assert.deepEqual(listed.json.data.map((j: { id: string }) => j.id), [job.id]);
+      const listed = await call(
+        h.app,
+        "GET",
+        `${P}/jobs?started_after=${job.started_at}&finished_before=${job.finished_at + 1}&name=timed`,
+      );
+      assert.deepEqual(
+        listed.json.data.map((j: { id: string }) => j.id),
+        [job.id],
+      );
       assert.deepEqual(listed.json.data[0].progress, progress);
       const none = await call(h.app, "GET", `${P}/jobs?finished_before=${job.finished_at}&name=timed`);
       assert.deepEqual(none.json.data, []);
@@ -43,8 +53,12 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
 
     it("started_after / finished_before must be non-negative integers: 400 naming the field", async (t) => {
       if (!h) return t.skip("PostgreSQL not configured");
-      for (const [q, field] of [["started_after=-1", "started_after"], ["started_after=abc", "started_after"],
-        ["finished_before=1.5", "finished_before"], ["finished_before=1e3", "finished_before"]]) {
+      for (const [q, field] of [
+        ["started_after=-1", "started_after"],
+        ["started_after=abc", "started_after"],
+        ["finished_before=1.5", "finished_before"],
+        ["finished_before=1e3", "finished_before"],
+      ]) {
         const r = await call(h.app, "GET", `${P}/jobs?${q}`);
         assert.equal(r.status, 400, q);
         assert.equal(r.json.error, `${field}: must be a non-negative integer (epoch seconds)`);
@@ -57,7 +71,15 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       const r = await call(h.app, "GET", `${P}/stats`);
       assert.equal(r.status, 200, r.body);
       const st = r.json;
-      assert.deepEqual(Object.keys(st), ["since", "until", "counts", "finished_per_hour", "running_ecs_tasks", "slowest", "recent_failures"]);
+      assert.deepEqual(Object.keys(st), [
+        "since",
+        "until",
+        "counts",
+        "finished_per_hour",
+        "running_ecs_tasks",
+        "slowest",
+        "recent_failures",
+      ]);
       assert.equal(st.until - st.since, 86_400);
       assert.deepEqual(Object.keys(st.counts).sort(), [...JOB_STATUSES].sort());
       assert.ok(st.counts.SUCCEEDED >= 1);

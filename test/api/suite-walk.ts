@@ -39,7 +39,14 @@ export function walkSuite(kind: StoreKind): void {
       if (!x) return;
       const cmd = await call(x.app, "PUT", "/api/v1/command/hello-0.0.1", {
         user: "alice",
-        body: { id: "ignored", version: "0.0.1", plugin: "ping", tags: ["type:hello", "b", "a", "a"], cluster_tags: ["type:walk"], user: "mallory" },
+        body: {
+          id: "ignored",
+          version: "0.0.1",
+          plugin: "ping",
+          tags: ["type:hello", "b", "a", "a"],
+          cluster_tags: ["type:walk"],
+          user: "mallory",
+        },
       });
       assert.equal(cmd.status, 200, cmd.body);
       assert.equal(cmd.json.id, "hello-0.0.1");
@@ -48,17 +55,42 @@ export function walkSuite(kind: StoreKind): void {
       assert.equal(cmd.json.status, "ACTIVE");
       assert.deepEqual(cmd.json.tags, ["_id:hello-0.0.1", "_name:hello-0.0.1", "_version:0.0.1", "a", "b", "type:hello"]);
       assert.equal(cmd.json.is_sync, undefined);
-      assert.deepEqual(Object.keys(cmd.json), ["id", "name", "version", "user", "tags", "created_at", "updated_at", "status", "plugin", "cluster_tags"]);
+      assert.deepEqual(Object.keys(cmd.json), [
+        "id",
+        "name",
+        "version",
+        "user",
+        "tags",
+        "created_at",
+        "updated_at",
+        "status",
+        "plugin",
+        "cluster_tags",
+      ]);
       const cl = await call(x.app, "PUT", "/api/v1/cluster/walk-0.0.1/", {
         user: "alice",
-        body: { version: "1", tags: ["type:walk"], context: { url: "http://h" }, attributes: { Logs: { kind: "link", value: "{{ .Cluster.url }}/{{ .Job.ID }}" } } },
+        body: {
+          version: "1",
+          tags: ["type:walk"],
+          context: { url: "http://h" },
+          attributes: { Logs: { kind: "link", value: "{{ .Cluster.url }}/{{ .Job.ID }}" } },
+        },
       });
       assert.equal(cl.status, 200, cl.body);
       assert.equal(cl.json.name, "walk-0.0.1");
       const got = await call(x.app, "GET", "/api/v1/cluster/walk-0.0.1");
       assert.deepEqual(got.json, cl.json);
 
-      const s = await submit(x, { name: "ping-test", version: "0.0.1", tags: ["env:prod", "_id:fake"], context: {}, command_criteria: ["type:hello"], cluster_criteria: ["type:walk"], status: "SUCCEEDED", user: "x" });
+      const s = await submit(x, {
+        name: "ping-test",
+        version: "0.0.1",
+        tags: ["env:prod", "_id:fake"],
+        context: {},
+        command_criteria: ["type:hello"],
+        cluster_criteria: ["type:walk"],
+        status: "SUCCEEDED",
+        user: "x",
+      });
       assert.equal(s.status, 200, s.body);
       const id = s.json.id as string;
       assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -93,14 +125,20 @@ export function walkSuite(kind: StoreKind): void {
       assert.deepEqual(ok.json.job_attributes, { "Test Link Label": { kind: "link", value: "http://localhost:8080/path" } });
       assert.equal((await call(x.app, "GET", `/api/v1/job/${ok.json.id}`)).json.status, "SUCCEEDED");
 
-      const put = await call(x.app, "PUT", "/api/v1/command/fail-sync", { user: "alice", body: { plugin: "shell", is_sync: true, tags: ["type:fail-sync"], cluster_tags: ["type:localhost"], context: sh("exit 2") } });
+      const put = await call(x.app, "PUT", "/api/v1/command/fail-sync", {
+        user: "alice",
+        body: { plugin: "shell", is_sync: true, tags: ["type:fail-sync"], cluster_tags: ["type:localhost"], context: sh("exit 2") },
+      });
       assert.equal(put.status, 200, put.body);
       const failed = await submit(x, { command_criteria: ["type:fail-sync"], cluster_criteria: ["type:localhost"] });
       assert.equal(failed.status, 502, failed.body);
       assert.equal(failed.json.error, "exit status 2");
       assert.equal((await call(x.app, "GET", `/api/v1/job/${failed.json.id}/status`)).json.status, "FAILED");
 
-      await call(x.app, "PUT", "/api/v1/command/slow-sync", { user: "alice", body: { plugin: "shell", is_sync: true, tags: ["type:slow-sync"], cluster_tags: ["type:localhost"], context: sh("sleep 20") } });
+      await call(x.app, "PUT", "/api/v1/command/slow-sync", {
+        user: "alice",
+        body: { plugin: "shell", is_sync: true, tags: ["type:slow-sync"], cluster_tags: ["type:localhost"], context: sh("sleep 20") },
+      });
       const pending = submit(x, { name: "slow-sync-job", command_criteria: ["type:slow-sync"], cluster_criteria: ["type:localhost"] });
       let runningId: string | undefined;
       for (let i = 0; i < 200 && !runningId; i++) {
@@ -119,7 +157,10 @@ export function walkSuite(kind: StoreKind): void {
     it("cancels a running async job", async (t) => {
       const x = need(t);
       if (!x) return;
-      await call(x.app, "PUT", "/api/v1/command/sleep", { user: "alice", body: { plugin: "shell", tags: ["type:sleep"], cluster_tags: ["type:localhost"], context: sh("sleep 30") } });
+      await call(x.app, "PUT", "/api/v1/command/sleep", {
+        user: "alice",
+        body: { plugin: "shell", tags: ["type:sleep"], cluster_tags: ["type:localhost"], context: sh("sleep 30") },
+      });
       const s = await submit(x, { command_criteria: ["type:sleep"], cluster_criteria: ["type:localhost"] });
       await waitStatus(x, s.json.id, "RUNNING");
       const c = await call(x.app, "POST", `/api/v1/job/${s.json.id}/cancel`, { user: "alice", raw: "not json, ignored" });
@@ -136,7 +177,11 @@ export function walkSuite(kind: StoreKind): void {
       if (!x) return;
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const s = await submit(x, { name: `walk-${i}`, tags: ["batch:walk", `n:${i}`], command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] }, i % 2 ? "bob" : "carol");
+        const s = await submit(
+          x,
+          { name: `walk-${i}`, tags: ["batch:walk", `n:${i}`], command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] },
+          i % 2 ? "bob" : "carol",
+        );
         ids.push(s.json.id);
       }
       for (const id of ids) assert.equal(await waitFinal(x.app, id), "SUCCEEDED");
@@ -163,13 +208,20 @@ export function walkSuite(kind: StoreKind): void {
       const bob = await call(x.app, "GET", "/api/v1/jobs?username=bob&name=walk-_&status=succeeded,FAILED");
       assert.deepEqual(bob.json.data.map((j: { name: string }) => j.name).sort(), ["walk-1", "walk-3"]);
       const two = await call(x.app, "GET", "/api/v1/jobs?tags=batch:walk, n:2 ,&command=ping-%&cluster=localhost-0.0.1");
-      assert.deepEqual(two.json.data.map((j: { name: string }) => j.name), ["walk-2"]);
+      assert.deepEqual(
+        two.json.data.map((j: { name: string }) => j.name),
+        ["walk-2"],
+      );
       const none = await call(x.app, "GET", "/api/v1/jobs?tags=batch:walk&status=KILLED");
       assert.deepEqual(none.json, { data: [] });
       const cmds: string[] = [];
       cursor = undefined;
       for (let pages = 0; pages < 20; pages++) {
-        const r = await call(x.app, "GET", `/api/v1/commands?limit=1&order_by=id&direction=asc${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+        const r = await call(
+          x.app,
+          "GET",
+          `/api/v1/commands?limit=1&order_by=id&direction=asc${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        );
         cmds.push(...r.json.data.map((c: { id: string }) => c.id));
         if (!r.json.has_more) break;
         cursor = r.json.next_cursor;
@@ -177,10 +229,25 @@ export function walkSuite(kind: StoreKind): void {
       assert.deepEqual(cmds, [...cmds].sort());
       assert.ok(cmds.includes("ping-0.0.1") && cmds.includes("shell-0.0.1"));
       const shells = await call(x.app, "GET", "/api/v1/commands?plugin=shell&status=active&id=shell-%");
-      assert.deepEqual(shells.json.data.map((c: { id: string }) => c.id), ["shell-0.0.1"]);
+      assert.deepEqual(
+        shells.json.data.map((c: { id: string }) => c.id),
+        ["shell-0.0.1"],
+      );
       const clusters = await call(x.app, "GET", "/api/v1/clusters?name=localhost%25");
-      assert.deepEqual(clusters.json.data.map((c: { id: string }) => c.id), ["localhost-0.0.1"]);
-      assert.deepEqual((await call(x.app, "GET", "/api/v1/job/statuses/")).json, ["ACCEPTED", "CANCELED", "CANCELING", "FAILED", "KILLED", "NEW", "RUNNING", "SUCCEEDED"]);
+      assert.deepEqual(
+        clusters.json.data.map((c: { id: string }) => c.id),
+        ["localhost-0.0.1"],
+      );
+      assert.deepEqual((await call(x.app, "GET", "/api/v1/job/statuses/")).json, [
+        "ACCEPTED",
+        "CANCELED",
+        "CANCELING",
+        "FAILED",
+        "KILLED",
+        "NEW",
+        "RUNNING",
+        "SUCCEEDED",
+      ]);
       assert.deepEqual((await call(x.app, "GET", "/api/v1/command/statuses")).json, ["ACTIVE", "DELETED", "INACTIVE"]);
       assert.deepEqual((await call(x.app, "GET", "/api/v1/cluster/statuses")).json, ["ACTIVE", "DELETED", "INACTIVE"]);
     });
@@ -188,7 +255,10 @@ export function walkSuite(kind: StoreKind): void {
     it("changes command status through the status route and routing follows", async (t) => {
       const x = need(t);
       if (!x) return;
-      const off = await call(x.app, "PUT", "/api/v1/command/hello-0.0.1/status?status=inactive", { user: "alice", body: { status: "active" } });
+      const off = await call(x.app, "PUT", "/api/v1/command/hello-0.0.1/status?status=inactive", {
+        user: "alice",
+        body: { status: "active" },
+      });
       assert.equal(off.status, 200, off.body);
       assert.deepEqual(Object.keys(off.json), ["updated_at", "status"]);
       assert.equal(off.json.status, "INACTIVE");
@@ -203,7 +273,11 @@ export function walkSuite(kind: StoreKind): void {
     it("streams stdout/stderr with offset and Range", async (t) => {
       const x = need(t);
       if (!x) return;
-      const s = await submit(x, { command_criteria: ["type:shell"], cluster_criteria: ["type:localhost"], context: { arguments: ["a", "b"] } });
+      const s = await submit(x, {
+        command_criteria: ["type:shell"],
+        cluster_criteria: ["type:localhost"],
+        context: { arguments: ["a", "b"] },
+      });
       assert.equal(await waitFinal(x.app, s.json.id), "SUCCEEDED");
       const base = `/api/v1/job/${s.json.id}`;
       const out = await call(x.app, "GET", `${base}/stdout`);
@@ -238,7 +312,10 @@ export function walkSuite(kind: StoreKind): void {
       assert.equal(bad.headers["content-range"], "bytes */4");
 
       // A multi-chunk file (> 64 KiB chunks) read whole and across a chunk boundary.
-      await call(x.app, "PUT", "/api/v1/command/seq", { user: "alice", body: { plugin: "shell", tags: ["type:seq"], cluster_tags: ["type:localhost"], context: sh("seq 1 40000") } });
+      await call(x.app, "PUT", "/api/v1/command/seq", {
+        user: "alice",
+        body: { plugin: "shell", tags: ["type:seq"], cluster_tags: ["type:localhost"], context: sh("seq 1 40000") },
+      });
       const big = await submit(x, { command_criteria: ["type:seq"], cluster_criteria: ["type:localhost"] });
       assert.equal(await waitFinal(x.app, big.json.id), "SUCCEEDED");
       const expected = Array.from({ length: 40000 }, (_, i) => `${i + 1}\n`).join("");

@@ -17,7 +17,14 @@ import { freePort } from "../cli/server-process.ts";
 
 const SKIP = process.env.HEIMDALL_TEST_NO_PG === "1" ? "HEIMDALL_TEST_NO_PG=1 (this test needs its own embedded PostgreSQL)" : false;
 const shell = (sleepS: number, text: string): JobSpec => ({ kind: "shell", sleep: sleepS, text, lines: 0, exit: 0 });
-const ecsJob = (lines: number, sleepS: number, exit = 0, tag?: string): JobSpec => ({ kind: "ecs", sleep: sleepS, text: "", lines, exit, ...(tag ? { tag } : {}) });
+const ecsJob = (lines: number, sleepS: number, exit = 0, tag?: string): JobSpec => ({
+  kind: "ecs",
+  sleep: sleepS,
+  text: "",
+  lines,
+  exit,
+  ...(tag ? { tag } : {}),
+});
 const ping: JobSpec = { kind: "ping", sleep: 0, text: "", lines: 0, exit: 0 };
 
 describe("job-path chaos (small form of `npm run bench -- chaos`)", { skip: SKIP }, () => {
@@ -95,7 +102,14 @@ describe("job-path chaos (small form of `npm run bench -- chaos`)", { skip: SKIP
   });
 
   it("fault 2: hostile template paths in PUT /command answer 400 at once and never echo file content", { timeout: 60_000 }, async () => {
-    const put = (id: string, path: string) => http(serves[0]!.url, "PUT", `/api/v1/command/${id}`, { plugin: "ecs", tags: ["type:hostile"], context: { task_definition_template: path } }, 20_000);
+    const put = (id: string, path: string) =>
+      http(
+        serves[0]!.url,
+        "PUT",
+        `/api/v1/command/${id}`,
+        { plugin: "ecs", tags: ["type:hostile"], context: { task_definition_template: path } },
+        20_000,
+      );
     const zero = put("chaos-hostile-zero", "/dev/zero");
     const t = Date.now();
     const health = await http(serves[0]!.url, "GET", "/api/v1/health", undefined, 5_000);
@@ -132,21 +146,29 @@ describe("job-path chaos (small form of `npm run bench -- chaos`)", { skip: SKIP
     assert.equal(t.job?.status, "SUCCEEDED", String(t.job?.error));
   });
 
-  it("fault 4: ECS eventual consistency (local ECS fault `invisible` 5 s after RunTask) runs the slot once", { timeout: 90_000 }, async () => {
-    const rule = await ecs.addFault({ kind: "invisible", afterMs: 5000, match: { env: { CHAOS_TAG: "invisible-*" } } });
-    try {
-      const t = await submit(serves, ecsJob(50, 8, 0, "invisible-1"));
-      await assertTargets([t], 75_000);
-      assert.equal(t.job?.status, "SUCCEEDED", String(t.job?.error));
-      const tl = await anyInstance(serves, "GET", `/api/v1/job/${t.id}/tasks`);
-      assert.equal(tl.json.slots[0].attempts.length, 1, "one attempt for the slot");
-    } finally {
-      await ecs.removeFault(rule);
-    }
-  });
+  it(
+    "fault 4: ECS eventual consistency (local ECS fault `invisible` 5 s after RunTask) runs the slot once",
+    { timeout: 90_000 },
+    async () => {
+      const rule = await ecs.addFault({ kind: "invisible", afterMs: 5000, match: { env: { CHAOS_TAG: "invisible-*" } } });
+      try {
+        const t = await submit(serves, ecsJob(50, 8, 0, "invisible-1"));
+        await assertTargets([t], 75_000);
+        assert.equal(t.job?.status, "SUCCEEDED", String(t.job?.error));
+        const tl = await anyInstance(serves, "GET", `/api/v1/job/${t.id}/tasks`);
+        assert.equal(tl.json.slots[0].attempts.length, 1, "one attempt for the slot");
+      } finally {
+        await ecs.removeFault(rule);
+      }
+    },
+  );
 
   it("fault 5: kill -9 of an instance while shell jobs run: their processes die with the FAILED job", { timeout: 120_000 }, async () => {
-    const jobs = [await submit(serves, shell(15, "orphan-1")), await submit(serves, shell(15, "orphan-2")), await submit(serves, shell(15, "orphan-3"))];
+    const jobs = [
+      await submit(serves, shell(15, "orphan-1")),
+      await submit(serves, shell(15, "orphan-2")),
+      await submit(serves, shell(15, "orphan-3")),
+    ];
     for (const t of jobs) await waitStatus(t.id, (j) => j.status === "RUNNING", 30_000);
     const victim = await owner(jobs[0]!.id);
     assert.ok(victim, "the running job has an owner");
@@ -166,14 +188,22 @@ describe("job-path chaos (small form of `npm run bench -- chaos`)", { skip: SKIP
 
   it("fault 6: NUL bytes in names and filters get a clear 400; in context values they are kept", { timeout: 30_000 }, async () => {
     const url = serves[1]!.url;
-    const named = await http(url, "POST", "/api/v1/job", { name: "a\u0000b", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] });
+    const named = await http(url, "POST", "/api/v1/job", {
+      name: "a\u0000b",
+      command_criteria: ["type:ping"],
+      cluster_criteria: ["type:localhost"],
+    });
     assert.equal(named.status, 400, named.text);
     assert.match(named.json.error, /name/);
     for (const q of ["name=a%00b", "tags=a%00b"]) {
       const r = await http(url, "GET", `/api/v1/jobs?${q}`);
       assert.equal(r.status, 400, `${q}: ${r.text}`);
     }
-    const ctx = await http(url, "POST", "/api/v1/job", { command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"], context: { note: "x\u0000y" } });
+    const ctx = await http(url, "POST", "/api/v1/job", {
+      command_criteria: ["type:ping"],
+      cluster_criteria: ["type:localhost"],
+      context: { note: "x\u0000y" },
+    });
     assert.equal(ctx.status, 200, ctx.text);
     const back = await http(serves[0]!.url, "GET", `/api/v1/job/${ctx.json.id}`);
     assert.equal(back.json.context.note, "x\u0000y");

@@ -15,7 +15,9 @@ describe("generated API client types", () => {
 
   it("cover the job calls the CLI makes", async () => {
     const doc = await openApiDocument();
-    const ops = Object.values(doc.paths ?? {}).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId));
+    const ops = Object.values(doc.paths ?? {}).flatMap((p) =>
+      Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId),
+    );
     for (const id of ["submitJob", "getJob", "getJobStatus", "cancelJob", "listJobs", "getJobTasks"]) assert.ok(ops.includes(id), id);
     const source = readFileSync(CLIENT_TYPES_PATH, "utf8");
     assert.match(source, /status: "NEW" \| "ACCEPTED" \| "RUNNING" \| "FAILED" \| "KILLED" \| "SUCCEEDED" \| "CANCELING" \| "CANCELED";/);

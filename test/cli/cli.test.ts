@@ -26,7 +26,26 @@ describe("heimdall CLI", () => {
   });
 
   it("submits a ping job from flags and waits for SUCCEEDED; get/status/result/list", async () => {
-    const r = await run("job", "submit", "--user", "carol", "--name", "cli-ping", "--version", "1.0", "--command-criteria", "type:ping", "--cluster-criteria", "type:localhost", "--tag", "env:test", "--tag", "x:y", "--wait", "--json");
+    const r = await run(
+      "job",
+      "submit",
+      "--user",
+      "carol",
+      "--name",
+      "cli-ping",
+      "--version",
+      "1.0",
+      "--command-criteria",
+      "type:ping",
+      "--cluster-criteria",
+      "type:localhost",
+      "--tag",
+      "env:test",
+      "--tag",
+      "x:y",
+      "--wait",
+      "--json",
+    );
     assert.equal(r.code, 0, r.stderr);
     const job = JSON.parse(r.stdout);
     assert.equal(job.status, "SUCCEEDED");
@@ -49,7 +68,15 @@ describe("heimdall CLI", () => {
 
   it("submits from --file, tails logs with --follow until final, and prints stderr", async () => {
     const file = join(srv.dir, "job.json");
-    writeFileSync(file, JSON.stringify({ name: "from-file", command_criteria: ["type:shell"], cluster_criteria: ["type:localhost"], context: { arguments: ["one", "two", "three"] } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "from-file",
+        command_criteria: ["type:shell"],
+        cluster_criteria: ["type:localhost"],
+        context: { arguments: ["one", "two", "three"] },
+      }),
+    );
     const sub = await run("job", "submit", "--user", "dave", "--file", file, "--json");
     assert.equal(sub.code, 0, sub.stderr);
     const job = JSON.parse(sub.stdout);
@@ -68,7 +95,10 @@ describe("heimdall CLI", () => {
     assert.match(cmds.stdout, /^ID +NAME +VERSION +PLUGIN +STATUS +USER +UPDATED$/m);
     assert.match(cmds.stdout, /^shell-0\.0\.1 +shell-0\.0\.1 +shell +ACTIVE +heimdall /m);
     const cl = await run("cluster", "list", "--json");
-    assert.deepEqual(JSON.parse(cl.stdout).data.map((c: { id: string }) => c.id), ["localhost-0.0.1"]);
+    assert.deepEqual(
+      JSON.parse(cl.stdout).data.map((c: { id: string }) => c.id),
+      ["localhost-0.0.1"],
+    );
     const one = await run("command", "get", "ping-0.0.1", "--json");
     assert.equal(JSON.parse(one.stdout).plugin, "ping");
   });

@@ -59,7 +59,10 @@ describe("heimdall serve with the built-in demo config", () => {
   });
 
   it("runs the README's ping job to SUCCEEDED with the exact result body", async () => {
-    const job = await submit({ name: "ping-test", version: "0.0.1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] }, "alice");
+    const job = await submit(
+      { name: "ping-test", version: "0.0.1", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] },
+      "alice",
+    );
     assert.equal(job.status, "NEW");
     assert.equal((await waitFinal(job.id, 20_000)).status, "SUCCEEDED");
     const res = await fetch(`${url}/api/v1/job/${job.id}/result`);

@@ -54,14 +54,20 @@ function config(side: string, extra: Record<string, unknown> = {}) {
 }
 
 /** Submits the slow job and waits until it runs and its process record is written; returns id, pid, instance. */
-async function startSlowJob(srv: ServerProcess, jobsDir: string): Promise<{ id: string; pid: number; instance: string; startedAt: number }> {
+async function startSlowJob(
+  srv: ServerProcess,
+  jobsDir: string,
+): Promise<{ id: string; pid: number; instance: string; startedAt: number }> {
   const r = await api(srv.url, "POST", "/job", { command_criteria: ["type:slow"], cluster_criteria: ["type:localhost"] });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   const id: string = r.json.id;
   const record = join(jobsDir, id, "process.json");
   const deadline = Date.now() + 30_000;
   while (!existsSync(record)) {
-    assert.ok(Date.now() < deadline, `no process record for job ${id}: ${JSON.stringify((await api(srv.url, "GET", `/job/${id}/status`)).json)}`);
+    assert.ok(
+      Date.now() < deadline,
+      `no process record for job ${id}: ${JSON.stringify((await api(srv.url, "GET", `/job/${id}/status`)).json)}`,
+    );
     await sleep(50);
   }
   const rec = JSON.parse(readFileSync(record, "utf8"));
@@ -102,30 +108,34 @@ function killGroup(pid: number | undefined): void {
 }
 
 describe("leftover processes of a crashed instance's shell jobs", { skip: HAS_PROC ? false : "needs Linux /proc" }, () => {
-  it("SQLite: a new server on the same jobs_directory kills the group at startup; the job ends FAILED awol", { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "heimdall-leftover-"));
-    const side = join(dir, "side-effect.txt");
-    const a = await startServer({ dir, extra: config(side) });
-    let b: ServerProcess | undefined;
-    let pid: number | undefined;
-    try {
-      const job = await startSlowJob(a, join(dir, "jobs"));
-      pid = job.pid;
-      await crash(a);
-      await sleep(300);
-      assert.ok(alive(job.pid), "the crash alone leaves the job's process running");
-      b = await startServer({ dir, extra: config(side) });
-      // engine.start (with the leftover scan) completes before the server listens.
-      assert.ok(!alive(job.pid), "the leftover process group is gone once the new server is up");
-      assert.ok(!existsSync(join(dir, "jobs", job.id)), "the leftover working directory is deleted");
-      assert.deepEqual(await waitFinal(b, job.id), { status: "FAILED", error: AWOL });
-      await assertNoSideEffect(side, job.startedAt);
-    } finally {
-      killGroup(pid);
-      if (b) await b.stop();
-      if (a.running()) await a.kill();
-    }
-  });
+  it(
+    "SQLite: a new server on the same jobs_directory kills the group at startup; the job ends FAILED awol",
+    { timeout: 120_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "heimdall-leftover-"));
+      const side = join(dir, "side-effect.txt");
+      const a = await startServer({ dir, extra: config(side) });
+      let b: ServerProcess | undefined;
+      let pid: number | undefined;
+      try {
+        const job = await startSlowJob(a, join(dir, "jobs"));
+        pid = job.pid;
+        await crash(a);
+        await sleep(300);
+        assert.ok(alive(job.pid), "the crash alone leaves the job's process running");
+        b = await startServer({ dir, extra: config(side) });
+        // engine.start (with the leftover scan) completes before the server listens.
+        assert.ok(!alive(job.pid), "the leftover process group is gone once the new server is up");
+        assert.ok(!existsSync(join(dir, "jobs", job.id)), "the leftover working directory is deleted");
+        assert.deepEqual(await waitFinal(b, job.id), { status: "FAILED", error: AWOL });
+        await assertNoSideEffect(side, job.startedAt);
+      } finally {
+        killGroup(pid);
+        if (b) await b.stop();
+        if (a.running()) await a.kill();
+      }
+    },
+  );
 
   it(
     "PostgreSQL: a server started on the dead server's jobs_directory kills its group at startup, before the janitor marks the job",

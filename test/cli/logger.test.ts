@@ -18,7 +18,10 @@ describe("pretty server log lines", () => {
     const { log, lines } = prettyLogger();
     log.info({ job_id: "3f2b8c1e", instance: "host-1", plugin: "shell", note: "two words", n: 3 }, "job started");
     assert.equal(lines.length, 1);
-    assert.match(lines[0] ?? "", /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z INFO  job started job_id=3f2b8c1e instance=host-1 plugin=shell note="two words" n=3$/);
+    assert.match(
+      lines[0] ?? "",
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z INFO  job started job_id=3f2b8c1e instance=host-1 plugin=shell note="two words" n=3$/,
+    );
     assert.ok(!(lines[0] ?? "").includes("pid="), "pid and hostname are left out");
   });
 
@@ -74,7 +77,14 @@ describe("CLI colours and tables", () => {
 
   it("aligns columns by display width: wide characters count two, colour codes none", () => {
     const c = palette(true);
-    const out = table(["NAME", "STATUS", "X"], [["日本語ジョブ", "FAILED", "1"], ["ascii", "SUCCEEDED", "2"]], (t, _r, col) => (col === 1 ? c.status(t) : t));
+    const out = table(
+      ["NAME", "STATUS", "X"],
+      [
+        ["日本語ジョブ", "FAILED", "1"],
+        ["ascii", "SUCCEEDED", "2"],
+      ],
+      (t, _r, col) => (col === 1 ? c.status(t) : t),
+    );
     const lines = out.trimEnd().split("\n");
     // "日本語ジョブ" is 6 characters but 12 columns wide: the next column starts at column 14 on every line.
     assert.equal(lines[0], "NAME          STATUS     X");

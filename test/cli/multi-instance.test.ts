@@ -97,7 +97,9 @@ describe("multiple instances on one PostgreSQL database", { skip: postgresBaseUr
     const db = await freshDatabaseUrl();
     const extra = {
       janitor: { keepalive: 1, stale_job: 3, clean_interval: 1 },
-      commands: [{ name: "sleeper", plugin: "shell", tags: ["type:sleep"], cluster_tags: ["type:localhost"], context: { command: ["sleep", "30"] } }],
+      commands: [
+        { name: "sleeper", plugin: "shell", tags: ["type:sleep"], cluster_tags: ["type:localhost"], context: { command: ["sleep", "30"] } },
+      ],
     };
     const a = await startServer({ databaseUrl: db, extra });
     let b: ServerProcess | undefined;
@@ -124,7 +126,10 @@ describe("multiple instances on one PostgreSQL database", { skip: postgresBaseUr
         for (;;) {
           const st = await api(b.url, "GET", `/job/${id}/status`);
           if (FINAL.includes(st.json.status)) {
-            assert.deepEqual({ status: st.json.status, error: st.json.error }, { status: "FAILED", error: "awol: job is stale, marking failed" });
+            assert.deepEqual(
+              { status: st.json.status, error: st.json.error },
+              { status: "FAILED", error: "awol: job is stale, marking failed" },
+            );
             break;
           }
           assert.ok(Date.now() - killedAt < limitMs + 5000, `job ${id} still ${st.json.status} ${Date.now() - killedAt} ms after the kill`);

@@ -19,7 +19,10 @@ describe("heimdall serve log format", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   // Emits a process warning whenever the server gets SIGUSR2 (loaded with --import into the server process).
   const preload = join(dir, "warn-on-usr2.mjs");
-  writeFileSync(preload, `process.on("SIGUSR2", () => process.emitWarning("disk almost full\\nsecond line", { type: "HeimdallTestWarning", code: "HT001" }));\n`);
+  writeFileSync(
+    preload,
+    `process.on("SIGUSR2", () => process.emitWarning("disk almost full\\nsecond line", { type: "HeimdallTestWarning", code: "HT001" }));\n`,
+  );
 
   function config(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -37,7 +40,11 @@ describe("heimdall serve log format", () => {
   /** Runs serve, submits a ping job, triggers a process warning, stops it; returns its output and the job id. */
   async function serveOnce(extra: Record<string, unknown>, env: Record<string, string>): Promise<{ lines: string[]; jobId: string }> {
     const port = await freePort();
-    const srv = await launchServer(config(port, extra), { dir, port, env: { NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`, ...env } });
+    const srv = await launchServer(config(port, extra), {
+      dir,
+      port,
+      env: { NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`, ...env },
+    });
     try {
       const sub = await fetch(`${srv.url}/api/v1/job`, {
         method: "POST",
@@ -80,10 +87,19 @@ describe("heimdall serve log format", () => {
   it("writes readable lines with log_format: pretty (UTC time, level, message, job id), the warning too", async () => {
     const { lines, jobId } = await serveOnce({ log_format: "pretty" }, {});
     for (const l of lines.filter((x) => !x.startsWith("    at "))) assert.match(l, PRETTY_LINE);
-    assert.ok(lines.some((l) => / INFO {2}heimdall \S+ listening on http:\/\/127\.0\.0\.1:\d+ .*database=sqlite/.test(l)), lines.join("\n"));
-    assert.ok(lines.some((l) => / WARN {2}disk almost full second line warning=HeimdallTestWarning code=HT001$/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => / INFO {2}heimdall \S+ listening on http:\/\/127\.0\.0\.1:\d+ .*database=sqlite/.test(l)),
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.some((l) => / WARN {2}disk almost full second line warning=HeimdallTestWarning code=HT001$/.test(l)),
+      lines.join("\n"),
+    );
     // The engine's job lines carry job_id, shown right after the message.
-    assert.ok(lines.some((l) => new RegExp(` INFO {2}job [a-z ]+ job_id=${jobId}( |$)`).test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => new RegExp(` INFO {2}job [a-z ]+ job_id=${jobId}( |$)`).test(l)),
+      lines.join("\n"),
+    );
     assert.ok(!lines.some((l) => l.includes("\u001b[")), "no colours when not on a terminal");
   });
 
@@ -122,7 +138,10 @@ describe("heimdall serve log format", () => {
       process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGTERM");
     }
     assert.equal(await exited, 0, out);
-    const plain = out.replace(/\u001b\[\d+m/g, "").split(/\r?\n/).filter((l) => l !== "");
+    const plain = out
+      .replace(/\u001b\[\d+m/g, "")
+      .split(/\r?\n/)
+      .filter((l) => l !== "");
     for (const l of plain) assert.match(l, PRETTY_LINE);
     assert.ok(out.includes("\u001b[32mINFO "), "levels are coloured on a terminal");
   });

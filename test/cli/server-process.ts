@@ -168,7 +168,10 @@ function killJobProcesses(jobsDir: string): void {
 }
 
 /** Runs the CLI asynchronously (for commands that wait, e.g. --follow). */
-export function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function cliAsync(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
     let stdout = "";

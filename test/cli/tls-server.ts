@@ -13,10 +13,29 @@ export const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
 export function selfSigned(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  const r = spawnSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-    "-subj", `/CN=${name}`, "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert,
-  ], { encoding: "utf8" });
+  const r = spawnSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      `/CN=${name}`,
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   return { cert, key };
 }
@@ -33,16 +52,19 @@ export interface TlsServer {
 export async function startTlsServer(dir: string, tls: { cert: string; key: string }, extra: Record<string, unknown>): Promise<TlsServer> {
   const port = await freePort();
   const file = join(dir, "heimdall.yaml");
-  writeFileSync(file, stringify({
-    server: { addr: `127.0.0.1:${port}`, shutdown_timeout: 5, tls: { cert_file: tls.cert, key_file: tls.key } },
-    database: { connection_string: `sqlite:${join(dir, "heimdall.db")}` },
-    jobs_directory: join(dir, "jobs"),
-    log_level: "info",
-    local_ecs: { enabled: false },
-    commands: [{ name: "ping-0.0.1", plugin: "ping", version: "0.0.1", tags: ["type:ping"], cluster_tags: ["type:localhost"] }],
-    clusters: [{ name: "localhost-0.0.1", version: "0.0.1", tags: ["type:localhost"] }],
-    ...extra,
-  }));
+  writeFileSync(
+    file,
+    stringify({
+      server: { addr: `127.0.0.1:${port}`, shutdown_timeout: 5, tls: { cert_file: tls.cert, key_file: tls.key } },
+      database: { connection_string: `sqlite:${join(dir, "heimdall.db")}` },
+      jobs_directory: join(dir, "jobs"),
+      log_level: "info",
+      local_ecs: { enabled: false },
+      commands: [{ name: "ping-0.0.1", plugin: "ping", version: "0.0.1", tags: ["type:ping"], cluster_tags: ["type:localhost"] }],
+      clusters: [{ name: "localhost-0.0.1", version: "0.0.1", tags: ["type:localhost"] }],
+      ...extra,
+    }),
+  );
   const proc = spawn(process.execPath, [BIN, "serve", "--config", file], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
@@ -78,4 +100,3 @@ export async function startTlsServer(dir: string, tls: { cert: string; key: stri
     },
   };
 }
-

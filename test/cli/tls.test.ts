@@ -48,7 +48,19 @@ describe("HTTPS and tokens through the CLI", { skip: hasOpenssl ? false : "opens
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const submit = ["job", "submit", "--name", "t", "--version", "1", "--command-criteria", "type:ping", "--cluster-criteria", "type:localhost", "--json"];
+  const submit = [
+    "job",
+    "submit",
+    "--name",
+    "t",
+    "--version",
+    "1",
+    "--command-criteria",
+    "type:ping",
+    "--cluster-criteria",
+    "type:localhost",
+    "--json",
+  ];
 
   it("submits over https with --ca-file and --token; the job belongs to the token's user", async () => {
     const t = await token(key, { email: "alice@example.com" });
@@ -56,12 +68,25 @@ describe("HTTPS and tokens through the CLI", { skip: hasOpenssl ? false : "opens
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).user, "alice@example.com");
     // HEIMDALL_TOKEN / HEIMDALL_CA_FILE do the same.
-    const env = await cliAsync([...submit, "--server", srv.url], { HEIMDALL_TOKEN: await token(key, { email: "bob@example.com" }), HEIMDALL_CA_FILE: first.cert });
+    const env = await cliAsync([...submit, "--server", srv.url], {
+      HEIMDALL_TOKEN: await token(key, { email: "bob@example.com" }),
+      HEIMDALL_CA_FILE: first.cert,
+    });
     assert.equal(env.code, 0, env.stderr);
     assert.equal(JSON.parse(env.stdout).user, "bob@example.com");
     // Owner-only cancel through the CLI: bob may not cancel alice's job.
     const id = JSON.parse(r.stdout).id as string;
-    const cancel = await cliAsync(["job", "cancel", id, "--server", srv.url, "--ca-file", first.cert, "--token", await token(key, { email: "bob@example.com" })]);
+    const cancel = await cliAsync([
+      "job",
+      "cancel",
+      id,
+      "--server",
+      srv.url,
+      "--ca-file",
+      first.cert,
+      "--token",
+      await token(key, { email: "bob@example.com" }),
+    ]);
     assert.notEqual(cancel.code, 0);
     assert.match(cancel.stderr, /only the job's owner or an admin may cancel this job|already in a final state/);
   });
@@ -73,7 +98,10 @@ describe("HTTPS and tokens through the CLI", { skip: hasOpenssl ? false : "opens
     const expired = await token(key, { email: "a@example.com", exp: Math.floor(Date.now() / 1000) - 3600 });
     const bad = await cliAsync([...submit, "--server", srv.url, "--ca-file", first.cert, "--token", expired]);
     assert.equal(bad.code, 1);
-    assert.equal(bad.stderr, "heimdall: invalid credentials -- access denied [HTTP 401] (the token was refused: expired or not for this server?)\n");
+    assert.equal(
+      bad.stderr,
+      "heimdall: invalid credentials -- access denied [HTTP 401] (the token was refused: expired or not for this server?)\n",
+    );
     const none = await cliAsync([...submit, "--server", srv.url, "--ca-file", first.cert, "--user", "mallory"]);
     assert.equal(none.stderr, "heimdall: cannot identify caller -- access denied [HTTP 401]\n");
   });

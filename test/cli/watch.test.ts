@@ -41,7 +41,9 @@ const failing = {
   context: {
     task_count: 2,
     max_fail_count: 1,
-    container_overrides: [{ name: "main", command: ["sh", "-c", 'echo "run of $TASK_NAME"; case "$TASK_NAME" in *-1) echo "bad input" >&2; exit 3;; esac'] }],
+    container_overrides: [
+      { name: "main", command: ["sh", "-c", 'echo "run of $TASK_NAME"; case "$TASK_NAME" in *-1) echo "bad input" >&2; exit 3;; esac'] },
+    ],
   },
 };
 
@@ -52,7 +54,12 @@ describe("watching jobs with the CLI (local ECS)", () => {
   before(async () => {
     srv = await startServer({
       extra: {
-        local_ecs: { enabled: true, host: "127.0.0.1", port: 0, settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"] } },
+        local_ecs: {
+          enabled: true,
+          host: "127.0.0.1",
+          port: 0,
+          settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"] },
+        },
         commands: [...localCommands.filter((c) => ["ping-0.0.1", "fail-0.0.1"].includes(c.name)), ecsCommand],
         clusters: [localhost, fargateCluster],
       },
@@ -139,7 +146,12 @@ describe("watching jobs with the CLI (local ECS)", () => {
     assert.ok(tickingId !== "");
     const coloured = await run(["job", "logs", tickingId, "--follow"], { FORCE_COLOR: "1" });
     assert.equal(coloured.code, 0, coloured.stderr);
-    const prefixes = new Set(coloured.stdout.trimEnd().split("\n").map((l) => l.slice(0, l.indexOf("]") + 1)));
+    const prefixes = new Set(
+      coloured.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.slice(0, l.indexOf("]") + 1)),
+    );
     assert.equal(prefixes.size, 3, [...prefixes].join(" "));
     for (const p of prefixes) assert.match(p, /^\u001b\[3\dm\[\d\.1\]$/);
     assert.equal(new Set([...prefixes].map((p) => p.slice(0, 5))).size, 3, "a different colour per slot");
@@ -250,7 +262,10 @@ describe("watching jobs with the CLI (local ECS)", () => {
     assert.deepEqual(lines.slice(1), ["SLOT  ATTEMPT 1", "0     SUCCEEDED 0", "1     SUCCEEDED 0", "2     SUCCEEDED 0"]);
     const wide = await run(["job", "tasks", tickingId, "--wide"]);
     assert.match(wide.stdout, /^TASK +STATUS +CAPACITY +STARTED +STOPPED +DURATION +REASON +ARN$/m);
-    assert.match(wide.stdout, /^2\.1 +SUCCEEDED 0 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +\d+s +.*arn:aws:ecs:/m);
+    assert.match(
+      wide.stdout,
+      /^2\.1 +SUCCEEDED 0 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +\d+s +.*arn:aws:ecs:/m,
+    );
 
     const again = await run(["job", "rerun", tickingId, "--json"]);
     assert.equal(again.code, 0, again.stderr);
@@ -269,7 +284,19 @@ describe("watching jobs with the CLI (local ECS)", () => {
     let idLine: string | undefined;
     let statusWhenIdPrinted: string | undefined;
     const r = await spawnCli(
-      ["job", "submit", "--name", "waited", "--command-criteria", "type:ecs", "--cluster-criteria", "type:fargate", "--context", JSON.stringify(ticking.context), "--wait"],
+      [
+        "job",
+        "submit",
+        "--name",
+        "waited",
+        "--command-criteria",
+        "type:ecs",
+        "--cluster-criteria",
+        "type:fargate",
+        "--context",
+        JSON.stringify(ticking.context),
+        "--wait",
+      ],
       async (line) => {
         if (idLine !== undefined) return;
         idLine = line;
@@ -278,7 +305,10 @@ describe("watching jobs with the CLI (local ECS)", () => {
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^[0-9a-f-]{36}\n$/, "stdout is the id alone");
-    assert.ok(statusWhenIdPrinted !== undefined && !FINAL.includes(statusWhenIdPrinted), `the id came before the job ended (${statusWhenIdPrinted})`);
+    assert.ok(
+      statusWhenIdPrinted !== undefined && !FINAL.includes(statusWhenIdPrinted),
+      `the id came before the job ended (${statusWhenIdPrinted})`,
+    );
     const id = r.stdout.trim();
     const stamps = r.stderr.trimEnd().split("\n");
     for (const l of stamps) assert.match(l, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ /, "every progress line starts with a UTC time");
@@ -290,7 +320,19 @@ describe("watching jobs with the CLI (local ECS)", () => {
   });
 
   it("a failed ECS job: submit --wait shows the stderr tail; logs --follow shows every attempt and exits 1", async () => {
-    const r = await run(["job", "submit", "--name", failing.name, "--command-criteria", "type:ecs", "--cluster-criteria", "type:fargate", "--context", JSON.stringify(failing.context), "--wait"]);
+    const r = await run([
+      "job",
+      "submit",
+      "--name",
+      failing.name,
+      "--command-criteria",
+      "type:ecs",
+      "--cluster-criteria",
+      "type:fargate",
+      "--context",
+      JSON.stringify(failing.context),
+      "--wait",
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const id = r.stdout.trim();
     assert.match(id, /^[0-9a-f-]{36}$/);
@@ -311,7 +353,11 @@ describe("watching jobs with the CLI (local ECS)", () => {
     assert.match(follow.stderr, new RegExp(`^heimdall: job ${id} ended FAILED.*: task slot 1 `));
 
     const tasks = await run(["job", "tasks", id]);
-    assert.deepEqual(tasks.stdout.trimEnd().split("\n").slice(1), ["SLOT  ATTEMPT 1    ATTEMPT 2", "0     SUCCEEDED 0", "1     FAILED 3     FAILED 3"]);
+    assert.deepEqual(tasks.stdout.trimEnd().split("\n").slice(1), [
+      "SLOT  ATTEMPT 1    ATTEMPT 2",
+      "0     SUCCEEDED 0",
+      "1     FAILED 3     FAILED 3",
+    ]);
     assert.match(tasks.stdout, /outcome failed \(slot 1\): task slot 1 /);
   });
 
@@ -329,11 +375,24 @@ describe("watching jobs with the CLI (local ECS)", () => {
 
   it("jobs tables show UTC Created/Started/Finished and Duration, aligned for wide characters", async () => {
     const wideName = "日本語ジョブ";
-    const r = await run(["job", "submit", "--name", wideName, "--command-criteria", "type:ping", "--cluster-criteria", "type:localhost", "--wait"]);
+    const r = await run([
+      "job",
+      "submit",
+      "--name",
+      wideName,
+      "--command-criteria",
+      "type:ping",
+      "--cluster-criteria",
+      "type:localhost",
+      "--wait",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const list = await run(["job", "list", "--limit", "5", "--order-by", "created_at", "--direction", "desc"]);
     assert.equal(list.code, 0, list.stderr);
-    const lines = list.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("(more: "));
+    const lines = list.stdout
+      .trimEnd()
+      .split("\n")
+      .filter((l) => !l.startsWith("(more: "));
     assert.match(lines[0] ?? "", /^ID +NAME +USER +STATUS +COMMAND +CLUSTER +CREATED +STARTED +FINISHED +DURATION$/);
     const mine = lines.find((l) => l.includes(wideName)) ?? "";
     assert.match(mine, /SUCCEEDED +ping-0\.0\.1 +localhost-0\.0\.1 +(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +){2}/);
@@ -370,7 +429,10 @@ describe("watching jobs with the CLI (local ECS)", () => {
     assert.deepEqual(notJson, [], "every server output line is a JSON log record");
     // The SDK warns on Node < 22 when its first client is built (the ECS job above built one).
     if (Number(process.versions.node.split(".")[0]) < 22) {
-      assert.ok(lines.some((l) => /"level":40.*NodeVersionSupportWarning/.test(l)), "the SDK's notice is a warn record");
+      assert.ok(
+        lines.some((l) => /"level":40.*NodeVersionSupportWarning/.test(l)),
+        "the SDK's notice is a warn record",
+      );
     }
   });
 });

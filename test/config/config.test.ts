@@ -22,7 +22,15 @@ function configError(fn: () => unknown, expected: string | RegExp): void {
 void test("defaults (empty file)", () => {
   for (const text of ["", "# only a comment\n", "{}"]) {
     const c = load(text);
-    assert.deepEqual(c.server, { host: "0.0.0.0", port: 9090, read_timeout: 15, write_timeout: 15, idle_timeout: 30, read_header_timeout: 2, shutdown_timeout: 30 });
+    assert.deepEqual(c.server, {
+      host: "0.0.0.0",
+      port: 9090,
+      read_timeout: 15,
+      write_timeout: 15,
+      idle_timeout: 30,
+      read_header_timeout: 2,
+      shutdown_timeout: 30,
+    });
     assert.deepEqual(c.database, { connection_string: "sqlite:/srv/heimdall/.heimdall/heimdall.db", max_connections: 10 });
     assert.deepEqual(c.pool, { size: 10, sleepMs: 250 });
     assert.equal(c.jobs_directory, "/srv/heimdall/.heimdall/jobs");
@@ -48,7 +56,10 @@ void test("the spec's example (11.4) loads", () => {
   assert.equal(c.janitor.finished_job_retention_days, 14);
   assert.equal(c.health_check.timeout_seconds, 300);
   assert.deepEqual(c.auth, { plugin: "auth_header", header: "X-Heimdall-User" });
-  assert.deepEqual(c.commands.map((x) => x.id), ["ping-0.0.1", "export-0.0.1"]);
+  assert.deepEqual(
+    c.commands.map((x) => x.id),
+    ["ping-0.0.1", "export-0.0.1"],
+  );
   const exp = c.commands[1]!;
   assert.deepEqual(exp.allowed_callers, ["alice@example\\.com", "svc-.*"]);
   assert.equal(exp.user, "heimdall");
@@ -69,14 +80,26 @@ job_files: {max_bytes: 0}
 janitor: {keepalive: 0, stale_job: 0, clean_interval: -5, finished_job_retention_days: 0, cleanup_timeout: 0}
 health_check: {timeout_seconds: 0}
 `);
-  assert.deepEqual(c.server, { host: "127.0.0.1", port: 8080, read_timeout: 0, write_timeout: 15, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 0 });
+  assert.deepEqual(c.server, {
+    host: "127.0.0.1",
+    port: 8080,
+    read_timeout: 0,
+    write_timeout: 15,
+    idle_timeout: 0,
+    read_header_timeout: 0,
+    shutdown_timeout: 0,
+  });
   assert.equal(c.database.max_connections, 10);
   assert.deepEqual(c.pool, { size: 10, sleepMs: 250 });
   assert.equal(c.job_files.max_bytes, 1073741824);
   assert.deepEqual(c.janitor, { keepalive: 5, stale_job: 45, clean_interval: 60, finished_job_retention_days: 0, cleanup_timeout: 60 });
   assert.equal(c.health_check.timeout_seconds, 30);
   assert.match(c.warnings!.join("\n"), /heimdall\.yaml:4: pool\.sleep: raised to the minimum of 250 ms/);
-  for (const [addr, host, port] of [[":9000", "0.0.0.0", 9000], ["[::1]:9091", "::1", 9091], ["localhost:0", "localhost", 0]] as const) {
+  for (const [addr, host, port] of [
+    [":9000", "0.0.0.0", 9000],
+    ["[::1]:9091", "::1", 9091],
+    ["localhost:0", "localhost", 0],
+  ] as const) {
     const s = load(`server:\n  addr: "${addr}"\n`).server;
     assert.deepEqual([s.host, s.port], [host, port]);
   }
@@ -90,7 +113,10 @@ void test("errors name file, line and key", () => {
     ["server:\n  addr: 'h:70000'\n", "heimdall.yaml:2: server.addr: must be host:port, e.g. 0.0.0.0:9090"],
     ["server:\n\n  read_timeout: 1.5\n", "heimdall.yaml:3: server.read_timeout: must be an integer (seconds)"],
     ["pool:\n  size: ten\n", "heimdall.yaml:2: pool.size: must be an integer"],
-    ["database:\n  connection_string: mysql://x\n", 'heimdall.yaml:2: database.connection_string: must start with "sqlite:<path>", "postgres://" or "postgresql://"'],
+    [
+      "database:\n  connection_string: mysql://x\n",
+      'heimdall.yaml:2: database.connection_string: must start with "sqlite:<path>", "postgres://" or "postgresql://"',
+    ],
     ["server: 5\n", "heimdall.yaml:1: server: must be a mapping"],
     ["log_level: loud\n", "heimdall.yaml:1: log_level: must be one of fatal, error, warn, info, debug, trace, silent"],
     ["auth:\n  plugin: kerberos\n", "heimdall.yaml:2: auth.plugin: unknown auth plugin: kerberos"],
@@ -99,7 +125,10 @@ void test("errors name file, line and key", () => {
     ["local_ecs:\n  enabled: yes please\n", "heimdall.yaml:2: local_ecs.enabled: must be true or false"],
     ["- a\n- b\n", "heimdall.yaml:1: configuration: must be a mapping of keys"],
     ["a: 1\na: 2\n", "heimdall.yaml:2: YAML syntax: Map keys must be unique"],
-    ["server: {addr: [\n", /^heimdall\.yaml:2: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a \]\n/],
+    [
+      "server: {addr: [\n",
+      /^heimdall\.yaml:2: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a \]\n/,
+    ],
     ["commands: {}\n", "heimdall.yaml:1: commands: must be a list"],
     ["commands:\n  - 5\n", "heimdall.yaml:2: commands[0]: must be a mapping"],
     ["commands:\n  - plugin: ping\n", "heimdall.yaml:2: commands[0]: name or id is required"],
@@ -260,7 +289,7 @@ void test("configuration objects are deep-frozen", () => {
   assert.ok(Object.isFrozen(c.commands));
   assert.ok(Object.isFrozen(c.commands[0]!.tags));
   assert.throws(() => {
-    ((c.commands[0]!.context!["a"] as { b: number[] }).b).push(2);
+    (c.commands[0]!.context!["a"] as { b: number[] }).b.push(2);
   }, TypeError);
 });
 
@@ -276,15 +305,26 @@ void test("demo config is valid and matches the spec's demo requirements", () =>
   assert.equal(c.database.connection_string, "sqlite:/srv/demo/.heimdall/heimdall.db");
   assert.deepEqual([c.server.host, c.server.port], ["0.0.0.0", 9090]);
   assert.deepEqual(c.auth, { plugin: "auth_header", header: "X-Heimdall-User", default_user: "local-user" });
-  assert.deepEqual(c.local_ecs, { enabled: true, host: "127.0.0.1", port: 4566, settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"], spot: { rate: 0.3, afterSeconds: [2, 8] } } });
-  assert.deepEqual(c.commands.map((x) => [x.id, x.plugin, x.is_sync]), [
-    ["ping-0.0.1", "ping", false],
-    ["ping-sync-0.0.1", "ping", true],
-    ["shell-0.0.1", "shell", false],
-    ["ecs-batch-job-0.0.1", "ecs", false],
-    ["ecs-spot-batch-job-0.0.1", "ecs", false],
-  ]);
-  assert.deepEqual(c.clusters.map((x) => x.id), ["localhost-0.0.1", "fargate-cluster", "fargate-spot-cluster"]);
+  assert.deepEqual(c.local_ecs, {
+    enabled: true,
+    host: "127.0.0.1",
+    port: 4566,
+    settings: { pacing: "demo", clusters: ["default", "my-fargate-cluster"], spot: { rate: 0.3, afterSeconds: [2, 8] } },
+  });
+  assert.deepEqual(
+    c.commands.map((x) => [x.id, x.plugin, x.is_sync]),
+    [
+      ["ping-0.0.1", "ping", false],
+      ["ping-sync-0.0.1", "ping", true],
+      ["shell-0.0.1", "shell", false],
+      ["ecs-batch-job-0.0.1", "ecs", false],
+      ["ecs-spot-batch-job-0.0.1", "ecs", false],
+    ],
+  );
+  assert.deepEqual(
+    c.clusters.map((x) => x.id),
+    ["localhost-0.0.1", "fargate-cluster", "fargate-spot-cluster"],
+  );
   const ecs = c.commands[3]!;
   const template = ecs.context!["task_definition_template"] as string;
   assert.equal(template, resolve(REPO_ROOT, "examples/ecs/task-definition.json"));
@@ -318,7 +358,9 @@ void test("examples/heimdall.yaml is the demo configuration", () => {
   const fileCmd = fromFile.commands.find((x) => x.id === "ecs-batch-job-0.0.1")!;
   // the file uses a path relative to the repository root; the demo an absolute one
   const rel = fileCmd.context!["task_definition_template"] as string;
-  const normalized = JSON.parse(JSON.stringify(withoutSource(fromFile)).replaceAll(JSON.stringify(rel), JSON.stringify(resolve(REPO_ROOT, rel))));
+  const normalized = JSON.parse(
+    JSON.stringify(withoutSource(fromFile)).replaceAll(JSON.stringify(rel), JSON.stringify(resolve(REPO_ROOT, rel))),
+  );
   assert.deepEqual(normalized, withoutSource(demoConfig(REPO_ROOT)));
 });
 
@@ -333,7 +375,10 @@ void test("loadConfig: explicit file, missing file, default file, demo", () => {
     assert.equal(c.source, "h.yaml");
     assert.equal(c.pool.size, 6);
     assert.equal(c.local_ecs.config, join(dir, "ecs.yaml"));
-    configError(() => loadConfig({ file: join(dir, "missing.yaml"), defaultFile: null }), `cannot read configuration file ${join(dir, "missing.yaml")}: no such file`);
+    configError(
+      () => loadConfig({ file: join(dir, "missing.yaml"), defaultFile: null }),
+      `cannot read configuration file ${join(dir, "missing.yaml")}: no such file`,
+    );
     // no file: the default file when it exists, else the demo
     const def = loadConfig({ cwd: dir, defaultFile: file });
     assert.equal(def.source, file);

@@ -70,7 +70,13 @@ void test("parsePageQuery defaults and coercions", () => {
     ["name", "seq"],
   ];
   for (const [order_by, want] of orders) assert.equal(parsePageQuery({ order_by }).order_by, want);
-  for (const [direction, want] of [["asc", "asc"], ["ASC", "asc"], ["Asc", "asc"], ["desc", "desc"], ["up", "desc"]] as const) {
+  for (const [direction, want] of [
+    ["asc", "asc"],
+    ["ASC", "asc"],
+    ["Asc", "asc"],
+    ["desc", "desc"],
+    ["up", "desc"],
+  ] as const) {
     assert.equal(parsePageQuery({ direction }).direction, want);
   }
   const q = parsePageQuery({ order_by: "id", cursor: encodeCursor({ v: "b", i: 2 }) });

@@ -35,7 +35,24 @@ void test("valid durations (spec 10.4 and Go syntax)", () => {
 });
 
 void test("invalid durations", () => {
-  const cases = ["30", "1d", "1w", "", " 30s", "30s ", "s", ".s", "1.5", "+", "-", "1h-1m", "1e3s", "2562048h", "9223372036854775808ns", "1sec"];
+  const cases = [
+    "30",
+    "1d",
+    "1w",
+    "",
+    " 30s",
+    "30s ",
+    "s",
+    ".s",
+    "1.5",
+    "+",
+    "-",
+    "1h-1m",
+    "1e3s",
+    "2562048h",
+    "9223372036854775808ns",
+    "1sec",
+  ];
   for (const s of cases) {
     assert.equal(tryParseDuration(s), undefined, s);
     assert.throws(

@@ -35,16 +35,44 @@ void test("layering rules table", () => {
   const defaults: JsonObject = { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } }, ignored: 1 };
   type Case = [string, (JsonObject | undefined)[], JsonObject];
   const cases: Case[] = [
-    ["no layers: a copy of the defaults without unknown keys", [], { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } }],
-    ["undefined layers are skipped", [undefined, undefined], { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } }],
-    ["absent keys keep lower values; scalar replaces", [{ s: "c" }], { s: "c", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } }],
+    [
+      "no layers: a copy of the defaults without unknown keys",
+      [],
+      { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } },
+    ],
+    [
+      "undefined layers are skipped",
+      [undefined, undefined],
+      { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } },
+    ],
+    [
+      "absent keys keep lower values; scalar replaces",
+      [{ s: "c" }],
+      { s: "c", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } },
+    ],
     ["arrays replace entirely", [{ a: [9] }, {}], { s: "d", a: [9], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } }],
-    ["maps merge key by key; null removes a key", [{ m: { k2: null, k3: "c" } }, { m: { k1: "j" } }], { s: "d", a: [1, 2], m: { k1: "j", k3: "c" }, o: { x: 1, y: [1], inner: { z: "dz" } } }],
-    ["objects merge recursively, unknown nested keys ignored", [{ o: { y: [2, 3], inner: { z: "cz", q: 1 }, nope: 1 } }], { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [2, 3], inner: { z: "cz" } } }],
+    [
+      "maps merge key by key; null removes a key",
+      [{ m: { k2: null, k3: "c" } }, { m: { k1: "j" } }],
+      { s: "d", a: [1, 2], m: { k1: "j", k3: "c" }, o: { x: 1, y: [1], inner: { z: "dz" } } },
+    ],
+    [
+      "objects merge recursively, unknown nested keys ignored",
+      [{ o: { y: [2, 3], inner: { z: "cz", q: 1 }, nope: 1 } }],
+      { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [2, 3], inner: { z: "cz" } } },
+    ],
     ["null clears at any level", [{ s: null, o: { inner: null } }], { a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1] } }],
-    ["a cleared key can be set again by a higher layer", [{ s: null }, { s: "job" }], { s: "job", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } }],
+    [
+      "a cleared key can be set again by a higher layer",
+      [{ s: null }, { s: "job" }],
+      { s: "job", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } },
+    ],
     ["wrong types replace (validation reports them later)", [{ m: "str", o: 5 }], { s: "d", a: [1, 2], m: "str", o: 5 }],
-    ["keys match case-sensitively", [{ S: "x" }], { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } }],
+    [
+      "keys match case-sensitively",
+      [{ S: "x" }],
+      { s: "d", a: [1, 2], m: { k1: "v1", k2: "v2" }, o: { x: 1, y: [1], inner: { z: "dz" } } },
+    ],
   ];
   for (const [name, layers, want] of cases) assert.deepEqual(layerContext(schema, defaults, ...layers), want, name);
 });

@@ -16,7 +16,11 @@ const unknown = (fn: () => unknown, v: string) =>
   assert.throws(fn, (e: unknown) => e instanceof HeimdallError && e.code === "BAD_REQUEST" && e.message === `unknown status: ${v}`);
 
 void test("registry status parsing", () => {
-  for (const [s, want] of [["active", "ACTIVE"], ["Inactive", "INACTIVE"], ["DELETED", "DELETED"]] as const) {
+  for (const [s, want] of [
+    ["active", "ACTIVE"],
+    ["Inactive", "INACTIVE"],
+    ["DELETED", "DELETED"],
+  ] as const) {
     assert.equal(parseRegistryStatus(s), want);
   }
   unknown(() => parseRegistryStatus("paused"), "paused");

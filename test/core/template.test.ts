@@ -13,7 +13,17 @@ import {
 
 const data: TemplateData = {
   Job: { ID: "j1", Name: "run", Context: { n: 3 } },
-  Command: { port: 8080, ratio: 1.5, on: true, off: false, nothing: null, list: [1], obj: { a: 1 }, "odd key": "ok", nested: { "a-b": { c: "deep" } } },
+  Command: {
+    port: 8080,
+    ratio: 1.5,
+    on: true,
+    off: false,
+    nothing: null,
+    list: [1],
+    obj: { a: 1 },
+    "odd key": "ok",
+    nested: { "a-b": { c: "deep" } },
+  },
   Cluster: { spark_history_url: "https://shs.example.com", test_url: "http://localhost:8080" },
   Outputs: { spark_application_id: "spark-7f3a" },
 };
@@ -24,7 +34,10 @@ void test("rendering table", () => {
   const cases: [string, string][] = [
     ["plain text {not} }} { {", "plain text {not} }} { {"],
     ["", ""],
-    ["{{ .Cluster.spark_history_url }}/history/{{ .Outputs.spark_application_id }}/jobs/", "https://shs.example.com/history/spark-7f3a/jobs/"],
+    [
+      "{{ .Cluster.spark_history_url }}/history/{{ .Outputs.spark_application_id }}/jobs/",
+      "https://shs.example.com/history/spark-7f3a/jobs/",
+    ],
     ["{{.Job.ID}}", "j1"],
     ["{{   .Job.Context.n   }}", "3"],
     ["{{ .Command.port }}|{{ .Command.ratio }}|{{ .Command.on }}|{{ .Command.off }}", "8080|1.5|true|false"],
@@ -63,12 +76,15 @@ void test("parse errors", () => {
     ['{{ "lit" }}', /unexpected quoted string/],
   ];
   for (const [src, want] of cases) {
-    assert.throws(() => parseTemplate(src), (e: unknown) => {
-      assert.ok(e instanceof Error);
-      if (typeof want === "string") assert.equal(e.message, want, src);
-      else assert.match(e.message, want, src);
-      return true;
-    });
+    assert.throws(
+      () => parseTemplate(src),
+      (e: unknown) => {
+        assert.ok(e instanceof Error);
+        if (typeof want === "string") assert.equal(e.message, want, src);
+        else assert.match(e.message, want, src);
+        return true;
+      },
+    );
   }
 });
 
@@ -110,16 +126,44 @@ void test("renderAttributes keeps the successful renders and reports the others"
 
 void test("jobTemplateData builds the four roots", () => {
   const job = {
-    id: "j", name: "n", version: "v", user: "u", description: "d", tags: [], created_at: 0, updated_at: 0,
-    status: "RUNNING", is_sync: false, store_result_sync: false, error: "", command_criteria: [], cluster_criteria: [],
-    command_id: "ci", command_name: "cn", cluster_id: "ki", cluster_name: "kn", canceled_by: "", job_attributes: {},
+    id: "j",
+    name: "n",
+    version: "v",
+    user: "u",
+    description: "d",
+    tags: [],
+    created_at: 0,
+    updated_at: 0,
+    status: "RUNNING",
+    is_sync: false,
+    store_result_sync: false,
+    error: "",
+    command_criteria: [],
+    cluster_criteria: [],
+    command_id: "ci",
+    command_name: "cn",
+    cluster_id: "ki",
+    cluster_name: "kn",
+    canceled_by: "",
+    job_attributes: {},
     context: { a: 1 },
   } satisfies Job;
   const command = { context: { c: "x" } } as unknown as Command;
   const cluster = {} as unknown as Cluster;
   const d = jobTemplateData(job, command, cluster, { o: "1" });
   assert.deepEqual(d, {
-    Job: { ID: "j", Name: "n", Version: "v", User: "u", Description: "d", CommandID: "ci", CommandName: "cn", ClusterID: "ki", ClusterName: "kn", Context: { a: 1 } },
+    Job: {
+      ID: "j",
+      Name: "n",
+      Version: "v",
+      User: "u",
+      Description: "d",
+      CommandID: "ci",
+      CommandName: "cn",
+      ClusterID: "ki",
+      ClusterName: "kn",
+      Context: { a: 1 },
+    },
     Command: { c: "x" },
     Cluster: {},
     Outputs: { o: "1" },

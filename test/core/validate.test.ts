@@ -30,7 +30,10 @@ void test("parseJsonBody", () => {
   assert.deepEqual(parseJsonBody("  \n\t"), {});
   assert.deepEqual(parseJsonBody('{"a":1}'), { a: 1 });
   for (const raw of ["[]", "1", '"x"', "null", "true"]) badRequest(() => parseJsonBody(raw), "request body: must be a JSON object");
-  assert.throws(() => parseJsonBody("{bad"), (e: unknown) => e instanceof HeimdallError && e.message.startsWith("invalid JSON: "));
+  assert.throws(
+    () => parseJsonBody("{bad"),
+    (e: unknown) => e instanceof HeimdallError && e.message.startsWith("invalid JSON: "),
+  );
 });
 
 void test("validateSubmit accepts the spec's example and ignores server-owned keys", () => {
@@ -177,7 +180,11 @@ void test("validateCommandBody messages", () => {
     ["c", { plugin: "ping", name: "a/b" }, 'name: must not contain "/"'],
     ["c", { plugin: "ping", cluster_tags: [""] }, "cluster_tags[0]: must not be empty"],
     ["c", { plugin: "ping", allowed_callers: [""] }, "command c: allowed_callers contains empty pattern"],
-    ["export-0.0.1", { plugin: "shell", allowed_callers: ["svc-("] }, 'command export-0.0.1: invalid allowed_callers pattern "svc-(": missing closing )'],
+    [
+      "export-0.0.1",
+      { plugin: "shell", allowed_callers: ["svc-("] },
+      'command export-0.0.1: invalid allowed_callers pattern "svc-(": missing closing )',
+    ],
     ["c", { plugin: "ping", allowed_callers: "x" }, "allowed_callers: must be an array of strings"],
     ["c", { plugin: "ping", allowed_callers: [long(257)] }, "allowed_callers[0]: must be at most 256 characters"],
     ["c", { plugin: "ping", allowed_callers: Array.from({ length: 101 }, () => "a") }, "allowed_callers: must have at most 100 entries"],
@@ -273,7 +280,10 @@ void test("a validation failure carries one {path, message} problem per field; t
     { path: "attributes.GPU.count.value", message: "attributes.GPU.count.value: unclosed action" },
   ]);
   assert.equal(err.message, err.problems.map((p) => p.message).join("; "));
-  assert.deepEqual(err.problems.map((p) => topField(p.path)), ["name", "tags", "status", "attributes", "attributes"]);
+  assert.deepEqual(
+    err.problems.map((p) => topField(p.path)),
+    ["name", "tags", "status", "attributes", "attributes"],
+  );
   // An allowed_callers pattern's 8.2 text does not start with its path; the path still names the entry.
   const callers = (() => {
     try {
@@ -284,9 +294,14 @@ void test("a validation failure carries one {path, message} problem per field; t
     return undefined;
   })();
   assert.ok(callers instanceof HeimdallError);
-  assert.deepEqual(callers.problems, [{ path: "allowed_callers[1]", message: 'command c: invalid allowed_callers pattern "bad(": missing closing )' }]);
+  assert.deepEqual(callers.problems, [
+    { path: "allowed_callers[1]", message: 'command c: invalid allowed_callers pattern "bad(": missing closing )' },
+  ]);
   // A job id given to the error keeps the problems.
   assert.deepEqual(callers.withJobId("j1").problems, callers.problems);
   // Other errors have none.
-  assert.throws(() => parseStatusChange("paused", {}), (e: unknown) => e instanceof HeimdallError && e.problems.length === 0);
+  assert.throws(
+    () => parseStatusChange("paused", {}),
+    (e: unknown) => e instanceof HeimdallError && e.problems.length === 0,
+  );
 });

@@ -68,7 +68,10 @@ for (const backend of backends()) {
         await tp.startedPromise(job.id);
         await e.cancel(job.id, "alice");
         // engine.cancel returns after the abort: the plugin's signal already fired.
-        assert.deepEqual(tp.events.aborted.find((a) => a.id === job.id), { id: job.id, kind: "cancel" });
+        assert.deepEqual(
+          tp.events.aborted.find((a) => a.id === job.id),
+          { id: job.id, kind: "cancel" },
+        );
         const done = await untilStatus(h.store, job.id, ["CANCELED", "FAILED", "SUCCEEDED", "KILLED"]);
         assert.equal(done.status, "CANCELED");
         assert.equal(done.canceled_by, "alice");

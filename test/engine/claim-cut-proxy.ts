@@ -56,7 +56,16 @@ export class ClaimCutProxy {
 
   private accept(client: Socket, host: string, port: number): void {
     const server = connect(port, host);
-    const c: Conn = { client, server, fromClient: Buffer.alloc(0), fromServer: Buffer.alloc(0), started: false, inClaim: false, held: [], heldRows: false };
+    const c: Conn = {
+      client,
+      server,
+      fromClient: Buffer.alloc(0),
+      fromServer: Buffer.alloc(0),
+      started: false,
+      inClaim: false,
+      held: [],
+      heldRows: false,
+    };
     this.conns.add(c);
     client.on("data", (d: Buffer) => {
       server.write(d);

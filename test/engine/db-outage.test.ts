@@ -45,7 +45,13 @@ describe("database outage (PostgreSQL)", { skip, concurrency: 1 }, () => {
   async function instance(over: Partial<HeimdallConfig> = {}, dbRetryMs?: number): Promise<{ engine: Engine; store: Store }> {
     const store = await openStore({ connectionString: pg.url, maxConnections: 5 });
     stores.push(store);
-    const engine = testEngine(jobsDir, store, registry(), { janitor: JANITOR, pool: { size: 20, sleepMs: 250 }, ...over }, dbRetryMs ? { dbRetryMs } : {});
+    const engine = testEngine(
+      jobsDir,
+      store,
+      registry(),
+      { janitor: JANITOR, pool: { size: 20, sleepMs: 250 }, ...over },
+      dbRetryMs ? { dbRetryMs } : {},
+    );
     engines.push(engine);
     return { engine, store };
   }
@@ -72,15 +78,20 @@ describe("database outage (PostgreSQL)", { skip, concurrency: 1 }, () => {
   };
 
   async function allFinal(store: Store, ids: string[], timeoutMs: number): Promise<Job[]> {
-    return until("every job final", async () => {
-      const out: Job[] = [];
-      for (const id of ids) {
-        const j = await store.getJob(id);
-        if (!j || !FINAL.includes(j.status)) return undefined;
-        out.push(j);
-      }
-      return out;
-    }, timeoutMs, 200);
+    return until(
+      "every job final",
+      async () => {
+        const out: Job[] = [];
+        for (const id of ids) {
+          const j = await store.getJob(id);
+          if (!j || !FINAL.includes(j.status)) return undefined;
+          out.push(j);
+        }
+        return out;
+      },
+      timeoutMs,
+      200,
+    );
   }
 
   it("jobs running through a 30 s outage all succeed once with their full stdout, no restart", async (t) => {
@@ -94,7 +105,11 @@ describe("database outage (PostgreSQL)", { skip, concurrency: 1 }, () => {
     await sleep(30_000);
     await pg.start();
     const back = Date.now();
-    const done = await allFinal(a.store, jobs.map((j) => j.id), 60_000);
+    const done = await allFinal(
+      a.store,
+      jobs.map((j) => j.id),
+      60_000,
+    );
     const tookMs = Date.now() - back;
     t.diagnostic(`all jobs final ${tookMs} ms after the database came back`);
     for (const j of done) assert.equal(j.status, "SUCCEEDED", `job ${j.id}: ${j.status} ${j.error}`);
@@ -119,7 +134,11 @@ describe("database outage (PostgreSQL)", { skip, concurrency: 1 }, () => {
     await sleep(12_000); // the processes end ~4 s in; A's final transitions give up ~1.5 s later
     await pg.start();
     const back = Date.now();
-    const done = await allFinal(b.store, jobs.map((j) => j.id), 40_000);
+    const done = await allFinal(
+      b.store,
+      jobs.map((j) => j.id),
+      40_000,
+    );
     const tookMs = Date.now() - back;
     t.diagnostic(`all jobs recovered ${tookMs} ms after the database came back`);
     assert.ok(tookMs < WITHIN_MS, `all recovered ${tookMs} ms after the database came back`);

@@ -5,7 +5,21 @@ import assert from "node:assert/strict";
 import { HeimdallError } from "../../src/core/index.ts";
 import { KILLED_ERROR, type EngineMetrics } from "../../src/engine/index.ts";
 import type { Store, Transition } from "../../src/store/index.ts";
-import { backends, cluster, command, harness, input, never, readAll, registry, testPlugin, until, untilFinal, untilStatus, type Harness } from "./helpers.ts";
+import {
+  backends,
+  cluster,
+  command,
+  harness,
+  input,
+  never,
+  readAll,
+  registry,
+  testPlugin,
+  until,
+  untilFinal,
+  untilStatus,
+  type Harness,
+} from "./helpers.ts";
 
 /** The real store whose `start` (ACCEPTED → RUNNING) is held until release() (max 5 s). */
 function holdStart(store: Store): { store: Store; release(): void } {
@@ -50,13 +64,20 @@ describe("drain", { concurrency: true }, () => {
         let running = 0;
         const left: string[] = [];
         const metrics = new Proxy({} as EngineMetrics, {
-          get: (_t, name) => (...args: unknown[]) => {
-            if (name === "jobStarted") running++;
-            if (name === "jobFinished" || name === "jobLeft") running--;
-            if (name === "jobLeft") left.push(String(args[0]));
-          },
+          get:
+            (_t, name) =>
+            (...args: unknown[]) => {
+              if (name === "jobStarted") running++;
+              if (name === "jobFinished" || name === "jobLeft") running--;
+              if (name === "jobLeft") left.push(String(args[0]));
+            },
         });
-        const a = h.engine({ server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 0 } }, { metrics });
+        const a = h.engine(
+          {
+            server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 0 },
+          },
+          { metrics },
+        );
         await a.start();
         const r = (await a.submit(input("resum", { mode: "block", stdout: "r1\n" }), "u", never)).job;
         const p = (await a.submit(input("plain", { mode: "block", stdout: "p1\n" }), "u", never)).job;
@@ -80,7 +101,10 @@ describe("drain", { concurrency: true }, () => {
         assert.equal(sj?.status, "KILLED");
         const rj = await h.store.getJob(r.id);
         assert.equal(rj?.status, "RUNNING", "handed back, still RUNNING");
-        assert.deepEqual(resum.events.aborted.find((x) => x.id === r.id), { id: r.id, kind: "handback" });
+        assert.deepEqual(
+          resum.events.aborted.find((x) => x.id === r.id),
+          { id: r.id, kind: "handback" },
+        );
         assert.ok(!resum.events.cleanups.includes(r.id), "no cleanup on hand-back");
         assert.equal(running, 0, "running gauge back to zero after drain");
         assert.deepEqual(left, [r.command_id], "the handed-back job left the gauge");
@@ -113,7 +137,9 @@ describe("drain", { concurrency: true }, () => {
       });
 
       it("lets running jobs finish within shutdown_timeout", async () => {
-        const a = h.engine({ server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 5 } });
+        const a = h.engine({
+          server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 5 },
+        });
         await a.start();
         const p = (await a.submit(input("plain", { mode: "block" }), "u", never)).job;
         await plain.startedPromise(p.id);

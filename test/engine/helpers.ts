@@ -41,7 +41,15 @@ export function backends(): Backend[] {
 export function testConfig(jobsDir: string, over: Partial<HeimdallConfig> = {}): HeimdallConfig {
   return {
     source: "<test>",
-    server: { host: "127.0.0.1", port: 0, read_timeout: 15, write_timeout: 15, idle_timeout: 30, read_header_timeout: 2, shutdown_timeout: 5 },
+    server: {
+      host: "127.0.0.1",
+      port: 0,
+      read_timeout: 15,
+      write_timeout: 15,
+      idle_timeout: 30,
+      read_header_timeout: 2,
+      shutdown_timeout: 5,
+    },
     database: { connection_string: "unused", max_connections: 10 },
     pool: { size: 4, sleepMs: 250 },
     jobs_directory: jobsDir,
@@ -72,7 +80,10 @@ export interface TestEvents {
  *  - "block": waits until aborted (then rejects), or until `release(jobId)`;
  *  - "deaf": never settles, ignoring its signal.
  */
-export function testPlugin(name = "test", resumable = false): { module: PluginModule; events: TestEvents; release(id: string): void; startedPromise(id: string): Promise<void> } {
+export function testPlugin(
+  name = "test",
+  resumable = false,
+): { module: PluginModule; events: TestEvents; release(id: string): void; startedPromise(id: string): Promise<void> } {
   const events: TestEvents = { started: [], resumed: [], aborted: [], cleanups: [], waiters: new Map() };
   const startWaiters = new Map<string, () => void>();
   const handler: Handler = {
@@ -139,7 +150,17 @@ export function command(id: string, plugin: string, over: Partial<Command> = {})
 }
 
 export function cluster(id: string, over: Partial<Cluster> = {}): Omit<Cluster, "created_at" | "updated_at"> {
-  const base = { id, name: id, version: "1", user: "test", description: "", status: "ACTIVE" as const, health_check: false, attributes: {}, ...over };
+  const base = {
+    id,
+    name: id,
+    version: "1",
+    user: "test",
+    description: "",
+    status: "ACTIVE" as const,
+    health_check: false,
+    attributes: {},
+    ...over,
+  };
   return { ...base, tags: finalTags([...(over.tags ?? []), "type:local"], id, base.name, base.version) };
 }
 
@@ -161,9 +182,19 @@ export function input(commandType: string, context?: JsonObject, over: Partial<S
 export type EngineTestDeps = Partial<Omit<EngineDeps, "options">> & { abortWaitMs?: number; dbRetryMs?: number; drainProgressMs?: number };
 
 /** An engine on `store` configured by testConfig(jobsDir, over); abortWaitMs 2 s unless given. */
-export function testEngine(jobsDir: string, store: Store, plugins: PluginRegistry, over: Partial<HeimdallConfig> = {}, deps: EngineTestDeps = {}): Engine {
+export function testEngine(
+  jobsDir: string,
+  store: Store,
+  plugins: PluginRegistry,
+  over: Partial<HeimdallConfig> = {},
+  deps: EngineTestDeps = {},
+): Engine {
   const { abortWaitMs = 2000, dbRetryMs, drainProgressMs, ...rest } = deps;
-  const options = engineOptions(testConfig(jobsDir, over), { abortWaitMs, ...(dbRetryMs ? { dbRetryMs } : {}), ...(drainProgressMs ? { drainProgressMs } : {}) });
+  const options = engineOptions(testConfig(jobsDir, over), {
+    abortWaitMs,
+    ...(dbRetryMs ? { dbRetryMs } : {}),
+    ...(drainProgressMs ? { drainProgressMs } : {}),
+  });
   return createEngine({ options, store, plugins, log: silentLog, version: "9.9.9", ...rest });
 }
 
@@ -213,10 +244,14 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 }
 
 export function untilStatus(store: Store, id: string, statuses: readonly JobStatus[], timeoutMs = 10_000): Promise<Job> {
-  return until(`job ${id} in ${statuses.join("|")}`, async () => {
-    const j = await store.getJob(id);
-    return j && statuses.includes(j.status) ? j : undefined;
-  }, timeoutMs);
+  return until(
+    `job ${id} in ${statuses.join("|")}`,
+    async () => {
+      const j = await store.getJob(id);
+      return j && statuses.includes(j.status) ? j : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export function untilFinal(store: Store, id: string, timeoutMs = 10_000): Promise<Job> {

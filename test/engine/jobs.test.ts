@@ -54,7 +54,10 @@ for (const backend of backends()) {
       assert.ok(job.tags.includes(`_id:${job.id}`), "job.tags.includes(`_id:${job.id}`)");
       const done = await untilFinal(h.store, job.id);
       assert.equal(done.status, "SUCCEEDED");
-      assert.equal(await h.store.getResult(job.id), JSON.stringify({ columns: [{ name: "message", type: "string" }], data: [["Hello, alice!"]] }));
+      assert.equal(
+        await h.store.getResult(job.id),
+        JSON.stringify({ columns: [{ name: "message", type: "string" }], data: [["Hello, alice!"]] }),
+      );
       assert.equal(done.job_attributes["Link"]?.value, `http://x/${job.id}`);
       // Out renders from a missing output: skipped, the others kept.
       assert.equal(done.job_attributes["Out"], undefined);
@@ -212,7 +215,11 @@ for (const backend of backends()) {
       // The cache still routes to "late": the guarded insert stores nothing, and routing on the current registry fails.
       await assert.rejects(e.submit(input("late"), "u", never), (err: HeimdallError) => err.status === 404);
       const late = await h.store.listJobs({ command: "late" }, { limit: 10, order_by: "seq", direction: "asc" });
-      assert.deepEqual(late.data.map((j) => j.id), [job.id], "only the first job was stored");
+      assert.deepEqual(
+        late.data.map((j) => j.id),
+        [job.id],
+        "only the first job was stored",
+      );
     });
 
     it("a working directory that cannot be created is a setup failure (async FAILED, sync 500)", async () => {
@@ -259,7 +266,10 @@ for (const backend of backends()) {
     it("reports submissions, routing failures, starts, finishes and workers to the metrics hooks", async () => {
       const calls: string[] = [];
       const rec = new Proxy({} as EngineMetrics, {
-        get: (_t, name) => (...args: unknown[]) => calls.push(`${String(name)}(${args.map((a) => (typeof a === "number" && name !== "workers" ? "n" : String(a))).join(",")})`),
+        get:
+          (_t, name) =>
+          (...args: unknown[]) =>
+            calls.push(`${String(name)}(${args.map((a) => (typeof a === "number" && name !== "workers" ? "n" : String(a))).join(",")})`),
       });
       const e = h.engine({ pool: { size: 2, sleepMs: 250 } }, { metrics: rec });
       await e.start();
@@ -269,18 +279,21 @@ for (const backend of backends()) {
       await assert.rejects(e.submit(input("nope"), "m", never));
       await e.stop();
       assert.ok(calls.includes("workers(0,2)"), calls.join(" "));
-      assert.ok(calls.includes("jobSubmitted(ping,local,async)"), "calls.includes(\"jobSubmitted(ping,local,async)\")");
-      assert.ok(calls.includes("jobSubmitted(sync,local,sync)"), "calls.includes(\"jobSubmitted(sync,local,sync)\")");
-      assert.ok(calls.includes("jobStarted(sync,local,undefined)"), "calls.includes(\"jobStarted(sync,local,undefined)\")");
-      assert.ok(calls.includes("jobFinished(sync,local,SUCCEEDED,n)"), "calls.includes(\"jobFinished(sync,local,SUCCEEDED,n)\")");
-      assert.ok(calls.includes("routingFailure(no_pair)"), "calls.includes(\"routingFailure(no_pair)\")");
+      assert.ok(calls.includes("jobSubmitted(ping,local,async)"), 'calls.includes("jobSubmitted(ping,local,async)")');
+      assert.ok(calls.includes("jobSubmitted(sync,local,sync)"), 'calls.includes("jobSubmitted(sync,local,sync)")');
+      assert.ok(calls.includes("jobStarted(sync,local,undefined)"), 'calls.includes("jobStarted(sync,local,undefined)")');
+      assert.ok(calls.includes("jobFinished(sync,local,SUCCEEDED,n)"), 'calls.includes("jobFinished(sync,local,SUCCEEDED,n)")');
+      assert.ok(calls.includes("routingFailure(no_pair)"), 'calls.includes("routingFailure(no_pair)")');
     });
 
     it("draining refuses sync submissions with 503 but accepts async ones", async () => {
       const e3 = h.engine({ pool: { size: 1, sleepMs: 250 } });
       await e3.start();
       await e3.drain();
-      await assert.rejects(e3.submit(input("sync"), "x", never), (err: HeimdallError) => err.status === 503 && err.message === "server is shutting down" && !!err.jobId);
+      await assert.rejects(
+        e3.submit(input("sync"), "x", never),
+        (err: HeimdallError) => err.status === 503 && err.message === "server is shutting down" && !!err.jobId,
+      );
       const { job } = await e3.submit(input("ping"), "x", never);
       assert.equal(job.status, "NEW");
       // The running engine picks it up.

@@ -14,7 +14,20 @@ import { Executions, newExecution } from "../../src/engine/lifecycle/execution.t
 import { HandlerCache, RegistryCache } from "../../src/engine/registry.ts";
 import type { PluginModule } from "../../src/plugins/index.ts";
 import type { Store } from "../../src/store/index.ts";
-import { backends, cluster, command, harness, input, never, registry, silentLog, testEngine, testPlugin, untilFinal, type Harness } from "./helpers.ts";
+import {
+  backends,
+  cluster,
+  command,
+  harness,
+  input,
+  never,
+  registry,
+  silentLog,
+  testEngine,
+  testPlugin,
+  untilFinal,
+  type Harness,
+} from "./helpers.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -37,7 +50,10 @@ describe("job lifecycle: the table", () => {
       .map((t) => t.spec)
       .filter((s) => /^T\d+$/.test(s))
       .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-    assert.deepEqual(specs, Array.from({ length: 12 }, (_, i) => `T${i + 1}`));
+    assert.deepEqual(
+      specs,
+      Array.from({ length: 12 }, (_, i) => `T${i + 1}`),
+    );
   });
 
   it("casOf takes guard and flags from the row and refuses what the row does not allow", () => {
@@ -57,7 +73,13 @@ describe("job lifecycle: the table", () => {
       error: "awol: job is stale, marking failed",
       removeClaim: true,
     });
-    assert.deepEqual(casOf("unclaim", "shutdown", { id: "j", owner: "me" }), { id: "j", from: ["ACCEPTED"], to: "NEW", owner: "me", clearOwner: true });
+    assert.deepEqual(casOf("unclaim", "shutdown", { id: "j", owner: "me" }), {
+      id: "j",
+      from: ["ACCEPTED"],
+      to: "NEW",
+      owner: "me",
+      clearOwner: true,
+    });
     assert.throws(() => casOf("kill", "worker", { id: "j", owner: "me" }), LifecycleRuleError);
     assert.throws(() => casOf("failStale", "worker", { id: "j", owner: "me" }), /worker may not take transition failStale/);
     assert.throws(() => casOf("finish", "worker", { id: "j", owner: "me", to: "CANCELED" }), /finish cannot lead to CANCELED/);
@@ -113,7 +135,14 @@ for (const backend of backends()) {
         return tp.module.create({}, {} as never, {} as never);
       },
     };
-    const counts = (succeeded: number): JobProgress => ({ tasks: 2, succeeded, running: 2 - succeeded, retrying: 0, failed: 0, pending: 0 });
+    const counts = (succeeded: number): JobProgress => ({
+      tasks: 2,
+      succeeded,
+      running: 2 - succeeded,
+      retrying: 0,
+      failed: 0,
+      pending: 0,
+    });
     // Reports progress twice without awaiting the first write, then once more and clears nothing.
     const progressive: PluginModule = {
       name: "progressive",
@@ -144,7 +173,10 @@ for (const backend of backends()) {
     const jobOf = (commandId: string, clusterId = "local") => ({ command_id: commandId, cluster_id: clusterId });
 
     it("resolveJob: one set of failure rules, in spec order, with every piece found", async () => {
-      const deps = { registry: new RegistryCache(h.store), handlers: new HandlerCache(registry(tp.module, broken), h.store, silentLog, "9.9.9") };
+      const deps = {
+        registry: new RegistryCache(h.store),
+        handlers: new HandlerCache(registry(tp.module, broken), h.store, silentLog, "9.9.9"),
+      };
       const ok = await resolveJob(deps, jobOf("lc"));
       assert.equal(ok.problem, undefined);
       assert.equal(ok.command?.id, "lc");
@@ -194,7 +226,13 @@ for (const backend of backends()) {
         },
       });
       const log = pino({ level: "info" }, sink);
-      const e = testEngine(h.jobsDir, h.store, registry(tp.module, broken), { server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 1 } }, { log, drainProgressMs: 100 });
+      const e = testEngine(
+        h.jobsDir,
+        h.store,
+        registry(tp.module, broken),
+        { server: { host: "", port: 0, read_timeout: 0, write_timeout: 0, idle_timeout: 0, read_header_timeout: 0, shutdown_timeout: 1 } },
+        { log, drainProgressMs: 100 },
+      );
       h.engines.push(e);
       await e.start();
       const of = (id: string) => lines.filter((l) => l["job_id"] === id);

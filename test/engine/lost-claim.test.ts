@@ -37,7 +37,9 @@ describe("claim whose answer was lost (PostgreSQL)", { skip }, () => {
   async function engine(dbUrl: string): Promise<Engine> {
     const store = await openStore({ connectionString: dbUrl, maxConnections: 5 });
     stores.push(store);
-    const e = testEngine(jobsDir, store, registry(), { janitor: { keepalive: 1, stale_job: 2, clean_interval: 1, finished_job_retention_days: 0, cleanup_timeout: 5 } });
+    const e = testEngine(jobsDir, store, registry(), {
+      janitor: { keepalive: 1, stale_job: 2, clean_interval: 1, finished_job_retention_days: 0, cleanup_timeout: 5 },
+    });
     engines.push(e);
     return e;
   }
@@ -53,10 +55,15 @@ describe("claim whose answer was lost (PostgreSQL)", { skip }, () => {
     const { job } = await submitter.submit(input("ping"), "u", never);
     await until("the claim was cut after it committed", async () => proxy.cut === 1, 20_000, 20);
     const store = stores[0]!;
-    const final = await until("the job is final", async () => {
-      const j = await store.getJob(job.id);
-      return j && FINAL.includes(j.status) ? j : undefined;
-    }, 30_000, 100);
+    const final = await until(
+      "the job is final",
+      async () => {
+        const j = await store.getJob(job.id);
+        return j && FINAL.includes(j.status) ? j : undefined;
+      },
+      30_000,
+      100,
+    );
     assert.equal(final.status, "SUCCEEDED", `${final.status} ${final.error ?? ""}`);
     assert.match((await store.getResult(job.id)) ?? "", /Hello, u!/, "the ping's result is stored");
   });
@@ -73,8 +80,14 @@ for (const backend of backends()) {
         await e.putCommand(command("ping", "ping"));
         const ids: string[] = [];
         for (let i = 0; i < 3; i++) ids.push((await e.submit(input("ping"), "u", never)).job.id);
-        assert.deepEqual((await store.claimJobs("me", 2)).map((c) => c.job.id), ids.slice(0, 2));
-        assert.deepEqual((await store.claimJobs("other", 1)).map((c) => c.job.id), ids.slice(2));
+        assert.deepEqual(
+          (await store.claimJobs("me", 2)).map((c) => c.job.id),
+          ids.slice(0, 2),
+        );
+        assert.deepEqual(
+          (await store.claimJobs("other", 1)).map((c) => c.job.id),
+          ids.slice(2),
+        );
         assert.deepEqual(await store.acceptedClaims("me", 10), ids.slice(0, 2));
         assert.deepEqual(await store.acceptedClaims("me", 1), ids.slice(0, 1));
         assert.ok(await store.transition({ id: ids[0]!, from: ["ACCEPTED"], to: "RUNNING", owner: "me", markStarted: true }));

@@ -71,10 +71,15 @@ describe("multi-instance", { concurrency: true }, () => {
         const a = h.engine({ pool: { size: 4, sleepMs: 250 } });
         const b = h.engine({ pool: { size: 4, sleepMs: 250 } }, { store: second });
         await Promise.all([a.start(), b.start()]);
-        await until("all jobs final", async () => {
-          for (const id of ids) if ((await h.store.getJob(id))?.status !== "SUCCEEDED") return false;
-          return true;
-        }, 60_000, 100);
+        await until(
+          "all jobs final",
+          async () => {
+            for (const id of ids) if ((await h.store.getJob(id))?.status !== "SUCCEEDED") return false;
+            return true;
+          },
+          60_000,
+          100,
+        );
         for (const id of ids) assert.equal(runs.get(id), 1, `job ${id} ran ${runs.get(id)} times`);
         await Promise.all([a.stop(), b.stop()]);
       });

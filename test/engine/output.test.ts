@@ -11,9 +11,24 @@ import { backends, readAll, silentLog } from "./helpers.ts";
 async function newJob(store: Store): Promise<string> {
   const id = randomUUID();
   await store.insertJob({
-    id, name: "out", version: "", user: "u", description: "", tags: [], status: "NEW", is_sync: false,
-    store_result_sync: false, error: "", command_criteria: [], cluster_criteria: [], command_id: "c",
-    command_name: "c", cluster_id: "k", cluster_name: "k", canceled_by: "", job_attributes: {},
+    id,
+    name: "out",
+    version: "",
+    user: "u",
+    description: "",
+    tags: [],
+    status: "NEW",
+    is_sync: false,
+    store_result_sync: false,
+    error: "",
+    command_criteria: [],
+    cluster_criteria: [],
+    command_id: "c",
+    command_name: "c",
+    cluster_id: "k",
+    cluster_name: "k",
+    canceled_by: "",
+    job_attributes: {},
   });
   return id;
 }

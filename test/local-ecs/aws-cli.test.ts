@@ -57,12 +57,21 @@ const taskDef = (family: string) => fargateDef(family, ["sh", "-c", 'echo "hello
 test("AWS CLI: register, run, describe, logs and an error", { skip: cliMissing }, async () => {
   const file = join(dir, "td.json");
   writeFileSync(file, JSON.stringify(taskDef("cli")));
-  const reg = (await aws("ecs", "register-task-definition", "--cli-input-json", `file://${file}`)) as { taskDefinition: { revision: number } };
+  const reg = (await aws("ecs", "register-task-definition", "--cli-input-json", `file://${file}`)) as {
+    taskDefinition: { revision: number };
+  };
   assert.equal(reg.taskDefinition.revision, 1);
   const ran = (await aws(
-    "ecs", "run-task", "--task-definition", "cli", "--launch-type", "FARGATE",
-    "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1],assignPublicIp=DISABLED}",
-    "--overrides", JSON.stringify({ containerOverrides: [{ name: "main", environment: [{ name: "WHO", value: "cli" }] }] }),
+    "ecs",
+    "run-task",
+    "--task-definition",
+    "cli",
+    "--launch-type",
+    "FARGATE",
+    "--network-configuration",
+    "awsvpcConfiguration={subnets=[subnet-1],assignPublicIp=DISABLED}",
+    "--overrides",
+    JSON.stringify({ containerOverrides: [{ name: "main", environment: [{ name: "WHO", value: "cli" }] }] }),
   )) as { tasks: Array<{ taskArn: string; lastStatus: string }> };
   const arn = ran.tasks[0]!.taskArn;
   let task: { lastStatus: string; stopCode?: string; createdAt: string; containers: Array<{ exitCode?: number }> } | undefined;
@@ -78,10 +87,21 @@ test("AWS CLI: register, run, describe, logs and an error", { skip: cliMissing }
   const created = typeof task?.createdAt === "number" ? task.createdAt * 1000 : Date.parse(String(task?.createdAt));
   assert.ok(Math.abs(created - Date.now()) < 120_000, `createdAt ${task?.createdAt} is now`);
   const id = arn.split("/").pop()!;
-  const logs = (await aws("logs", "get-log-events", "--log-group-name", "/test/cli", "--log-stream-name", `ecs/main/${id}`, "--start-from-head")) as {
+  const logs = (await aws(
+    "logs",
+    "get-log-events",
+    "--log-group-name",
+    "/test/cli",
+    "--log-stream-name",
+    `ecs/main/${id}`,
+    "--start-from-head",
+  )) as {
     events: Array<{ message: string }>;
   };
-  assert.deepEqual(logs.events.map((e) => e.message), ["hello cli"]);
+  assert.deepEqual(
+    logs.events.map((e) => e.message),
+    ["hello cli"],
+  );
   await assert.rejects(aws("ecs", "describe-task-definition", "--task-definition", "nope"), (e: Error & { stderr?: string }) => {
     assert.match(e.stderr ?? "", /ClientException.*Unable to describe task definition/);
     return true;

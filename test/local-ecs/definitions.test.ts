@@ -35,8 +35,13 @@ test("clusters: create (idempotent), describe with MISSING, list with paging, de
   await env.ecs.send(new CreateClusterCommand({ clusterName: "beta" }));
   await rejects(env.ecs.send(new CreateClusterCommand({ clusterName: "bad name!" })), "InvalidParameterException");
 
-  const d = await env.ecs.send(new DescribeClustersCommand({ clusters: ["alpha", "arn:aws:ecs:us-east-1:000000000000:cluster/beta", "ghost"], include: ["TAGS"] }));
-  assert.deepEqual(d.clusters?.map((x) => x.clusterName), ["alpha", "beta"]);
+  const d = await env.ecs.send(
+    new DescribeClustersCommand({ clusters: ["alpha", "arn:aws:ecs:us-east-1:000000000000:cluster/beta", "ghost"], include: ["TAGS"] }),
+  );
+  assert.deepEqual(
+    d.clusters?.map((x) => x.clusterName),
+    ["alpha", "beta"],
+  );
   assert.deepEqual(d.clusters?.[0]?.tags, [{ key: "team", value: "data" }]);
   assert.deepEqual(d.failures, [{ arn: "arn:aws:ecs:us-east-1:000000000000:cluster/ghost", reason: "MISSING" }]);
   const noTags = await env.ecs.send(new DescribeClustersCommand({ clusters: ["alpha"] }));
@@ -105,7 +110,11 @@ test("RegisterTaskDefinition keeps every field, fills defaults, converts cpu/mem
   assert.equal(byRev.tags, undefined);
   const byArn = await env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: td.taskDefinitionArn }));
   assert.equal(byArn.taskDefinition?.revision, 1);
-  await rejects(env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "keep:9" })), "ClientException", /Unable to describe task definition/);
+  await rejects(
+    env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "keep:9" })),
+    "ClientException",
+    /Unable to describe task definition/,
+  );
   await rejects(env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "nope" })), "ClientException");
 });
 
@@ -120,20 +129,41 @@ test("RegisterTaskDefinition validation rules", async () => {
     ["no containers", { containerDefinitions: [] }, /Container list cannot be empty/],
     ["no image", { containerDefinitions: [{ name: "a", image: "" }] }, /Container.image should not be null or empty/],
     ["container memory > task", { containerDefinitions: [{ name: "a", image: "x", memory: 4096 }] }, /greater than for the task/],
-    ["container cpu sum > task", { containerDefinitions: [{ name: "a", image: "x", cpu: 200 }, { name: "b", image: "x", cpu: 100 }] }, /sum of all container 'cpu'/],
+    [
+      "container cpu sum > task",
+      {
+        containerDefinitions: [
+          { name: "a", image: "x", cpu: 200 },
+          { name: "b", image: "x", cpu: 100 },
+        ],
+      },
+      /sum of all container 'cpu'/,
+    ],
     ["no essential container", { containerDefinitions: [{ name: "a", image: "x", essential: false }] }, /essential container/],
     ["bad family", { family: "bad family" }, /Family contains invalid characters/],
     ["ephemeral storage too small", { ephemeralStorage: { sizeInGiB: 5 } }, /ephemeral storage/],
     ["too many tags", { tags: Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: "v" })) }, /less than or equal to 50/],
     [
       "awslogs without group",
-      { containerDefinitions: [{ name: "a", image: "x", logConfiguration: { logDriver: "awslogs", options: { "awslogs-region": "r", "awslogs-stream-prefix": "p" } } }] },
+      {
+        containerDefinitions: [
+          {
+            name: "a",
+            image: "x",
+            logConfiguration: { logDriver: "awslogs", options: { "awslogs-region": "r", "awslogs-stream-prefix": "p" } },
+          },
+        ],
+      },
       /requires options: awslogs-group/,
     ],
   ];
   for (const [what, extra, msg] of cases) {
     const def = { ...fargateDef("v", ["true"]), ...extra };
-    const err = await rejects(env.ecs.send(new RegisterTaskDefinitionCommand(def)), what === "too many tags" ? "InvalidParameterException" : "ClientException", msg);
+    const err = await rejects(
+      env.ecs.send(new RegisterTaskDefinitionCommand(def)),
+      what === "too many tags" ? "InvalidParameterException" : "ClientException",
+      msg,
+    );
     assert.equal(err.$metadata?.httpStatusCode, 400, what);
   }
   await rejects(
@@ -141,7 +171,9 @@ test("RegisterTaskDefinition validation rules", async () => {
     "ClientException",
     /At least one of 'memory' or 'memoryReservation' must be specified/,
   );
-  const ec2 = await env.ecs.send(new RegisterTaskDefinitionCommand({ family: "ec2", containerDefinitions: [{ name: "a", image: "x", memory: 128 }] }));
+  const ec2 = await env.ecs.send(
+    new RegisterTaskDefinitionCommand({ family: "ec2", containerDefinitions: [{ name: "a", image: "x", memory: 128 }] }),
+  );
   assert.deepEqual(ec2.taskDefinition?.compatibilities, ["EC2"]);
   assert.equal(ec2.taskDefinition?.networkMode, "bridge");
 });
@@ -149,14 +181,23 @@ test("RegisterTaskDefinition validation rules", async () => {
 test("ListTaskDefinitions: familyPrefix, status, sort, maxResults/nextToken; Deregister; families", async () => {
   for (const f of ["lst-a", "lst-a", "lst-a", "lst-b"]) await register(env, fargateDef(f, ["true"]));
   const asc = await env.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: "lst-a" }));
-  assert.deepEqual(asc.taskDefinitionArns?.map((a) => a.split("/")[1]), ["lst-a:1", "lst-a:2", "lst-a:3"]);
+  assert.deepEqual(
+    asc.taskDefinitionArns?.map((a) => a.split("/")[1]),
+    ["lst-a:1", "lst-a:2", "lst-a:3"],
+  );
   const desc = await env.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: "lst-a", sort: "DESC" }));
-  assert.deepEqual(desc.taskDefinitionArns?.map((a) => a.split("/")[1]), ["lst-a:3", "lst-a:2", "lst-a:1"]);
+  assert.deepEqual(
+    desc.taskDefinitionArns?.map((a) => a.split("/")[1]),
+    ["lst-a:3", "lst-a:2", "lst-a:1"],
+  );
   const pages: string[] = [];
   for await (const p of paginateListTaskDefinitions({ client: env.ecs, pageSize: 2 }, {})) pages.push(...(p.taskDefinitionArns ?? []));
   const all = await env.ecs.send(new ListTaskDefinitionsCommand({}));
   assert.deepEqual(pages, all.taskDefinitionArns);
-  assert.ok(pages.indexOf("arn:aws:ecs:us-east-1:000000000000:task-definition/lst-a:3") < pages.indexOf("arn:aws:ecs:us-east-1:000000000000:task-definition/lst-b:1"));
+  assert.ok(
+    pages.indexOf("arn:aws:ecs:us-east-1:000000000000:task-definition/lst-a:3") <
+      pages.indexOf("arn:aws:ecs:us-east-1:000000000000:task-definition/lst-b:1"),
+  );
 
   await rejects(env.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: "lst-a" })), "ClientException", /Revision is missing/);
   const dr = await env.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: "lst-a:3" }));
@@ -165,7 +206,10 @@ test("ListTaskDefinitions: familyPrefix, status, sort, maxResults/nextToken; Der
   const active = await env.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: "lst-a" }));
   assert.equal(active.taskDefinitionArns?.length, 2);
   const inactive = await env.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: "lst-a", status: "INACTIVE" }));
-  assert.deepEqual(inactive.taskDefinitionArns?.map((a) => a.split("/")[1]), ["lst-a:3"]);
+  assert.deepEqual(
+    inactive.taskDefinitionArns?.map((a) => a.split("/")[1]),
+    ["lst-a:3"],
+  );
   const latest = await env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "lst-a" }));
   assert.equal(latest.taskDefinition?.revision, 2, "family alone = latest ACTIVE revision");
   await rejects(run(env, { taskDefinition: "lst-a:3" }), "InvalidParameterException", /inactive/);
@@ -188,22 +232,43 @@ test("tags on clusters, task definitions and tasks", async () => {
   const tdArn = await register(env, fargateDef("tagged", ["sleep", "5"]));
   const task = await run(env, { cluster: "tagged", taskDefinition: "tagged", tags: [{ key: "job", value: "1" }] });
   for (const arn of [clusterArn, tdArn, task.taskArn!]) {
-    await env.ecs.send(new TagResourceCommand({ resourceArn: arn, tags: [{ key: "a", value: "1" }, { key: "b", value: "2" }] }));
+    await env.ecs.send(
+      new TagResourceCommand({
+        resourceArn: arn,
+        tags: [
+          { key: "a", value: "1" },
+          { key: "b", value: "2" },
+        ],
+      }),
+    );
     await env.ecs.send(new TagResourceCommand({ resourceArn: arn, tags: [{ key: "a", value: "3" }] }));
     await env.ecs.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ["b"] }));
     const l = await env.ecs.send(new ListTagsForResourceCommand({ resourceArn: arn }));
-    const expect = arn === task.taskArn ? [{ key: "job", value: "1" }, { key: "a", value: "3" }] : [{ key: "a", value: "3" }];
+    const expect =
+      arn === task.taskArn
+        ? [
+            { key: "job", value: "1" },
+            { key: "a", value: "3" },
+          ]
+        : [{ key: "a", value: "3" }];
     assert.deepEqual(l.tags, expect, arn);
   }
   await rejects(
-    env.ecs.send(new TagResourceCommand({ resourceArn: clusterArn, tags: Array.from({ length: 50 }, (_, i) => ({ key: `x${i}`, value: "v" })) })),
+    env.ecs.send(
+      new TagResourceCommand({ resourceArn: clusterArn, tags: Array.from({ length: 50 }, (_, i) => ({ key: `x${i}`, value: "v" })) }),
+    ),
     "InvalidParameterException",
     /at most 50/,
   );
-  await rejects(env.ecs.send(new TagResourceCommand({ resourceArn: clusterArn, tags: [{ key: "aws:x", value: "v" }] })), "InvalidParameterException");
+  await rejects(
+    env.ecs.send(new TagResourceCommand({ resourceArn: clusterArn, tags: [{ key: "aws:x", value: "v" }] })),
+    "InvalidParameterException",
+  );
   await rejects(env.ecs.send(new ListTagsForResourceCommand({ resourceArn: "not-an-arn" })), "InvalidParameterException");
   await rejects(
-    env.ecs.send(new ListTagsForResourceCommand({ resourceArn: "arn:aws:ecs:us-east-1:000000000000:task/tagged/0123456789abcdef0123456789abcdef" })),
+    env.ecs.send(
+      new ListTagsForResourceCommand({ resourceArn: "arn:aws:ecs:us-east-1:000000000000:task/tagged/0123456789abcdef0123456789abcdef" }),
+    ),
     "ResourceNotFoundException",
   );
   await env.ecs.send(new StopTaskCommand({ cluster: "tagged", task: task.taskArn! }));

@@ -18,7 +18,13 @@ export interface Podman {
 
 /** Starts Podman, or returns the reason it cannot run here (printed; the caller skips). */
 export async function podman(): Promise<Podman | string> {
-  const r = (await startPodman()) as { skip?: string; dockerHost?: string; env?: NodeJS.ProcessEnv; registry?: string; stop?: () => Promise<void> };
+  const r = (await startPodman()) as {
+    skip?: string;
+    dockerHost?: string;
+    env?: NodeJS.ProcessEnv;
+    registry?: string;
+    stop?: () => Promise<void>;
+  };
   if (r.skip) {
     console.log(`# docker-runtime tests skipped: ${r.skip}`);
     return r.skip;
@@ -35,7 +41,12 @@ export async function sdkProbeImage(p: Podman): Promise<string> {
 }
 
 export function dockerSettings(p: Podman, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { runtime: "docker", docker: { host: p.dockerHost, ...PAUSE, ...((extra.docker as object | undefined) ?? {}) }, ...extra, ...(extra.docker ? { docker: { host: p.dockerHost, ...PAUSE, ...(extra.docker as object) } } : {}) };
+  return {
+    runtime: "docker",
+    docker: { host: p.dockerHost, ...PAUSE, ...((extra.docker as object | undefined) ?? {}) },
+    ...extra,
+    ...(extra.docker ? { docker: { host: p.dockerHost, ...PAUSE, ...(extra.docker as object) } } : {}),
+  };
 }
 
 export async function dockerEnv(p: Podman, extra: Record<string, unknown> = {}): Promise<Env> {
@@ -43,5 +54,7 @@ export async function dockerEnv(p: Podman, extra: Record<string, unknown> = {}):
 }
 
 /** Containers need seconds, not milliseconds: a generous deadline for real runtimes. */
-export const waitStopped = (env: Env, arn: string, timeoutMs = 60_000): Promise<Task> => waitTask(env, arn, (t) => t.lastStatus === "STOPPED", timeoutMs);
-export const waitRunning = (env: Env, arn: string, timeoutMs = 60_000): Promise<Task> => waitTask(env, arn, (t) => t.lastStatus === "RUNNING", timeoutMs);
+export const waitStopped = (env: Env, arn: string, timeoutMs = 60_000): Promise<Task> =>
+  waitTask(env, arn, (t) => t.lastStatus === "STOPPED", timeoutMs);
+export const waitRunning = (env: Env, arn: string, timeoutMs = 60_000): Promise<Task> =>
+  waitTask(env, arn, (t) => t.lastStatus === "RUNNING", timeoutMs);

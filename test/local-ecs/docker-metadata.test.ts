@@ -26,7 +26,9 @@ after(async () => {
 
 async function lines(env: Env, family: string, task: Task): Promise<string[]> {
   const id = task.taskArn!.split("/").pop();
-  const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/main/${id}`, startFromHead: true }));
+  const r = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/main/${id}`, startFromHead: true }),
+  );
   return (r.events ?? []).map((e) => e.message!);
 }
 
@@ -86,7 +88,10 @@ test("docker runtime: containers read metadata and credentials over the containe
     assert.equal(task.TaskARN, a.taskArn);
     assert.equal(task.Family, "meta-role");
     const creds = JSON.parse(out[3]!) as Record<string, unknown>;
-    assert.deepEqual([creds.AccessKeyId, creds.SecretAccessKey, creds.Token, creds.RoleArn], [KEYS.accessKeyId, KEYS.secretAccessKey, KEYS.sessionToken, ROLE]);
+    assert.deepEqual(
+      [creds.AccessKeyId, creds.SecretAccessKey, creds.Token, creds.RoleArn],
+      [KEYS.accessKeyId, KEYS.secretAccessKey, KEYS.sessionToken, ROLE],
+    );
     assert.equal((JSON.parse(out[4]!) as Record<string, unknown>).code, "AccessDenied", "a wrong token is refused");
     const stats = JSON.parse(out[5]!) as { memory_stats?: { usage?: number } };
     assert.ok((stats.memory_stats?.usage ?? 0) > 0, `engine stats: ${out[5]}`);
@@ -124,7 +129,15 @@ test("docker runtime with hostAddress 169.254.170.2: the host's AWS SDK accepts 
   if (why) return t.skip(why);
   const env = await dockerEnv(pm, { taskRoles: { [ROLE]: KEYS }, docker: { hostAddress: "169.254.170.2" } });
   try {
-    const d = fargateDef("meta-ll", ["/bin/sh", "-c", `${GET} echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo "$AWS_CONTAINER_AUTHORIZATION_TOKEN"; get "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN"`], { taskRoleArn: ROLE });
+    const d = fargateDef(
+      "meta-ll",
+      [
+        "/bin/sh",
+        "-c",
+        `${GET} echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo "$AWS_CONTAINER_AUTHORIZATION_TOKEN"; get "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN"`,
+      ],
+      { taskRoleArn: ROLE },
+    );
     d.containerDefinitions![0]!.image = IMAGE;
     await register(env, d);
     const task = await waitStopped(env, (await run(env, { taskDefinition: "meta-ll" })).taskArn!);
@@ -181,7 +194,11 @@ test("An AWS SDK inside a container finds both the metadata and credentials endp
 
     const b = await waitStopped(env, (await run(env, { taskDefinition: "sdk-norole" })).taskArn!);
     const noRole = await probe("sdk-norole", b);
-    assert.deepEqual([noRole.variables?.credentialsFullUri, noRole.variables?.authorizationToken], [null, null], "no taskRoleArn → no credentials variable");
+    assert.deepEqual(
+      [noRole.variables?.credentialsFullUri, noRole.variables?.authorizationToken],
+      [null, null],
+      "no taskRoleArn → no credentials variable",
+    );
     assert.equal(noRole.credentials, null);
     assert.match(noRole.error ?? "", /Could not load credentials from any providers/);
     assert.equal(noRole.metadata?.TaskARN, b.taskArn, "metadata is there without a role");

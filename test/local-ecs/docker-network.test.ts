@@ -30,11 +30,16 @@ const skip = (t: { skip(m: string): void }): boolean => {
 
 async function logLines(family: string, task: Task, container: string): Promise<string[]> {
   const id = task.taskArn!.split("/").pop();
-  const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/${container}/${id}`, startFromHead: true }));
+  const r = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/${container}/${id}`, startFromHead: true }),
+  );
   return (r.events ?? []).map((x) => x.message!);
 }
 
-const logTo = (family: string) => ({ logDriver: "awslogs" as const, options: { "awslogs-group": `/test/${family}`, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } });
+const logTo = (family: string) => ({
+  logDriver: "awslogs" as const,
+  options: { "awslogs-group": `/test/${family}`, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" },
+});
 
 test("containers of one task reach each other on localhost; two tasks listen on the same port", async (t) => {
   if (skip(t)) return;
@@ -42,12 +47,22 @@ test("containers of one task reach each other on localhost; two tasks listen on 
     ...fargateDef("net", []),
     containerDefinitions: [
       // The server logs the message (stderr) before it answers, so the client's exit 0 means it was logged.
-      { name: "server", image: IMAGE, command: ["/bin/sh", "-c", `echo listening; nc -l -p 8080 -e /bin/sh -c 'read l; echo "$l" >&2; echo "ack $l"'`], essential: false, logConfiguration: logTo("net") },
+      {
+        name: "server",
+        image: IMAGE,
+        command: ["/bin/sh", "-c", `echo listening; nc -l -p 8080 -e /bin/sh -c 'read l; echo "$l" >&2; echo "ack $l"'`],
+        essential: false,
+        logConfiguration: logTo("net"),
+      },
       {
         name: "client",
         image: IMAGE,
         // busybox nc quits when its stdin ends: the sleep keeps it open for the answer.
-        command: ["/bin/sh", "-c", 'for i in $(seq 1 20); do r=$({ echo hello-over-localhost; sleep 2; } | nc 127.0.0.1 8080); [ "$r" = "ack hello-over-localhost" ] && exit 0; sleep 0.2; done; exit 1'],
+        command: [
+          "/bin/sh",
+          "-c",
+          'for i in $(seq 1 20); do r=$({ echo hello-over-localhost; sleep 2; } | nc 127.0.0.1 8080); [ "$r" = "ack hello-over-localhost" ] && exit 0; sleep 0.2; done; exit 1',
+        ],
         dependsOn: [{ containerName: "server", condition: "START" }],
         logConfiguration: logTo("net"),
       },
@@ -136,9 +151,11 @@ test("task and container cpu/memory become engine limits; a container without it
   });
   const task = await waitRunning(env, (await run(env, { taskDefinition: "limits" })).taskArn!);
   try {
-    const host = async (name: string) => (await engine.getContainer(task.containers!.find((c) => c.name === name)!.runtimeId!).inspect()).HostConfig;
+    const host = async (name: string) =>
+      (await engine.getContainer(task.containers!.find((c) => c.name === name)!.runtimeId!).inspect()).HostConfig;
     // Task cpu 512 = 0.5 CPU: NanoCpus, or the quota/period pair an engine may report it as.
-    const cpus = (h: Docker.HostConfig & { CpuQuota?: number; CpuPeriod?: number }) => (h.NanoCpus ? h.NanoCpus / 1e9 : (h.CpuQuota ?? 0) / (h.CpuPeriod || 100_000));
+    const cpus = (h: Docker.HostConfig & { CpuQuota?: number; CpuPeriod?: number }) =>
+      h.NanoCpus ? h.NanoCpus / 1e9 : (h.CpuQuota ?? 0) / (h.CpuPeriod || 100_000);
     const own = await host("own");
     assert.deepEqual([own.Memory, own.MemoryReservation, own.CpuShares, cpus(own)], [64 * 1_048_576, 32 * 1_048_576, 128, 0.5]);
     const inherits = await host("inherits");
@@ -155,12 +172,20 @@ test("dependsOn COMPLETE starts after a failed init; SUCCESS fails the dependent
     ...fargateDef(family, []),
     containerDefinitions: [
       { name: "init", image: IMAGE, essential: false, command: ["/bin/sh", "-c", "echo init; exit 3"], logConfiguration: logTo(family) },
-      { name: "app", image: IMAGE, command: ["/bin/sh", "-c", "echo app-ran"], dependsOn: [{ containerName: "init", condition }], logConfiguration: logTo(family) },
+      {
+        name: "app",
+        image: IMAGE,
+        command: ["/bin/sh", "-c", "echo app-ran"],
+        dependsOn: [{ containerName: "init", condition }],
+        logConfiguration: logTo(family),
+      },
     ],
   });
   await register(env, def("dep-complete", "COMPLETE"));
   await register(env, def("dep-success", "SUCCESS"));
-  const [a, b] = await Promise.all(["dep-complete", "dep-success"].map(async (f) => waitStopped(env, (await run(env, { taskDefinition: f })).taskArn!)));
+  const [a, b] = await Promise.all(
+    ["dep-complete", "dep-success"].map(async (f) => waitStopped(env, (await run(env, { taskDefinition: f })).taskArn!)),
+  );
   const app = (task: Task) => task.containers!.find((c) => c.name === "app")!;
   assert.deepEqual([a!.containers!.find((c) => c.name === "init")!.exitCode, app(a!).exitCode], [3, 0]);
   assert.deepEqual(await logLines("dep-complete", a!, "app"), ["app-ran"]);
@@ -181,7 +206,10 @@ test("StopTask of a multi-container task stops every container and the pause con
   const arn = (await waitRunning(env, (await run(env, { taskDefinition: "multi" })).taskArn!)).taskArn!;
   await env.ecs.send(new StopTaskCommand({ task: arn }));
   const task = await waitStopped(env, arn);
-  assert.deepEqual(task.containers!.map((c) => c.exitCode), [137, 137]);
+  assert.deepEqual(
+    task.containers!.map((c) => c.exitCode),
+    [137, 137],
+  );
   const left = await engine.listContainers({ filters: { label: [`heimdall.local-ecs.task-arn=${arn}`] } });
   assert.equal(left.length, 0, "no container of the task still runs");
 });

@@ -28,7 +28,9 @@ after(async () => {
 
 async function lines(env: Env, family: string, task: Task): Promise<string[]> {
   const id = task.taskArn!.split("/").pop();
-  const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/main/${id}`, startFromHead: true }));
+  const r = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/main/${id}`, startFromHead: true }),
+  );
   return (r.events ?? []).map((e) => e.message!);
 }
 
@@ -45,7 +47,10 @@ test("running containers are adopted after a restart: exit codes, StopTask and l
   const x = await waitRunning(a, (await run(a, { taskDefinition: "adopt-exit" })).taskArn!);
   const y = await waitRunning(a, (await run(a, { taskDefinition: "adopt-stop" })).taskArn!);
   await waitTask(a, x.taskArn!, () => true);
-  for (const [fam, task, want] of [["adopt-exit", x, "before"], ["adopt-stop", y, "up"]] as const) {
+  for (const [fam, task, want] of [
+    ["adopt-exit", x, "before"],
+    ["adopt-stop", y, "up"],
+  ] as const) {
     const deadline = Date.now() + 30_000;
     while (!(await lines(a, fam, task)).includes(want)) {
       assert.ok(Date.now() < deadline, `${fam} logged ${want}`);
@@ -56,10 +61,13 @@ test("running containers are adopted after a restart: exit codes, StopTask and l
 
   // While the endpoint is down the container goes on; "after" is printed once /tmp/go exists.
   const engine = new Docker({ socketPath: pm.dockerHost.slice("unix://".length) });
-  const exec = await engine.getContainer(x.containers![0]!.runtimeId ?? "").exec({ Cmd: ["/bin/sh", "-c", "echo > /tmp/go"] }).catch(async () => {
-    const [c] = await engine.listContainers({ filters: { label: [`heimdall.local-ecs.task-arn=${x.taskArn}`] } });
-    return engine.getContainer(c!.Id).exec({ Cmd: ["/bin/sh", "-c", "echo > /tmp/go"] });
-  });
+  const exec = await engine
+    .getContainer(x.containers![0]!.runtimeId ?? "")
+    .exec({ Cmd: ["/bin/sh", "-c", "echo > /tmp/go"] })
+    .catch(async () => {
+      const [c] = await engine.listContainers({ filters: { label: [`heimdall.local-ecs.task-arn=${x.taskArn}`] } });
+      return engine.getContainer(c!.Id).exec({ Cmd: ["/bin/sh", "-c", "echo > /tmp/go"] });
+    });
 
   const b = await dockerEnv(pm, { dataDir: dir });
   try {

@@ -36,7 +36,9 @@ const skip = (t: { skip(m: string): void }): boolean => {
 
 async function logLines(family: string, task: Task, container = "main"): Promise<Array<{ message: string; timestamp: number }>> {
   const id = task.taskArn!.split("/").pop();
-  const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/${container}/${id}`, startFromHead: true }));
+  const r = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/${container}/${id}`, startFromHead: true }),
+  );
   return (r.events ?? []).map((x) => ({ message: x.message!, timestamp: x.timestamp! }));
 }
 
@@ -54,7 +56,10 @@ test("the image's own ENTRYPOINT, CMD, ENV, WORKDIR and USER apply when the defi
   const task = await waitStopped(env, (await run(env, { taskDefinition: "imgdefaults" })).taskArn!);
   assert.equal(task.containers?.[0]?.exitCode, 0);
   assert.equal(task.stopCode, "EssentialContainerExited");
-  assert.deepEqual((await logLines("imgdefaults", task)).map((l) => l.message), ["image-cmd user=1000 dir=/app greeting=from-image"]);
+  assert.deepEqual(
+    (await logLines("imgdefaults", task)).map((l) => l.message),
+    ["image-cmd user=1000 dir=/app greeting=from-image"],
+  );
 });
 
 test("definition entryPoint/command/workingDirectory/user/environment win over the image; overrides win over the definition", async (t) => {
@@ -69,16 +74,31 @@ test("definition entryPoint/command/workingDirectory/user/environment win over t
     }),
   );
   const a = await waitStopped(env, (await run(env, { taskDefinition: "imgdef" })).taskArn!);
-  assert.deepEqual((await logLines("imgdef", a)).map((l) => l.message), ["def user=0 dir=/tmp greeting=from-definition"]);
+  assert.deepEqual(
+    (await logLines("imgdef", a)).map((l) => l.message),
+    ["def user=0 dir=/tmp greeting=from-definition"],
+  );
   const b = await waitStopped(
     env,
-    (await run(env, { taskDefinition: "imgdef", overrides: { containerOverrides: [{ name: "main", command: ["echo override $GREETING"], environment: [{ name: "GREETING", value: "ov" }] }] } }))
-      .taskArn!,
+    (
+      await run(env, {
+        taskDefinition: "imgdef",
+        overrides: {
+          containerOverrides: [{ name: "main", command: ["echo override $GREETING"], environment: [{ name: "GREETING", value: "ov" }] }],
+        },
+      })
+    ).taskArn!,
   );
-  assert.deepEqual((await logLines("imgdef", b)).map((l) => l.message), ["override ov"]);
+  assert.deepEqual(
+    (await logLines("imgdef", b)).map((l) => l.message),
+    ["override ov"],
+  );
   await register(env, def("imgentry", DEFAULT_IMAGE, { entryPoint: ["/bin/echo"], command: ["entry", "wins"] }));
   const c = await waitStopped(env, (await run(env, { taskDefinition: "imgentry" })).taskArn!);
-  assert.deepEqual((await logLines("imgentry", c)).map((l) => l.message), ["entry wins"]);
+  assert.deepEqual(
+    (await logLines("imgentry", c)).map((l) => l.message),
+    ["entry wins"],
+  );
 });
 
 test("exit codes, awslogs (one event per line, real timestamps) and the essential rule", async (t) => {
@@ -111,9 +131,18 @@ test("an absent image is pulled from its registry, then runs", async (t) => {
       await register(env, def("pulled", ref, { command: ["/bin/sh", "-c", "echo pulled-and-ran"] }));
       const task = await waitStopped(env, (await run(env, { taskDefinition: "pulled" })).taskArn!, 120_000);
       assert.equal(task.containers?.[0]?.exitCode, 0, `${task.stoppedReason} ${task.containers?.[0]?.reason ?? ""}`);
-      assert.deepEqual((await logLines("pulled", task)).map((l) => l.message), ["pulled-and-ran"]);
-      assert.ok(registry.requests.some((r) => /^GET \/v2\/heimdall-test\/pulled\/manifests\/1$/.test(r)), registry.requests.join("\n"));
-      assert.ok(registry.requests.some((r) => /^GET \/v2\/heimdall-test\/pulled\/blobs\/sha256:/.test(r)), "layers fetched");
+      assert.deepEqual(
+        (await logLines("pulled", task)).map((l) => l.message),
+        ["pulled-and-ran"],
+      );
+      assert.ok(
+        registry.requests.some((r) => /^GET \/v2\/heimdall-test\/pulled\/manifests\/1$/.test(r)),
+        registry.requests.join("\n"),
+      );
+      assert.ok(
+        registry.requests.some((r) => /^GET \/v2\/heimdall-test\/pulled\/blobs\/sha256:/.test(r)),
+        "layers fetched",
+      );
       assert.ok(task.pullStartedAt && task.pullStoppedAt && task.pullStoppedAt >= task.pullStartedAt);
     } finally {
       await registry.close();
@@ -140,8 +169,14 @@ test("an image that cannot be pulled stops the task with TaskFailedToStart and C
 
 test("StopTask sends SIGTERM (a trap runs) and SIGKILL after stopTimeout; containers are labelled and removed at expiry", async (t) => {
   if (skip(t)) return;
-  await register(env, def("term", IMAGE, { command: ["/bin/sh", "-c", "trap 'echo got-term; exit 0' TERM; echo up; while true; do sleep 0.2; done"] }));
-  await register(env, def("kill", IMAGE, { command: ["/bin/sh", "-c", "trap '' TERM; echo up; while true; do sleep 0.2; done"], stopTimeout: 2 }));
+  await register(
+    env,
+    def("term", IMAGE, { command: ["/bin/sh", "-c", "trap 'echo got-term; exit 0' TERM; echo up; while true; do sleep 0.2; done"] }),
+  );
+  await register(
+    env,
+    def("kill", IMAGE, { command: ["/bin/sh", "-c", "trap '' TERM; echo up; while true; do sleep 0.2; done"], stopTimeout: 2 }),
+  );
   const a = await waitRunning(env, (await run(env, { taskDefinition: "term" })).taskArn!);
   const b = await waitRunning(env, (await run(env, { taskDefinition: "kill" })).taskArn!);
   const labelled = await engine.listContainers({ all: true, filters: { label: [`heimdall.local-ecs.task-arn=${b.taskArn}`] } });
@@ -174,7 +209,13 @@ test("StopTask sends SIGTERM (a trap runs) and SIGKILL after stopTimeout; contai
 test("runtime settings are validated with errors naming the key", async () => {
   await assert.rejects(startLocalEcs({ settings: { runtime: "vm" } }), /runtime must be "process" or "docker"/);
   await assert.rejects(startLocalEcs({ settings: { docker: { sockett: "/x" } } }), /docker: unknown key "sockett"/);
-  await assert.rejects(startLocalEcs({ settings: { docker: { pullTimeoutSeconds: -1 } } }), /docker.pullTimeoutSeconds must be a number >= 0/);
-  await assert.rejects(startLocalEcs({ settings: { taskRoles: { "arn:aws:iam::1:role/x": { accessKeyId: "a" } } } }), /taskRoles.arn:aws:iam::1:role\/x must be "host" or \{accessKeyId, secretAccessKey, sessionToken\?\}/);
+  await assert.rejects(
+    startLocalEcs({ settings: { docker: { pullTimeoutSeconds: -1 } } }),
+    /docker.pullTimeoutSeconds must be a number >= 0/,
+  );
+  await assert.rejects(
+    startLocalEcs({ settings: { taskRoles: { "arn:aws:iam::1:role/x": { accessKeyId: "a" } } } }),
+    /taskRoles.arn:aws:iam::1:role\/x must be "host" or \{accessKeyId, secretAccessKey, sessionToken\?\}/,
+  );
   await assert.rejects(startLocalEcs({ settings: { secrets: { a: 1 } } }), /secrets.a must be a string/);
 });

@@ -33,7 +33,9 @@ after(async () => {
 
 async function lines(env: Env, family: string, task: Task): Promise<string[]> {
   const id = task.taskArn!.split("/").pop();
-  const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/main/${id}`, startFromHead: true }));
+  const r = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/main/${id}`, startFromHead: true }),
+  );
   return (r.events ?? []).map((e) => e.message!);
 }
 
@@ -65,7 +67,12 @@ async function check(env: Env, image: string | undefined): Promise<void> {
   assert.deepEqual(await lines(env, "sec-ok", ok), ['pw|{"username":"admin","password":"pw"}|on|plain-value|file-value|from-definition']);
 
   for (const [family, secrets, files, pattern] of [
-    ["sec-missing", [{ name: "X", valueFrom: "arn:aws:secretsmanager:us-east-1:000000000000:secret:nope-AbCdEf" }], [], /ResourceNotFoundException/],
+    [
+      "sec-missing",
+      [{ name: "X", valueFrom: "arn:aws:secretsmanager:us-east-1:000000000000:secret:nope-AbCdEf" }],
+      [],
+      /ResourceNotFoundException/,
+    ],
     ["sec-key", [{ name: "X", valueFrom: `${SM}:nokey::` }], [], /did not contain json key nokey/],
     ["sec-ssm", [{ name: "X", valueFrom: "/app/absent" }], [], /unable to retrieve secrets from ssm/],
     ["sec-file", [], [{ type: "s3" as const, value: "arn:aws:s3:::config-bucket/absent.env" }], /failed to download env files/],

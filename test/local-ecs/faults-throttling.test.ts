@@ -7,14 +7,21 @@ import { type Env, FARGATE_NET, fargateDef, register, rejects, run, setup, sleep
 
 let env: Env;
 before(async () => {
-  env = await setup({ faults: [{ id: "from-config", kind: "failToStart", match: { startedBy: "doomed-*" }, reason: "CannotPullContainerError: config fault" }] });
+  env = await setup({
+    faults: [
+      { id: "from-config", kind: "failToStart", match: { startedBy: "doomed-*" }, reason: "CannotPullContainerError: config fault" },
+    ],
+  });
   await register(env, fargateDef("f", ["sleep", "30"]));
   await register(env, fargateDef("quick", ["true"]));
 });
 after(() => env.close());
 
 async function admin(path: string, method = "GET", body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${env.le.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
+  const res = await fetch(`${env.le.url}${path}`, {
+    method,
+    ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -69,10 +76,17 @@ test("the Fargate task-launch bucket counts tasks, not calls", async () => {
   const e = await setup({ throttling: { buckets: { fargateTaskLaunch: { burst: 5, rate: 0.001 } } } });
   try {
     await register(e, fargateDef("l", ["true"]));
-    const ok = await e.ecs.send(new RunTaskCommand({ taskDefinition: "l", launchType: "FARGATE", networkConfiguration: FARGATE_NET, count: 4 }));
+    const ok = await e.ecs.send(
+      new RunTaskCommand({ taskDefinition: "l", launchType: "FARGATE", networkConfiguration: FARGATE_NET, count: 4 }),
+    );
     assert.equal(ok.tasks?.length, 4);
-    await rejects(e.ecs.send(new RunTaskCommand({ taskDefinition: "l", launchType: "FARGATE", networkConfiguration: FARGATE_NET, count: 2 })), "ThrottlingException");
-    const one = await e.ecs.send(new RunTaskCommand({ taskDefinition: "l", launchType: "FARGATE", networkConfiguration: FARGATE_NET, count: 1 }));
+    await rejects(
+      e.ecs.send(new RunTaskCommand({ taskDefinition: "l", launchType: "FARGATE", networkConfiguration: FARGATE_NET, count: 2 })),
+      "ThrottlingException",
+    );
+    const one = await e.ecs.send(
+      new RunTaskCommand({ taskDefinition: "l", launchType: "FARGATE", networkConfiguration: FARGATE_NET, count: 1 }),
+    );
     assert.equal(one.tasks?.length, 1);
   } finally {
     await e.close();
@@ -111,7 +125,10 @@ test("failToStart from config; serverError; latency", async () => {
   assert.equal(done.stoppedReason, "CannotPullContainerError: config fault");
   assert.equal(done.startedAt, undefined);
 
-  await admin("/_local/faults", "POST", [{ kind: "serverError", count: 1, match: { action: "RunTask" } }, { kind: "latency", latencyMs: 250, count: 1, match: { action: "ListClusters" } }]);
+  await admin("/_local/faults", "POST", [
+    { kind: "serverError", count: 1, match: { action: "RunTask" } },
+    { kind: "latency", latencyMs: 250, count: 1, match: { action: "ListClusters" } },
+  ]);
   const err = await rejects(run(env, { taskDefinition: "quick" }), "ServerException");
   assert.equal(err.$metadata?.httpStatusCode, 500);
   assert.equal((await run(env, { taskDefinition: "quick" })).lastStatus, "PROVISIONING");
@@ -128,7 +145,8 @@ test("vanish, spot interruption and forced exit", async () => {
   env.le.addFault({ kind: "exit", count: 1, afterMs: 20, exitCode: 3, match: { env: { TASK_NAME: "crash" } } });
   const ghost = (await runWith("ghost")).tasks![0]!.taskArn!;
   // Only a Fargate Spot task is interrupted.
-  const spot = (await runWith("spot", { launchType: undefined, capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }] })).tasks![0]!.taskArn!;
+  const spot = (await runWith("spot", { launchType: undefined, capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }] }))
+    .tasks![0]!.taskArn!;
   const crash = (await runWith("crash")).tasks![0]!.taskArn!;
   const s = await waitTask(env, spot, stopped);
   assert.equal(s.stopCode, "SpotInterruption");

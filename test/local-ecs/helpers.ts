@@ -31,7 +31,11 @@ export async function setup(settings: Record<string, unknown> = {}, region = "us
 export const FARGATE_NET = { awsvpcConfiguration: { subnets: ["subnet-1"], assignPublicIp: "DISABLED" as const } };
 
 /** A Fargate task definition with one container "main" running `command` and awslogs to /test/<family>. */
-export function fargateDef(family: string, command: string[], extra: Partial<RegisterTaskDefinitionCommandInput> = {}): RegisterTaskDefinitionCommandInput {
+export function fargateDef(
+  family: string,
+  command: string[],
+  extra: Partial<RegisterTaskDefinitionCommandInput> = {},
+): RegisterTaskDefinitionCommandInput {
   return {
     family,
     requiresCompatibilities: ["FARGATE"],
@@ -44,7 +48,10 @@ export function fargateDef(family: string, command: string[], extra: Partial<Reg
         name: "main",
         image: "alpine:3",
         command,
-        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": `/test/${family}`, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } },
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": `/test/${family}`, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" },
+        },
       },
     ],
     ...extra,
@@ -82,7 +89,11 @@ export async function waitTask(env: Env, arn: string, pred: (t: Task) => boolean
 export const stopped = (t: Task): boolean => t.lastStatus === "STOPPED";
 
 /** Expect `p` to reject with an error whose name is `name`; returns the error. */
-export async function rejects(p: Promise<unknown>, name: string, message?: RegExp): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+export async function rejects(
+  p: Promise<unknown>,
+  name: string,
+  message?: RegExp,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
   try {
     await p;
   } catch (e) {

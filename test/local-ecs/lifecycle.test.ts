@@ -33,7 +33,9 @@ const zombie = (pid: number): boolean => {
 
 async function logLines(e: Env, family: string, container: string, task: Task): Promise<string[]> {
   const id = task.taskArn!.split("/").pop();
-  const r = await e.logs.send(new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/${container}/${id}`, startFromHead: true }));
+  const r = await e.logs.send(
+    new GetLogEventsCommand({ logGroupName: `/test/${family}`, logStreamName: `ecs/${container}/${id}`, startFromHead: true }),
+  );
   return (r.events ?? []).map((x) => x.message!);
 }
 
@@ -47,7 +49,10 @@ test("an essential container's exit stops the task with its exit code and ordere
   assert.equal(t.containers?.[0]?.exitCode, 7);
   assert.equal(t.containers?.[0]?.reason, undefined);
   const order = [t.createdAt, t.pullStartedAt, t.pullStoppedAt, t.startedAt, t.stoppingAt, t.executionStoppedAt, t.stoppedAt];
-  assert.ok(order.every((d) => d instanceof Date), "all timestamps set");
+  assert.ok(
+    order.every((d) => d instanceof Date),
+    "all timestamps set",
+  );
   for (let i = 1; i < order.length; i++) assert.ok(order[i]!.getTime() >= order[i - 1]!.getTime(), `timestamp ${i} in order`);
   assert.ok((t.version ?? 0) >= 5, "version counts state changes");
 });
@@ -146,13 +151,27 @@ test("argv = entryPoint + command (override), env merged by name, own working di
           { name: "A", value: "1" },
           { name: "B", value: "2" },
         ],
-        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/test/envs", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } },
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": "/test/envs", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" },
+        },
       },
     ],
   });
   const t = await run(env, {
     taskDefinition: "envs",
-    overrides: { containerOverrides: [{ name: "main", command: ['echo "$A $B $C"; pwd; echo "$AWS_REGION"'], environment: [{ name: "B", value: "3" }, { name: "C", value: "4" }] }] },
+    overrides: {
+      containerOverrides: [
+        {
+          name: "main",
+          command: ['echo "$A $B $C"; pwd; echo "$AWS_REGION"'],
+          environment: [
+            { name: "B", value: "3" },
+            { name: "C", value: "4" },
+          ],
+        },
+      ],
+    },
   });
   await waitTask(env, t.taskArn!, stopped);
   const lines = await logLines(env, "envs", "main", t);
@@ -163,7 +182,10 @@ test("argv = entryPoint + command (override), env merged by name, own working di
 });
 
 test("the image map gives an image a default entryPoint/command", async () => {
-  await register(env, { ...fargateDef("imgmap", []), containerDefinitions: [{ ...fargateDef("imgmap", []).containerDefinitions![0]!, image: "busybox:1.36", command: undefined }] });
+  await register(env, {
+    ...fargateDef("imgmap", []),
+    containerDefinitions: [{ ...fargateDef("imgmap", []).containerDefinitions![0]!, image: "busybox:1.36", command: undefined }],
+  });
   const t = await run(env, { taskDefinition: "imgmap" });
   const done = await waitTask(env, t.taskArn!, stopped);
   assert.equal(done.containers?.[0]?.exitCode, 0);
@@ -171,11 +193,20 @@ test("the image map gives an image a default entryPoint/command", async () => {
 });
 
 test("dependsOn: START, SUCCESS and COMPLETE gate container start; a failed SUCCESS dependency blocks", async () => {
-  const log = { logDriver: "awslogs" as const, options: { "awslogs-group": "/test/deps", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" } };
+  const log = {
+    logDriver: "awslogs" as const,
+    options: { "awslogs-group": "/test/deps", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" },
+  };
   await register(env, {
     ...fargateDef("deps", []),
     containerDefinitions: [
-      { name: "init", image: "x", essential: false, command: ["sh", "-c", "sleep 0.3; echo init-done > ../shared-marker"], logConfiguration: log },
+      {
+        name: "init",
+        image: "x",
+        essential: false,
+        command: ["sh", "-c", "sleep 0.3; echo init-done > ../shared-marker"],
+        logConfiguration: log,
+      },
       { name: "sidecar", image: "x", essential: false, command: ["sleep", "30"], logConfiguration: log },
       {
         name: "main",
@@ -240,7 +271,10 @@ test("explicit pacing shows every phase in order", async () => {
       await sleep(10);
     }
     const want = ["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "DEPROVISIONING", "STOPPED"];
-    assert.deepEqual(seen.filter((s) => s !== "STOPPING"), want);
+    assert.deepEqual(
+      seen.filter((s) => s !== "STOPPING"),
+      want,
+    );
   } finally {
     await e.close();
   }
@@ -251,7 +285,14 @@ test("memory enforcement kills with exit 137 and OutOfMemoryError", async () => 
   try {
     await register(e, {
       ...fargateDef("oom", []),
-      containerDefinitions: [{ name: "main", image: "x", memory: 64, command: [process.execPath, "-e", "const b = Buffer.alloc(300e6, 1); setTimeout(() => {}, 10000)"] }],
+      containerDefinitions: [
+        {
+          name: "main",
+          image: "x",
+          memory: 64,
+          command: [process.execPath, "-e", "const b = Buffer.alloc(300e6, 1); setTimeout(() => {}, 10000)"],
+        },
+      ],
     });
     const t = await waitTask(e, (await run(e, { taskDefinition: "oom" })).taskArn!, stopped);
     assert.equal(t.containers?.[0]?.exitCode, 137);

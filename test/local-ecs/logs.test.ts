@@ -39,39 +39,69 @@ test("log groups and streams: create, duplicates, missing, describe with prefixe
   await rejects(env.logs.send(new CreateLogGroupCommand({ logGroupName: "/app/one" })), "ResourceAlreadyExistsException");
   await rejects(env.logs.send(new CreateLogGroupCommand({ logGroupName: "bad name!" })), "InvalidParameterException");
   const g = await env.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: "/app/", limit: 1 }));
-  assert.deepEqual(g.logGroups?.map((x) => x.logGroupName), ["/app/one"]);
+  assert.deepEqual(
+    g.logGroups?.map((x) => x.logGroupName),
+    ["/app/one"],
+  );
   assert.equal(g.logGroups?.[0]?.arn, "arn:aws:logs:us-east-1:000000000000:log-group:/app/one:*");
   const g2 = await env.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: "/app/", limit: 1, nextToken: g.nextToken }));
-  assert.deepEqual(g2.logGroups?.map((x) => x.logGroupName), ["/app/two"]);
+  assert.deepEqual(
+    g2.logGroups?.map((x) => x.logGroupName),
+    ["/app/two"],
+  );
   assert.equal(g2.nextToken, undefined);
 
-  await rejects(env.logs.send(new CreateLogStreamCommand({ logGroupName: "/nope", logStreamName: "s" })), "ResourceNotFoundException", /log group does not exist/);
+  await rejects(
+    env.logs.send(new CreateLogStreamCommand({ logGroupName: "/nope", logStreamName: "s" })),
+    "ResourceNotFoundException",
+    /log group does not exist/,
+  );
   await rejects(env.logs.send(new CreateLogStreamCommand({ logGroupName: "/app/one", logStreamName: "a:b" })), "InvalidParameterException");
-  for (const s of ["b-stream", "a-stream", "c-other"]) await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/app/one", logStreamName: s }));
-  await rejects(env.logs.send(new CreateLogStreamCommand({ logGroupName: "/app/one", logStreamName: "a-stream" })), "ResourceAlreadyExistsException");
+  for (const s of ["b-stream", "a-stream", "c-other"])
+    await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/app/one", logStreamName: s }));
+  await rejects(
+    env.logs.send(new CreateLogStreamCommand({ logGroupName: "/app/one", logStreamName: "a-stream" })),
+    "ResourceAlreadyExistsException",
+  );
   await put("/app/one", "c-other", ["x"], Date.now() - 1000);
   await put("/app/one", "a-stream", ["y"], Date.now());
   const byName = await env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/app/one", logStreamNamePrefix: "" }));
-  assert.deepEqual(byName.logStreams?.map((s) => s.logStreamName), ["a-stream", "b-stream", "c-other"]);
+  assert.deepEqual(
+    byName.logStreams?.map((s) => s.logStreamName),
+    ["a-stream", "b-stream", "c-other"],
+  );
   const prefixed = await env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/app/one", logStreamNamePrefix: "a", limit: 1 }));
-  assert.deepEqual(prefixed.logStreams?.map((s) => s.logStreamName), ["a-stream"]);
+  assert.deepEqual(
+    prefixed.logStreams?.map((s) => s.logStreamName),
+    ["a-stream"],
+  );
   assert.equal(typeof prefixed.logStreams?.[0]?.lastEventTimestamp, "number");
-  const byTime = await env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/app/one", orderBy: "LastEventTime", descending: true }));
+  const byTime = await env.logs.send(
+    new DescribeLogStreamsCommand({ logGroupName: "/app/one", orderBy: "LastEventTime", descending: true }),
+  );
   assert.equal(byTime.logStreams?.[0]?.logStreamName, "a-stream");
   const paged = await env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/app/one", limit: 2 }));
   assert.equal(paged.logStreams?.length, 2);
   const rest = await env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/app/one", limit: 2, nextToken: paged.nextToken }));
-  assert.deepEqual(rest.logStreams?.map((s) => s.logStreamName), ["c-other"]);
+  assert.deepEqual(
+    rest.logStreams?.map((s) => s.logStreamName),
+    ["c-other"],
+  );
   await rejects(
     env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/app/one", logStreamNamePrefix: "a", orderBy: "LastEventTime" })),
     "InvalidParameterException",
   );
   await rejects(env.logs.send(new DescribeLogStreamsCommand({ logGroupName: "/nope" })), "ResourceNotFoundException");
-  const viaArn = await env.logs.send(new DescribeLogStreamsCommand({ logGroupIdentifier: "arn:aws:logs:us-east-1:000000000000:log-group:/app/one" }));
+  const viaArn = await env.logs.send(
+    new DescribeLogStreamsCommand({ logGroupIdentifier: "arn:aws:logs:us-east-1:000000000000:log-group:/app/one" }),
+  );
   assert.equal(viaArn.logStreams?.length, 3);
 
   await env.logs.send(new DeleteLogStreamCommand({ logGroupName: "/app/one", logStreamName: "c-other" }));
-  await rejects(env.logs.send(new GetLogEventsCommand({ logGroupName: "/app/one", logStreamName: "c-other" })), "ResourceNotFoundException");
+  await rejects(
+    env.logs.send(new GetLogEventsCommand({ logGroupName: "/app/one", logStreamName: "c-other" })),
+    "ResourceNotFoundException",
+  );
   await env.logs.send(new DeleteLogGroupCommand({ logGroupName: "/other" }));
   await rejects(env.logs.send(new DeleteLogGroupCommand({ logGroupName: "/other" })), "ResourceNotFoundException");
   const left = await env.logs.send(new DescribeLogGroupsCommand({}));
@@ -81,29 +111,73 @@ test("log groups and streams: create, duplicates, missing, describe with prefixe
 test("PutLogEvents validation and rejected events", async () => {
   await env.logs.send(new CreateLogGroupCommand({ logGroupName: "/put" }));
   await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/put", logStreamName: "s" }));
-  await rejects(env.logs.send(new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "missing", logEvents: [{ message: "m", timestamp: Date.now() }] })), "ResourceNotFoundException", /log stream does not exist/);
-  await rejects(env.logs.send(new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "s", logEvents: [] })), "InvalidParameterException");
+  await rejects(
+    env.logs.send(
+      new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "missing", logEvents: [{ message: "m", timestamp: Date.now() }] }),
+    ),
+    "ResourceNotFoundException",
+    /log stream does not exist/,
+  );
+  await rejects(
+    env.logs.send(new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "s", logEvents: [] })),
+    "InvalidParameterException",
+  );
   const now = Date.now();
   await rejects(
-    env.logs.send(new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "s", logEvents: [{ message: "b", timestamp: now }, { message: "a", timestamp: now - 5 }] })),
+    env.logs.send(
+      new PutLogEventsCommand({
+        logGroupName: "/put",
+        logStreamName: "s",
+        logEvents: [
+          { message: "b", timestamp: now },
+          { message: "a", timestamp: now - 5 },
+        ],
+      }),
+    ),
     "InvalidParameterException",
     /chronological/,
   );
   await rejects(
-    env.logs.send(new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "s", logEvents: [{ message: "a", timestamp: now - 2 * 86_400_000 }, { message: "b", timestamp: now }] })),
+    env.logs.send(
+      new PutLogEventsCommand({
+        logGroupName: "/put",
+        logStreamName: "s",
+        logEvents: [
+          { message: "a", timestamp: now - 2 * 86_400_000 },
+          { message: "b", timestamp: now },
+        ],
+      }),
+    ),
     "InvalidParameterException",
     /span more than 24 hours/,
   );
   const r1 = await env.logs.send(
-    new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "s", logEvents: [{ message: "old", timestamp: now - 20 * 86_400_000 }, { message: "old2", timestamp: now - 20 * 86_400_000 + 5 }] }),
+    new PutLogEventsCommand({
+      logGroupName: "/put",
+      logStreamName: "s",
+      logEvents: [
+        { message: "old", timestamp: now - 20 * 86_400_000 },
+        { message: "old2", timestamp: now - 20 * 86_400_000 + 5 },
+      ],
+    }),
   );
   assert.deepEqual(r1.rejectedLogEventsInfo, { tooOldLogEventEndIndex: 1 });
   const r2 = await env.logs.send(
-    new PutLogEventsCommand({ logGroupName: "/put", logStreamName: "s", logEvents: [{ message: "ok", timestamp: now }, { message: "future", timestamp: now + 3 * 3_600_000 }] }),
+    new PutLogEventsCommand({
+      logGroupName: "/put",
+      logStreamName: "s",
+      logEvents: [
+        { message: "ok", timestamp: now },
+        { message: "future", timestamp: now + 3 * 3_600_000 },
+      ],
+    }),
   );
   assert.deepEqual(r2.rejectedLogEventsInfo, { tooNewLogEventStartIndex: 1 });
   const got = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/put", logStreamName: "s", startFromHead: true }));
-  assert.deepEqual(got.events?.map((e) => e.message), ["ok"]);
+  assert.deepEqual(
+    got.events?.map((e) => e.message),
+    ["ok"],
+  );
   assert.ok((got.events?.[0]?.ingestionTime ?? 0) >= now);
 });
 
@@ -118,7 +192,9 @@ test("GetLogEvents pages forward to the end and then repeats nextForwardToken", 
   let token: string | undefined;
   let pages = 0;
   for (;;) {
-    const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", startFromHead: true, nextToken: token }));
+    const r = await env.logs.send(
+      new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", startFromHead: true, nextToken: token }),
+    );
     assert.ok(r.nextForwardToken && r.nextBackwardToken, "tokens are never null");
     seen.push(...(r.events ?? []).map((e) => e.message!));
     if (r.nextForwardToken === token) {
@@ -133,27 +209,60 @@ test("GetLogEvents pages forward to the end and then repeats nextForwardToken", 
   assert.deepEqual(seen, msgs);
 
   const viaPaginator: OutputLogEvent[] = [];
-  for await (const p of paginateGetLogEvents({ client: env.logs, stopOnSameToken: true }, { logGroupName: "/big", logStreamName: "s", startFromHead: true, limit: 7000 }))
+  for await (const p of paginateGetLogEvents(
+    { client: env.logs, stopOnSameToken: true },
+    { logGroupName: "/big", logStreamName: "s", startFromHead: true, limit: 7000 },
+  ))
     viaPaginator.push(...(p.events ?? []));
   assert.equal(viaPaginator.length, n);
 
   // Default (startFromHead false) = the tail; then walk backwards to the start.
   const tail = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", limit: 3 }));
-  assert.deepEqual(tail.events?.map((e) => e.message), ["line 24997", "line 24998", "line 24999"]);
-  const back = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", limit: 2, nextToken: tail.nextBackwardToken }));
-  assert.deepEqual(back.events?.map((e) => e.message), ["line 24995", "line 24996"]);
-  const fwdAtEnd = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", startFromHead: true, nextToken: tail.nextForwardToken }));
+  assert.deepEqual(
+    tail.events?.map((e) => e.message),
+    ["line 24997", "line 24998", "line 24999"],
+  );
+  const back = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", limit: 2, nextToken: tail.nextBackwardToken }),
+  );
+  assert.deepEqual(
+    back.events?.map((e) => e.message),
+    ["line 24995", "line 24996"],
+  );
+  const fwdAtEnd = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", startFromHead: true, nextToken: tail.nextForwardToken }),
+  );
   assert.deepEqual(fwdAtEnd.events, []);
   assert.equal(fwdAtEnd.nextForwardToken, tail.nextForwardToken);
 
   // startTime inclusive, endTime exclusive.
-  const win = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", startFromHead: true, startTime: t0 + 100, endTime: t0 + 105 }));
-  assert.deepEqual(win.events?.map((e) => e.message), ["line 100", "line 101", "line 102", "line 103", "line 104"]);
+  const win = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", startFromHead: true, startTime: t0 + 100, endTime: t0 + 105 }),
+  );
+  assert.deepEqual(
+    win.events?.map((e) => e.message),
+    ["line 100", "line 101", "line 102", "line 103", "line 104"],
+  );
 
-  await rejects(env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", limit: 10_001 })), "InvalidParameterException");
-  await rejects(env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", nextToken: "garbage" })), "InvalidParameterException", /nextToken is invalid/);
-  await rejects(env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "nope" })), "ResourceNotFoundException", /log stream does not exist/);
-  await rejects(env.logs.send(new GetLogEventsCommand({ logGroupName: "/nope", logStreamName: "s" })), "ResourceNotFoundException", /log group does not exist/);
+  await rejects(
+    env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", limit: 10_001 })),
+    "InvalidParameterException",
+  );
+  await rejects(
+    env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "s", nextToken: "garbage" })),
+    "InvalidParameterException",
+    /nextToken is invalid/,
+  );
+  await rejects(
+    env.logs.send(new GetLogEventsCommand({ logGroupName: "/big", logStreamName: "nope" })),
+    "ResourceNotFoundException",
+    /log stream does not exist/,
+  );
+  await rejects(
+    env.logs.send(new GetLogEventsCommand({ logGroupName: "/nope", logStreamName: "s" })),
+    "ResourceNotFoundException",
+    /log group does not exist/,
+  );
 });
 
 test("GetLogEvents pages are capped at 1 MB and the stream lives on disk", async () => {
@@ -177,14 +286,32 @@ test("GetLogEvents sees events appended after a read (live tail)", async () => {
   const t0 = Date.now() - 5000;
   await put("/live", "s", ["a", "b"], t0);
   const first = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true }));
-  assert.deepEqual(first.events?.map((e) => e.message), ["a", "b"]);
+  assert.deepEqual(
+    first.events?.map((e) => e.message),
+    ["a", "b"],
+  );
   await put("/live", "s", ["c"], t0 + 10);
   const again = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true }));
-  assert.deepEqual(again.events?.map((e) => e.message), ["a", "b", "c"]);
-  const next = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true, nextToken: first.nextForwardToken }));
-  assert.deepEqual(next.events?.map((e) => e.message), ["c"]);
-  await put("/live", "s", Array.from({ length: 300 }, (_, i) => `n${i}`), t0 + 20);
-  const rest = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true, nextToken: next.nextForwardToken }));
+  assert.deepEqual(
+    again.events?.map((e) => e.message),
+    ["a", "b", "c"],
+  );
+  const next = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true, nextToken: first.nextForwardToken }),
+  );
+  assert.deepEqual(
+    next.events?.map((e) => e.message),
+    ["c"],
+  );
+  await put(
+    "/live",
+    "s",
+    Array.from({ length: 300 }, (_, i) => `n${i}`),
+    t0 + 20,
+  );
+  const rest = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: "/live", logStreamName: "s", startFromHead: true, nextToken: next.nextForwardToken }),
+  );
   assert.equal(rest.events?.length, 300);
   assert.equal(rest.events?.[299]?.message, "n299");
 });
@@ -199,7 +326,10 @@ test("many streams stay readable (open files are pooled)", async () => {
   for (let i = 0; i < n; i++) await put("/many", `s${i}`, [`second ${i}`], Date.now() - 500);
   for (const i of [0, 1, 150, 299]) {
     const r = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/many", logStreamName: `s${i}`, startFromHead: true }));
-    assert.deepEqual(r.events?.map((e) => e.message), [`first ${i}`, `second ${i}`]);
+    assert.deepEqual(
+      r.events?.map((e) => e.message),
+      [`first ${i}`, `second ${i}`],
+    );
   }
   const fds = readdirSync("/proc/self/fd").length;
   assert.ok(fds < 400, `open fds ${fds}`);
@@ -207,20 +337,32 @@ test("many streams stay readable (open files are pooled)", async () => {
 
 test("FilterLogEvents interleaves streams by time, filters, and pages until nextToken is absent", async () => {
   await env.logs.send(new CreateLogGroupCommand({ logGroupName: "/filter" }));
-  for (const s of ["ecs/a/1", "ecs/b/1", "other"]) await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/filter", logStreamName: s }));
+  for (const s of ["ecs/a/1", "ecs/b/1", "other"])
+    await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/filter", logStreamName: s }));
   const t0 = Date.now() - 10_000;
   await put("/filter", "ecs/a/1", ["a0 ERROR disk", "a1 ok", "a2 ERROR net"], t0, 2);
   await put("/filter", "ecs/b/1", ["b0 ok", "b1 ERROR cpu", "b2 ok"], t0 + 1, 2);
   await put("/filter", "other", ["o0 ERROR"], t0);
   const all = await env.logs.send(new FilterLogEventsCommand({ logGroupName: "/filter", logStreamNamePrefix: "ecs/" }));
-  assert.deepEqual(all.events?.map((e) => e.message), ["a0 ERROR disk", "b0 ok", "a1 ok", "b1 ERROR cpu", "a2 ERROR net", "b2 ok"]);
+  assert.deepEqual(
+    all.events?.map((e) => e.message),
+    ["a0 ERROR disk", "b0 ok", "a1 ok", "b1 ERROR cpu", "a2 ERROR net", "b2 ok"],
+  );
   assert.equal(all.events?.[1]?.logStreamName, "ecs/b/1");
   assert.ok(all.events?.every((e) => typeof e.eventId === "string"));
   assert.equal(all.nextToken, undefined);
   const errs = await env.logs.send(new FilterLogEventsCommand({ logGroupName: "/filter", filterPattern: "ERROR -net" }));
-  assert.deepEqual(errs.events?.map((e) => e.message), ["a0 ERROR disk", "o0 ERROR", "b1 ERROR cpu"]);
-  const named = await env.logs.send(new FilterLogEventsCommand({ logGroupName: "/filter", logStreamNames: ["ecs/b/1"], startTime: t0 + 3, endTime: t0 + 5 }));
-  assert.deepEqual(named.events?.map((e) => e.message), ["b1 ERROR cpu", "b2 ok"]);
+  assert.deepEqual(
+    errs.events?.map((e) => e.message),
+    ["a0 ERROR disk", "o0 ERROR", "b1 ERROR cpu"],
+  );
+  const named = await env.logs.send(
+    new FilterLogEventsCommand({ logGroupName: "/filter", logStreamNames: ["ecs/b/1"], startTime: t0 + 3, endTime: t0 + 5 }),
+  );
+  assert.deepEqual(
+    named.events?.map((e) => e.message),
+    ["b1 ERROR cpu", "b2 ok"],
+  );
   const pagedMsgs: string[] = [];
   let token: string | undefined;
   let calls = 0;
@@ -232,7 +374,10 @@ test("FilterLogEvents interleaves streams by time, filters, and pages until next
   } while (token && calls < 20);
   assert.equal(pagedMsgs.length, 7);
   assert.equal(new Set(pagedMsgs).size, 7);
-  await rejects(env.logs.send(new FilterLogEventsCommand({ logGroupName: "/filter", logStreamNames: ["x"], logStreamNamePrefix: "y" })), "InvalidParameterException");
+  await rejects(
+    env.logs.send(new FilterLogEventsCommand({ logGroupName: "/filter", logStreamNames: ["x"], logStreamNamePrefix: "y" })),
+    "InvalidParameterException",
+  );
 });
 
 test("awslogs: the stream appears when the container starts; one event per line; missing group fails the task", async () => {
@@ -242,7 +387,11 @@ test("awslogs: the stream appears when the container starts; one event per line;
     await register(e, fargateDef("aw", ["sh", "-c", "printf 'one\\ntwo\\n\\nthree'; echo err >&2"]));
     const t = await run(e, { taskDefinition: "aw" });
     const stream = `ecs/main/${t.taskArn!.split("/").pop()}`;
-    await rejects(e.logs.send(new GetLogEventsCommand({ logGroupName: "/test/aw", logStreamName: stream })), "ResourceNotFoundException", /log stream does not exist/);
+    await rejects(
+      e.logs.send(new GetLogEventsCommand({ logGroupName: "/test/aw", logStreamName: stream })),
+      "ResourceNotFoundException",
+      /log stream does not exist/,
+    );
     await waitTask(e, t.taskArn!, stopped);
     const got = await e.logs.send(new GetLogEventsCommand({ logGroupName: "/test/aw", logStreamName: stream, startFromHead: true }));
     assert.deepEqual(got.events?.map((x) => x.message).sort(), ["err", "one", "three", "two"]);
@@ -258,8 +407,17 @@ test("awslogs: the stream appears when the container starts; one event per line;
     await register(e, def);
     const c = await waitTask(e, (await run(e, { taskDefinition: "creategroup" })).taskArn!, stopped);
     assert.equal(c.stopCode, "EssentialContainerExited");
-    const ok = await e.logs.send(new GetLogEventsCommand({ logGroupName: "/test/creategroup", logStreamName: `ecs/main/${c.taskArn!.split("/").pop()}`, startFromHead: true }));
-    assert.deepEqual(ok.events?.map((x) => x.message), ["hi"]);
+    const ok = await e.logs.send(
+      new GetLogEventsCommand({
+        logGroupName: "/test/creategroup",
+        logStreamName: `ecs/main/${c.taskArn!.split("/").pop()}`,
+        startFromHead: true,
+      }),
+    );
+    assert.deepEqual(
+      ok.events?.map((x) => x.message),
+      ["hi"],
+    );
   } finally {
     await e.close();
   }

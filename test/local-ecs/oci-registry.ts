@@ -30,7 +30,10 @@ export async function startOciRegistry(layout: string, hostPort: string): Promis
       res.writeHead(status, { "Content-Length": String(body.length), "Docker-Distribution-API-Version": "registry/2.0", ...headers });
       res.end(req.method === "HEAD" ? undefined : body);
     };
-    const notFound = (): void => send(404, Buffer.from(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "not found" }] })), { "Content-Type": "application/json" });
+    const notFound = (): void =>
+      send(404, Buffer.from(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "not found" }] })), {
+        "Content-Type": "application/json",
+      });
     const url = req.url ?? "";
     if (url === "/v2/" || url === "/v2") return send(200, Buffer.from("{}"), { "Content-Type": "application/json" });
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/?]+)$/.exec(url);

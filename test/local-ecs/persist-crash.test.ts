@@ -25,13 +25,22 @@ const alive = (pid: number): boolean => {
 };
 
 test("after kill -9 of the endpoint, its leftover task process is killed and the task is STOPPED (local ECS restarted)", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", server, JSON.stringify({ dataDir: dir, pacing: "instant", throttling: false })], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", server, JSON.stringify({ dataDir: dir, pacing: "instant", throttling: false })],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (c) => reject(new Error(`endpoint exited ${c}`)));
   });
   const { url } = JSON.parse(line) as { url: string };
-  const ecs = new ECSClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" }, maxAttempts: 1 });
+  const ecs = new ECSClient({
+    endpoint: url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    maxAttempts: 1,
+  });
   const a = { ecs } as Env;
   await register(a, fargateDef("crash", ["sleep", "300"]));
   const running = await waitTask(a, (await run(a, { taskDefinition: "crash" })).taskArn!, (t) => t.lastStatus === "RUNNING");

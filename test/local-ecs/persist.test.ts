@@ -19,7 +19,9 @@ test("definitions, tasks, tokens and logs survive a restart; running process tas
   const tdArn = await register(a, fargateDef("persisted", ["sh", "-c", "echo first; echo second; exit 4"]));
   await register(a, fargateDef("sleeper", ["sleep", "300"]));
   const done = await waitTask(a, (await run(a, { taskDefinition: "persisted" })).taskArn!, stopped);
-  const token = await a.ecs.send(new RunTaskCommand({ taskDefinition: "sleeper", launchType: "FARGATE", networkConfiguration: FARGATE_NET, clientToken: "tok-1" }));
+  const token = await a.ecs.send(
+    new RunTaskCommand({ taskDefinition: "sleeper", launchType: "FARGATE", networkConfiguration: FARGATE_NET, clientToken: "tok-1" }),
+  );
   const sleeping = await waitTask(a, token.tasks![0]!.taskArn!, (t) => t.lastStatus === "RUNNING");
   await a.close();
   assert.ok(existsSync(join(dir, "state.sqlite")), "state database under dataDir");
@@ -36,8 +38,13 @@ test("definitions, tasks, tokens and logs survive a restart; running process tas
     assert.equal(d.containers?.[0]?.exitCode, 4);
     assert.equal(d.stopCode, "EssentialContainerExited");
     const id = done.taskArn!.split("/").pop();
-    const ev = await b.logs.send(new GetLogEventsCommand({ logGroupName: "/test/persisted", logStreamName: `ecs/main/${id}`, startFromHead: true }));
-    assert.deepEqual(ev.events?.map((e) => e.message), ["first", "second"]);
+    const ev = await b.logs.send(
+      new GetLogEventsCommand({ logGroupName: "/test/persisted", logStreamName: `ecs/main/${id}`, startFromHead: true }),
+    );
+    assert.deepEqual(
+      ev.events?.map((e) => e.message),
+      ["first", "second"],
+    );
 
     const s = await describe(b, sleeping.taskArn!);
     assert.equal(s.lastStatus, "STOPPED");
@@ -47,7 +54,9 @@ test("definitions, tasks, tokens and logs survive a restart; running process tas
     assert.ok(stoppedList.taskArns?.includes(sleeping.taskArn!));
 
     // The client token answers with the same task, even after the restart.
-    const again = await b.ecs.send(new RunTaskCommand({ taskDefinition: "sleeper", launchType: "FARGATE", networkConfiguration: FARGATE_NET, clientToken: "tok-1" }));
+    const again = await b.ecs.send(
+      new RunTaskCommand({ taskDefinition: "sleeper", launchType: "FARGATE", networkConfiguration: FARGATE_NET, clientToken: "tok-1" }),
+    );
     assert.equal(again.tasks?.[0]?.taskArn, sleeping.taskArn);
     const list = await b.ecs.send(new ListTasksCommand({ cluster: "kept" }));
     assert.deepEqual(list.taskArns, []);
@@ -66,11 +75,19 @@ test("a restarted endpoint logs new tasks beside restored streams and expires st
   try {
     const two = await waitTask(b, (await run(b, { taskDefinition: "again" })).taskArn!, stopped);
     const id2 = two.taskArn!.split("/").pop();
-    const ev = await b.logs.send(new GetLogEventsCommand({ logGroupName: "/test/again", logStreamName: `ecs/main/${id2}`, startFromHead: true }));
-    assert.deepEqual(ev.events?.map((e) => e.message), ["run"]);
+    const ev = await b.logs.send(
+      new GetLogEventsCommand({ logGroupName: "/test/again", logStreamName: `ecs/main/${id2}`, startFromHead: true }),
+    );
+    assert.deepEqual(
+      ev.events?.map((e) => e.message),
+      ["run"],
+    );
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const gone = await describe(b, one.taskArn!).then(() => false, () => true);
+      const gone = await describe(b, one.taskArn!).then(
+        () => false,
+        () => true,
+      );
       if (gone) break;
       assert.ok(Date.now() < deadline, "the restored stopped task expired");
       await new Promise((r) => setTimeout(r, 100));

@@ -66,7 +66,12 @@ test("ECS timestamps are epoch seconds, Logs timestamps epoch milliseconds", asy
 });
 
 test("the region in ARNs comes from the signature's credential scope", async () => {
-  const eu = new ECSClient({ endpoint: env.le.url, region: "eu-west-1", credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 });
+  const eu = new ECSClient({
+    endpoint: env.le.url,
+    region: "eu-west-1",
+    credentials: { accessKeyId: "a", secretAccessKey: "b" },
+    maxAttempts: 1,
+  });
   const r = await eu.send(new CreateClusterCommand({ clusterName: "eu" }));
   assert.equal(r.cluster?.clusterArn, "arn:aws:ecs:eu-west-1:000000000000:cluster/eu");
   eu.destroy();

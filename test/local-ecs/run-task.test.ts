@@ -9,12 +9,15 @@ before(async () => {
   env = await setup();
   await register(env, fargateDef("rt", ["sleep", "30"]));
   await register(env, fargateDef("quick", ["true"]));
-  await register(env, fargateDef("two", ["sleep", "30"], {
-    containerDefinitions: [
-      { name: "main", image: "x", command: ["sleep", "30"] },
-      { name: "side", image: "x", command: ["sleep", "30"], essential: false },
-    ],
-  }));
+  await register(
+    env,
+    fargateDef("two", ["sleep", "30"], {
+      containerDefinitions: [
+        { name: "main", image: "x", command: ["sleep", "30"] },
+        { name: "side", image: "x", command: ["sleep", "30"], essential: false },
+      ],
+    }),
+  );
 });
 after(() => env.close());
 
@@ -58,11 +61,19 @@ test("RunTask validation", async () => {
   );
   await rejects(send({ overrides: { containerOverrides: [{ name: "ghost" }] } }), "InvalidParameterException", /ghost is not a container/);
   await rejects(send({ overrides: { cpu: "256", memory: "4096" } }), "InvalidParameterException", /No Fargate configuration/);
-  await rejects(send({ networkConfiguration: undefined }), "InvalidParameterException", /Network Configuration must be provided when networkMode 'awsvpc' is specified/);
+  await rejects(
+    send({ networkConfiguration: undefined }),
+    "InvalidParameterException",
+    /Network Configuration must be provided when networkMode 'awsvpc' is specified/,
+  );
   await rejects(send({ networkConfiguration: { awsvpcConfiguration: { subnets: [] } } }), "InvalidParameterException", /subnets/);
   await rejects(send({ cluster: "ghost" }), "ClusterNotFoundException", /Cluster not found/);
   await rejects(send({ taskDefinition: "ghost" }), "ClientException", /TaskDefinition not found/);
-  await rejects(send({ capacityProviderStrategy: [{ capacityProvider: "FARGATE" }] }), "InvalidParameterException", /launch type and capacity provider/);
+  await rejects(
+    send({ capacityProviderStrategy: [{ capacityProvider: "FARGATE" }] }),
+    "InvalidParameterException",
+    /launch type and capacity provider/,
+  );
   const ec2 = await register(env, { family: "ec2only", containerDefinitions: [{ name: "a", image: "x", memory: 64, command: ["true"] }] });
   await rejects(send({ taskDefinition: ec2 }), "InvalidParameterException", /does not support launch_type FARGATE/);
   await rejects(
@@ -82,7 +93,10 @@ test("clientToken: same request returns the same tasks, a different one is a Con
   assert.equal(b.tasks?.[0]?.taskArn, a.tasks?.[0]?.taskArn);
   const list = await env.ecs.send(new ListTasksCommand({ startedBy: "idem" }));
   assert.equal(list.taskArns?.length, 1, "no duplicate task launched");
-  const err = (await rejects(env.ecs.send(new RunTaskCommand({ ...base, clientToken: token, startedBy: "other" })), "ConflictException")) as Error & {
+  const err = (await rejects(
+    env.ecs.send(new RunTaskCommand({ ...base, clientToken: token, startedBy: "other" })),
+    "ConflictException",
+  )) as Error & {
     resourceIds?: string[];
   };
   assert.deepEqual(err.resourceIds, [a.tasks![0]!.taskArn]);
@@ -99,7 +113,10 @@ test("DescribeTasks: MISSING failures, limits, ids and ARNs, other clusters", as
   const id = t.taskArn!.split("/").pop()!;
   const ghost = "arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef";
   const r = await env.ecs.send(new DescribeTasksCommand({ tasks: [id, ghost, "fedcba9876543210fedcba9876543210"] }));
-  assert.deepEqual(r.tasks?.map((x) => x.taskArn), [t.taskArn]);
+  assert.deepEqual(
+    r.tasks?.map((x) => x.taskArn),
+    [t.taskArn],
+  );
   assert.deepEqual(r.failures, [
     { arn: ghost, reason: "MISSING" },
     { arn: "arn:aws:ecs:us-east-1:000000000000:task/default/fedcba9876543210fedcba9876543210", reason: "MISSING" },
@@ -108,7 +125,11 @@ test("DescribeTasks: MISSING failures, limits, ids and ARNs, other clusters", as
   const other = await env.ecs.send(new DescribeTasksCommand({ cluster: "elsewhere", tasks: [t.taskArn!] }));
   assert.equal(other.failures?.[0]?.reason, "MISSING");
   await rejects(env.ecs.send(new DescribeTasksCommand({ tasks: [] })), "InvalidParameterException", /Tasks cannot be empty/);
-  await rejects(env.ecs.send(new DescribeTasksCommand({ tasks: Array.from({ length: 101 }, () => id) })), "InvalidParameterException", /at most 100/);
+  await rejects(
+    env.ecs.send(new DescribeTasksCommand({ tasks: Array.from({ length: 101 }, () => id) })),
+    "InvalidParameterException",
+    /at most 100/,
+  );
   await rejects(env.ecs.send(new DescribeTasksCommand({ cluster: "ghost", tasks: [id] })), "ClusterNotFoundException");
   const withTags = await env.ecs.send(new DescribeTasksCommand({ tasks: [id], include: ["TAGS"] }));
   assert.deepEqual(withTags.tasks?.[0]?.tags, []);
@@ -162,7 +183,11 @@ test("StopTask: immediate desiredStatus/stopCode/reason/stoppingAt, errors for u
   const t2 = await run(env, { taskDefinition: "rt" });
   const r2 = await env.ecs.send(new StopTaskCommand({ task: t2.taskArn!.split("/").pop()! }));
   assert.equal(r2.task?.stoppedReason, "Task stopped by user");
-  await rejects(env.ecs.send(new StopTaskCommand({ task: "0123456789abcdef0123456789abcdef" })), "InvalidParameterException", /The referenced task was not found/);
+  await rejects(
+    env.ecs.send(new StopTaskCommand({ task: "0123456789abcdef0123456789abcdef" })),
+    "InvalidParameterException",
+    /The referenced task was not found/,
+  );
   await rejects(env.ecs.send(new StopTaskCommand({ task: "zzz" })), "InvalidParameterException", /Task Identifier is invalid/);
   await rejects(env.ecs.send(new StopTaskCommand({ cluster: "ghost", task: t2.taskArn! })), "ClusterNotFoundException");
   const d = await describe(env, t2.taskArn!);

@@ -50,7 +50,10 @@ test("a YAML config file is read, inline settings override it", async () => {
       body: "{}",
     });
     const body = (await res.json()) as { clusterArns: string[] };
-    assert.deepEqual(body.clusterArns, ["arn:aws:ecs:eu-central-1:000000000000:cluster/default", "arn:aws:ecs:eu-central-1:000000000000:cluster/batch"]);
+    assert.deepEqual(body.clusterArns, [
+      "arn:aws:ecs:eu-central-1:000000000000:cluster/default",
+      "arn:aws:ecs:eu-central-1:000000000000:cluster/batch",
+    ]);
   } finally {
     await le.close();
   }
@@ -66,7 +69,8 @@ test("bad settings fail with an error naming the key", async () => {
     [{ images: { x: { command: "echo" } } }, /images.x.command must be a list of strings/],
     [{ stoppedRetentionSeconds: "soon" }, /stoppedRetentionSeconds must be a number/],
   ];
-  for (const [settings, msg] of cases) await assert.rejects(startLocalEcs({ settings }), (e: Error) => e instanceof SettingsError && msg.test(e.message));
+  for (const [settings, msg] of cases)
+    await assert.rejects(startLocalEcs({ settings }), (e: Error) => e instanceof SettingsError && msg.test(e.message));
   const file = join(dir, "bad.yaml");
   writeFileSync(file, "pacing: [1, 2");
   assert.throws(() => localEcsConfigFromYaml(file), /cannot read local-ecs config/);
@@ -86,11 +90,18 @@ test("POST /_local/pacing changes pacing at runtime; logs actions are throttled 
     const bad = await fetch(`${env.le.url}/_local/pacing`, { method: "POST", body: '"glacial"' });
     assert.equal(bad.status, 400);
 
-    await fetch(`${env.le.url}/_local/throttle`, { method: "POST", body: JSON.stringify({ enabled: true, buckets: { logsGetLogEvents: { burst: 1, rate: 0 } } }) });
+    await fetch(`${env.le.url}/_local/throttle`, {
+      method: "POST",
+      body: JSON.stringify({ enabled: true, buckets: { logsGetLogEvents: { burst: 1, rate: 0 } } }),
+    });
     await env.logs.send(new CreateLogGroupCommand({ logGroupName: "/thr" }));
     await env.logs.send(new CreateLogStreamCommand({ logGroupName: "/thr", logStreamName: "s" }));
     await env.logs.send(new GetLogEventsCommand({ logGroupName: "/thr", logStreamName: "s" }));
-    const err = await rejects(env.logs.send(new GetLogEventsCommand({ logGroupName: "/thr", logStreamName: "s" })), "ThrottlingException", /Rate exceeded/);
+    const err = await rejects(
+      env.logs.send(new GetLogEventsCommand({ logGroupName: "/thr", logStreamName: "s" })),
+      "ThrottlingException",
+      /Rate exceeded/,
+    );
     assert.equal(err.$metadata?.httpStatusCode, 400);
   } finally {
     await env.close();

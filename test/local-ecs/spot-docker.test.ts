@@ -27,7 +27,11 @@ test("docker runtime: Spot notice (SIGTERM, still RUNNING), then STOPPED SpotInt
   await register(env, d);
   env.le.addFault({ kind: "spotInterruption", count: 1, afterMs: 500 });
   const r = await env.ecs.send(
-    new RunTaskCommand({ taskDefinition: "spotdocker", networkConfiguration: FARGATE_NET, capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }] }),
+    new RunTaskCommand({
+      taskDefinition: "spotdocker",
+      networkConfiguration: FARGATE_NET,
+      capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }],
+    }),
   );
   const arn = r.tasks![0]!.taskArn!;
   assert.equal(r.tasks![0]!.capacityProviderName, "FARGATE_SPOT");
@@ -39,6 +43,11 @@ test("docker runtime: Spot notice (SIGTERM, still RUNNING), then STOPPED SpotInt
   assert.equal(done.stopCode, "SpotInterruption");
   assert.equal(done.containers?.[0]?.exitCode, 137);
   const id = arn.split("/").pop();
-  const logs = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/test/spotdocker", logStreamName: `ecs/main/${id}`, startFromHead: true }));
-  assert.ok(logs.events?.some((e) => e.message === "got SIGTERM"), JSON.stringify(logs.events));
+  const logs = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: "/test/spotdocker", logStreamName: `ecs/main/${id}`, startFromHead: true }),
+  );
+  assert.ok(
+    logs.events?.some((e) => e.message === "got SIGTERM"),
+    JSON.stringify(logs.events),
+  );
 });

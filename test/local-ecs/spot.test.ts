@@ -4,7 +4,13 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateClusterCommand, DescribeClustersCommand, PutClusterCapacityProvidersCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
+import {
+  CreateClusterCommand,
+  DescribeClustersCommand,
+  PutClusterCapacityProvidersCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from "@aws-sdk/client-ecs";
 import type { RunTaskCommandInput, Task } from "@aws-sdk/client-ecs";
 import { applySettings, defaultSettings } from "../../src/local-ecs/settings.ts";
 import { type Env, FARGATE_NET, describe, fargateDef, register, setup, waitTask } from "./helpers.ts";
@@ -45,20 +51,54 @@ test("RunTask records the capacity provider; Fargate Spot tasks report launchTyp
 
 test("strategies are checked like ECS", async () => {
   const IPE = "InvalidParameterException";
-  await rejects(runTask({ launchType: "FARGATE", capacityProviderStrategy: spot }), IPE, /^Specifying both a launch type and capacity provider strategy is not supported/);
-  await rejects(runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1001 }] }), IPE, /weight for FARGATE_SPOT is not valid. Weight must be between 0 and 1000/);
-  await rejects(runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE", base: 100001 }] }), IPE, /Base must be between 0 and 100000/);
   await rejects(
-    runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE", base: 1, weight: 1 }, { capacityProvider: "FARGATE_SPOT", base: 2, weight: 1 }] }),
+    runTask({ launchType: "FARGATE", capacityProviderStrategy: spot }),
+    IPE,
+    /^Specifying both a launch type and capacity provider strategy is not supported/,
+  );
+  await rejects(
+    runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1001 }] }),
+    IPE,
+    /weight for FARGATE_SPOT is not valid. Weight must be between 0 and 1000/,
+  );
+  await rejects(
+    runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE", base: 100001 }] }),
+    IPE,
+    /Base must be between 0 and 100000/,
+  );
+  await rejects(
+    runTask({
+      capacityProviderStrategy: [
+        { capacityProvider: "FARGATE", base: 1, weight: 1 },
+        { capacityProvider: "FARGATE_SPOT", base: 2, weight: 1 },
+      ],
+    }),
     IPE,
     /cannot contain more than one capacity provider with a base value greater than zero/,
   );
-  await rejects(runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE" }, { capacityProvider: "FARGATE_SPOT" }] }), IPE, /at least one capacity provider with a weight value greater than zero/);
-  await rejects(runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1 }, { capacityProvider: "FARGATE", weight: 2 }] }), IPE, /duplicate capacity providers/);
+  await rejects(
+    runTask({ capacityProviderStrategy: [{ capacityProvider: "FARGATE" }, { capacityProvider: "FARGATE_SPOT" }] }),
+    IPE,
+    /at least one capacity provider with a weight value greater than zero/,
+  );
+  await rejects(
+    runTask({
+      capacityProviderStrategy: [
+        { capacityProvider: "FARGATE", weight: 1 },
+        { capacityProvider: "FARGATE", weight: 2 },
+      ],
+    }),
+    IPE,
+    /duplicate capacity providers/,
+  );
   // A cluster made by CreateCluster without capacityProviders has none associated.
   await env.ecs.send(new CreateClusterCommand({ clusterName: "bare" }));
   await rejects(runTask({ cluster: "bare", capacityProviderStrategy: spot }), IPE, /not associated with the cluster/);
-  await rejects(env.ecs.send(new CreateClusterCommand({ clusterName: "x", capacityProviders: ["MY_ASG"] })), IPE, /capacity provider 'MY_ASG' does not exist/);
+  await rejects(
+    env.ecs.send(new CreateClusterCommand({ clusterName: "x", capacityProviders: ["MY_ASG"] })),
+    IPE,
+    /capacity provider 'MY_ASG' does not exist/,
+  );
   await rejects(
     env.ecs.send(new CreateClusterCommand({ clusterName: "x", capacityProviders: ["FARGATE"], defaultCapacityProviderStrategy: spot })),
     IPE,
@@ -67,10 +107,22 @@ test("strategies are checked like ECS", async () => {
 });
 
 test("cluster default strategy (CreateCluster / PutClusterCapacityProviders) applies without launchType or strategy", async () => {
-  await env.ecs.send(new CreateClusterCommand({ clusterName: "spotty", capacityProviders: ["FARGATE", "FARGATE_SPOT"], defaultCapacityProviderStrategy: spot }));
+  await env.ecs.send(
+    new CreateClusterCommand({
+      clusterName: "spotty",
+      capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+      defaultCapacityProviderStrategy: spot,
+    }),
+  );
   const r = await runTask({ cluster: "spotty" });
   assert.equal(r.tasks?.[0]?.capacityProviderName, "FARGATE_SPOT");
-  await env.ecs.send(new PutClusterCapacityProvidersCommand({ cluster: "bare", capacityProviders: ["FARGATE"], defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1 }] }));
+  await env.ecs.send(
+    new PutClusterCapacityProvidersCommand({
+      cluster: "bare",
+      capacityProviders: ["FARGATE"],
+      defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1 }],
+    }),
+  );
   const c = (await env.ecs.send(new DescribeClustersCommand({ clusters: ["bare"] }))).clusters![0]!;
   assert.deepEqual(c.capacityProviders, ["FARGATE"]);
   assert.deepEqual(c.defaultCapacityProviderStrategy, [{ capacityProvider: "FARGATE", weight: 1, base: 0 }]);
@@ -113,8 +165,13 @@ test("spotInterruption: only Fargate Spot tasks; notice (SIGTERM, desired STOPPE
   assert.equal(end.stopCode, "SpotInterruption");
   assert.equal(end.containers?.[0]?.exitCode, 137, "killed at the end of the warning (it ignored SIGTERM)");
   const id = t.taskArn!.split("/").at(-1)!;
-  const logs = await env.logs.send(new GetLogEventsCommand({ logGroupName: "/test/stubborn", logStreamName: `ecs/main/${id}`, startFromHead: true }));
-  assert.ok(logs.events?.some((e) => e.message === "got SIGTERM"), "the notice sent SIGTERM");
+  const logs = await env.logs.send(
+    new GetLogEventsCommand({ logGroupName: "/test/stubborn", logStreamName: `ecs/main/${id}`, startFromHead: true }),
+  );
+  assert.ok(
+    logs.events?.some((e) => e.message === "got SIGTERM"),
+    "the notice sent SIGTERM",
+  );
   const od = await describe(env, onDemand.taskArn!);
   assert.equal(od.desiredStatus, "RUNNING", "an on-demand task is never interrupted");
   env.le.clearFaults();

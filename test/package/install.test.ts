@@ -32,7 +32,9 @@ async function runAsync(cmd: string, args: string[], opts: { cwd: string; timeou
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on("close", (c, s) => resolve([c, s])),
+  );
   assert.equal(code, 0, `${cmd} ${args.join(" ")} failed (${code ?? signal}):\n${output}`);
 }
 
@@ -79,16 +81,29 @@ describe("the npm package", { timeout: 600_000 }, () => {
 
   it("packs the compiled code, the built UI, bin and the demo's examples, and no TypeScript sources", () => {
     const files = run("tar", ["-tzf", tarball], { cwd: tmp }).stdout.split("\n").filter(Boolean);
-    for (const f of ["package/bin/heimdall.js", "package/dist/cli/main.js", "package/dist/ui/public/index.html", "package/examples/ecs/task-definition.json", "package/README.md"]) {
+    for (const f of [
+      "package/bin/heimdall.js",
+      "package/dist/cli/main.js",
+      "package/dist/ui/public/index.html",
+      "package/examples/ecs/task-definition.json",
+      "package/README.md",
+    ]) {
       assert.ok(files.includes(f), `${f} in the tarball`);
     }
-    assert.ok(files.some((f) => /^package\/dist\/ui\/public\/assets\/main-\w+\.js$/.test(f)), "the UI bundle in the tarball");
-    assert.deepEqual(files.filter((f) => f.endsWith(".ts") || f.startsWith("package/src/") || f.startsWith("package/test/")), []);
+    assert.ok(
+      files.some((f) => /^package\/dist\/ui\/public\/assets\/main-\w+\.js$/.test(f)),
+      "the UI bundle in the tarball",
+    );
+    assert.deepEqual(
+      files.filter((f) => f.endsWith(".ts") || f.startsWith("package/src/") || f.startsWith("package/test/")),
+      [],
+    );
   });
 
   it("installs only runtime dependencies, resolved through the loopback registry", () => {
     assert.ok(registry!.requested.has("better-sqlite3") && registry!.requested.has("fastify"));
-    for (const dev of ["tsx", "esbuild", "typescript", "preact"]) assert.ok(!existsSync(join(installed, "node_modules", dev)), `${dev} not installed`);
+    for (const dev of ["tsx", "esbuild", "typescript", "preact"])
+      assert.ok(!existsSync(join(installed, "node_modules", dev)), `${dev} not installed`);
     assert.ok(existsSync(join(installed, "node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node")));
   });
 
@@ -107,7 +122,10 @@ describe("the npm package", { timeout: 600_000 }, () => {
     server.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     server.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     for (let i = 0; ; i++) {
-      const ok = await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/api/v1/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       assert.ok(i < 300 && server.exitCode === null, `server did not answer /api/v1/health:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -132,9 +150,14 @@ describe("the npm package", { timeout: 600_000 }, () => {
       status = ((await (await fetch(`${url}/api/v1/job/${id}/status`)).json()) as { status: string }).status;
     }
     assert.equal(status, "SUCCEEDED", output);
-    assert.equal(await (await fetch(`${url}/api/v1/job/${id}/result`)).text(), '{"columns":[{"name":"message","type":"string"}],"data":[["Hello, alice!"]]}');
+    assert.equal(
+      await (await fetch(`${url}/api/v1/job/${id}/result`)).text(),
+      '{"columns":[{"name":"message","type":"string"}],"data":[["Hello, alice!"]]}',
+    );
 
-    const commands = (await (await fetch(`${url}/api/v1/commands?plugin=ecs`)).json()) as { data: { context?: { task_definition_template?: string } }[] };
+    const commands = (await (await fetch(`${url}/api/v1/commands?plugin=ecs`)).json()) as {
+      data: { context?: { task_definition_template?: string } }[];
+    };
     const templates = commands.data.map((c) => c.context?.task_definition_template);
     assert.ok(templates.length > 0);
     for (const t of templates) assert.equal(t, join(installed, "examples", "ecs", "task-definition.json"));

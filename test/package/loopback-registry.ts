@@ -58,7 +58,12 @@ function packuments(lockFile: string, baseUrl: () => string): Map<string, Record
     const manifest: Record<string, unknown> = { name, version: entry.version };
     for (const f of MANIFEST_FIELDS) if (entry[f] !== undefined) manifest[f] = entry[f];
     const hex = Buffer.from(entry.integrity.split("-", 2)[1]!, "base64").toString("hex");
-    manifest["dist"] = { integrity: entry.integrity, get tarball() { return `${baseUrl()}/-/tarball/${hex}.tgz`; } };
+    manifest["dist"] = {
+      integrity: entry.integrity,
+      get tarball() {
+        return `${baseUrl()}/-/tarball/${hex}.tgz`;
+      },
+    };
     (doc["versions"] as Record<string, unknown>)[entry.version] = manifest;
   }
   for (const doc of byName.values()) {

@@ -76,7 +76,10 @@ for (const backend of backends()) {
 
     it("a non-zero exit is a 502 with `exit status N`", async () => {
       const e = h.engines[0]!;
-      await assert.rejects(e.submit(input("sh", { arguments: ["fail"] }), "u", never), (err: HeimdallError) => err.status === 502 && err.message === "exit status 2");
+      await assert.rejects(
+        e.submit(input("sh", { arguments: ["fail"] }), "u", never),
+        (err: HeimdallError) => err.status === 502 && err.message === "exit status 2",
+      );
     });
   });
 }

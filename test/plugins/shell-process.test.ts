@@ -19,14 +19,40 @@ const SH = "/bin/sh";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const cluster: Cluster = {
-  id: "local", name: "local", version: "", user: "u", description: "", tags: ["_id:local"],
-  created_at: 1, updated_at: 1, status: "ACTIVE", health_check: false, attributes: {},
+  id: "local",
+  name: "local",
+  version: "",
+  user: "u",
+  description: "",
+  tags: ["_id:local"],
+  created_at: 1,
+  updated_at: 1,
+  status: "ACTIVE",
+  health_check: false,
+  attributes: {},
 };
 function job(id: string): Job {
   return {
-    id, name: "j", version: "", user: "u", description: "", tags: ["_id:x"], created_at: 1, updated_at: 2, status: "RUNNING",
-    is_sync: false, store_result_sync: false, error: "", command_criteria: [], cluster_criteria: [], command_id: "c",
-    command_name: "c", cluster_id: "local", cluster_name: "local", canceled_by: "", job_attributes: {},
+    id,
+    name: "j",
+    version: "",
+    user: "u",
+    description: "",
+    tags: ["_id:x"],
+    created_at: 1,
+    updated_at: 2,
+    status: "RUNNING",
+    is_sync: false,
+    store_result_sync: false,
+    error: "",
+    command_criteria: [],
+    cluster_criteria: [],
+    command_id: "c",
+    command_name: "c",
+    cluster_id: "local",
+    cluster_name: "local",
+    canceled_by: "",
+    job_attributes: {},
   };
 }
 
@@ -73,7 +99,11 @@ describe("shell plugin process-group records", { skip: HAS_PROC ? false : "needs
   });
 
   const services = () => ({
-    state: { put: async () => {}, list: async () => [] }, log: silentLog, version: "1", instanceName: "host-a-1", jobsDirectory: jobsDir,
+    state: { put: async () => {}, list: async () => [] },
+    log: silentLog,
+    version: "1",
+    instanceName: "host-a-1",
+    jobsDirectory: jobsDir,
   });
   let n = 0;
   async function start(argv: string[], handler?: Handler) {
@@ -82,10 +112,19 @@ describe("shell plugin process-group records", { skip: HAS_PROC ? false : "needs
     const dir = join(jobsDir, id);
     mkdirSync(dir, { mode: 0o700 });
     const rt: Runtime = {
-      workingDirectory: dir, version: "1", userAgent: "heimdall/1", resumed: false, stdout: devNull(), stderr: devNull(),
-      setResult: () => {}, setOutput: () => {},
+      workingDirectory: dir,
+      version: "1",
+      userAgent: "heimdall/1",
+      resumed: false,
+      stdout: devNull(),
+      stderr: devNull(),
+      setResult: () => {},
+      setOutput: () => {},
     };
-    const settled = h.execute(new AbortController().signal, rt, job(id), cluster).then(() => "ok", (e: Error) => e.message);
+    const settled = h.execute(new AbortController().signal, rt, job(id), cluster).then(
+      () => "ok",
+      (e: Error) => e.message,
+    );
     return { h, id, dir, settled, record: join(dir, PROCESS_RECORD) };
   }
 
@@ -137,7 +176,10 @@ describe("shell plugin process-group records", { skip: HAS_PROC ? false : "needs
     // An unrelated detached process under a forged record with the right pid but another boot.
     const unrelated = spawn("sleep", ["30"], { detached: true, stdio: "ignore" });
     strays.push(unrelated.pid!);
-    writeFileSync(j.record, JSON.stringify({ ...real, pid: unrelated.pid, start_time: startTime(unrelated.pid!), boot_id: "another-boot" }));
+    writeFileSync(
+      j.record,
+      JSON.stringify({ ...real, pid: unrelated.pid, start_time: startTime(unrelated.pid!), boot_id: "another-boot" }),
+    );
     await cleaner.cleanup(j.id, cluster, new AbortController().signal);
     assert.ok(alive(unrelated.pid!), "a record of another boot (or host) is not acted on");
     unrelated.kill("SIGKILL");

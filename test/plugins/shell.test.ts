@@ -26,23 +26,50 @@ function sink() {
 }
 
 const cluster: Cluster = {
-  id: "local", name: "local", version: "", user: "u", description: "", tags: ["_id:local"], context: { k: "v" },
-  created_at: 1, updated_at: 1, status: "ACTIVE", health_check: false, attributes: {},
+  id: "local",
+  name: "local",
+  version: "",
+  user: "u",
+  description: "",
+  tags: ["_id:local"],
+  context: { k: "v" },
+  created_at: 1,
+  updated_at: 1,
+  status: "ACTIVE",
+  health_check: false,
+  attributes: {},
 };
 function job(context?: JsonObject): Job {
   return {
-    id: "3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71", name: "j", version: "", user: "u", description: "", tags: ["_id:x"],
-    ...(context ? { context } : {}), created_at: 1, updated_at: 2, status: "RUNNING", is_sync: false,
-    store_result_sync: false, error: "", command_criteria: [], cluster_criteria: [], command_id: "c",
-    command_name: "c", cluster_id: "local", cluster_name: "local", canceled_by: "", job_attributes: {},
+    id: "3f2b8c1e-6d4a-4c7e-9b1f-2a5d8e0c4b71",
+    name: "j",
+    version: "",
+    user: "u",
+    description: "",
+    tags: ["_id:x"],
+    ...(context ? { context } : {}),
+    created_at: 1,
+    updated_at: 2,
+    status: "RUNNING",
+    is_sync: false,
+    store_result_sync: false,
+    error: "",
+    command_criteria: [],
+    cluster_criteria: [],
+    command_id: "c",
+    command_name: "c",
+    cluster_id: "local",
+    cluster_name: "local",
+    canceled_by: "",
+    job_attributes: {},
   };
 }
-
 
 /** Waits (≤ 5 s) until the script has written its background process's pid, and returns it. */
 async function readPidFile(pidFile: string): Promise<number> {
   const end = Date.now() + 5000;
-  while (!(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "") && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
+  while (!(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "") && Date.now() < end)
+    await new Promise((res) => setTimeout(res, 10));
   return Number(readFileSync(pidFile, "utf8").trim());
 }
 describe("shell plugin", () => {
@@ -60,8 +87,14 @@ describe("shell plugin", () => {
     const err = sink();
     let result: Result | undefined;
     const rt: Runtime = {
-      workingDirectory: dir, version: "1.2.3", userAgent: "heimdall/1.2.3", resumed: false,
-      stdout: out.stream, stderr: err.stream, setResult: (r) => (result = r), setOutput: () => {},
+      workingDirectory: dir,
+      version: "1.2.3",
+      userAgent: "heimdall/1.2.3",
+      resumed: false,
+      stdout: out.stream,
+      stderr: err.stream,
+      setResult: (r) => (result = r),
+      setOutput: () => {},
     };
     const p = h.execute(signal, rt, job(context), cluster);
     return { p, dir, out, err, result: () => result };
@@ -69,7 +102,9 @@ describe("shell plugin", () => {
 
   it("rejects a command context without a non-empty array of strings", async () => {
     for (const ctx of [{}, { command: [] }, { command: "ls" }, { command: [1] }, { command: [""] }]) {
-      assert.throws(() => shellPlugin.create(ctx as JsonObject, {} as never, services), { message: 'shell: "command" must be a non-empty array of strings' });
+      assert.throws(() => shellPlugin.create(ctx as JsonObject, {} as never, services), {
+        message: 'shell: "command" must be a non-empty array of strings',
+      });
     }
     assert.notEqual(shellPlugin.resumable, true);
   });
@@ -121,7 +156,9 @@ describe("shell plugin", () => {
     assert.throws(() => h.validateJobContext!({ arguments: [1] }, cluster), { message: "context.arguments: must be an array of strings" });
     h.validateJobContext!({ arguments: ["x"] }, cluster);
     h.validateJobContext!(undefined, cluster);
-    await assert.rejects((await run(["/bin/true"], { arguments: "x" })).p, { message: "invalid context: arguments: must be an array of strings" });
+    await assert.rejects((await run(["/bin/true"], { arguments: "x" })).p, {
+      message: "invalid context: arguments: must be an array of strings",
+    });
   });
 
   it("abort sends SIGTERM to the whole process group and settles when the child exited", async () => {
@@ -143,7 +180,10 @@ describe("shell plugin", () => {
     assert.ok(alive(grandchild), "alive(grandchild)");
     ac.abort({ kind: "cancel" });
     const settled = await Promise.race([
-      r.p.then(() => "settled", () => "settled"),
+      r.p.then(
+        () => "settled",
+        () => "settled",
+      ),
       new Promise((res) => setTimeout(res, 3000, "still running")),
     ]);
     assert.equal(settled, "settled");

@@ -35,8 +35,16 @@ for (const backend of storeBackends()) {
 
       assert.ok((await read(s, id, "stdout", 0, whole.length)).equals(whole));
       const ranges: [number, number][] = [
-        [0, 1], [3, 9], [6, 6 + 65536], [65535, 65537], [100_000, 150_000], [whole.length - 5, whole.length],
-        [whole.length - 100, whole.length + 1000], [whole.length, whole.length + 10], [10, 5], [204_000, 204_400],
+        [0, 1],
+        [3, 9],
+        [6, 6 + 65536],
+        [65535, 65537],
+        [100_000, 150_000],
+        [whole.length - 5, whole.length],
+        [whole.length - 100, whole.length + 1000],
+        [whole.length, whole.length + 10],
+        [10, 5],
+        [204_000, 204_400],
       ];
       for (const [a, b] of ranges) {
         const got = await read(s, id, "stdout", a, b);
@@ -72,7 +80,10 @@ for (const backend of storeBackends()) {
         { key: "task/1", value: { arn: "a2" } },
         { key: "task/2", value: { arn: "b" } },
       ]);
-      assert.deepEqual((await s.listPluginState(id, "task/")).map((r) => r.key), ["task/1", "task/2"]);
+      assert.deepEqual(
+        (await s.listPluginState(id, "task/")).map((r) => r.key),
+        ["task/1", "task/2"],
+      );
       assert.deepEqual(await s.listPluginState(id, "TASK/"), [], "prefix is case-sensitive");
       assert.deepEqual(await s.listPluginState(id, "%"), [], "prefix is literal, not a pattern");
       assert.deepEqual(await s.listPluginState(other.id), [{ key: "task/9", value: null }]);

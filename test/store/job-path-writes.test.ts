@@ -47,7 +47,10 @@ for (const backend of storeBackends()) {
       assert.equal((await s.claimJobs("inst-1", 10)).length, 2);
       await new Promise((r) => setTimeout(r, 1200)); // the database clock moves on by at least one second
       assert.deepEqual(await s.heartbeat("inst-1", [a]), [{ id: a, status: "ACCEPTED" }]);
-      assert.deepEqual((await s.staleCandidates(0, 10)).map((c) => c.job.id), [b]);
+      assert.deepEqual(
+        (await s.staleCandidates(0, 10)).map((c) => c.job.id),
+        [b],
+      );
       assert.deepEqual((await s.heartbeat("inst-1", [])).length, 0);
       assert.deepEqual((await s.heartbeat("inst-1")).map((h) => h.id).sort(), [a, b].sort(), "no ids: every claim");
     });
@@ -75,16 +78,25 @@ void describe("retry classes of real driver failures", () => {
     one.exec("COMMIT");
     assert.equal(dbErrorClass(new HeimdallError("STORE", "store x: locked", { cause: busy })), "busy");
     one.pragma(`max_page_count = ${Number(one.pragma("page_count", { simple: true }))}`);
-    assert.throws(() => one.prepare("INSERT INTO t (b) VALUES (?)").run(Buffer.alloc(1 << 20)), (err) => dbErrorClass(err) === "io");
+    assert.throws(
+      () => one.prepare("INSERT INTO t (b) VALUES (?)").run(Buffer.alloc(1 << 20)),
+      (err) => dbErrorClass(err) === "io",
+    );
     one.prepare("INSERT INTO t (a) VALUES (1)").run();
-    assert.throws(() => one.prepare("INSERT INTO t (a) VALUES (1)").run(), (err) => dbErrorClass(err) === undefined);
+    assert.throws(
+      () => one.prepare("INSERT INTO t (a) VALUES (1)").run(),
+      (err) => dbErrorClass(err) === undefined,
+    );
     one.close();
     two.close();
   });
 
   void test("PostgreSQL: a refused connection is unavailable (store error and driver error)", async () => {
     const client = new pg.Client({ connectionString: "postgres://x:y@127.0.0.1:1/db", connectionTimeoutMillis: 2000 });
-    const err = await client.connect().then(() => undefined, (e: unknown) => e);
+    const err = await client.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.equal(dbErrorClass(err), "unavailable");
     const store = await openStore({ connectionString: `sqlite:${join(dir, "s.db")}` });
     await store.close();

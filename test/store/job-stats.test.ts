@@ -42,16 +42,20 @@ for (const backend of storeBackends()) {
       const url = await backend.freshUrl();
       let s = await backend.open(url);
       for (const r of ROWS) await s.insertJob(newJob({ id: r.id, name: `name-${r.id}`, status: r.status }));
-      for (const r of ROWS) if (r.running !== undefined) {
-        await s.setJobProgress(r.id, { tasks: 5, succeeded: 0, running: r.running, retrying: 0, failed: 0, pending: 5 - r.running });
-      }
+      for (const r of ROWS)
+        if (r.running !== undefined) {
+          await s.setJobProgress(r.id, { tasks: 5, succeeded: 0, running: r.running, retrying: 0, failed: 0, pending: 5 - r.running });
+        }
       const now = await s.now();
       await s.close();
       const at = (ago: number | undefined) => (ago === undefined ? "NULL" : String(now - ago));
       for (const r of ROWS) {
-        await rawQuery(url, `UPDATE jobs SET started_at = ${at(r.started)}, finished_at = ${at(r.finished)},
+        await rawQuery(
+          url,
+          `UPDATE jobs SET started_at = ${at(r.started)}, finished_at = ${at(r.finished)},
           created_at = ${r.created === undefined ? "created_at" : now - r.created}, error = '${r.error ?? ""}'
-          WHERE id = '${r.id}'`);
+          WHERE id = '${r.id}'`,
+        );
       }
       s = await backend.open(url);
       const since = now - 86_400;
@@ -65,7 +69,10 @@ for (const backend of storeBackends()) {
       const first = Math.floor(since / 3600) * 3600;
       assert.equal(hours[0]?.hour, first);
       assert.equal(hours.at(-1)?.hour, Math.floor(st.until / 3600) * 3600);
-      assert.ok(hours.every((h, i) => h.hour === first + 3600 * i), "every hour, in order, none skipped");
+      assert.ok(
+        hours.every((h, i) => h.hour === first + 3600 * i),
+        "every hour, in order, none skipped",
+      );
       const sum = (k: "succeeded" | "failed" | "canceled") => hours.reduce((n, h) => n + h[k], 0);
       assert.deepEqual([sum("succeeded"), sum("failed"), sum("canceled")], [3, 6, 1], "j07 finished before the window");
       const hourOf = (ago: number) => hours.find((h) => h.hour === Math.floor((now - ago) / 3600) * 3600);
@@ -74,17 +81,41 @@ for (const backend of storeBackends()) {
 
       assert.equal(st.running_ecs_tasks, 5);
 
-      assert.deepEqual(st.slowest.map((x) => [x.id, x.duration]),
-        [["j00", 2900], ["j02", 95], ["j09", 10], ["j01", 10], ["j10", 5]], "ties: the later job first");
-      assert.deepEqual(st.slowest[0], { id: "j00", name: "name-j00", status: "SUCCEEDED", started_at: now - 3000,
-        finished_at: now - 100, duration: 2900 });
+      assert.deepEqual(
+        st.slowest.map((x) => [x.id, x.duration]),
+        [
+          ["j00", 2900],
+          ["j02", 95],
+          ["j09", 10],
+          ["j01", 10],
+          ["j10", 5],
+        ],
+        "ties: the later job first",
+      );
+      assert.deepEqual(st.slowest[0], {
+        id: "j00",
+        name: "name-j00",
+        status: "SUCCEEDED",
+        started_at: now - 3000,
+        finished_at: now - 100,
+        duration: 2900,
+      });
 
-      assert.deepEqual(st.recent_failures.map((x) => x.id), ["j01", "j12", "j13", "j14", "j15"]);
+      assert.deepEqual(
+        st.recent_failures.map((x) => x.id),
+        ["j01", "j12", "j13", "j14", "j15"],
+      );
       assert.deepEqual(st.recent_failures[0], { id: "j01", name: "name-j01", error: "boom1", finished_at: now - 50 });
 
       const narrow = await s.jobStats(now - 60);
-      assert.deepEqual(narrow.recent_failures.map((x) => x.id), ["j01"]);
-      assert.deepEqual(narrow.slowest.map((x) => x.id), ["j09", "j01", "j10", "j11"]);
+      assert.deepEqual(
+        narrow.recent_failures.map((x) => x.id),
+        ["j01"],
+      );
+      assert.deepEqual(
+        narrow.slowest.map((x) => x.id),
+        ["j09", "j01", "j10", "j11"],
+      );
       assert.ok(narrow.finished_per_hour.length >= 1 && narrow.finished_per_hour.length <= 2);
 
       const byDefault = await s.jobStats();

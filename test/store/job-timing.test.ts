@@ -30,19 +30,24 @@ async function schemaV1(backend: StoreBackend, url: string): Promise<void> {
   if (backend.name === "sqlite") {
     const conn = new Database(url.slice("sqlite:".length));
     const db = new SqliteDb(conn);
-    await migrate(db, sqliteMigrations.filter((m) => m.version === 1));
+    await migrate(
+      db,
+      sqliteMigrations.filter((m) => m.version === 1),
+    );
     await db.close();
   } else {
     const pool = new pg.Pool({ connectionString: url, max: 1 });
-    await migrate(new PostgresDb(pool), postgresMigrations.filter((m) => m.version === 1));
+    await migrate(
+      new PostgresDb(pool),
+      postgresMigrations.filter((m) => m.version === 1),
+    );
     await pool.end();
   }
   const insert = (id: string, status: string, updated: number) =>
     `INSERT INTO jobs (id, status, name, version, description, error, user_name, is_sync, store_result_sync, canceled_by,
       job_attributes, command_id, command_name, cluster_id, cluster_name, created_at, updated_at)
      VALUES ('${id}', '${status}', 'n', '1', '', '', 'u', FALSE, FALSE, '', '{}', 'c', 'c', 'k', 'k', 100, ${updated})`;
-  for (const sql of [insert("old-done", "SUCCEEDED", 500), insert("old-failed", "FAILED", 600),
-    insert("old-running", "RUNNING", 700)]) {
+  for (const sql of [insert("old-done", "SUCCEEDED", 500), insert("old-failed", "FAILED", 600), insert("old-running", "RUNNING", 700)]) {
     await rawQuery(url, backend.name === "sqlite" ? sql.replace(/FALSE/g, "0") : sql);
   }
 }
@@ -122,8 +127,10 @@ for (const backend of storeBackends()) {
       j = await s.getJob(a.id);
       assert.equal(j?.progress, undefined);
       assert.ok(!("progress" in (j as object)), "cleared progress is omitted");
-      await assert.rejects(s.setJobProgress("no-such-job", PROGRESS),
-        (e: unknown) => e instanceof Error && /^store setJobProgress: unknown job no-such-job$/.test(e.message));
+      await assert.rejects(
+        s.setJobProgress("no-such-job", PROGRESS),
+        (e: unknown) => e instanceof Error && /^store setJobProgress: unknown job no-such-job$/.test(e.message),
+      );
     });
 
     void test("started_after (>=) and finished_before (<) filter the list, alone and with other filters", async () => {
@@ -132,9 +139,16 @@ for (const backend of storeBackends()) {
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) ids.push((await s.insertJob(newJob({ name: i % 2 ? "odd" : "even" }))).id);
       // started 1000 + 10i (job 5 never started), finished 2000 + 10i (jobs 4 and 5 not finished)
-      s = await withRaw(backend, url, s, ids.map((id, i) =>
-        `UPDATE jobs SET started_at = ${i === 5 ? "NULL" : 1000 + 10 * i}, finished_at = ${i >= 4 ? "NULL" : 2000 + 10 * i}
-         WHERE id = '${id}'`));
+      s = await withRaw(
+        backend,
+        url,
+        s,
+        ids.map(
+          (id, i) =>
+            `UPDATE jobs SET started_at = ${i === 5 ? "NULL" : 1000 + 10 * i}, finished_at = ${i >= 4 ? "NULL" : 2000 + 10 * i}
+         WHERE id = '${id}'`,
+        ),
+      );
       const list = async (f: Parameters<Store["listJobs"]>[0]) =>
         (await s.listJobs(f, page({ order_by: "seq", direction: "asc" }))).data.map((j) => ids.indexOf(j.id));
       assert.deepEqual(await list({ started_after: 1020 }), [2, 3, 4]);

@@ -55,10 +55,17 @@ async function load(backend: StoreBackend): Promise<{ store: Store; url: string 
   let store = await backend.open(url);
   const jobs = dataset();
   for (const m of jobs) {
-    await store.insertJob(newJob({
-      id: m.id, name: m.name, version: m.version, user: m.user, command_name: m.command_name,
-      cluster_name: m.cluster_name, tags: [`_id:${m.id}`, `_name:${m.name}`, `_version:${m.version}`, ...m.tags],
-    }));
+    await store.insertJob(
+      newJob({
+        id: m.id,
+        name: m.name,
+        version: m.version,
+        user: m.user,
+        command_name: m.command_name,
+        cluster_name: m.cluster_name,
+        tags: [`_id:${m.id}`, `_name:${m.name}`, `_version:${m.version}`, ...m.tags],
+      }),
+    );
   }
   await store.close();
   if (backend.name === "sqlite") {
@@ -72,8 +79,12 @@ async function load(backend: StoreBackend): Promise<{ store: Store; url: string 
     const c = new pg.Client(url);
     await c.connect();
     for (const m of jobs) {
-      await c.query("UPDATE jobs SET status = $1, created_at = $2, updated_at = $3 WHERE id = $4",
-        [m.status, m.created_at, m.updated_at, m.id]);
+      await c.query("UPDATE jobs SET status = $1, created_at = $2, updated_at = $3 WHERE id = $4", [
+        m.status,
+        m.created_at,
+        m.updated_at,
+        m.id,
+      ]);
     }
     await c.end();
   }
@@ -89,11 +100,17 @@ const byteCmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.
 
 function expected(models: Model[], f: JobFilter, order: OrderBy, dir: "asc" | "desc"): string[] {
   const match = (v: string, p: string | undefined) => p === undefined || patternRegex(p).test(v);
-  const rows = models.filter((m) =>
-    match(m.user, f.username) && match(m.id, f.id) && match(m.name, f.name) && match(m.version, f.version) &&
-    match(m.command_name, f.command) && match(m.cluster_name, f.cluster) &&
-    (!f.status || f.status.length === 0 || f.status.includes(m.status)) &&
-    (f.tags ?? []).every((t) => m.tags.includes(t) || t === `_name:${m.name}`));
+  const rows = models.filter(
+    (m) =>
+      match(m.user, f.username) &&
+      match(m.id, f.id) &&
+      match(m.name, f.name) &&
+      match(m.version, f.version) &&
+      match(m.command_name, f.command) &&
+      match(m.cluster_name, f.cluster) &&
+      (!f.status || f.status.length === 0 || f.status.includes(m.status)) &&
+      (f.tags ?? []).every((t) => m.tags.includes(t) || t === `_name:${m.name}`),
+  );
   const sign = dir === "asc" ? 1 : -1;
   rows.sort((a, b) => {
     let c = 0;
@@ -134,8 +151,14 @@ const FILTERS: JobFilter[] = [
   { tags: ["absent"] },
 ];
 const ORDERS: [OrderBy, "asc" | "desc"][] = [
-  ["seq", "desc"], ["seq", "asc"], ["id", "asc"], ["id", "desc"], ["created_at", "asc"], ["created_at", "desc"],
-  ["updated_at", "asc"], ["updated_at", "desc"],
+  ["seq", "desc"],
+  ["seq", "asc"],
+  ["id", "asc"],
+  ["id", "desc"],
+  ["created_at", "asc"],
+  ["created_at", "desc"],
+  ["updated_at", "asc"],
+  ["updated_at", "desc"],
 ];
 
 async function listAll(store: Store, f: JobFilter, pq: PageQuery): Promise<string[]> {
@@ -149,7 +172,7 @@ for (const backend of storeBackends()) {
     void test("insertJob returns the stored job; getJob reads it back", async () => {
       const s = await backend.open();
       const input = newJob({
-        context: { nested: { a: [1, 2.5, null, true] }, "ü": "✓" },
+        context: { nested: { a: [1, 2.5, null, true] }, ü: "✓" },
         tags: ["z", "_id:x", "a", "A", "a"],
         command_criteria: ["b", "a"],
         cluster_criteria: [],
@@ -191,7 +214,11 @@ for (const backend of storeBackends()) {
       const ids = listed.data.map((j) => j.id);
       assert.deepEqual([...ids].sort(), [...jobs.slice(0, 41).map((j) => j.id)].sort());
       if (backend.name === "sqlite") {
-        assert.deepEqual(ids.slice(0, 40), jobs.slice(0, 40).map((j) => j.id), "one connection: call order kept");
+        assert.deepEqual(
+          ids.slice(0, 40),
+          jobs.slice(0, 40).map((j) => j.id),
+          "one connection: call order kept",
+        );
         assert.equal(failedIndex, 41, "one connection: the later duplicate fails");
       }
       assert.equal((await s.getJob(dup.id))?.name, jobs[failedIndex === 40 ? 41 : 40]!.name);

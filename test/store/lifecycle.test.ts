@@ -20,7 +20,7 @@ for (const backend of storeBackends()) {
 
     void test("cancel: NEW → CANCELING (canceled_by kept on anonymous repeat), final, unknown", async () => {
       const s = await backend.open();
-      const [a, b] = await insertMany(s, 2) as [string, string];
+      const [a, b] = (await insertMany(s, 2)) as [string, string];
       assert.deepEqual(await s.cancelJob(a, "alice"), { kind: "canceling", owner: null });
       let j = await s.getJob(a);
       assert.equal(j?.status, "CANCELING");
@@ -47,20 +47,39 @@ for (const backend of storeBackends()) {
       await s.cancelJob(ids[1] as string, "x");
       assert.deepEqual(await s.claimJobs("inst-1", 0), []);
       const first = await s.claimJobs("inst-1", 3);
-      assert.deepEqual(first.map((c) => c.job.id), [ids[0], ids[2], ids[3]]);
+      assert.deepEqual(
+        first.map((c) => c.job.id),
+        [ids[0], ids[2], ids[3]],
+      );
       assert.ok(first.every((c) => c.job.status === "ACCEPTED" && !c.resumed));
       // The claim returns the job exactly as stored after it (tag sets included) and the registry revision.
       for (const c of first) assert.deepEqual(c.job, await s.getJob(c.job.id));
-      assert.ok(first.every((c) => c.registryRevision === 0), "registry revision returned with the claim");
+      assert.ok(
+        first.every((c) => c.registryRevision === 0),
+        "registry revision returned with the claim",
+      );
       const second = await s.claimJobs("inst-2", 10);
-      assert.deepEqual(second.map((c) => c.job.id), [ids[4], ids[5], ids[6]]);
+      assert.deepEqual(
+        second.map((c) => c.job.id),
+        [ids[4], ids[5], ids[6]],
+      );
       assert.deepEqual(await s.claimJobs("inst-3", 10), []);
       assert.equal(await status(s, ids[1] as string), "CANCELING");
       assert.equal(await status(s, sync.id), "RUNNING");
 
       const hb = await s.heartbeat("inst-1");
-      assert.deepEqual(hb.map((h) => [h.id, h.status]), [[ids[0], "ACCEPTED"], [ids[2], "ACCEPTED"], [ids[3], "ACCEPTED"]]);
-      assert.deepEqual((await s.heartbeat("inst-sync")).map((h) => [h.id, h.status]), [[sync.id, "RUNNING"]]);
+      assert.deepEqual(
+        hb.map((h) => [h.id, h.status]),
+        [
+          [ids[0], "ACCEPTED"],
+          [ids[2], "ACCEPTED"],
+          [ids[3], "ACCEPTED"],
+        ],
+      );
+      assert.deepEqual(
+        (await s.heartbeat("inst-sync")).map((h) => [h.id, h.status]),
+        [[sync.id, "RUNNING"]],
+      );
       assert.deepEqual(await s.heartbeat("nobody"), []);
     });
 
@@ -82,7 +101,7 @@ for (const backend of storeBackends()) {
 
     void test("transitions are compare-and-set on status and owner", async () => {
       const s = await backend.open();
-      const [a] = await insertMany(s, 1) as [string];
+      const [a] = (await insertMany(s, 1)) as [string];
       await s.claimJobs("me", 1);
       assert.equal(await s.transition({ id: a, from: ["NEW"], to: "RUNNING", owner: "me" }), false, "wrong from");
       assert.equal(await s.transition({ id: a, from: ["ACCEPTED"], to: "RUNNING", owner: "other" }), false, "wrong owner");
@@ -93,23 +112,39 @@ for (const backend of storeBackends()) {
       assert.equal(await status(s, a), "RUNNING");
 
       assert.deepEqual(await s.cancelJob(a, "bob"), { kind: "canceling", owner: "me" });
-      assert.equal(await s.transition({
-        id: a, from: ["RUNNING"], to: "SUCCEEDED", owner: "me", removeClaim: true,
-        jobAttributes: { L: { kind: "text", value: "v" } },
-      }), false, "the cancel wins over a late success");
+      assert.equal(
+        await s.transition({
+          id: a,
+          from: ["RUNNING"],
+          to: "SUCCEEDED",
+          owner: "me",
+          removeClaim: true,
+          jobAttributes: { L: { kind: "text", value: "v" } },
+        }),
+        false,
+        "the cancel wins over a late success",
+      );
       assert.equal(await s.transition({ id: a, from: ["CANCELING"], to: "CANCELED", owner: "me", removeClaim: true }), true);
       const j = await s.getJob(a);
       assert.equal(j?.status, "CANCELED");
       assert.deepEqual(j?.job_attributes, {});
       assert.deepEqual(await s.heartbeat("me"), [], "claim removed with the final transition");
 
-      const [b] = await insertMany(s, 1) as [string];
+      const [b] = (await insertMany(s, 1)) as [string];
       await s.claimJobs("me", 1);
       await s.transition({ id: b, from: ["ACCEPTED"], to: "RUNNING", owner: "me" });
-      assert.equal(await s.transition({
-        id: b, from: ["RUNNING"], to: "FAILED", owner: "me", removeClaim: true, error: "boom",
-        jobAttributes: { L: { kind: "link", value: "http://x" } },
-      }), true);
+      assert.equal(
+        await s.transition({
+          id: b,
+          from: ["RUNNING"],
+          to: "FAILED",
+          owner: "me",
+          removeClaim: true,
+          error: "boom",
+          jobAttributes: { L: { kind: "link", value: "http://x" } },
+        }),
+        true,
+      );
       const jb = await s.getJob(b);
       assert.equal(jb?.error, "boom");
       assert.deepEqual(jb?.job_attributes, { L: { kind: "link", value: "http://x" } });
@@ -118,7 +153,7 @@ for (const backend of storeBackends()) {
 
     void test("T6 hand-back of an unstarted claim and D10 hand-back/resume of a running job", async () => {
       const s = await backend.open();
-      const [a, b] = await insertMany(s, 2) as [string, string];
+      const [a, b] = (await insertMany(s, 2)) as [string, string];
       await s.claimJobs("old", 2);
       // T6: ACCEPTED → NEW, owner cleared: claimable again, not stale.
       assert.equal(await s.transition({ id: a, from: ["ACCEPTED"], to: "NEW", owner: "old", clearOwner: true }), true);
@@ -131,22 +166,42 @@ for (const backend of storeBackends()) {
       assert.deepEqual(await s.staleCandidates(0, 10), [], "unowned claims without heartbeat are not stale");
 
       const claimed = await s.claimJobs("new", 10);
-      assert.deepEqual(claimed.map((c) => [c.job.id, c.job.status, c.resumed]), [[a, "ACCEPTED", false], [b, "RUNNING", true]]);
+      assert.deepEqual(
+        claimed.map((c) => [c.job.id, c.job.status, c.resumed]),
+        [
+          [a, "ACCEPTED", false],
+          [b, "RUNNING", true],
+        ],
+      );
       assert.deepEqual(await s.claimJobs("third", 10), [], "a resumed claim is no longer handed back");
     });
 
     void test("stale candidates: old heartbeats and unowned CANCELING jobs; takeover is compare-and-set", async () => {
       const s = await backend.open();
-      const [a, b, c] = await insertMany(s, 3) as [string, string, string];
+      const [a, b, c] = (await insertMany(s, 3)) as [string, string, string];
       await s.claimJobs("dead", 1); // a
       await s.cancelJob(b, "x"); // b: unowned CANCELING
-      assert.deepEqual((await s.staleCandidates(60, 10)).map((x) => x.job.id), [b], "fresh heartbeat is not stale");
+      assert.deepEqual(
+        (await s.staleCandidates(60, 10)).map((x) => x.job.id),
+        [b],
+        "fresh heartbeat is not stale",
+      );
       await new Promise((r) => setTimeout(r, 1100));
       const cands = await s.staleCandidates(0, 10);
-      assert.deepEqual(cands.map((x) => [x.job.id, x.owner, x.job.status]), [[a, "dead", "ACCEPTED"], [b, null, "CANCELING"]]);
+      assert.deepEqual(
+        cands.map((x) => [x.job.id, x.owner, x.job.status]),
+        [
+          [a, "dead", "ACCEPTED"],
+          [b, null, "CANCELING"],
+        ],
+      );
       assert.equal(typeof cands[0]?.heartbeat, "number");
       assert.equal(cands[1]?.heartbeat, null);
-      assert.deepEqual((await s.staleCandidates(0, 1)).map((x) => x.job.id), [a], "limit");
+      assert.deepEqual(
+        (await s.staleCandidates(0, 1)).map((x) => x.job.id),
+        [a],
+        "limit",
+      );
 
       const ca = cands[0] as (typeof cands)[0];
       assert.equal(await s.takeOverClaim(a, { owner: "dead", heartbeat: (ca.heartbeat ?? 0) - 1 }, "janitor"), false);
@@ -154,9 +209,21 @@ for (const backend of storeBackends()) {
       assert.equal(await s.takeOverClaim(a, { owner: ca.owner, heartbeat: ca.heartbeat }, "janitor"), true);
       assert.equal(await s.takeOverClaim(a, { owner: ca.owner, heartbeat: ca.heartbeat }, "janitor-2"), false, "only once");
       assert.equal(await s.takeOverClaim(b, { owner: null, heartbeat: null }, "janitor"), true);
-      assert.deepEqual((await s.heartbeat("janitor")).map((h) => h.id), [a, b]);
-      assert.equal(await s.transition({ id: a, from: ["ACCEPTED", "RUNNING"], to: "FAILED", owner: "janitor", removeClaim: true,
-        error: "awol: job is stale, marking failed" }), true);
+      assert.deepEqual(
+        (await s.heartbeat("janitor")).map((h) => h.id),
+        [a, b],
+      );
+      assert.equal(
+        await s.transition({
+          id: a,
+          from: ["ACCEPTED", "RUNNING"],
+          to: "FAILED",
+          owner: "janitor",
+          removeClaim: true,
+          error: "awol: job is stale, marking failed",
+        }),
+        true,
+      );
       assert.equal(await s.transition({ id: b, from: ["CANCELING"], to: "CANCELED", owner: "janitor", removeClaim: true }), true);
       assert.deepEqual(await s.staleCandidates(0, 10), []);
       assert.equal(await status(s, c), "NEW");
@@ -186,7 +253,7 @@ for (const backend of storeBackends()) {
 
     void test("retention deletes only final jobs older than the cutoff, with all their rows", async () => {
       const s = await backend.open();
-      const [done, running, fresh] = await insertMany(s, 3) as [string, string, string];
+      const [done, running, fresh] = (await insertMany(s, 3)) as [string, string, string];
       await s.claimJobs("me", 3);
       for (const id of [done, running, fresh]) await s.transition({ id, from: ["ACCEPTED"], to: "RUNNING", owner: "me" });
       await s.transition({ id: done, from: ["RUNNING"], to: "SUCCEEDED", owner: "me", removeClaim: true });

@@ -23,14 +23,23 @@ async function load(backend: StoreBackend): Promise<string> {
   const url = await backend.freshUrl();
   const s = await backend.open(url);
   for (let i = 0; i < N; i += 100) {
-    await Promise.all(Array.from({ length: 100 }, (_, k) => {
-      const n = i + k;
-      const id = `job-${n}`;
-      // 1 % RUNNING, names etl-0..99 (1 % each), users u0..99, tag team:0..99; "env:prod" on every other job
-      const status: JobStatus = n % 100 === 7 ? "RUNNING" : (STATUSES[n % STATUSES.length] as JobStatus);
-      return s.insertJob(newJob({ id, name: `etl-${n % 100}`, user: `u${n % 97}`, status,
-        tags: [`_id:${id}`, `_name:etl-${n % 100}`, "_version:1", `team:${n % 100}`, ...(n % 2 ? ["env:prod"] : [])] }));
-    }));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, k) => {
+        const n = i + k;
+        const id = `job-${n}`;
+        // 1 % RUNNING, names etl-0..99 (1 % each), users u0..99, tag team:0..99; "env:prod" on every other job
+        const status: JobStatus = n % 100 === 7 ? "RUNNING" : (STATUSES[n % STATUSES.length] as JobStatus);
+        return s.insertJob(
+          newJob({
+            id,
+            name: `etl-${n % 100}`,
+            user: `u${n % 97}`,
+            status,
+            tags: [`_id:${id}`, `_name:etl-${n % 100}`, "_version:1", `team:${n % 100}`, ...(n % 2 ? ["env:prod"] : [])],
+          }),
+        );
+      }),
+    );
   }
   await s.close();
   return url;
@@ -93,9 +102,10 @@ for (const backend of storeBackends()) {
 
     for (const [label, filter, p, index] of CASES) {
       void test(`${label} reads ${index}`, async () => {
-        const plan = backend.name === "sqlite"
-          ? sqlitePlan(url.slice("sqlite:".length), filter, p)
-          : await postgresPlan(client as pg.Client, filter, p);
+        const plan =
+          backend.name === "sqlite"
+            ? sqlitePlan(url.slice("sqlite:".length), filter, p)
+            : await postgresPlan(client as pg.Client, filter, p);
         const text = plan.join("\n");
         if (backend.name === "sqlite") {
           assert.match(text, new RegExp(`SEARCH \\w+ USING (COVERING )?INDEX ${index} \\(`), text);

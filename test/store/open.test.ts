@@ -17,8 +17,10 @@ const isStoreError = (re: RegExp) => (e: unknown) =>
   e instanceof Error && (e as Error & { code?: string }).code === "STORE" && re.test(e.message);
 
 void test("unknown connection strings are a configuration error", async () => {
-  await assert.rejects(openStore({ connectionString: "mysql://x" }), (e: Error & { code?: string }) =>
-    e.code === "CONFIG" && e.message.includes("database.connection_string"));
+  await assert.rejects(
+    openStore({ connectionString: "mysql://x" }),
+    (e: Error & { code?: string }) => e.code === "CONFIG" && e.message.includes("database.connection_string"),
+  );
 });
 
 for (const backend of storeBackends()) {
@@ -34,11 +36,16 @@ for (const backend of storeBackends()) {
       assert.equal((await s2.listJobs({}, { limit: 10, order_by: "seq", direction: "desc" })).data.length, 1);
       await s2.close();
       const rows = await rawQuery<{ version: number }>(url, "SELECT version FROM schema_migrations ORDER BY version");
-      assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2, 3]);
+      assert.deepEqual(
+        rows.map((r) => Number(r.version)),
+        [1, 2, 3],
+      );
 
       await rawQuery(url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
-      await assert.rejects(backend.open(url),
-        isStoreError(/^database schema version 999 is newer than this server \(3\); upgrade the server$/));
+      await assert.rejects(
+        backend.open(url),
+        isStoreError(/^database schema version 999 is newer than this server \(3\); upgrade the server$/),
+      );
     });
 
     void test("wake-ups reach listeners; unsubscribing stops them", async () => {
@@ -95,8 +102,10 @@ void describe("SQLite single instance", () => {
   void test("a second opener in the same process is refused until the first closes", async () => {
     const url = `sqlite:${join(tempDir(), "x.db")}`;
     const s = await openStore({ connectionString: url });
-    await assert.rejects(openStore({ connectionString: url }),
-      isStoreError(new RegExp(`is in use by another Heimdall server \\(pid ${process.pid}\\); SQLite allows one instance`)));
+    await assert.rejects(
+      openStore({ connectionString: url }),
+      isStoreError(new RegExp(`is in use by another Heimdall server \\(pid ${process.pid}\\); SQLite allows one instance`)),
+    );
     await s.insertJob(newJob()); // the first store is unaffected
     await s.close();
     const again = await openStore({ connectionString: url });
@@ -130,8 +139,14 @@ void describe("SQLite single instance", () => {
         child.stdout.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
         child.on("exit", (code) => reject(new Error(`lock holder exited early (${code})`)));
       });
-      await assert.rejects(openStore({ connectionString: url }), isStoreError(
-        new RegExp(`^database ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is in use by another Heimdall server \\(pid ${child.pid}\\); SQLite allows one instance — use PostgreSQL for several$`)));
+      await assert.rejects(
+        openStore({ connectionString: url }),
+        isStoreError(
+          new RegExp(
+            `^database ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is in use by another Heimdall server \\(pid ${child.pid}\\); SQLite allows one instance — use PostgreSQL for several$`,
+          ),
+        ),
+      );
     } finally {
       child.kill("SIGKILL");
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.on("exit", r)));
@@ -144,18 +159,21 @@ void describe("SQLite single instance", () => {
 });
 
 void test("an unreachable PostgreSQL is a STORE error naming the redacted URL", async () => {
-  await assert.rejects(openStore({ connectionString: "postgres://u:secret@127.0.0.1:1/db", statementTimeoutMs: 2000 }),
+  await assert.rejects(
+    openStore({ connectionString: "postgres://u:secret@127.0.0.1:1/db", statementTimeoutMs: 2000 }),
     (e: Error & { code?: string }) =>
-      e.code === "STORE" && e.message.startsWith("cannot open database postgres://u:***@127.0.0.1:1/db") &&
-      !e.message.includes("secret"));
+      e.code === "STORE" && e.message.startsWith("cannot open database postgres://u:***@127.0.0.1:1/db") && !e.message.includes("secret"),
+  );
 });
 
 void describe("PostgreSQL with several instances", () => {
   const postgres = storeBackends()[1] as StoreBackend;
   after(() => postgres.closeAll());
 
-  void test("statements are bounded by the statement timeout and fail as STORE errors naming the operation",
-    { skip: postgres.skip }, async () => {
+  void test(
+    "statements are bounded by the statement timeout and fail as STORE errors naming the operation",
+    { skip: postgres.skip },
+    async () => {
       const url = await postgres.freshUrl();
       // Migrated first with the default timeout: a loaded machine may take longer than 300 ms to create the schema.
       await (await postgres.open(url)).close();
@@ -174,13 +192,17 @@ void describe("PostgreSQL with several instances", () => {
         await locker.end();
       }
       assert.equal((await s.getJob(job.id))?.id, job.id, "the pool recovers");
-    });
+    },
+  );
 
   void test("instances starting together migrate once", { skip: postgres.skip }, async () => {
     const url = await postgres.freshUrl();
     await Promise.all([postgres.open(url), postgres.open(url), postgres.open(url)]);
     const rows = await rawQuery<{ version: number }>(url, "SELECT version FROM schema_migrations ORDER BY version");
-    assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2, 3]); // each version recorded once
+    assert.deepEqual(
+      rows.map((r) => Number(r.version)),
+      [1, 2, 3],
+    ); // each version recorded once
   });
 
   void test("two stores claiming in parallel never get the same job", { skip: postgres.skip }, async () => {

@@ -39,20 +39,27 @@ for (const backend of storeBackends()) {
       assert.equal(typeof c.created_at, "number");
       assert.deepEqual(await s.getCommand("ping-1"), c);
 
-      const k = await s.putCluster(cluster("local", {
-        health_check: true,
-        attributes: { L: { kind: "link", value: "http://x/{{ .Job.id }}" } },
-      }));
+      const k = await s.putCluster(
+        cluster("local", {
+          health_check: true,
+          attributes: { L: { kind: "link", value: "http://x/{{ .Job.id }}" } },
+        }),
+      );
       assert.equal(await s.registryRevision(), 2);
       assert.equal(k.context, undefined, "no context stays absent");
       assert.equal(k.health_check, true);
       assert.deepEqual(await s.getCluster("local"), k);
 
       // Full replace keeps created_at and replaces tags; empty context object is kept as {}.
-      const c2 = await s.putCommand(command("ping-1", {
-        name: "renamed", tags: ["_id:ping-1", "_name:renamed", "_version:1.0", "b", "a"], cluster_tags: [],
-        context: {}, is_sync: true,
-      }));
+      const c2 = await s.putCommand(
+        command("ping-1", {
+          name: "renamed",
+          tags: ["_id:ping-1", "_name:renamed", "_version:1.0", "b", "a"],
+          cluster_tags: [],
+          context: {},
+          is_sync: true,
+        }),
+      );
       assert.equal(c2.created_at, c.created_at);
       assert.equal(c2.name, "renamed");
       assert.deepEqual(c2.tags, ["_id:ping-1", "_name:renamed", "_version:1.0", "a", "b"]);
@@ -71,8 +78,14 @@ for (const backend of storeBackends()) {
 
       const all = await s.loadRegistry();
       assert.equal(all.revision, 5);
-      assert.deepEqual(all.commands.map((x) => x.id), ["ping-1"]);
-      assert.deepEqual(all.clusters.map((x) => [x.id, x.status]), [["local", "DELETED"]]);
+      assert.deepEqual(
+        all.commands.map((x) => x.id),
+        ["ping-1"],
+      );
+      assert.deepEqual(
+        all.clusters.map((x) => [x.id, x.status]),
+        [["local", "DELETED"]],
+      );
       assert.deepEqual(all.commands[0], await s.getCommand("ping-1"));
     });
 
@@ -85,30 +98,52 @@ for (const backend of storeBackends()) {
       await s.setCommandStatus("C-ecs", "INACTIVE", "bo");
 
       const seqDesc = await walkPages((p) => s.listCommands({}, p), page({ limit: 2 }));
-      assert.deepEqual(seqDesc.items.map((c) => c.id), [...ids].reverse());
+      assert.deepEqual(
+        seqDesc.items.map((c) => c.id),
+        [...ids].reverse(),
+      );
       assert.equal(seqDesc.pages, 3);
 
       const byIdAsc = await walkPages((p) => s.listCommands({}, p), page({ limit: 4, order_by: "id", direction: "asc" }));
       // Code point order: uppercase before lowercase, '%' '-' '_' by their code points.
-      assert.deepEqual(byIdAsc.items.map((c) => c.id), ["C-ecs", "a-ping", "aa-ping", "b-shell", "d_ping", "e%ping"]);
+      assert.deepEqual(
+        byIdAsc.items.map((c) => c.id),
+        ["C-ecs", "a-ping", "aa-ping", "b-shell", "d_ping", "e%ping"],
+      );
 
       const ping = await s.listCommands({ plugin: "ping" }, page({ order_by: "id", direction: "asc" }));
-      assert.deepEqual(ping.data.map((c) => c.id), ["a-ping", "aa-ping", "d_ping", "e%ping"]);
+      assert.deepEqual(
+        ping.data.map((c) => c.id),
+        ["a-ping", "aa-ping", "d_ping", "e%ping"],
+      );
       assert.equal(ping.next_cursor, undefined);
 
       const pat = await s.listCommands({ id: "a_-%" }, page({ order_by: "id", direction: "asc" }));
-      assert.deepEqual(pat.data.map((c) => c.id), ["aa-ping"], "_ matches exactly one character");
+      assert.deepEqual(
+        pat.data.map((c) => c.id),
+        ["aa-ping"],
+        "_ matches exactly one character",
+      );
       const caseSensitive = await s.listCommands({ id: "c%" }, page());
       assert.deepEqual(caseSensitive.data, []);
       const inactive = await s.listCommands({ status: ["INACTIVE"] }, page());
-      assert.deepEqual(inactive.data.map((c) => c.id), ["C-ecs"]);
+      assert.deepEqual(
+        inactive.data.map((c) => c.id),
+        ["C-ecs"],
+      );
       const users = await s.listCommands({ username: "al", status: ["ACTIVE", "INACTIVE"] }, page());
-      assert.deepEqual(users.data.map((c) => c.id), ["aa-ping", "a-ping"]);
+      assert.deepEqual(
+        users.data.map((c) => c.id),
+        ["aa-ping", "a-ping"],
+      );
 
       const clusters = ["z", "y", "x"];
       for (const id of clusters) await s.putCluster(cluster(id, { version: id === "y" ? "2.0" : "1.0" }));
       const cl = await walkPages((p) => s.listClusters({ version: "1._" }, p), page({ limit: 1, order_by: "id", direction: "asc" }));
-      assert.deepEqual(cl.items.map((c) => c.id), ["x", "z"]);
+      assert.deepEqual(
+        cl.items.map((c) => c.id),
+        ["x", "z"],
+      );
     });
   });
 }

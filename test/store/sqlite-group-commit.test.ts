@@ -46,7 +46,10 @@ void test("concurrent writes share one transaction; a failing one is rolled back
     db.tx("four", async (tx) => (await tx.query("four", "SELECT count(*) AS n FROM t"))[0]?.n),
   ]);
   assert.equal(begins(), 2, "the burst's transaction, rolled back when a write threw, then the burst with savepoints");
-  assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ["fulfilled", "rejected", "fulfilled", "fulfilled"],
+  );
   assert.equal((results[0] as PromiseFulfilledResult<string>).value, "one");
   const err = (results[1] as PromiseRejectedResult).reason as Error & { code?: string };
   assert.equal(err.code, "STORE");
@@ -78,10 +81,13 @@ void test("a burst whose writes all succeed is one transaction without savepoint
 void test("a lone write commits on its own; a failing lone transaction leaves nothing behind", async () => {
   const { db, begins } = open("b.db");
   await db.exec("x", "INSERT INTO t (a) VALUES (1)");
-  await assert.rejects(db.tx("y", async (tx) => {
-    await tx.exec("y", "INSERT INTO t (a) VALUES (2)");
-    throw new Error("boom");
-  }), /store y: boom/);
+  await assert.rejects(
+    db.tx("y", async (tx) => {
+      await tx.exec("y", "INSERT INTO t (a) VALUES (2)");
+      throw new Error("boom");
+    }),
+    /store y: boom/,
+  );
   assert.deepEqual(await values(db), [1]);
   assert.equal(begins(), 2);
   await db.close();
@@ -108,7 +114,10 @@ void test("a write that ends its own savepoint fails with its batch rolled back;
     }),
     db.exec("after", "INSERT INTO t (a) VALUES (3)"),
   ]);
-  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected", "fulfilled"]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ["rejected", "rejected", "fulfilled"],
+  );
   assert.match(((results[1] as PromiseRejectedResult).reason as Error).message, /^store rogue: .*savepoint/);
   assert.deepEqual(await values(db), [3]);
   await db.close();

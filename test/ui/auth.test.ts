@@ -38,7 +38,14 @@ describe("UI: HTTPS, tokens, 401 and 403", { skip }, () => {
         context: { jwks_file: join(dir, "jwks.json"), issuer: "https://idp.test", audience: "heimdall", user_claim: "email" },
       },
       commands: [
-        { name: "sleeper-0.0.1", plugin: "shell", version: "0.0.1", tags: ["type:sleeper"], cluster_tags: ["type:localhost"], context: { command: ["/bin/sh", "-c", "sleep 120"] } },
+        {
+          name: "sleeper-0.0.1",
+          plugin: "shell",
+          version: "0.0.1",
+          tags: ["type:sleeper"],
+          cluster_tags: ["type:localhost"],
+          context: { command: ["/bin/sh", "-c", "sleep 120"] },
+        },
       ],
     });
     browser = await launchBrowser();
@@ -53,11 +60,15 @@ describe("UI: HTTPS, tokens, 401 and 403", { skip }, () => {
   async function apiAs(email: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
     const auth = `Bearer ${await token(key, { email })}`;
     return new Promise((resolve, reject) => {
-      const req = request(`${srv.url}/api/v1${path}`, { method, ca, headers: { authorization: auth, "content-type": "application/json" } }, (res) => {
-        let text = "";
-        res.on("data", (d: Buffer) => (text += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-      });
+      const req = request(
+        `${srv.url}/api/v1${path}`,
+        { method, ca, headers: { authorization: auth, "content-type": "application/json" } },
+        (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+        },
+      );
       req.once("error", reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
@@ -74,7 +85,11 @@ describe("UI: HTTPS, tokens, 401 and 403", { skip }, () => {
   }
 
   it("bob may not cancel alice's job: the 403 is shown as 'Not allowed'", async () => {
-    const job = await apiAs("alice@example.com", "POST", "/job", { name: "sleepy", command_criteria: ["type:sleeper"], cluster_criteria: ["type:localhost"] });
+    const job = await apiAs("alice@example.com", "POST", "/job", {
+      name: "sleepy",
+      command_criteria: ["type:sleeper"],
+      cluster_criteria: ["type:localhost"],
+    });
     assert.equal(job.status, 200);
     const page = await pageWith(`Bearer ${await token(key, { email: "bob@example.com" })}`);
     await page.goto(`/jobs/${job.json.id}`);
@@ -103,7 +118,10 @@ describe("UI: HTTPS, tokens, 401 and 403", { skip }, () => {
     const page = await pageWith(`Bearer ${await token(key, { email: "bob@example.com", exp: Math.floor(Date.now() / 1000) - 600 })}`);
     const res = await page.goto("/jobs");
     assert.equal(res?.status(), 200);
-    await page.getByText(/Not signed in \(401\): invalid credentials -- access denied/).first().waitFor({ timeout: 15_000 });
+    await page
+      .getByText(/Not signed in \(401\): invalid credentials -- access denied/)
+      .first()
+      .waitFor({ timeout: 15_000 });
     await screenshots(page, "auth-expired-401");
     await page.context().close();
   });

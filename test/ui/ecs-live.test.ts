@@ -29,7 +29,12 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
   before(async () => {
     srv = await startServer({
       auth: { plugin: "auth_header", default_user: "local-user" },
-      local_ecs: { enabled: true, host: "127.0.0.1", port: 0, settings: { pacing: "instant", accountId: "123456789012", clusters: ["default", "my-fargate-cluster"] } },
+      local_ecs: {
+        enabled: true,
+        host: "127.0.0.1",
+        port: 0,
+        settings: { pacing: "instant", accountId: "123456789012", clusters: ["default", "my-fargate-cluster"] },
+      },
       commands: [localCommands[0], ecsCommand],
       clusters: [localhost, fargateCluster],
     });
@@ -86,7 +91,9 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     // The running job's duration ticks on the job page.
     const duration = page.locator(".field", { hasText: "Duration" }).getByTestId("duration");
     const first = await duration.textContent();
-    await page.waitForFunction((before) => document.querySelector(".field [data-testid=duration]")?.textContent !== before, first, { timeout: 5_000 });
+    await page.waitForFunction((before) => document.querySelector(".field [data-testid=duration]")?.textContent !== before, first, {
+      timeout: 5_000,
+    });
 
     // The list shows the ECS progress summary once the engine stores the plugin's progress (issue 9 item 2).
     const withProgress = await client.get<{ progress?: { tasks?: number } }>(`/job/${job.id}`);
@@ -104,7 +111,10 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     await page.getByLabel("Slot").selectOption("1");
     const filtered = ((await pane.textContent()) ?? "").split("\n").filter(Boolean);
     assert.ok(filtered.length >= 2, filtered.join("|"));
-    assert.ok(filtered.every((l) => l.startsWith("[1.1] ")), filtered.join("|"));
+    assert.ok(
+      filtered.every((l) => l.startsWith("[1.1] ")),
+      filtered.join("|"),
+    );
     await page.getByLabel("Slot").selectOption("all");
 
     // Scrolling up stops auto-scroll; "Jump to end" brings the newest lines back and resumes it.
@@ -122,7 +132,11 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     const jump = page.getByRole("button", { name: "Jump to end ↓" });
     await jump.waitFor();
     const linesNow = ((await pane.textContent()) ?? "").split("\n").length;
-    await page.waitForFunction((n) => (document.querySelector("[data-testid=live-logs-text]")?.textContent ?? "").split("\n").length > n, linesNow, { timeout: 10_000 });
+    await page.waitForFunction(
+      (n) => (document.querySelector("[data-testid=live-logs-text]")?.textContent ?? "").split("\n").length > n,
+      linesNow,
+      { timeout: 10_000 },
+    );
     assert.equal(await pane.evaluate((el) => el.scrollTop), 0, "new lines do not pull the pane down while scrolled up");
     await jump.click();
     await jump.waitFor({ state: "detached" });
@@ -135,8 +149,15 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     const tasks = page.getByRole("table", { name: "ECS task attempts" });
     await tasks.waitFor();
     await page.getByRole("button", { name: "Logs #2.1" }).click();
-    await page.getByTestId("task-logs-2-1").locator("pre", { hasText: `of heimdall-job-${job.id}-2` }).waitFor({ timeout: 20_000 });
-    assert.notEqual((await client.get<{ status: string }>(`/job/${job.id}`)).status, "SUCCEEDED", "the task panel showed lines before the end");
+    await page
+      .getByTestId("task-logs-2-1")
+      .locator("pre", { hasText: `of heimdall-job-${job.id}-2` })
+      .waitFor({ timeout: 20_000 });
+    assert.notEqual(
+      (await client.get<{ status: string }>(`/job/${job.id}`)).status,
+      "SUCCEEDED",
+      "the task panel showed lines before the end",
+    );
 
     // ARN: copy button; links to the ECS console and the container's CloudWatch stream (template: /ecs/batch-jobs,
     // prefix ecs, awslogs-region us-west-2).
@@ -166,7 +187,11 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
       const mine = all.filter((l) => l.startsWith(`[${slot}.1] `));
       const numbers = mine.map((l) => Number(/\] line (\d+) of /.exec(l)?.[1]));
       assert.ok(numbers.length >= 4, `slot ${slot}: ${mine.join("|")}`);
-      assert.deepEqual(numbers, numbers.map((_, i) => i + 1), `slot ${slot}: every line once, in order`);
+      assert.deepEqual(
+        numbers,
+        numbers.map((_, i) => i + 1),
+        `slot ${slot}: every line once, in order`,
+      );
     }
     await page.locator("h1 .status", { hasText: "SUCCEEDED" }).waitFor({ timeout: 15_000 });
     await screenshots(page, "ecs-live-logs-done");

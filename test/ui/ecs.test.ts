@@ -19,7 +19,12 @@ describe("ECS job in the UI (local ECS)", { skip }, () => {
     srv = await startServer({
       auth: { plugin: "auth_header", default_user: "local-user" },
       // The local ECS starts with the cluster the fargate cluster's context names (cluster_name).
-      local_ecs: { enabled: true, host: "127.0.0.1", port: 0, settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"] } },
+      local_ecs: {
+        enabled: true,
+        host: "127.0.0.1",
+        port: 0,
+        settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"] },
+      },
       commands: [localCommands[0], ecsCommand],
       clusters: [localhost, fargateCluster],
     });
@@ -54,7 +59,10 @@ describe("ECS job in the UI (local ECS)", { skip }, () => {
     assert.equal(stored.user, "local-user");
 
     // The representative task's CloudWatch logs are the job's stdout.
-    await page.getByTestId("stdout-text").filter({ hasText: `Task name: heimdall-job-${id}-` }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId("stdout-text")
+      .filter({ hasText: `Task name: heimdall-job-${id}-` })
+      .waitFor({ timeout: 15_000 });
     // Two slots, each with a succeeded attempt, exit code 0 and an ARN.
     await tasks.locator("tr[data-slot='1'] [data-testid=attempt-status]", { hasText: "SUCCEEDED" }).waitFor({ timeout: 15_000 });
     for (const slot of [0, 1]) {
@@ -67,7 +75,10 @@ describe("ECS job in the UI (local ECS)", { skip }, () => {
     assert.equal(await tasks.getByTestId("aws-links").count(), 0);
     // One click shows an attempt's own logs.
     await page.getByRole("button", { name: "Logs #1.1" }).click();
-    await page.getByTestId("task-logs-1-1").locator("pre", { hasText: `Task name: heimdall-job-${id}-1` }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId("task-logs-1-1")
+      .locator("pre", { hasText: `Task name: heimdall-job-${id}-1` })
+      .waitFor({ timeout: 15_000 });
     await screenshots(page, "ecs-job-succeeded");
     const errors = w.errors();
     await w.close();
@@ -89,15 +100,24 @@ describe("ECS job in the UI (local ECS)", { skip }, () => {
     await page.getByTestId("job-error").waitFor({ timeout: 60_000 });
     assert.equal(await page.locator("h1 .status").textContent(), "FAILED");
     const tasks = page.getByRole("table", { name: "ECS task attempts" });
-    await tasks.locator("tr[data-slot='1'][data-attempt='2'] [data-testid=attempt-status]", { hasText: "FAILED" }).waitFor({ timeout: 15_000 });
+    await tasks
+      .locator("tr[data-slot='1'][data-attempt='2'] [data-testid=attempt-status]", { hasText: "FAILED" })
+      .waitFor({ timeout: 15_000 });
     for (const attempt of [1, 2]) {
       const row = tasks.locator(`tr[data-slot='1'][data-attempt='${attempt}']`);
       assert.equal(await row.getByTestId("attempt-status").textContent(), "FAILED");
       assert.equal(await row.getByTestId("exit-code").textContent(), "2");
     }
-    assert.notEqual(await tasks.locator("tr[data-slot='1'][data-attempt='1']").getByTestId("task-arn").textContent(), await tasks.locator("tr[data-slot='1'][data-attempt='2']").getByTestId("task-arn").textContent(), "each retry is a new task");
+    assert.notEqual(
+      await tasks.locator("tr[data-slot='1'][data-attempt='1']").getByTestId("task-arn").textContent(),
+      await tasks.locator("tr[data-slot='1'][data-attempt='2']").getByTestId("task-arn").textContent(),
+      "each retry is a new task",
+    );
     await tasks.locator("tr[data-slot='1'] .rep").waitFor();
-    await page.getByTestId("stderr-text").filter({ hasText: `attempt on heimdall-job-${job.id}-1` }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId("stderr-text")
+      .filter({ hasText: `attempt on heimdall-job-${job.id}-1` })
+      .waitFor({ timeout: 15_000 });
     await page.getByRole("button", { name: "Logs #1.1" }).click();
     await page.getByTestId("task-logs-1-1").locator("pre", { hasText: "bad input" }).waitFor({ timeout: 15_000 });
     await screenshots(page, "ecs-job-failed");

@@ -15,7 +15,8 @@ export const SHOTS = join(ROOT, "test-output", "screenshots");
 export const DESKTOP = { width: 1440, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
-export const chromiumMissing = (): string | undefined => (existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+export const chromiumMissing = (): string | undefined =>
+  existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
 
 export interface HeimdallServer {
   url: string;
@@ -114,7 +115,12 @@ export interface WatchedPage {
  * A page in a fresh context. `identity` plays the fronting proxy: it is sent as X-Heimdall-User on every request
  * the browser makes (the UI itself sends no credentials).
  */
-export async function openPage(browser: Browser, base: string, identity?: string, opts: { timezoneId?: string } = {}): Promise<WatchedPage> {
+export async function openPage(
+  browser: Browser,
+  base: string,
+  identity?: string,
+  opts: { timezoneId?: string } = {},
+): Promise<WatchedPage> {
   const context = await browser.newContext({
     baseURL: base,
     viewport: DESKTOP,
@@ -158,7 +164,8 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}-${PHONE.width}.png`), fullPage: true });
   const narrow = await overflowX(page);
   await page.setViewportSize(DESKTOP);
-  if (wide > 0 || narrow > 0) throw new Error(`${name}: the page scrolls sideways (${wide}px at ${DESKTOP.width}, ${narrow}px at ${PHONE.width})`);
+  if (wide > 0 || narrow > 0)
+    throw new Error(`${name}: the page scrolls sideways (${wide}px at ${DESKTOP.width}, ${narrow}px at ${PHONE.width})`);
   await checkA11y(page, name);
 }
 
@@ -181,7 +188,16 @@ export async function checkA11y(page: Page, name: string): Promise<void> {
     await page.waitForTimeout(50);
     if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: src });
     const found = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const axe = (
+        window as unknown as {
+          axe: {
+            run: (
+              ctx: Document,
+              opts: unknown,
+            ) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>;
+          };
+        }
+      ).axe;
       const r = await axe.run(document, { resultTypes: ["violations"] });
       return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
     });

@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { jobDuration } from "../../src/ui/app/format.ts";
 import { filterPattern } from "../../src/ui/app/list.ts";
-import { cloudWatchStreamUrl, consoleEscape, containerLogs, ecsConsoleUrl, isRealAws, parseTaskArn } from "../../src/ui/app/pages/ecs-links.ts";
+import {
+  cloudWatchStreamUrl,
+  consoleEscape,
+  containerLogs,
+  ecsConsoleUrl,
+  isRealAws,
+  parseTaskArn,
+} from "../../src/ui/app/pages/ecs-links.ts";
 import { parseNdjson, prefixed } from "../../src/ui/app/pages/live-logs.ts";
 import { progressText } from "../../src/ui/app/pages/lists.ts";
 
@@ -12,7 +19,13 @@ describe("AWS console links of ECS tasks", () => {
   const real = "arn:aws:ecs:eu-west-1:123456789012:task/my-fargate-cluster/0a1b2c3d4e5f60718293a4b5c6d7e8f9";
   it("parses a task ARN and builds the ECS console and CloudWatch log stream links", () => {
     const arn = parseTaskArn(real);
-    assert.deepEqual(arn, { partition: "aws", region: "eu-west-1", account: "123456789012", cluster: "my-fargate-cluster", taskId: "0a1b2c3d4e5f60718293a4b5c6d7e8f9" });
+    assert.deepEqual(arn, {
+      partition: "aws",
+      region: "eu-west-1",
+      account: "123456789012",
+      cluster: "my-fargate-cluster",
+      taskId: "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    });
     assert.ok(isRealAws(arn));
     assert.equal(
       ecsConsoleUrl(arn!),
@@ -23,19 +36,28 @@ describe("AWS console links of ECS tasks", () => {
       "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fecs$252Fbatch-job/log-events/ecs$252Fmain$252F0a1b2c3d4e5f60718293a4b5c6d7e8f9",
     );
     // A container logging to another region links there.
-    assert.match(cloudWatchStreamUrl(arn!, { name: "side", group: "g", prefix: "p", region: "us-east-2" }), /^https:\/\/us-east-2\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-2#/);
+    assert.match(
+      cloudWatchStreamUrl(arn!, { name: "side", group: "g", prefix: "p", region: "us-east-2" }),
+      /^https:\/\/us-east-2\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-2#/,
+    );
     assert.equal(consoleEscape("a/b c"), "a$252Fb$2520c");
   });
   it("hides the links for the local ECS (account 000000000000) and for what is not a task ARN", () => {
     assert.equal(isRealAws(parseTaskArn("arn:aws:ecs:us-east-1:000000000000:task/my-fargate-cluster/abc123")), false);
     assert.equal(parseTaskArn("arn:aws:ecs:us-east-1:123456789012:task-definition/batch:1"), undefined);
     assert.equal(isRealAws(parseTaskArn("")), false);
-    assert.match(ecsConsoleUrl(parseTaskArn("arn:aws-cn:ecs:cn-north-1:123456789012:task/c/abc")!), /^https:\/\/cn-north-1\.console\.amazonaws\.cn\//);
+    assert.match(
+      ecsConsoleUrl(parseTaskArn("arn:aws-cn:ecs:cn-north-1:123456789012:task/c/abc")!),
+      /^https:\/\/cn-north-1\.console\.amazonaws\.cn\//,
+    );
   });
   it("reads the timeline's containers defensively", () => {
-    assert.deepEqual(containerLogs({ containers: [{ name: "main", log: { group: "/ecs/x", prefix: "ecs", region: null } }, { name: "nolog", log: null }, "junk"] }), [
-      { name: "main", group: "/ecs/x", prefix: "ecs", region: null },
-    ]);
+    assert.deepEqual(
+      containerLogs({
+        containers: [{ name: "main", log: { group: "/ecs/x", prefix: "ecs", region: null } }, { name: "nolog", log: null }, "junk"],
+      }),
+      [{ name: "main", group: "/ecs/x", prefix: "ecs", region: null }],
+    );
     assert.deepEqual(containerLogs([]), []);
     assert.deepEqual(containerLogs(undefined), []);
   });

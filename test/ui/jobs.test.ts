@@ -4,7 +4,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { api, chromiumMissing, launchBrowser, openPage, screenshots, startServer, type HeimdallServer, type WatchedPage } from "./harness.ts";
+import {
+  api,
+  chromiumMissing,
+  launchBrowser,
+  openPage,
+  screenshots,
+  startServer,
+  type HeimdallServer,
+  type WatchedPage,
+} from "./harness.ts";
 import { localCommands, localhost } from "./fixtures.ts";
 
 const USER = "ui-tester";
@@ -61,7 +70,12 @@ describe("jobs UI in Chromium", { skip }, () => {
       });
       ids.push(j.id);
     }
-    await client.post("/job", { name: "bulk-outsider", tags: ["batch:other"], command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] });
+    await client.post("/job", {
+      name: "bulk-outsider",
+      tags: ["batch:other"],
+      command_criteria: ["type:ping"],
+      cluster_criteria: ["type:localhost"],
+    });
     for (const id of ids) await client.waitJob(id, ["SUCCEEDED"]);
 
     const page = await open();
@@ -113,11 +127,17 @@ describe("jobs UI in Chromium", { skip }, () => {
     await settled(page);
     assert.equal(await page.getByTestId("page").textContent(), "Page 1");
     const sorted = [...ids].sort();
-    await page.locator("table[aria-label=Jobs] tbody tr:first-child td:first-child").filter({ hasText: sorted[49] ?? "" }).waitFor();
+    await page
+      .locator("table[aria-label=Jobs] tbody tr:first-child td:first-child")
+      .filter({ hasText: sorted[49] ?? "" })
+      .waitFor();
     await page.getByRole("button", { name: /^Job ID/ }).click();
     await page.waitForURL(/direction=asc/);
     await settled(page);
-    await page.locator("table[aria-label=Jobs] tbody tr:first-child td:first-child").filter({ hasText: sorted[0] ?? "" }).waitFor();
+    await page
+      .locator("table[aria-label=Jobs] tbody tr:first-child td:first-child")
+      .filter({ hasText: sorted[0] ?? "" })
+      .waitFor();
     assert.deepEqual(await rowIds(page), sorted.slice(0, 20));
 
     // A shared link restores the filters into the form.
@@ -134,7 +154,11 @@ describe("jobs UI in Chromium", { skip }, () => {
     await settled(page);
     assert.equal(await page.getByTestId("count").textContent(), "0 jobs");
     await page.getByLabel("Auto Refresh").selectOption({ label: "5 s" });
-    const job = await client.post<{ id: string }>("/job", { name: "late-arrival", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] });
+    const job = await client.post<{ id: string }>("/job", {
+      name: "late-arrival",
+      command_criteria: ["type:ping"],
+      cluster_criteria: ["type:localhost"],
+    });
     // No reload and no click: the 5 s tick refetches the page.
     await page.getByRole("link", { name: job.id }).waitFor({ timeout: 12_000 });
     assert.equal(await page.evaluate(() => localStorage.getItem("heimdall-auto-refresh")), "5000");
@@ -173,7 +197,11 @@ describe("jobs UI in Chromium", { skip }, () => {
   });
 
   it("cancels a running job after confirmation while stdout follows live", async () => {
-    const job = await client.post<{ id: string }>("/job", { name: "ticker", command_criteria: ["type:ticker"], cluster_criteria: ["type:localhost"] });
+    const job = await client.post<{ id: string }>("/job", {
+      name: "ticker",
+      command_criteria: ["type:ticker"],
+      cluster_criteria: ["type:localhost"],
+    });
     const page = await open();
     await page.goto(`/jobs/${job.id}`);
     await page.locator("h1 .status", { hasText: "RUNNING" }).waitFor({ timeout: 20_000 });

@@ -6,7 +6,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page, Request } from "playwright-core";
-import { api, chromiumMissing, launchBrowser, openPage, PHONE, screenshots, startServer, type HeimdallServer, type WatchedPage } from "./harness.ts";
+import {
+  api,
+  chromiumMissing,
+  launchBrowser,
+  openPage,
+  PHONE,
+  screenshots,
+  startServer,
+  type HeimdallServer,
+  type WatchedPage,
+} from "./harness.ts";
 import { localCommands, localhost } from "./fixtures.ts";
 
 const USER = "ui-tester";
@@ -33,7 +43,14 @@ describe("overview and jobs list at a glance", { skip }, () => {
     client = api(srv.url, USER);
     browser = await launchBrowser();
     const pings = [];
-    for (let i = 0; i < 3; i++) pings.push(await client.post<{ id: string }>("/job", { name: `overview-ping-${i}`, command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] }));
+    for (let i = 0; i < 3; i++)
+      pings.push(
+        await client.post<{ id: string }>("/job", {
+          name: `overview-ping-${i}`,
+          command_criteria: ["type:ping"],
+          cluster_criteria: ["type:localhost"],
+        }),
+      );
     failed = await client.post<{ id: string }>("/job", {
       name: "Nightly-Export-Middle",
       version: "2.0.0",
@@ -41,7 +58,11 @@ describe("overview and jobs list at a glance", { skip }, () => {
       cluster_criteria: ["type:localhost"],
       context: { properties: { day: "2026-12-06" } },
     });
-    ticker = await client.post<{ id: string }>("/job", { name: "the-ticker", command_criteria: ["type:ticker"], cluster_criteria: ["type:localhost"] });
+    ticker = await client.post<{ id: string }>("/job", {
+      name: "the-ticker",
+      command_criteria: ["type:ticker"],
+      cluster_criteria: ["type:localhost"],
+    });
     for (const p of pings) await client.waitJob(p.id, ["SUCCEEDED"]);
     await client.waitJob(failed.id, ["FAILED"]);
     await client.waitJob(ticker.id, ["RUNNING"]);
@@ -119,7 +140,9 @@ describe("overview and jobs list at a glance", { skip }, () => {
     assert.equal((await running.locator("td[data-col=Finished]").textContent()) ?? "", "—");
     // The running job's duration ticks each second.
     const before = await running.getByTestId("duration").textContent();
-    await page.waitForFunction((b) => document.querySelector("table[aria-label=Jobs] [data-testid=duration]")?.textContent !== b, before, { timeout: 5_000 });
+    await page.waitForFunction((b) => document.querySelector("table[aria-label=Jobs] [data-testid=duration]")?.textContent !== b, before, {
+      timeout: 5_000,
+    });
 
     // On a 390 px phone Status stays on screen without scrolling the table.
     await page.setViewportSize(PHONE);
@@ -135,7 +158,11 @@ describe("overview and jobs list at a glance", { skip }, () => {
     await page.locator("table[aria-label=Jobs][aria-busy=false]").waitFor();
     assert.equal(await page.getByLabel("Auto Refresh").inputValue(), "5000");
     assert.equal(await page.evaluate(() => localStorage.getItem("heimdall-auto-refresh")), null, "no stored choice: the default");
-    const late = await client.post<{ id: string }>("/job", { name: "late-comer", command_criteria: ["type:ping"], cluster_criteria: ["type:localhost"] });
+    const late = await client.post<{ id: string }>("/job", {
+      name: "late-comer",
+      command_criteria: ["type:ping"],
+      cluster_criteria: ["type:localhost"],
+    });
     await page.getByRole("link", { name: late.id }).waitFor({ timeout: 12_000 });
 
     let listCalls = 0;
@@ -161,7 +188,10 @@ describe("overview and jobs list at a glance", { skip }, () => {
     await w.context.grantPermissions(["clipboard-read", "clipboard-write"]);
     await page.goto(`/jobs/${failed.id}`);
     await page.getByTestId("job-error").waitFor();
-    assert.match((await page.locator(".field", { hasText: "Created At" }).locator("dd").textContent()) ?? "", /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\+1$/);
+    assert.match(
+      (await page.locator(".field", { hasText: "Created At" }).locator("dd").textContent()) ?? "",
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\+1$/,
+    );
     assert.match((await page.locator(".field", { hasText: "Finished" }).locator("dd").textContent()) ?? "", / GMT\+1$/);
     await page.getByRole("button", { name: "Copy job ID" }).click();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), failed.id);
@@ -169,7 +199,10 @@ describe("overview and jobs list at a glance", { skip }, () => {
     await page.getByRole("button", { name: "Submit again" }).click();
     await page.waitForURL((u) => /\/jobs\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(failed.id));
     const newId = page.url().split("/").pop() ?? "";
-    const [orig, again] = await Promise.all([client.get<Record<string, unknown>>(`/job/${failed.id}`), client.get<Record<string, unknown>>(`/job/${newId}`)]);
+    const [orig, again] = await Promise.all([
+      client.get<Record<string, unknown>>(`/job/${failed.id}`),
+      client.get<Record<string, unknown>>(`/job/${newId}`),
+    ]);
     for (const k of ["name", "version", "command_criteria", "cluster_criteria", "context"]) assert.deepEqual(again[k], orig[k], k);
     await page.getByTestId("job-error").waitFor({ timeout: 20_000 });
     await screenshots(page, "job-submitted-again");

@@ -4,7 +4,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { api, chromiumMissing, launchBrowser, openPage, screenshots, startServer, type HeimdallServer, type WatchedPage } from "./harness.ts";
+import {
+  api,
+  chromiumMissing,
+  launchBrowser,
+  openPage,
+  screenshots,
+  startServer,
+  type HeimdallServer,
+  type WatchedPage,
+} from "./harness.ts";
 import { localCommands, localhost } from "./fixtures.ts";
 
 const USER = "registry-admin";
@@ -50,23 +59,39 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     await page.getByLabel("Plugin").fill("shell");
     await page.getByRole("button", { name: "Apply filters" }).click();
     await page.waitForURL(/plugin=shell/);
-    await page.getByTestId("count").filter({ hasText: /^3 commands$/ }).waitFor();
-    assert.deepEqual((await (await rows(page, "Commands")).locator("td:nth-child(8)").allTextContents()).sort(), ["shell", "shell", "shell"]);
+    await page
+      .getByTestId("count")
+      .filter({ hasText: /^3 commands$/ })
+      .waitFor();
+    assert.deepEqual((await (await rows(page, "Commands")).locator("td:nth-child(8)").allTextContents()).sort(), [
+      "shell",
+      "shell",
+      "shell",
+    ]);
 
     await page.getByLabel("Plugin").fill("");
     await page.getByLabel("Name").fill("spare%");
     await page.getByRole("button", { name: "Apply filters" }).click();
     await page.waitForURL(/name=spare/);
-    await page.getByTestId("count").filter({ hasText: /^1 commands$/ }).waitFor();
+    await page
+      .getByTestId("count")
+      .filter({ hasText: /^1 commands$/ })
+      .waitFor();
     await page.getByRole("link", { name: "Details of command spare-0.0.1" }).click();
     await page.waitForURL("**/commands/spare-0.0.1");
     await page.locator("h1 .status", { hasText: /^ACTIVE$/ }).waitFor();
     await page.getByText("A command to switch on and off").waitFor();
     await page.getByRole("list", { name: "Cluster tags" }).getByText("type:localhost").waitFor();
-    assert.deepEqual(await page.getByRole("list", { name: "Allowed callers" }).getByRole("listitem").allTextContents(), ["registry-admin", "svc-.*"]);
+    assert.deepEqual(await page.getByRole("list", { name: "Allowed callers" }).getByRole("listitem").allTextContents(), [
+      "registry-admin",
+      "svc-.*",
+    ]);
     assert.equal(await page.getByRole("link", { name: "Logs", exact: true }).getAttribute("href"), "https://logs.example.com/spare");
     assert.equal(await page.getByRole("link", { name: "Queries", exact: true }).count(), 0, "only links whose key is set");
-    await page.locator("dl.fields .field", { hasText: "team" }).locator("dd", { hasText: /^platform$/ }).waitFor();
+    await page
+      .locator("dl.fields .field", { hasText: "team" })
+      .locator("dd", { hasText: /^platform$/ })
+      .waitFor();
 
     await page.getByRole("button", { name: "Deactivate", exact: true }).click();
     await page.locator("h1 .status", { hasText: "INACTIVE" }).waitFor();
@@ -104,9 +129,15 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     await page.getByRole("checkbox", { name: "INACTIVE" }).check();
     await page.getByRole("button", { name: "Apply filters" }).click();
     await page.waitForURL(/status=INACTIVE/);
-    await page.getByTestId("count").filter({ hasText: /^0 clusters$/ }).waitFor();
+    await page
+      .getByTestId("count")
+      .filter({ hasText: /^0 clusters$/ })
+      .waitFor();
     await page.getByRole("button", { name: "Reset" }).click();
-    await page.getByTestId("count").filter({ hasText: /^1 clusters$/ }).waitFor();
+    await page
+      .getByTestId("count")
+      .filter({ hasText: /^1 clusters$/ })
+      .waitFor();
     await screenshots(page, "clusters-list");
     await page.getByRole("link", { name: "Details of cluster localhost-0.0.1" }).click();
     await page.waitForURL("**/clusters/localhost-0.0.1");
@@ -116,7 +147,10 @@ describe("commands and clusters UI in Chromium", { skip }, () => {
     await page.getByTestId("health").getByText("HEALTHY").waitFor();
     await page.getByTestId("health").locator("dd", { hasText: /^ok$/ }).waitFor();
     // Spec 7.1: the probe goes through the active command with the smallest id that fits the cluster.
-    await page.getByTestId("health").locator("dd", { hasText: /^shell$/ }).waitFor();
+    await page
+      .getByTestId("health")
+      .locator("dd", { hasText: /^shell$/ })
+      .waitFor();
     await screenshots(page, "cluster-detail");
     await finish();
   });

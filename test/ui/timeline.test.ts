@@ -53,7 +53,9 @@ describe("task timeline reader", () => {
   });
 
   it("accepts a bare array, camelCase keys and epoch seconds or milliseconds; missing fields stay empty", () => {
-    const tl = normalizeTimeline([{ taskNumber: 4, attempts: [{ taskArn: "arn:x", lastStatus: "running", startedAt: 1_700_000_000_000, exitCode: null }, {}] }]);
+    const tl = normalizeTimeline([
+      { taskNumber: 4, attempts: [{ taskArn: "arn:x", lastStatus: "running", startedAt: 1_700_000_000_000, exitCode: null }, {}] },
+    ]);
     assert.equal(tl.slots[0]?.slot, 4);
     assert.equal(tl.slots[0]?.attempts[0]?.task_arn, "arn:x");
     assert.equal(tl.slots[0]?.attempts[0]?.status, "RUNNING");
@@ -71,11 +73,14 @@ describe("task timeline reader", () => {
 
 describe("submit field errors", () => {
   it("puts each `<field>: <problem>` under its field and the rest under the form", () => {
-    assert.deepEqual(fieldErrors("name: must be at most 300 characters; tags[1]: must be a string; context.arguments: must be an array of strings"), {
-      name: ["name: must be at most 300 characters"],
-      tags: ["tags[1]: must be a string"],
-      context: ["context.arguments: must be an array of strings"],
-    });
+    assert.deepEqual(
+      fieldErrors("name: must be at most 300 characters; tags[1]: must be a string; context.arguments: must be an array of strings"),
+      {
+        name: ["name: must be at most 300 characters"],
+        tags: ["tags[1]: must be a string"],
+        context: ["context.arguments: must be an array of strings"],
+      },
+    );
     assert.deepEqual(fieldErrors("command-cluster pair is not found"), { general: ["command-cluster pair is not found"] });
     assert.deepEqual(fieldErrors("command_criteria[0]: must be a string"), { command_criteria: ["command_criteria[0]: must be a string"] });
   });

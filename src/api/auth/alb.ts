@@ -24,9 +24,12 @@ class AlbKeys {
     if (cached !== undefined) return cached;
     const now = Date.now();
     this.recent = this.recent.filter((t) => now - t < 60_000);
-    if (this.recent.length >= MAX_FETCHES_PER_MINUTE) return Promise.reject(new KeyFetchError("too many unknown kids in the last minute", true));
+    if (this.recent.length >= MAX_FETCHES_PER_MINUTE)
+      return Promise.reject(new KeyFetchError("too many unknown kids in the last minute", true));
     this.recent.push(now);
-    const p = fetchKeyText(`${this.auth.key_url}/${encodeURIComponent(kid)}`, this.auth.fetch_timeout * 1000).then((pem) => importSPKI(pem.trim(), "ES256"));
+    const p = fetchKeyText(`${this.auth.key_url}/${encodeURIComponent(kid)}`, this.auth.fetch_timeout * 1000).then((pem) =>
+      importSPKI(pem.trim(), "ES256"),
+    );
     if (this.keys.size >= MAX_KEYS) this.keys.delete(this.keys.keys().next().value as string);
     this.keys.set(kid, p);
     // Failed fetches are forgotten so that the next request tries again.
@@ -48,13 +51,15 @@ export function albProvider(auth: AlbAuth): IdentityProvider {
         throw badCredentials(reject, `${ALB_HEADER}: not a JWT`);
       }
       if (header.alg !== "ES256") throw badCredentials(reject, `${ALB_HEADER}: alg ${String(header.alg)} is not ES256`);
-      if (header["signer"] !== auth.signer) throw badCredentials(reject, `${ALB_HEADER}: signer ${String(header["signer"])} is not the configured load balancer`);
+      if (header["signer"] !== auth.signer)
+        throw badCredentials(reject, `${ALB_HEADER}: signer ${String(header["signer"])} is not the configured load balancer`);
       if (typeof header.kid !== "string" || !KID.test(header.kid)) throw badCredentials(reject, `${ALB_HEADER}: missing or malformed kid`);
       let key: CryptoKey;
       try {
         key = await keys.get(header.kid);
       } catch (err) {
-        if (err instanceof KeyFetchError && err.permanent) throw badCredentials(reject, `${ALB_HEADER}: no public key for kid ${header.kid}: ${err.message}`);
+        if (err instanceof KeyFetchError && err.permanent)
+          throw badCredentials(reject, `${ALB_HEADER}: no public key for kid ${header.kid}: ${err.message}`);
         reject(`${ALB_HEADER}: public key for kid ${header.kid} unavailable: ${(err as Error).message}`);
         throw new HeimdallError("UNAVAILABLE", MSG_KEYS_UNAVAILABLE);
       }

@@ -18,10 +18,16 @@ export class KeyFetchError extends Error {
 async function once(url: string, timeoutMs: number): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json, application/x-pem-file, */*" } });
+    res = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: "application/json, application/x-pem-file, */*" },
+    });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new KeyFetchError(`GET ${url}: ${(err as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (cause ?? (err as Error).message)}`, false);
+    throw new KeyFetchError(
+      `GET ${url}: ${(err as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (cause ?? (err as Error).message)}`,
+      false,
+    );
   }
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => undefined);

@@ -43,16 +43,18 @@ export class JwksStore {
   private async load(): Promise<void> {
     const where = this.auth.jwks_url ?? this.auth.jwks_file ?? "<no jwks>";
     try {
-      const text = this.auth.jwks_url !== undefined
-        ? await fetchKeyText(this.auth.jwks_url, this.auth.fetch_timeout * 1000)
-        : await readFile(this.auth.jwks_file ?? "", "utf8");
+      const text =
+        this.auth.jwks_url !== undefined
+          ? await fetchKeyText(this.auth.jwks_url, this.auth.fetch_timeout * 1000)
+          : await readFile(this.auth.jwks_file ?? "", "utf8");
       this.set = createLocalJWKSet(parseJwks(text, where));
       this.loads++;
       this.onReload({ loads: this.loads });
     } catch (err) {
       this.onReload({ loads: this.loads, error: (err as Error).message });
       // An old key set stays in use when a reload fails.
-      if (this.set === undefined) throw err instanceof KeysUnavailableError ? err : new KeysUnavailableError(`${where}: ${(err as Error).message}`, { cause: err });
+      if (this.set === undefined)
+        throw err instanceof KeysUnavailableError ? err : new KeysUnavailableError(`${where}: ${(err as Error).message}`, { cause: err });
     } finally {
       this.loadedAt = this.now();
     }

@@ -27,7 +27,10 @@ export function refusal(err: unknown): string {
   return (err as Error).message;
 }
 
-export function jwtProvider(auth: JwtAuth, log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }): IdentityProvider & { keys: JwksStore } {
+export function jwtProvider(
+  auth: JwtAuth,
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+): IdentityProvider & { keys: JwksStore } {
   const keys = new JwksStore(auth, ({ loads, error }) => {
     if (error !== undefined) log.warn({ error }, "auth jwt: loading the JWKS failed");
     else log.info({ loads }, "auth jwt: JWKS loaded");

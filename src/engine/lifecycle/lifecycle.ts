@@ -97,7 +97,8 @@ export class JobLifecycle {
   async start(exec: Execution): Promise<boolean> {
     const e = this.mut(exec);
     e.startedAt = Date.now();
-    if (!exec.sync && !exec.resumed && !(await this.cas(exec, casOf("start", "worker", { id: exec.job.id, owner: this.d.name })))) return false;
+    if (!exec.sync && !exec.resumed && !(await this.cas(exec, casOf("start", "worker", { id: exec.job.id, owner: this.d.name }))))
+      return false;
     e.phase = "started";
     return true;
   }
@@ -112,7 +113,13 @@ export class JobLifecycle {
     this.mut(exec).counted = true;
     const queueSeconds = exec.sync || exec.resumed ? undefined : Math.max(0, Date.now() / 1000 - exec.job.created_at);
     this.d.metrics?.jobStarted(command.id, cluster.id, queueSeconds);
-    const fields = { job_id: exec.job.id, instance: this.d.name, plugin: plugin?.name ?? command.plugin, command: command.id, cluster: cluster.id };
+    const fields = {
+      job_id: exec.job.id,
+      instance: this.d.name,
+      plugin: plugin?.name ?? command.plugin,
+      command: command.id,
+      cluster: cluster.id,
+    };
     this.d.log.info(exec.resumed ? { ...fields, resumed: true } : fields, exec.resumed ? "job resumed" : "job started");
   }
 
@@ -150,7 +157,12 @@ export class JobLifecycle {
   }
 
   /** finish: SUCCEEDED or FAILED (the plugin's error) with the rendered attributes. */
-  async finish(exec: Execution, to: "SUCCEEDED" | "FAILED", error: string | undefined, jobAttributes: Job["job_attributes"]): Promise<boolean> {
+  async finish(
+    exec: Execution,
+    to: "SUCCEEDED" | "FAILED",
+    error: string | undefined,
+    jobAttributes: Job["job_attributes"],
+  ): Promise<boolean> {
     const t = casOf("finish", "worker", { id: exec.job.id, owner: this.d.name, to, jobAttributes, ...(to === "FAILED" ? { error } : {}) });
     return this.ended(exec, to, await this.cas(exec, t), to === "FAILED" ? error : undefined);
   }

@@ -18,7 +18,8 @@ export interface StrategyItem {
 export function checkProviders(names: unknown): string[] {
   if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) throw invalidParam("capacityProviders must be a list of strings.");
   for (const n of names as string[])
-    if (!PROVIDERS.includes(n)) throw invalidParam(`The specified capacity provider '${n}' does not exist. Specify a valid capacity provider and try again.`);
+    if (!PROVIDERS.includes(n))
+      throw invalidParam(`The specified capacity provider '${n}' does not exist. Specify a valid capacity provider and try again.`);
   return [...new Set(names as string[])];
 }
 
@@ -37,16 +38,23 @@ export function checkStrategy(raw: unknown, cluster: Pick<Cluster, "capacityProv
     const weight = item.weight ?? 0;
     const base = item.base ?? 0;
     if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT)
-      throw invalidParam(`The specified capacity provider strategy weight for ${name} is not valid. Weight must be between 0 and ${MAX_WEIGHT}.`);
+      throw invalidParam(
+        `The specified capacity provider strategy weight for ${name} is not valid. Weight must be between 0 and ${MAX_WEIGHT}.`,
+      );
     if (typeof base !== "number" || !Number.isInteger(base) || base < 0 || base > MAX_BASE)
       throw invalidParam(`The specified capacity provider strategy base for ${name} is not valid. Base must be between 0 and ${MAX_BASE}.`);
-    if (out.some((o) => o.capacityProvider === name)) throw invalidParam("The specified capacity provider strategy cannot contain duplicate capacity providers.");
+    if (out.some((o) => o.capacityProvider === name))
+      throw invalidParam("The specified capacity provider strategy cannot contain duplicate capacity providers.");
     out.push({ capacityProvider: name, weight, base });
   }
   if (out.filter((s) => s.base > 0).length > 1)
-    throw invalidParam("The specified capacity provider strategy cannot contain more than one capacity provider with a base value greater than zero. Specify only one base value and try again.");
+    throw invalidParam(
+      "The specified capacity provider strategy cannot contain more than one capacity provider with a base value greater than zero. Specify only one base value and try again.",
+    );
   if (out.length > 1 && !out.some((s) => s.weight > 0))
-    throw invalidParam("The specified capacity provider strategy must contain at least one capacity provider with a weight value greater than zero. Specify a weight and try again.");
+    throw invalidParam(
+      "The specified capacity provider strategy must contain at least one capacity provider with a weight value greater than zero. Specify a weight and try again.",
+    );
   if (cluster !== undefined)
     for (const s of out)
       if (!cluster.capacityProviders.includes(s.capacityProvider))

@@ -103,7 +103,12 @@ export function handleClusters(state: EcsState, action: string, body: Json, ctx:
       const c = findCluster(state, str(body, "cluster", { required: true }));
       const cap = providersOf(body, true);
       for (const t of state.tasks.values())
-        if (t.cluster === c && t.lastStatus !== "STOPPED" && t.capacityProviderName !== undefined && !cap.providers.includes(t.capacityProviderName))
+        if (
+          t.cluster === c &&
+          t.lastStatus !== "STOPPED" &&
+          t.capacityProviderName !== undefined &&
+          !cap.providers.includes(t.capacityProviderName)
+        )
           throw new AwsError("ResourceInUseException", "The specified capacity provider is in use and cannot be removed.");
       c.capacityProviders = cap.providers;
       c.defaultCapacityProviderStrategy = cap.strategy;

@@ -45,7 +45,10 @@ const TAG_RE = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
 export function validateTags(raw: unknown, field = "tags"): Tag[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw invalidParam(`${field} must be a list.`);
-  if (raw.length > 50) throw invalidParam(`1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to 50`);
+  if (raw.length > 50)
+    throw invalidParam(
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to 50`,
+    );
   const seen = new Set<string>();
   return raw.map((t: Json) => {
     const key = t?.key;

@@ -28,15 +28,7 @@ export interface TaskDefinition {
   tags: Tag[];
 }
 
-export type TaskStatus =
-  | "PROVISIONING"
-  | "PENDING"
-  | "ACTIVATING"
-  | "RUNNING"
-  | "DEACTIVATING"
-  | "STOPPING"
-  | "DEPROVISIONING"
-  | "STOPPED";
+export type TaskStatus = "PROVISIONING" | "PENDING" | "ACTIVATING" | "RUNNING" | "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" | "STOPPED";
 
 export interface ContainerRecord {
   name: string;
@@ -114,7 +106,12 @@ export interface TaskRecord {
   /** Fault timers scheduled for this task at RunTask (from matching fault rules). */
   /** Task-scoped secret for the credentials endpoint (AWS_CONTAINER_AUTHORIZATION_TOKEN). */
   credentialsToken?: string;
-  pendingFaults: Array<{ kind: "vanish" | "spotInterruption" | "exit" | "failToStart"; afterMs: number; exitCode: number; reason: string | undefined }>;
+  pendingFaults: Array<{
+    kind: "vanish" | "spotInterruption" | "exit" | "failToStart";
+    afterMs: number;
+    exitCode: number;
+    reason: string | undefined;
+  }>;
 }
 
 export interface IdempotencyEntry {

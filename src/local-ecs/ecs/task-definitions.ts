@@ -6,9 +6,23 @@ import type { EcsState, TaskDefinition } from "./model.ts";
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,255}$/;
 const TD_MEMBERS = new Set([
-  "containerDefinitions", "family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "placementConstraints",
-  "runtimePlatform", "requiresCompatibilities", "cpu", "memory", "inferenceAccelerators", "pidMode", "ipcMode",
-  "proxyConfiguration", "ephemeralStorage", "enableFaultInjection",
+  "containerDefinitions",
+  "family",
+  "taskRoleArn",
+  "executionRoleArn",
+  "networkMode",
+  "volumes",
+  "placementConstraints",
+  "runtimePlatform",
+  "requiresCompatibilities",
+  "cpu",
+  "memory",
+  "inferenceAccelerators",
+  "pidMode",
+  "ipcMode",
+  "proxyConfiguration",
+  "ephemeralStorage",
+  "enableFaultInjection",
 ]);
 
 const tdNotFound = () => clientError("Unable to describe task definition.");
@@ -22,25 +36,31 @@ function validateContainers(body: Json, fargate: boolean, taskCpu: number | unde
     if (!d || typeof d !== "object") throw clientError("Container definition must be a structure.");
     const name = d.name;
     if (typeof name !== "string" || !name) throw clientError("Container.name should not be null or empty.");
-    if (!NAME_RE.test(name)) throw clientError(`Container name '${name}' contains invalid characters: up to 255 letters, numbers, hyphens and underscores are allowed.`);
+    if (!NAME_RE.test(name))
+      throw clientError(
+        `Container name '${name}' contains invalid characters: up to 255 letters, numbers, hyphens and underscores are allowed.`,
+      );
     if (names.has(name)) throw clientError(`Duplicate container name '${name}'.`);
     names.add(name);
     if (typeof d.image !== "string" || !d.image) throw clientError("Container.image should not be null or empty.");
     for (const k of ["command", "entryPoint"]) {
       const v = d[k];
-      if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== "string"))) throw clientError(`Container.${k} must be a list of strings.`);
+      if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== "string")))
+        throw clientError(`Container.${k} must be a list of strings.`);
     }
     const mem = d.memory as number | undefined;
     if (taskMem === undefined && mem === undefined && d.memoryReservation === undefined)
       throw clientError(`Invalid setting for container '${name}'. At least one of 'memory' or 'memoryReservation' must be specified.`);
-    if (mem !== undefined && taskMem !== undefined && mem > taskMem) throw clientError(`The 'memory' setting for container '${name}' is greater than for the task.`);
+    if (mem !== undefined && taskMem !== undefined && mem > taskMem)
+      throw clientError(`The 'memory' setting for container '${name}' is greater than for the task.`);
     cpuSum += typeof d.cpu === "number" ? d.cpu : 0;
     const log = d.logConfiguration as Json | undefined;
     if (log?.logDriver === "awslogs") {
       const opts = (log.options ?? {}) as Record<string, string>;
       const missing = ["awslogs-region", "awslogs-group"].filter((k) => !opts[k]);
       if (missing.length) throw clientError(`Log driver awslogs requires options: ${missing.join(", ")}`);
-      if (fargate && !body.executionRoleArn) throw clientError("Fargate requires task definition to have execution role ARN to support log driver awslogs.");
+      if (fargate && !body.executionRoleArn)
+        throw clientError("Fargate requires task definition to have execution role ARN to support log driver awslogs.");
       if (fargate && !opts["awslogs-stream-prefix"]) throw clientError("Log driver awslogs requires options: awslogs-stream-prefix");
     }
     if (fargate && /\.dkr\.ecr\./.test(d.image) && !body.executionRoleArn)
@@ -59,12 +79,14 @@ function validateContainers(body: Json, fargate: boolean, taskCpu: number | unde
       ...d,
     } as Json;
   });
-  if (taskCpu !== undefined && cpuSum > taskCpu) throw clientError("The sum of all container 'cpu' values cannot be greater than the value of the task 'cpu'.");
+  if (taskCpu !== undefined && cpuSum > taskCpu)
+    throw clientError("The sum of all container 'cpu' values cannot be greater than the value of the task 'cpu'.");
   if (!out.some((d) => d.essential !== false)) throw clientError("Task definition does not have any essential container.");
   const essential = new Set(out.filter((d) => d.essential !== false).map((d) => d.name as string));
   for (const d of out)
     for (const dep of (d.dependsOn as Json[] | undefined) ?? []) {
-      if (!names.has(dep.containerName as string)) throw clientError(`Container '${d.name}' depends on unknown container '${dep.containerName}'.`);
+      if (!names.has(dep.containerName as string))
+        throw clientError(`Container '${d.name}' depends on unknown container '${dep.containerName}'.`);
       if ((dep.condition === "COMPLETE" || dep.condition === "SUCCESS") && essential.has(dep.containerName as string))
         throw clientError("A dependency container with SUCCESS or COMPLETE condition cannot be an essential container");
     }
@@ -78,7 +100,9 @@ function register(state: EcsState, body: Json, ctx: EcsContext): Json {
   const networkMode = str(body, "networkMode") ?? "bridge";
   if (!["bridge", "host", "awsvpc", "none"].includes(networkMode)) throw clientError(`Invalid networkMode '${networkMode}'.`);
   const compat = list<string>(body, "requiresCompatibilities") ?? [];
-  for (const c of compat) if (!["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"].includes(c)) throw clientError(`Invalid requiresCompatibilities value '${c}'.`);
+  for (const c of compat)
+    if (!["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"].includes(c))
+      throw clientError(`Invalid requiresCompatibilities value '${c}'.`);
   const fargate = compat.includes("FARGATE");
   let cpu = str(body, "cpu");
   let memory = str(body, "memory");
@@ -87,12 +111,17 @@ function register(state: EcsState, body: Json, ctx: EcsContext): Json {
   if (cpu !== undefined) {
     cpuUnits = parseCpu(cpu);
     if (cpuUnits === undefined || cpuUnits < 128 || cpuUnits > 196608)
-      throw clientError("Invalid 'cpu' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.");
+      throw clientError(
+        "Invalid 'cpu' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+      );
     cpu = String(cpuUnits);
   }
   if (memory !== undefined) {
     memMiB = parseMemory(memory);
-    if (memMiB === undefined || memMiB < 6) throw clientError("Invalid 'memory' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.");
+    if (memMiB === undefined || memMiB < 6)
+      throw clientError(
+        "Invalid 'memory' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+      );
     memory = String(memMiB);
   }
   if (fargate) {
@@ -183,7 +212,12 @@ export function handleTaskDefinitions(state: EcsState, action: string, body: Jso
       if (sort !== "ASC" && sort !== "DESC") throw invalidParam(`Invalid sort '${sort}'.`);
       const max = maxResults(body);
       const fams = [...state.families.keys()].filter((f) => family === undefined || f === family).sort();
-      let arns = fams.flatMap((f) => state.families.get(f)!.filter((t) => t.status === status).map((t) => t.arn));
+      let arns = fams.flatMap((f) =>
+        state.families
+          .get(f)!
+          .filter((t) => t.status === status)
+          .map((t) => t.arn),
+      );
       if (sort === "DESC") arns = arns.reverse();
       const [page, more] = pageOf(arns, str(body, "nextToken"), max);
       return { taskDefinitionArns: page, ...more };

@@ -26,7 +26,12 @@ export function taskJson(t: TaskRecord, withTags: boolean): Json {
             status: eniStatus,
             details: [
               { name: "subnetId", value: t.subnet ?? "subnet-00000000" },
-              ...(eniStatus !== "PRECREATED" ? [{ name: "networkInterfaceId", value: e.eniId }, { name: "privateIPv4Address", value: e.ip }] : []),
+              ...(eniStatus !== "PRECREATED"
+                ? [
+                    { name: "networkInterfaceId", value: e.eniId },
+                    { name: "privateIPv4Address", value: e.ip },
+                  ]
+                : []),
             ],
           },
         ]

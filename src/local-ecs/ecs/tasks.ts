@@ -4,7 +4,16 @@ import type { FaultEngine } from "../faults.ts";
 import { AwsError, type Json, clientError, invalidParam, list, num, obj, pageOf, stableJson, str } from "../protocol.ts";
 import type { LocalEcsSettings } from "../settings.ts";
 import { checkStrategy, placeTasks } from "./capacity.ts";
-import { type EcsContext, checkFargateSize, findCluster, findTaskDefinition, parseCpu, parseMemory, taskId, validateTags } from "./common.ts";
+import {
+  type EcsContext,
+  checkFargateSize,
+  findCluster,
+  findTaskDefinition,
+  parseCpu,
+  parseMemory,
+  taskId,
+  validateTags,
+} from "./common.ts";
 import type { ContainerRecord, ContainerSpec, EcsState, TaskDefinition, TaskRecord } from "./model.ts";
 import { newTaskId, taskJson } from "./task-json.ts";
 
@@ -47,15 +56,26 @@ function containerSpec(d: Json, ov: Json | undefined): ContainerSpec {
   if (d.healthCheck && typeof d.healthCheck === "object") s.healthCheck = d.healthCheck as Json;
   if (Array.isArray(d.secrets)) s.secrets = d.secrets as ContainerSpec["secrets"];
   if (Array.isArray(d.environmentFiles) || Array.isArray(ov?.environmentFiles))
-    s.environmentFiles = [...((d.environmentFiles as ContainerSpec["environmentFiles"]) ?? []), ...((ov?.environmentFiles as ContainerSpec["environmentFiles"]) ?? [])];
+    s.environmentFiles = [
+      ...((d.environmentFiles as ContainerSpec["environmentFiles"]) ?? []),
+      ...((ov?.environmentFiles as ContainerSpec["environmentFiles"]) ?? []),
+    ];
   return s;
 }
 
-function buildContainers(deps: TaskDeps, td: TaskDefinition, overrides: Json | undefined, id: string, arnBase: string, region: string): ContainerRecord[] {
+function buildContainers(
+  deps: TaskDeps,
+  td: TaskDefinition,
+  overrides: Json | undefined,
+  id: string,
+  arnBase: string,
+  region: string,
+): ContainerRecord[] {
   const ovs = (overrides?.containerOverrides as Json[] | undefined) ?? [];
   const host: Record<string, string> = {};
   // The process runtime's stand-in for an image's ENV; a real image (docker runtime) brings its own.
-  if (deps.settings.runtime === "process") for (const k of deps.settings.passEnv) if (process.env[k] !== undefined) host[k] = process.env[k]!;
+  if (deps.settings.runtime === "process")
+    for (const k of deps.settings.passEnv) if (process.env[k] !== undefined) host[k] = process.env[k]!;
   return (td.body.containerDefinitions as Json[]).map((d) => {
     const name = d.name as string;
     const ov = ovs.find((o) => o.name === name);
@@ -112,7 +132,8 @@ function validateOverrides(td: TaskDefinition, overrides: Json | undefined, farg
     if (!names.has(o.name)) throw invalidParam(`Override for container named ${o.name} is not a container in the TaskDefinition.`);
     if (o.command !== undefined && (!Array.isArray(o.command) || o.command.some((x) => typeof x !== "string")))
       throw invalidParam(`Override command for container ${o.name} must be a list of strings.`);
-    for (const e of envList(o.environment)) if (typeof e.value !== "string") throw invalidParam(`Environment variable ${e.name} must have a string value.`);
+    for (const e of envList(o.environment))
+      if (typeof e.value !== "string") throw invalidParam(`Environment variable ${e.name} must have a string value.`);
   }
   if (fargate && (overrides.cpu !== undefined || overrides.memory !== undefined)) {
     const cpu = parseCpu(String(overrides.cpu ?? td.body.cpu));
@@ -136,7 +157,9 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
   const startedBy = str(body, "startedBy");
   if (startedBy !== undefined && startedBy.length > 128) throw invalidParam("startedBy longer than 128.");
   if (startedBy !== undefined && !STARTED_BY_RE.test(startedBy))
-    throw invalidParam("startedBy may contain only letters (uppercase and lowercase), numbers, hyphens (-), forward slashes (/) and underscores (_).");
+    throw invalidParam(
+      "startedBy may contain only letters (uppercase and lowercase), numbers, hyphens (-), forward slashes (/) and underscores (_).",
+    );
   const clientToken = str(body, "clientToken");
   if (clientToken !== undefined && (clientToken.length > 64 || !/^[\x21-\x7e]+$/.test(clientToken)))
     throw invalidParam("clientToken must be 1-64 ASCII characters.");
@@ -150,11 +173,17 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
   const hasCps = cps !== undefined && cps !== null && !(Array.isArray(cps) && cps.length === 0);
   if (launchType !== undefined && hasCps)
     throw invalidParam("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.");
-  if (launchType !== undefined && !["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"].includes(launchType)) throw invalidParam(`Invalid launchType '${launchType}'.`);
+  if (launchType !== undefined && !["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"].includes(launchType))
+    throw invalidParam(`Invalid launchType '${launchType}'.`);
   // No launch type and no strategy: the cluster's default strategy, else (like ECS) the EC2 launch type.
-  const strategy = hasCps ? checkStrategy(cps, cluster) : launchType === undefined ? checkStrategy(cluster.defaultCapacityProviderStrategy, cluster) : [];
+  const strategy = hasCps
+    ? checkStrategy(cps, cluster)
+    : launchType === undefined
+      ? checkStrategy(cluster.defaultCapacityProviderStrategy, cluster)
+      : [];
   const fargate = launchType === "FARGATE" || strategy.length > 0;
-  if (fargate && !(td.body.compatibilities as string[]).includes("FARGATE")) throw invalidParam("Task definition does not support launch_type FARGATE.");
+  if (fargate && !(td.body.compatibilities as string[]).includes("FARGATE"))
+    throw invalidParam("Task definition does not support launch_type FARGATE.");
 
   const netConf = obj(body, "networkConfiguration");
   const awsvpc = netConf?.awsvpcConfiguration as Json | undefined;
@@ -176,7 +205,12 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
     const prev = state.tokens.get(tokenKey);
     if (prev && prev.expiresAt > ctx.now) {
       if (prev.fingerprint !== fingerprint)
-        throw new AwsError("ConflictException", "The specified client token has already been used in a request with different parameters.", 400, { resourceIds: prev.taskArns });
+        throw new AwsError(
+          "ConflictException",
+          "The specified client token has already been used in a request with different parameters.",
+          400,
+          { resourceIds: prev.taskArns },
+        );
       const tasks = prev.taskArns.map((arn, i) => {
         const t = state.tasks.get(taskId(arn));
         return t ? taskJson(t, true) : prev.snapshot[i]!;
@@ -202,8 +236,23 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
     const provider = providers[i];
     const id = newTaskId();
     const arn = `arn:aws:ecs:${ctx.region}:${ctx.accountId}:task/${cluster.name}/${id}`;
-    const containers = buildContainers(deps, td, overrides, id, `arn:aws:ecs:${ctx.region}:${ctx.accountId}:container/${cluster.name}/${id}`, ctx.region);
-    const fctx = { action: "RunTask", startedBy, family, cluster: cluster.name, group, envs: containers.map((c) => c.env), capacityProvider: provider };
+    const containers = buildContainers(
+      deps,
+      td,
+      overrides,
+      id,
+      `arn:aws:ecs:${ctx.region}:${ctx.accountId}:container/${cluster.name}/${id}`,
+      ctx.region,
+    );
+    const fctx = {
+      action: "RunTask",
+      startedBy,
+      family,
+      cluster: cluster.name,
+      group,
+      envs: containers.map((c) => c.env),
+      capacityProvider: provider,
+    };
     const cap = deps.faults.take("capacity", fctx);
     if (cap) {
       failures.push({ reason: cap.reason ?? CAPACITY_REASON, detail: `slot ${i}` });
@@ -222,8 +271,13 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
       capacityProviderName: provider,
       platformVersion: fargate ? "1.4.0" : undefined,
       cpu: overrides?.cpu !== undefined ? String(parseCpu(String(overrides.cpu)) ?? overrides.cpu) : (td.body.cpu as string | undefined),
-      memory: overrides?.memory !== undefined ? String(parseMemory(String(overrides.memory)) ?? overrides.memory) : (td.body.memory as string | undefined),
-      ephemeralStorage: fargate ? ((overrides?.ephemeralStorage as Json | undefined) ?? (td.body.ephemeralStorage as Json | undefined) ?? { sizeInGiB: 20 }) : undefined,
+      memory:
+        overrides?.memory !== undefined
+          ? String(parseMemory(String(overrides.memory)) ?? overrides.memory)
+          : (td.body.memory as string | undefined),
+      ephemeralStorage: fargate
+        ? ((overrides?.ephemeralStorage as Json | undefined) ?? (td.body.ephemeralStorage as Json | undefined) ?? { sizeInGiB: 20 })
+        : undefined,
       subnet: Array.isArray(awsvpc?.subnets) ? String(awsvpc.subnets[0]) : undefined,
       enableExecuteCommand: body.enableExecuteCommand === true,
       tags: taskTags,
@@ -244,14 +298,24 @@ function runTask(deps: TaskDeps, body: Json, ctx: EcsContext): Json {
       const f = deps.faults.take(kind, fctx);
       if (f) task.pendingFaults.push({ kind, afterMs: f.afterMs, exitCode: f.exitCode, reason: f.reason });
     }
-    const randomSpot = provider === "FARGATE_SPOT" && !task.pendingFaults.some((f) => f.kind === "spotInterruption") ? randomInterruption(deps.settings) : undefined;
-    if (randomSpot !== undefined) task.pendingFaults.push({ kind: "spotInterruption", afterMs: randomSpot, exitCode: 0, reason: undefined });
+    const randomSpot =
+      provider === "FARGATE_SPOT" && !task.pendingFaults.some((f) => f.kind === "spotInterruption")
+        ? randomInterruption(deps.settings)
+        : undefined;
+    if (randomSpot !== undefined)
+      task.pendingFaults.push({ kind: "spotInterruption", afterMs: randomSpot, exitCode: 0, reason: undefined });
     state.tasks.set(id, task);
     tasks.push(task);
   }
   const out = tasks.map((t) => taskJson(t, true));
   if (tokenKey)
-    state.tokens.set(tokenKey, { fingerprint, taskArns: tasks.map((t) => t.arn), failures, snapshot: out, expiresAt: ctx.now + deps.settings.clientTokenTtlMs });
+    state.tokens.set(tokenKey, {
+      fingerprint,
+      taskArns: tasks.map((t) => t.arn),
+      failures,
+      snapshot: out,
+      expiresAt: ctx.now + deps.settings.clientTokenTtlMs,
+    });
   for (const t of tasks) deps.runtime.launch(t);
   return { tasks: out, failures };
 }

@@ -15,7 +15,9 @@ function intIn(body: Json, key: string, min: number, max: number, def: number): 
   const v = num(body, key);
   if (v === undefined) return def;
   if (!Number.isInteger(v) || v < min || v > max)
-    throw invalid(`1 validation error detected: Value '${v}' at '${key}' failed to satisfy constraint: Member must have value between ${min} and ${max}`);
+    throw invalid(
+      `1 validation error detected: Value '${v}' at '${key}' failed to satisfy constraint: Member must have value between ${min} and ${max}`,
+    );
   return v;
 }
 
@@ -42,8 +44,12 @@ const groupArn = (c: LogsContext, g: string): string => `arn:aws:logs:${c.region
 function tagMap(v: Json | undefined): Record<string, string> {
   if (!v) return {};
   const entries = Object.entries(v);
-  if (entries.length > 50) throw invalid("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50");
-  for (const [k, val] of entries) if (typeof val !== "string" || k.length < 1 || k.length > 128 || val.length > 256) throw invalid(`Invalid tag ${k}`);
+  if (entries.length > 50)
+    throw invalid(
+      "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50",
+    );
+  for (const [k, val] of entries)
+    if (typeof val !== "string" || k.length < 1 || k.length > 128 || val.length > 256) throw invalid(`Invalid tag ${k}`);
   return v as Record<string, string>;
 }
 
@@ -73,10 +79,15 @@ export function handleLogs(store: LogStore, action: string, body: Json, ctx: Log
     case "DescribeLogGroups": {
       const prefix = str(body, "logGroupNamePrefix");
       const pattern = str(body, "logGroupNamePattern");
-      if (prefix !== undefined && pattern !== undefined) throw invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.");
+      if (prefix !== undefined && pattern !== undefined)
+        throw invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.");
       const limit = intIn(body, "limit", 1, 50, 50);
       const all = [...store.groups.values()]
-        .filter((g) => (prefix === undefined || g.name.startsWith(prefix)) && (pattern === undefined || g.name.toLowerCase().includes(pattern.toLowerCase())))
+        .filter(
+          (g) =>
+            (prefix === undefined || g.name.startsWith(prefix)) &&
+            (pattern === undefined || g.name.toLowerCase().includes(pattern.toLowerCase())),
+        )
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const [page, more] = pageOf(all, str(body, "nextToken"), limit);
       return {
@@ -110,7 +121,9 @@ export function handleLogs(store: LogStore, action: string, body: Json, ctx: Log
         logStreams: page.map((s) => ({
           logStreamName: s.name,
           creationTime: s.creationTime,
-          ...(s.firstEventTimestamp !== undefined ? { firstEventTimestamp: s.firstEventTimestamp, lastEventTimestamp: s.lastEventTimestamp } : {}),
+          ...(s.firstEventTimestamp !== undefined
+            ? { firstEventTimestamp: s.firstEventTimestamp, lastEventTimestamp: s.lastEventTimestamp }
+            : {}),
           ...(s.lastIngestionTime !== undefined ? { lastIngestionTime: s.lastIngestionTime } : {}),
           arn: `${groupArn(ctx, g.name)}:log-stream:${s.name}`,
           storedBytes: 0,
@@ -126,7 +139,13 @@ export function handleLogs(store: LogStore, action: string, body: Json, ctx: Log
       const startTime = num(body, "startTime");
       const endTime = num(body, "endTime");
       const nextToken = str(body, "nextToken");
-      return getLogEvents(s, { startTime, endTime, nextToken, limit: intIn(body, "limit", 1, 10000, 10000), startFromHead: bool(body, "startFromHead") ?? false }) as unknown as Json;
+      return getLogEvents(s, {
+        startTime,
+        endTime,
+        nextToken,
+        limit: intIn(body, "limit", 1, 10000, 10000),
+        startFromHead: bool(body, "startFromHead") ?? false,
+      }) as unknown as Json;
     }
     case "FilterLogEvents": {
       const g = groupOf(store, body);
@@ -162,12 +181,16 @@ function putLogEvents(store: LogStore, body: Json): Json {
   const s = streamOf(g, body);
   const events = list<Json>(body, "logEvents");
   if (!events || events.length < 1 || events.length > 10000)
-    throw invalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and 10000");
+    throw invalid(
+      "1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and 10000",
+    );
   let bytes = 0;
   let prev = -Infinity;
   for (const [i, e] of events.entries()) {
     if (typeof e?.timestamp !== "number" || typeof e.message !== "string" || e.message.length < 1)
-      throw invalid(`1 validation error detected: Value at 'logEvents.${i + 1}' failed to satisfy constraint: timestamp and a non-empty message are required`);
+      throw invalid(
+        `1 validation error detected: Value at 'logEvents.${i + 1}' failed to satisfy constraint: timestamp and a non-empty message are required`,
+      );
     if (e.timestamp < prev) throw invalid("Log events in a single PutLogEvents request must be in chronological order.");
     prev = e.timestamp;
     const n = Buffer.byteLength(e.message, "utf8");

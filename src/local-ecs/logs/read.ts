@@ -131,7 +131,9 @@ export function compileFilter(pattern: string | undefined): (msg: string) => boo
   const any = terms.filter((t) => t.op === "?");
   const none = terms.filter((t) => t.op === "-");
   return (msg) =>
-    all.every((t) => msg.includes(t.text)) && (any.length === 0 || any.some((t) => msg.includes(t.text))) && !none.some((t) => msg.includes(t.text));
+    all.every((t) => msg.includes(t.text)) &&
+    (any.length === 0 || any.some((t) => msg.includes(t.text))) &&
+    !none.some((t) => msg.includes(t.text));
 }
 
 function decodeFilterToken(t: string | undefined): Record<string, number> {
@@ -183,7 +185,11 @@ export function filterLogEvents(q: FilterInput): { events: FilteredEvent[]; next
       const n = bytesOf(bestEv);
       if (bytes + n > PAGE_BYTES && events.length > 0) break;
       bytes += n;
-      events.push({ ...bestEv, logStreamName: best.s.name, eventId: `${String(best.ordinal).padStart(8, "0")}${String(best.i).padStart(48, "0")}` });
+      events.push({
+        ...bestEv,
+        logStreamName: best.s.name,
+        eventId: `${String(best.ordinal).padStart(8, "0")}${String(best.i).padStart(48, "0")}`,
+      });
     }
     scanned += bestEv.message.length + 20;
     best.i++;

@@ -198,7 +198,11 @@ export class LogStream {
     let p = 0;
     while (p + HEADER <= got) {
       const len = buf.readUInt32LE(p + 16);
-      events.push({ timestamp: buf.readDoubleLE(p), ingestionTime: buf.readDoubleLE(p + 8), message: buf.toString("utf8", p + HEADER, p + HEADER + len) });
+      events.push({
+        timestamp: buf.readDoubleLE(p),
+        ingestionTime: buf.readDoubleLE(p + 8),
+        message: buf.toString("utf8", p + HEADER, p + HEADER + len),
+      });
       p += HEADER + len;
     }
     this.cache = { block: b, events };

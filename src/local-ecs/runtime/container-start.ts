@@ -46,12 +46,14 @@ function dependsOnVerdict(ctx: StartContext, task: TaskRecord, c: ContainerRecor
     const exited = started && dep.lastStatus === "STOPPED";
     if (!started && dep.lastStatus === "STOPPED") return `DependencyConditionFailed: container ${dep.name} never started`;
     if (d.condition === "HEALTHY" && ctx.driver.healthChecks) {
-      if (dep.healthStatus === "UNHEALTHY" || (exited && dep.healthStatus !== "HEALTHY")) return `DependencyConditionFailed: container ${dep.name} is not healthy`;
+      if (dep.healthStatus === "UNHEALTHY" || (exited && dep.healthStatus !== "HEALTHY"))
+        return `DependencyConditionFailed: container ${dep.name} is not healthy`;
       if (dep.healthStatus !== "HEALTHY") verdict = "wait";
     } else if (d.condition === "START" || d.condition === "HEALTHY") {
       if (!started) verdict = "wait";
     } else if (!exited) verdict = "wait";
-    else if (d.condition === "SUCCESS" && dep.exitCode !== 0) return `DependencyConditionFailed: container ${dep.name} exited with ${dep.exitCode}`;
+    else if (d.condition === "SUCCESS" && dep.exitCode !== 0)
+      return `DependencyConditionFailed: container ${dep.name} exited with ${dep.exitCode}`;
   }
   return verdict;
 }
@@ -66,7 +68,12 @@ function logSinks(ctx: StartContext, task: TaskRecord): Array<LineSink | undefin
     }
     try {
       const stream = ctx.logs.ensureStream(c.log.group, c.log.stream, c.log.createGroup || ctx.settings.logs.autoCreateGroups);
-      sinks.push((lines: string[], ts: number) => stream.append(lines.map((message) => ({ timestamp: ts, message })), ts));
+      sinks.push((lines: string[], ts: number) =>
+        stream.append(
+          lines.map((message) => ({ timestamp: ts, message })),
+          ts,
+        ),
+      );
     } catch (e) {
       return {
         container: c,
@@ -87,10 +94,18 @@ export async function startContainers(ctx: StartContext, task: TaskRecord, ctl: 
   const injected = task.pendingFaults.find((f) => f.kind === "failToStart");
   if (injected) {
     const ess = task.containers.find((c) => c.essential);
-    return fail(ess, injected.reason ?? `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${ess?.image}: not found`);
+    return fail(
+      ess,
+      injected.reason ??
+        `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${ess?.image}: not found`,
+    );
   }
   const problem = ctx.decorate ? await ctx.decorate(task) : undefined;
-  if (problem) return fail(task.containers.find((c) => c.essential), problem);
+  if (problem)
+    return fail(
+      task.containers.find((c) => c.essential),
+      problem,
+    );
   if (ctx.isClosed() || task.desiredStatus !== "RUNNING") return false;
   const prep = await ctx.driver.prepare(task);
   if (prep) return fail(prep.container, prep.reason);
@@ -105,7 +120,11 @@ export async function startContainers(ctx: StartContext, task: TaskRecord, ctl: 
     const c = task.containers[i]!;
     c.lastStatus = "RUNNING";
     task.version++;
-    return ctx.driver.start(task, c, containerHooks(ctx, task, c, sinks[i], () => release(), finished));
+    return ctx.driver.start(
+      task,
+      c,
+      containerHooks(ctx, task, c, sinks[i], () => release(), finished),
+    );
   };
   // dependsOn: a container starts once every dependency condition holds (re-checked on every status change).
   const waiting = new Set(task.containers.flatMap((c, i) => (c.dependsOn.length ? [i] : [])));
@@ -142,7 +161,14 @@ export async function startContainers(ctx: StartContext, task: TaskRecord, ctl: 
 }
 
 /** Driver callbacks for one container: status, exit code and reason bookkeeping. */
-export function containerHooks(ctx: StartContext, task: TaskRecord, c: ContainerRecord, sink: LineSink | undefined, changed: () => void, finished: () => void): StartHooks {
+export function containerHooks(
+  ctx: StartContext,
+  task: TaskRecord,
+  c: ContainerRecord,
+  sink: LineSink | undefined,
+  changed: () => void,
+  finished: () => void,
+): StartHooks {
   let done = false;
   let running = false;
   return {
@@ -172,7 +198,12 @@ export function containerHooks(ctx: StartContext, task: TaskRecord, c: Container
       if (c.forcedExit?.reason) c.reason = c.forcedExit.reason;
       else if (reason) c.reason = reason;
       task.version++;
-      if (c.essential) ctx.requestStop(task, running ? "EssentialContainerExited" : "TaskFailedToStart", !running && reason ? reason : "Essential container in task exited");
+      if (c.essential)
+        ctx.requestStop(
+          task,
+          running ? "EssentialContainerExited" : "TaskFailedToStart",
+          !running && reason ? reason : "Essential container in task exited",
+        );
       changed();
       finished();
     },

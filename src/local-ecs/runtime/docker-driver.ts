@@ -99,19 +99,24 @@ export class DockerDriver implements ContainerDriver {
     if (bad?.reason) return { container: bad.c ?? task.containers.find((c) => c.essential), reason: bad.reason };
     if (!multi) return undefined;
     try {
-      const pause = await this.gate.run(() => retry(() =>
-        this.api.createContainer({
-          name: `heimdall-ecs-${task.id}-pause`,
-          Image: this.settings.docker.pauseImage,
-          ...(this.settings.docker.pauseCommand ? { Entrypoint: this.settings.docker.pauseCommand, Cmd: [] } : {}),
-          Labels: this.labels(task, "~internal~ecs~pause"),
-          HostConfig: { Init: false },
-        }),
-      ).then(async (p) => (await retry(() => p.start()), p)));
+      const pause = await this.gate.run(() =>
+        retry(() =>
+          this.api.createContainer({
+            name: `heimdall-ecs-${task.id}-pause`,
+            Image: this.settings.docker.pauseImage,
+            ...(this.settings.docker.pauseCommand ? { Entrypoint: this.settings.docker.pauseCommand, Cmd: [] } : {}),
+            Labels: this.labels(task, "~internal~ecs~pause"),
+            HostConfig: { Init: false },
+          }),
+        ).then(async (p) => (await retry(() => p.start()), p)),
+      );
       this.pauses.set(task.id, pause.id);
       return undefined;
     } catch (e) {
-      return { container: task.containers.find((c) => c.essential), reason: `ResourceInitializationError: failed to set up the task network: ${engineMessage(e)}` };
+      return {
+        container: task.containers.find((c) => c.essential),
+        reason: `ResourceInitializationError: failed to set up the task network: ${engineMessage(e)}`,
+      };
     }
   }
 
@@ -170,7 +175,12 @@ export class DockerDriver implements ContainerDriver {
     let drained: Promise<void> = Promise.resolve();
     try {
       if (hooks.sink) {
-        const stream = (await this.streams.getContainer(container.id).attach({ stream: true, stdout: true, stderr: true, abortSignal: this.abort.signal } as Docker.ContainerAttachOptions)) as NodeJS.ReadableStream;
+        const stream = (await this.streams.getContainer(container.id).attach({
+          stream: true,
+          stdout: true,
+          stderr: true,
+          abortSignal: this.abort.signal,
+        } as Docker.ContainerAttachOptions)) as NodeJS.ReadableStream;
         drained = this.pipeLogs(stream, hooks);
       }
       await retry(() => container.start());
@@ -269,7 +279,12 @@ export class DockerDriver implements ContainerDriver {
     if (info.State === "created" || info.State === "initialized" || info.State === "configured") {
       // Interrupted between create and start: start it now, as the old endpoint would have.
       if (hooks.sink) {
-        const stream = (await this.streams.getContainer(info.Id).attach({ stream: true, stdout: true, stderr: true, abortSignal: this.abort.signal } as Docker.ContainerAttachOptions)) as NodeJS.ReadableStream;
+        const stream = (await this.streams.getContainer(info.Id).attach({
+          stream: true,
+          stdout: true,
+          stderr: true,
+          abortSignal: this.abort.signal,
+        } as Docker.ContainerAttachOptions)) as NodeJS.ReadableStream;
         drained = this.pipeLogs(stream, hooks);
       }
       await retry(() => container.start());
@@ -282,16 +297,26 @@ export class DockerDriver implements ContainerDriver {
     if (hooks.sink) {
       const after = hooks.resumeAfter ?? 0;
       try {
-        const stream = (await this.streams
-          .getContainer(info.Id)
-          .logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: Math.floor(after / 1000), abortSignal: this.abort.signal } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
+        const stream = (await this.streams.getContainer(info.Id).logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          since: Math.floor(after / 1000),
+          abortSignal: this.abort.signal,
+        } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
         drained = this.pipeLogs(stream, hooks, after);
       } catch {
         /* no output to resume; the lifecycle still is */
       }
     }
     const pause = (
-      await retry(() => this.api.listContainers({ all: true, filters: { label: [`${LABEL.taskArn}=${task.arn}`, `${LABEL.container}=~internal~ecs~pause`] } }))
+      await retry(() =>
+        this.api.listContainers({
+          all: true,
+          filters: { label: [`${LABEL.taskArn}=${task.arn}`, `${LABEL.container}=~internal~ecs~pause`] },
+        }),
+      )
     )[0];
     if (pause) this.pauses.set(task.id, pause.Id);
     this.watch(task, c, container, hooks, drained);
@@ -361,5 +386,4 @@ export class DockerDriver implements ContainerDriver {
     const all = await this.labelled().catch(() => []);
     await Promise.all(all.map((f) => retry(() => this.api.getContainer(f.Id).remove({ force: true })).catch(() => undefined)));
   }
-
 }

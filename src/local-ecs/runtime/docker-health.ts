@@ -14,7 +14,9 @@ export function healthCommand(hc: Json): string[] | undefined {
 /** One exec of `cmd` in the container; resolves to its exit code (or 1 when it does not finish in time). */
 async function probe(docker: Docker, id: string, cmd: string[], timeoutMs: number): Promise<number> {
   const signal = AbortSignal.timeout(timeoutMs + 1000);
-  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal: signal } as Docker.ExecCreateOptions);
+  const exec = await docker
+    .getContainer(id)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal: signal } as Docker.ExecCreateOptions);
   const stream = await exec.start({ hijack: true, stdin: false, abortSignal: signal } as Docker.ExecStartOptions);
   await new Promise<void>((resolve) => {
     const t = setTimeout(resolve, timeoutMs);

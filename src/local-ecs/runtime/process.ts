@@ -73,7 +73,12 @@ export function spawnContainer(
   sink: LineSink | undefined,
   onExit: (code: number, error?: Error) => void,
 ): ChildProcess {
-  const proc = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ["ignore", sink ? "pipe" : "ignore", sink ? "pipe" : "ignore"] });
+  const proc = spawn(argv[0]!, argv.slice(1), {
+    cwd,
+    env,
+    detached: true,
+    stdio: ["ignore", sink ? "pipe" : "ignore", sink ? "pipe" : "ignore"],
+  });
   let done = false;
   let code = 0;
   const finish = (err?: Error): void => {

@@ -32,11 +32,15 @@ export function resolveSecret(settings: LocalEcsSettings, valueFrom: string): st
     try {
       parsed = JSON.parse(value);
     } catch {
-      throw new ResolveError(`unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: secret ${valueFrom}: the secret value is not a JSON object`);
+      throw new ResolveError(
+        `unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: secret ${valueFrom}: the secret value is not a JSON object`,
+      );
     }
     const v = parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>)[jsonKey] : undefined;
     if (v === undefined)
-      throw new ResolveError(`unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: retrieved secret from Secrets Manager did not contain json key ${jsonKey}`);
+      throw new ResolveError(
+        `unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: retrieved secret from Secrets Manager did not contain json key ${jsonKey}`,
+      );
     return typeof v === "string" ? v : JSON.stringify(v);
   }
   const ssm = SSM_RE.exec(valueFrom);

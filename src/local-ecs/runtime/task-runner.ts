@@ -71,7 +71,14 @@ export class TaskRunner implements TaskRuntime {
     let signalStop!: () => void;
     const stopRequested = new Promise<void>((r) => (signalStop = r));
     let containerDone!: () => void;
-    const ctl: Control = { stopRequested, signalStop, exited: Promise.resolve(), containerDone: () => {}, remaining: 0, cancelPending: () => {} };
+    const ctl: Control = {
+      stopRequested,
+      signalStop,
+      exited: Promise.resolve(),
+      containerDone: () => {},
+      remaining: 0,
+      cancelPending: () => {},
+    };
     ctl.exited = new Promise<void>((r) => (containerDone = r));
     ctl.containerDone = containerDone;
     this.controls.set(task, ctl);
@@ -176,7 +183,11 @@ export class TaskRunner implements TaskRuntime {
       if (!c.log) return { sink: undefined, after: undefined };
       try {
         const stream = this.logs.ensureStream(c.log.group, c.log.stream, true);
-        const sink: LineSink = (lines, ts) => stream.append(lines.map((message) => ({ timestamp: ts, message })), ts);
+        const sink: LineSink = (lines, ts) =>
+          stream.append(
+            lines.map((message) => ({ timestamp: ts, message })),
+            ts,
+          );
         return { sink, after: stream.lastEventTimestamp ?? 0 };
       } catch {
         return { sink: undefined, after: undefined };
@@ -201,7 +212,8 @@ export class TaskRunner implements TaskRuntime {
         }
       }
       if (task.lastStatus !== "RUNNING" && task.desiredStatus === "RUNNING") this.set(task, "RUNNING");
-      if (!task.containers.some((c) => c.essential && c.lastStatus === "RUNNING")) this.requestStop(task, "EssentialContainerExited", "Essential container in task exited");
+      if (!task.containers.some((c) => c.essential && c.lastStatus === "RUNNING"))
+        this.requestStop(task, "EssentialContainerExited", "Essential container in task exited");
       await this.finish(task, ctl, true);
     })().catch((e: unknown) => this.requestStop(task, "TaskFailedToStart", `InternalError: ${(e as Error).message}`));
   }

@@ -25,7 +25,16 @@ const THROTTLING = new Set([
   "LimitExceededException",
   "SlowDown",
 ]);
-const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_SOCKET"]);
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
 
 interface AwsErrorLike {
   name?: string;
@@ -52,7 +61,8 @@ export function isRetryable(err: unknown): boolean {
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
   if (e.$fault === "server") return true;
-  if (["ServerException", "ServiceUnavailableException", "InternalFailure", "TimeoutError", "RequestTimeout"].includes(e.name ?? "")) return true;
+  if (["ServerException", "ServiceUnavailableException", "InternalFailure", "TimeoutError", "RequestTimeout"].includes(e.name ?? ""))
+    return true;
   return e.code !== undefined && TRANSIENT_CODES.has(e.code);
 }
 
@@ -89,7 +99,9 @@ export class Endpoint {
 
   /** The ECS client, created on first use (the SDK is loaded by `call` before its callback runs). */
   get ecs(): ECSClient {
-    this.ecsClient ??= new (ecsSdk().ECSClient)(this.clientConfig(this.region, this.explicitEndpoint, this.explicitEndpoint ?? envEndpoint("ECS")));
+    this.ecsClient ??= new (ecsSdk().ECSClient)(
+      this.clientConfig(this.region, this.explicitEndpoint, this.explicitEndpoint ?? envEndpoint("ECS")),
+    );
     return this.ecsClient;
   }
 
@@ -195,7 +207,9 @@ export class Endpoint {
 
 /** The error of a call whose every attempt timed out: a retryable TimeoutError naming the action (the SDK's is an AbortError). */
 function callTimeout(action: string, timeoutMs: number, attempts: number): Error {
-  return Object.assign(new Error(`${action} timed out after ${timeoutMs} ms (${attempts} attempt${attempts === 1 ? "" : "s"})`), { name: "TimeoutError" });
+  return Object.assign(new Error(`${action} timed out after ${timeoutMs} ms (${attempts} attempt${attempts === 1 ? "" : "s"})`), {
+    name: "TimeoutError",
+  });
 }
 
 const endpoints = new Map<string, Endpoint>();

@@ -52,7 +52,8 @@ export function stringMap(v: Json | undefined, path: string, problems: Problems)
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v)) {
     if (typeof x !== "string") problems.add(`${path}.${k}`, "must be a string");
-    else if (!TAG_KEY.test(k) || k.startsWith("aws:")) problems.add(`${path}.${k}`, "invalid tag key (1-128 letters, digits, spaces, _.:/=+-@; not aws:)");
+    else if (!TAG_KEY.test(k) || k.startsWith("aws:"))
+      problems.add(`${path}.${k}`, "invalid tag key (1-128 letters, digits, spaces, _.:/=+-@; not aws:)");
     else if (!TAG_VALUE.test(x)) problems.add(`${path}.${k}`, "invalid tag value (0-256 letters, digits, spaces, _.:/=+-@)");
     else out[k] = x;
   }

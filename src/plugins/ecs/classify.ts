@@ -57,7 +57,14 @@ export type MissingVerdict = { kind: "wait"; nextLookAt: number } | { kind: "giv
  * until `graceMs` after its RunTask (the stored `visible_by`), looked at again with exponential backoff from the
  * polling interval (capped at 30 s, or the interval when longer) and once more at the end of the grace.
  */
-export function judgeMissing(a: AttemptRecord, reason: string, missing: number, now: number, pollingMs: number, graceMs: number): MissingVerdict {
+export function judgeMissing(
+  a: AttemptRecord,
+  reason: string,
+  missing: number,
+  now: number,
+  pollingMs: number,
+  graceMs: number,
+): MissingVerdict {
   if (a.seen) return { kind: "give-up", why: `task disappeared: DescribeTasks answers ${reason} for a task seen before` };
   const ranAt = Date.parse(a.run_task_at ?? a.created_at);
   const visibleBy = a.visible_by ? Date.parse(a.visible_by) : ranAt + graceMs;
@@ -72,7 +79,10 @@ export function judgeMissing(a: AttemptRecord, reason: string, missing: number, 
 /** Copies what ECS reports about a task into the attempt; returns true when anything changed. */
 export function observeTask(a: AttemptRecord, task: Task): boolean {
   let changed = false;
-  const set = <K extends "last_status" | "started_at" | "stopped_at" | "stop_code" | "stopped_reason">(k: K, v: AttemptRecord[K] | undefined) => {
+  const set = <K extends "last_status" | "started_at" | "stopped_at" | "stop_code" | "stopped_reason">(
+    k: K,
+    v: AttemptRecord[K] | undefined,
+  ) => {
     if (v !== undefined && v !== null && a[k] !== v) {
       a[k] = v;
       changed = true;

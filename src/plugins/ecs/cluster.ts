@@ -160,7 +160,8 @@ export function readStrategy(v: Json | undefined, path: string, problems: Proble
     const ip = `${path}[${i}]`;
     if (!isObject(item)) return problems.add(ip, "must be an object");
     for (const k of Object.keys(item))
-      if (!["capacity_provider", "capacityProvider", "weight", "base"].includes(k)) problems.add(`${ip}.${k}`, "unknown key (capacity_provider, weight, base)");
+      if (!["capacity_provider", "capacityProvider", "weight", "base"].includes(k))
+        problems.add(`${ip}.${k}`, "unknown key (capacity_provider, weight, base)");
     const name = item.capacity_provider ?? item.capacityProvider;
     if (typeof name !== "string" || name === "") return problems.add(`${ip}.capacity_provider`, "must be a non-empty string");
     if (out.some((o) => o.capacityProvider === name)) problems.add(`${ip}.capacity_provider`, `${name} is listed twice`);
@@ -169,13 +170,15 @@ export function readStrategy(v: Json | undefined, path: string, problems: Proble
       const n = item[k];
       if (n === undefined || n === null) continue;
       const max = STRATEGY_LIMITS[k];
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) problems.add(`${ip}.${k}`, `must be an integer from 0 to ${max}`);
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max)
+        problems.add(`${ip}.${k}`, `must be an integer from 0 to ${max}`);
       else entry[k] = n;
     }
     out.push(entry);
   });
   if (out.filter((s) => (s.base ?? 0) > 0).length > 1) problems.add(path, "at most one capacity provider may have a base");
-  if (out.length > 1 && !out.some((s) => (s.weight ?? 0) > 0)) problems.add(path, "with several capacity providers at least one needs a weight above 0");
+  if (out.length > 1 && !out.some((s) => (s.weight ?? 0) > 0))
+    problems.add(path, "with several capacity providers at least one needs a weight above 0");
   const fargate = out.filter((s) => FARGATE_PROVIDERS.includes(s.capacityProvider)).length;
   if (fargate > 0 && fargate < out.length) problems.add(path, "cannot mix FARGATE/FARGATE_SPOT with other capacity providers");
   return out;

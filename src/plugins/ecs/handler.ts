@@ -33,7 +33,10 @@ export class EcsHandler implements Handler {
     private readonly services: PluginServices,
   ) {}
 
-  private resolve(jobContext: JsonObject | undefined, cluster: Readonly<Cluster>): { plan: JobPlan; cl: ClusterSettings; problems: Problems } {
+  private resolve(
+    jobContext: JsonObject | undefined,
+    cluster: Readonly<Cluster>,
+  ): { plan: JobPlan; cl: ClusterSettings; problems: Problems } {
     const problems = new Problems();
     checkJobKeys(jobContext, problems);
     const cl = readClusterContext(cluster.context, problems);
@@ -127,7 +130,9 @@ export class EcsHandler implements Handler {
       progress: async (line) => log.info({ jobId: job.id }, line),
     });
     let over = meta.outcome !== null;
-    const reporter = new ProgressReporter(rt, () => progressOf(run.allAttempts, { taskCount: plan.taskCount, maxFailCount: plan.maxFailCount, done: over }));
+    const reporter = new ProgressReporter(rt, () =>
+      progressOf(run.allAttempts, { taskCount: plan.taskCount, maxFailCount: plan.maxFailCount, done: over }),
+    );
     state.onAttempt = () => reporter.changed();
     reporter.changed();
     try {
@@ -154,7 +159,8 @@ export class EcsHandler implements Handler {
     const outcome: Outcome = storedOutcome ?? (await run.run(signal));
     decided();
     const rep = run.representative(outcome);
-    if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null) await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000), signal);
+    if (outcome.kind === "timeout" && rep !== undefined && storedOutcome === null)
+      await run.settle([rep], Math.min(3 * plan.pollingMs, 30_000), signal);
     if (storedOutcome === null) {
       // The outcome and representative are stored before any log byte is written: a resumed execution then
       // regenerates exactly the same text and skips what is already stored (see writeRepresentativeLogs). A crash
@@ -200,7 +206,12 @@ export class EcsHandler implements Handler {
     return taskTimeline(new JobState(this.services.state, job.id));
   }
 
-  taskLogs(job: Readonly<Job>, _cluster: Readonly<Cluster> | undefined, q: { slot: number; attempt?: number; follow: boolean }, signal: AbortSignal) {
+  taskLogs(
+    job: Readonly<Job>,
+    _cluster: Readonly<Cluster> | undefined,
+    q: { slot: number; attempt?: number; follow: boolean },
+    signal: AbortSignal,
+  ) {
     return taskLogs(new JobState(this.services.state, job.id), q, signal);
   }
 

@@ -20,7 +20,13 @@ export function jobLogItems(state: JobState, q: JobLogsQuery, signal: AbortSigna
   return subscribe(state, positions, q, signal, log);
 }
 
-async function* subscribe(state: JobState, positions: Map<string, StreamPos>, q: JobLogsQuery, signal: AbortSignal, log: PluginLogger): AsyncGenerator<JobLogItem> {
+async function* subscribe(
+  state: JobState,
+  positions: Map<string, StreamPos>,
+  q: JobLogsQuery,
+  signal: AbortSignal,
+  log: PluginLogger,
+): AsyncGenerator<JobLogItem> {
   const feed = feedFor(state, q.jobStatus, log);
   feed.acquire();
   try {
@@ -64,7 +70,12 @@ function lineOf(s: FeedStream, e: FeedEvent, positions: Map<string, StreamPos>):
 }
 
 /** Everything after the positions: first the streams the buffer no longer reaches back for, then a merge by time. */
-async function* deliver(feed: JobLogFeed, positions: Map<string, StreamPos>, slot: number | undefined, signal: AbortSignal): AsyncGenerator<Line> {
+async function* deliver(
+  feed: JobLogFeed,
+  positions: Map<string, StreamPos>,
+  slot: number | undefined,
+  signal: AbortSignal,
+): AsyncGenerator<Line> {
   const streams = feed.streams.filter((s) => slot === undefined || s.slot === slot);
   for (const s of streams) {
     const first = s.events[0];
@@ -90,7 +101,13 @@ async function* deliver(feed: JobLogFeed, positions: Map<string, StreamPos>, slo
 }
 
 /** The subscriber's own reads of one stream, from its position up to event `untilN` (where the buffer starts). */
-async function* catchUp(ep: Endpoint, s: FeedStream, untilN: number, positions: Map<string, StreamPos>, signal: AbortSignal): AsyncGenerator<Line> {
+async function* catchUp(
+  ep: Endpoint,
+  s: FeedStream,
+  untilN: number,
+  positions: Map<string, StreamPos>,
+  signal: AbortSignal,
+): AsyncGenerator<Line> {
   const pos = positions.get(s.key);
   let n = pos?.n ?? 0;
   let prev: { ts: number; k: number } | undefined = pos;

@@ -71,7 +71,13 @@ async function* streamChunks(
       const nextToken = token;
       res = await ep.call("logs-read", "GetLogEvents", signal, (abortSignal) =>
         ep.logs(region).send(
-          new (logsSdk().GetLogEventsCommand)({ logGroupName: group, logStreamName: stream, startFromHead: true, limit: PAGE_LIMIT, nextToken }),
+          new (logsSdk().GetLogEventsCommand)({
+            logGroupName: group,
+            logStreamName: stream,
+            startFromHead: true,
+            limit: PAGE_LIMIT,
+            nextToken,
+          }),
           { abortSignal },
         ),
       );

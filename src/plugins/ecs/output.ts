@@ -128,7 +128,13 @@ export function setOutputs(rt: Runtime, meta: JobMeta, attempts: AttemptRecord[]
   for (const a of attempts) latest.set(a.slot, a);
   const arns = [...latest.values()].map((a) => a.task_arn).filter((x): x is string => x !== null);
   rt.setOutput("task_arns", arns.join(","));
-  rt.setOutput("all_task_arns", attempts.map((a) => a.task_arn).filter((x): x is string => x !== null).join(","));
+  rt.setOutput(
+    "all_task_arns",
+    attempts
+      .map((a) => a.task_arn)
+      .filter((x): x is string => x !== null)
+      .join(","),
+  );
   rt.setOutput("cluster_name", meta.cluster_name);
   rt.setOutput("task_definition_arn", meta.task_definition_arn);
   const group = meta.containers.find((c) => c.log !== undefined)?.log?.group;

@@ -14,7 +14,12 @@ export function taskName(jobId: string, slot: number): string {
 }
 
 /** Validates an overrides array against the template's containers. undefined when absent or invalid. */
-export function readOverrides(v: Json | undefined, path: string, template: Template, problems: Problems): ContainerOverrideInput[] | undefined {
+export function readOverrides(
+  v: Json | undefined,
+  path: string,
+  template: Template,
+  problems: Problems,
+): ContainerOverrideInput[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) {
     problems.add(path, "must be an array of container overrides");
@@ -44,7 +49,8 @@ export function readOverrides(v: Json | undefined, path: string, template: Templ
     }
     for (const k of ["environmentFiles", "resourceRequirements"]) {
       const a = o[k];
-      if (a !== undefined && a !== null && (!Array.isArray(a) || !a.every(isObject))) problems.add(`${p}.${k}`, "must be an array of objects");
+      if (a !== undefined && a !== null && (!Array.isArray(a) || !a.every(isObject)))
+        problems.add(`${p}.${k}`, "must be an array of objects");
     }
     out.push(o as ContainerOverrideInput);
   });
@@ -90,7 +96,14 @@ export function slotOverrides(overrides: ContainerOverrideInput[], template: Tem
 
 /** RunTask `overrides` for a slot; task-level cpu/memory only when adopting an existing revision. */
 export function taskOverride(
-  plan: { overrides: ContainerOverrideInput[]; cpu: number; memory: number; sizeExplicit: boolean; taskRevision?: number; useLatestRevision: boolean },
+  plan: {
+    overrides: ContainerOverrideInput[];
+    cpu: number;
+    memory: number;
+    sizeExplicit: boolean;
+    taskRevision?: number;
+    useLatestRevision: boolean;
+  },
   template: Template,
   jobId: string,
   slot: number,
@@ -104,11 +117,6 @@ export function taskOverride(
 }
 
 /** Characters of the RunTask overrides JSON (ECS counts JSON formatting too). */
-export function overridesSize(
-  plan: Parameters<typeof taskOverride>[0],
-  template: Template,
-  jobId: string,
-  slot: number,
-): number {
+export function overridesSize(plan: Parameters<typeof taskOverride>[0], template: Template, jobId: string, slot: number): number {
   return JSON.stringify(taskOverride(plan, template, jobId, slot)).length;
 }

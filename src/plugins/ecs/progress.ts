@@ -50,7 +50,13 @@ export function progressOf(attempts: readonly AttemptRecord[], plan: ProgressPla
 }
 
 const same = (a: JobProgress | undefined, b: JobProgress): boolean =>
-  a !== undefined && a.tasks === b.tasks && a.succeeded === b.succeeded && a.running === b.running && a.retrying === b.retrying && a.failed === b.failed && a.pending === b.pending;
+  a !== undefined &&
+  a.tasks === b.tasks &&
+  a.succeeded === b.succeeded &&
+  a.running === b.running &&
+  a.retrying === b.retrying &&
+  a.failed === b.failed &&
+  a.pending === b.pending;
 
 /** Calls `rt.setProgress` when the counts change: at once if the last call was a second ago or more, else then. */
 export class ProgressReporter {

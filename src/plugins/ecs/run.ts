@@ -94,7 +94,12 @@ export class JobRun {
         try {
           if (look.length === 0) await new Promise<void>((resolve) => w.signal.addEventListener("abort", () => resolve(), { once: true }));
           else {
-            const obs = await this.d.poller.poll(look.map((s) => this.current(s)!.task_arn!), plan.pollingMs, w.signal, this.launchedAt);
+            const obs = await this.d.poller.poll(
+              look.map((s) => this.current(s)!.task_arn!),
+              plan.pollingMs,
+              w.signal,
+              this.launchedAt,
+            );
             this.launchedAt = undefined;
             const fatal = await this.observe(look, obs, signal);
             if (fatal !== undefined) {
@@ -250,7 +255,9 @@ export class JobRun {
       } else if (changed) {
         await this.d.state.putAttempt(a);
         if (!noticed && isSpotInterruption(o.task)) {
-          await this.d.progress(`ecs: ${a.task_name} attempt ${a.attempt} got a Fargate Spot interruption notice (${o.task.stoppedReason ?? "no reason"}); containers have received SIGTERM`);
+          await this.d.progress(
+            `ecs: ${a.task_name} attempt ${a.attempt} got a Fargate Spot interruption notice (${o.task.stoppedReason ?? "no reason"}); containers have received SIGTERM`,
+          );
         }
       }
     }
@@ -296,7 +303,13 @@ export class JobRun {
     return Math.min(10_000, Math.max(2_000, 3 * this.d.plan.pollingMs));
   }
 
-  private async finish(s: Slot, a: AttemptRecord, status: "SUCCEEDED" | "FAILED", exitCode: number | null, failure: string | null): Promise<void> {
+  private async finish(
+    s: Slot,
+    a: AttemptRecord,
+    status: "SUCCEEDED" | "FAILED",
+    exitCode: number | null,
+    failure: string | null,
+  ): Promise<void> {
     a.status = status;
     a.exit_code = exitCode;
     a.failure = failure;
@@ -310,7 +323,12 @@ export class JobRun {
   }
 
   /** A task stopped by a Spot interruption: a free retry within max_spot_interruptions, else a failure. */
-  private async interrupted(s: Slot, a: AttemptRecord, task: Parameters<typeof judgeInterruption>[1], exitCode: number | null): Promise<void> {
+  private async interrupted(
+    s: Slot,
+    a: AttemptRecord,
+    task: Parameters<typeof judgeInterruption>[1],
+    exitCode: number | null,
+  ): Promise<void> {
     const v = judgeInterruption(a, task, s.attempts, this.d.plan);
     a.spot_interruption = true;
     if (v.status === "FAILED") return this.finish(s, a, "FAILED", exitCode, v.failure);
@@ -329,7 +347,9 @@ export class JobRun {
     const spot = interruptionNote(s.attempts);
     const limits = `max_fail_count ${plan.maxFailCount}${spot === "" ? "" : `, max_spot_interruptions ${plan.maxSpotInterruptions}`}`;
     const error = `task slot ${s.index} (${last.task_name}) failed ${n} attempt${n === 1 ? "" : "s"}${spot} (${limits}); last: ${last.failure ?? "unknown"} [${last.task_arn ?? "no task"}]`;
-    await this.stopAll(`heimdall: job ${jobId} failed: task slot ${s.index} failed ${n} times (max_fail_count ${plan.maxFailCount}): ${last.failure ?? ""}`);
+    await this.stopAll(
+      `heimdall: job ${jobId} failed: task slot ${s.index} failed ${n} times (max_fail_count ${plan.maxFailCount}): ${last.failure ?? ""}`,
+    );
     return { kind: "failed", slot: s.index, error };
   }
 
@@ -361,13 +381,22 @@ export class JobRun {
   async stopAll(reason: string, finalMs = this.finalBudgetMs()): Promise<void> {
     const { ep, cluster, template, log, state } = this.d;
     const targets = this.slots.map((s) => this.current(s)).filter((a): a is AttemptRecord => a?.status === "ACTIVE");
-    const where = { ep, cluster: cluster.clusterName, containers: template.containers, log, put: (a: AttemptRecord) => state.putAttempt(a) };
+    const where = {
+      ep,
+      cluster: cluster.clusterName,
+      containers: template.containers,
+      log,
+      put: (a: AttemptRecord) => state.putAttempt(a),
+    };
     await stopAttempts(where, targets, reason, (a) => this.notFoundMs(a), STOP_BUDGET_MS, finalMs);
   }
 
   /** Representative attempt for logs (see representativeAttempt). */
   representative(outcome: Outcome): AttemptRecord | undefined {
-    return representativeAttempt(outcome, this.slots.map((s) => this.current(s)));
+    return representativeAttempt(
+      outcome,
+      this.slots.map((s) => this.current(s)),
+    );
   }
 
   /** Waits (bounded) until the given attempts are STOPPED at ECS, recording their final state. */

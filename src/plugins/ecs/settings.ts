@@ -127,7 +127,14 @@ export function resolvePlan(
   const maxTasks = cluster?.maxTaskCount;
   const taskCount = intField(eff.task_count, "task_count", problems, 1, maxTasks, "the cluster's max_task_count");
   const maxFailCount = intField(eff.max_fail_count, "max_fail_count", problems, 0, MAX_FAIL_COUNT_LIMIT, "the limit");
-  const maxSpotInterruptions = intField(eff.max_spot_interruptions, "max_spot_interruptions", problems, 0, MAX_FAIL_COUNT_LIMIT, "the limit");
+  const maxSpotInterruptions = intField(
+    eff.max_spot_interruptions,
+    "max_spot_interruptions",
+    problems,
+    0,
+    MAX_FAIL_COUNT_LIMIT,
+    "the limit",
+  );
   const spotFallback = eff.spot_fallback === true;
   if (typeof eff.spot_fallback !== "boolean") problems.add("spot_fallback", "must be a boolean");
   const capacityProviderStrategy = chooseStrategy(eff.capacity_provider_strategy, cluster, spotFallback, problems);
@@ -193,7 +200,12 @@ export function resolvePlan(
  * The strategy a job runs with: its own (command or job context) when set — every provider must be one the
  * cluster's `capacity_provider_strategy` lists — else the cluster's. `cluster` undefined = shape check only.
  */
-function chooseStrategy(v: Json | undefined, cluster: ClusterSettings | undefined, spotFallback: boolean, problems: Problems): CapacityProviderItem[] | undefined {
+function chooseStrategy(
+  v: Json | undefined,
+  cluster: ClusterSettings | undefined,
+  spotFallback: boolean,
+  problems: Problems,
+): CapacityProviderItem[] | undefined {
   const path = "capacity_provider_strategy";
   const own = readStrategy(v, path, problems);
   if (cluster === undefined) return own;
@@ -204,7 +216,10 @@ function chooseStrategy(v: Json | undefined, cluster: ClusterSettings | undefine
     } else {
       own.forEach((s, i) => {
         if (!allowed.includes(s.capacityProvider))
-          problems.add(`${path}[${i}].capacity_provider`, `${s.capacityProvider} is not one of the cluster's capacity providers (${allowed.join(", ")})`);
+          problems.add(
+            `${path}[${i}].capacity_provider`,
+            `${s.capacityProvider} is not one of the cluster's capacity providers (${allowed.join(", ")})`,
+          );
       });
     }
   }

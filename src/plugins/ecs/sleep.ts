@@ -16,10 +16,13 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
       clearTimeout(t);
       reject(abortError(signal));
     };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
@@ -36,10 +39,13 @@ export function linkedSignal(parent: AbortSignal, ms: number): { signal: AbortSi
   let fired = false;
   const onAbort = () => ctl.abort(parent.reason);
   const t = Number.isFinite(ms)
-    ? setTimeout(() => {
-        fired = true;
-        ctl.abort(Object.assign(new Error("timed out"), { name: "TimeoutError" }));
-      }, Math.max(0, ms))
+    ? setTimeout(
+        () => {
+          fired = true;
+          ctl.abort(Object.assign(new Error("timed out"), { name: "TimeoutError" }));
+        },
+        Math.max(0, ms),
+      )
     : undefined;
   if (parent.aborted) ctl.abort(parent.reason);
   else parent.addEventListener("abort", onAbort, { once: true });

@@ -52,7 +52,11 @@ export function judgeInterruption(a: AttemptRecord, task: Task, slot: AttemptRec
   const where = `${a.task_name} attempt ${a.attempt}${a.capacity_provider ? ` on ${a.capacity_provider}` : ""}`;
   if (n <= max) {
     const next = plan.spotFallback ? "; retrying on FARGATE (spot_fallback)" : "; retrying";
-    return { status: "INTERRUPTED", failure: reason, line: `ecs: ${where} interrupted by Fargate Spot (${n} of max_spot_interruptions ${max}, not counted against max_fail_count)${next}` };
+    return {
+      status: "INTERRUPTED",
+      failure: reason,
+      line: `ecs: ${where} interrupted by Fargate Spot (${n} of max_spot_interruptions ${max}, not counted against max_fail_count)${next}`,
+    };
   }
   const failure = `${reason} (interruption ${n}, more than max_spot_interruptions ${max}: counted as a failure)`;
   return { status: "FAILED", failure, line: "" };

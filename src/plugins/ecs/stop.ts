@@ -27,7 +27,14 @@ export type StopResult = { kind: "stopped"; task: Task | undefined } | { kind: "
  * never showed may be running invisibly; the last try is at the end of that window), then accepted.
  * Throws on a permanent error or when `signal` aborts.
  */
-export async function stopForSure(ep: Endpoint, cluster: string, arn: string, reason: string, notFoundMs: number, signal: AbortSignal): Promise<StopResult> {
+export async function stopForSure(
+  ep: Endpoint,
+  cluster: string,
+  arn: string,
+  reason: string,
+  notFoundMs: number,
+  signal: AbortSignal,
+): Promise<StopResult> {
   const notFoundUntil = Date.now() + notFoundMs;
   for (let n = 1; ; n++) {
     try {
@@ -150,7 +157,11 @@ export async function settleAttempts(
   while (left.length > 0 && Date.now() < end) {
     const w = linkedSignal(signal, end - Date.now());
     try {
-      const obs = await poller.poll(left.map((a) => a.task_arn!), intervalMs, w.signal);
+      const obs = await poller.poll(
+        left.map((a) => a.task_arn!),
+        intervalMs,
+        w.signal,
+      );
       for (const a of left) {
         const o = obs.get(a.task_arn!);
         if (o?.kind === "task" && observeTask(a, o.task)) await state.putAttempt(a);

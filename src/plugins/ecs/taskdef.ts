@@ -60,7 +60,10 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 
 async function findByHash(ep: Endpoint, family: string, hash: string, signal: AbortSignal): Promise<string | undefined> {
   const list = await ep.call("taskdef-read", "ListTaskDefinitions", signal, (abortSignal) =>
-    ep.ecs.send(new (ecsSdk().ListTaskDefinitionsCommand)({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: REUSE_SCAN }), { abortSignal }),
+    ep.ecs.send(
+      new (ecsSdk().ListTaskDefinitionsCommand)({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: REUSE_SCAN }),
+      { abortSignal },
+    ),
   );
   for (const arn of list.taskDefinitionArns ?? []) {
     const d = await ep.call("taskdef-read", "DescribeTaskDefinition", signal, (abortSignal) =>
@@ -72,11 +75,18 @@ async function findByHash(ep: Endpoint, family: string, hash: string, signal: Ab
 }
 
 /** Adopts `family:revision` or the latest ACTIVE revision of the family; returns its containers. */
-export async function adoptRevision(ep: Endpoint, family: string, revision: number | undefined, signal: AbortSignal): Promise<ResolvedDefinition> {
+export async function adoptRevision(
+  ep: Endpoint,
+  family: string,
+  revision: number | undefined,
+  signal: AbortSignal,
+): Promise<ResolvedDefinition> {
   let ref = revision === undefined ? undefined : `${family}:${revision}`;
   if (ref === undefined) {
     const list = await ep.call("taskdef-read", "ListTaskDefinitions", signal, (abortSignal) =>
-      ep.ecs.send(new (ecsSdk().ListTaskDefinitionsCommand)({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: 1 }), { abortSignal }),
+      ep.ecs.send(new (ecsSdk().ListTaskDefinitionsCommand)({ familyPrefix: family, status: "ACTIVE", sort: "DESC", maxResults: 1 }), {
+        abortSignal,
+      }),
     );
     ref = list.taskDefinitionArns?.[0];
     if (ref === undefined) throw new Error(`use_latest_revision: no ACTIVE revision of task definition family ${family}`);

@@ -89,7 +89,9 @@ async function confine(file: string, path: string, roots: readonly string[] | un
   if (roots === undefined) return { target: file };
   const outside = new Error(`${path}: must lie under a template root (template_roots in the configuration): ${file}`);
   if (roots.length === 0) {
-    throw new Error(`${path}: template files are not allowed for commands created through the API (template_roots is empty); give the template inline`);
+    throw new Error(
+      `${path}: template files are not allowed for commands created through the API (template_roots is empty); give the template inline`,
+    );
   }
   // Checked on the path as written first, so that nothing about files outside the roots (not even whether they exist) is told.
   if (!roots.some((r) => isUnder(file, r))) throw outside;

@@ -24,7 +24,12 @@ export function endpointOfMeta(meta: JobMeta): Endpoint {
  * Stops every task of the job: stored ARNs first; ListTasks by startedBy for slots whose ARN was never stored,
  * or for slots 0..max_task_count-1 when nothing is stored. Idempotent; tolerates an undefined cluster.
  */
-export async function cleanupJob(state: JobState, cluster: Readonly<Cluster> | undefined, signal: AbortSignal, log: PluginLogger): Promise<void> {
+export async function cleanupJob(
+  state: JobState,
+  cluster: Readonly<Cluster> | undefined,
+  signal: AbortSignal,
+  log: PluginLogger,
+): Promise<void> {
   const { meta, attempts } = await state.load();
   let ep: Endpoint;
   let clusterName: string;
@@ -64,7 +69,8 @@ export async function cleanupJob(state: JobState, cluster: Readonly<Cluster> | u
     }),
   );
   // The stopped tasks' final state (STOPPED, exit codes) for the timeline, waited for a few seconds at most.
-  if (meta !== undefined && running.length > 0) await recordFinalStates(ep, clusterName, running, meta.containers, FINAL_STATE_MS, 500, signal);
+  if (meta !== undefined && running.length > 0)
+    await recordFinalStates(ep, clusterName, running, meta.containers, FINAL_STATE_MS, 500, signal);
   await Promise.all(
     running.map(async (a) => {
       a.stopped_at ??= new Date().toISOString();
@@ -104,7 +110,10 @@ export async function taskTimeline(state: JobState): Promise<TaskTimeline> {
     outcome: meta?.outcome ?? null,
     representative: meta?.representative ?? null,
     // Container names and awslogs group/prefix/region: the UI builds CloudWatch log stream links from them.
-    containers: (meta?.containers ?? []).map((c) => ({ name: c.name, log: c.log ? { group: c.log.group, region: c.log.region ?? null, prefix: c.log.prefix } : null })),
+    containers: (meta?.containers ?? []).map((c) => ({
+      name: c.name,
+      log: c.log ? { group: c.log.group, region: c.log.region ?? null, prefix: c.log.prefix } : null,
+    })),
     slots: [...slots.entries()]
       .sort((x, y) => x[0] - y[0])
       .map(([slot, list]) => ({ slot, task_name: taskName(state.jobId, slot), attempts: list.map(publicAttempt) })),

@@ -80,7 +80,12 @@ async function recordGroup(rt: Runtime, pid: number, o: RunOptions): Promise<voi
 }
 
 /** Spawns argv in the working directory; resolves with the exit code or signal once the child has exited. */
-function run(argv: string[], rt: Runtime, signal: AbortSignal, o: RunOptions): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function run(
+  argv: string[],
+  rt: Runtime,
+  signal: AbortSignal,
+  o: RunOptions,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const { killGraceMs } = o;
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
@@ -97,7 +102,10 @@ function run(argv: string[], rt: Runtime, signal: AbortSignal, o: RunOptions): P
     const finish = (settle: () => void) => {
       if (finished) return;
       finished = true;
-      void recorded.then(() => removeProcessRecord(rt.workingDirectory)).catch(() => undefined).then(settle);
+      void recorded
+        .then(() => removeProcessRecord(rt.workingDirectory))
+        .catch(() => undefined)
+        .then(settle);
     };
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
@@ -133,8 +141,10 @@ async function cleanupLeftover(jobId: string, signal: AbortSignal, services: Plu
   const { outcome, record } = await killRecordedGroup(join(dir, jobId), { graceMs: killGraceMs, signal });
   const fields = { job: jobId, pid: record?.pid, instance: record?.instance, host: record?.hostname };
   if (outcome === "killed") services.log.warn(fields, "killed the leftover process group of the job");
-  else if (outcome === "unverifiable") services.log.warn(fields, "cannot verify the job's recorded process group without /proc; not killed");
-  else if (outcome === "elsewhere") services.log.info(fields, "the job's process group was recorded on another host or before a reboot; not killed");
+  else if (outcome === "unverifiable")
+    services.log.warn(fields, "cannot verify the job's recorded process group without /proc; not killed");
+  else if (outcome === "elsewhere")
+    services.log.info(fields, "the job's process group was recorded on another host or before a reboot; not killed");
   else if (outcome === "alive") throw new Error(`process group ${record?.pid} of job ${jobId} is still alive after SIGKILL`);
 }
 

@@ -109,10 +109,15 @@ function isRecord(v: unknown): v is ProcessRecord {
   const r = v as Record<string, unknown>;
   const nullable = (x: unknown, t: string) => x === null || typeof x === t;
   return (
-    Number.isInteger(r["pid"]) && (r["pid"] as number) > 1 &&
-    nullable(r["start_time"], "number") && nullable(r["boot_id"], "string") && nullable(r["pid_namespace"], "string") &&
-    typeof r["instance"] === "string" && typeof r["job_id"] === "string" &&
-    Number.isInteger(r["server_pid"]) && nullable(r["server_start_time"], "number")
+    Number.isInteger(r["pid"]) &&
+    (r["pid"] as number) > 1 &&
+    nullable(r["start_time"], "number") &&
+    nullable(r["boot_id"], "string") &&
+    nullable(r["pid_namespace"], "string") &&
+    typeof r["instance"] === "string" &&
+    typeof r["job_id"] === "string" &&
+    Number.isInteger(r["server_pid"]) &&
+    nullable(r["server_start_time"], "number")
   );
 }
 

@@ -12,8 +12,20 @@
 export type DbErrorClass = "unavailable" | "busy" | "io";
 
 const PG_UNAVAILABLE = new Set([
-  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTCONN",
-  "57P01", "57P02", "57P03", "53300", "40001", "40P01",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ENOTCONN",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "40001",
+  "40P01",
 ]);
 const PG_UNAVAILABLE_TEXT = [
   /connection terminated/i,

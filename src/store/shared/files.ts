@@ -73,11 +73,7 @@ export async function putResult(db: Db, jobId: string, resultJson: string): Prom
 }
 
 export async function getResult(db: Db, jobId: string): Promise<string | undefined> {
-  const rows = await db.query(
-    "getResult",
-    `SELECT r.result FROM job_results r JOIN jobs j ON j.seq = r.job_seq WHERE j.id = $1`,
-    [jobId],
-  );
+  const rows = await db.query("getResult", `SELECT r.result FROM job_results r JOIN jobs j ON j.seq = r.job_seq WHERE j.id = $1`, [jobId]);
   return rows[0] === undefined ? undefined : String(rows[0].result);
 }
 

@@ -48,7 +48,13 @@ export const MAX_CHUNK = 64 * 1024;
  * Idempotent append check: true when the chunks must be inserted, false when the file already ends at
  * `atOffset + length` (an earlier try committed). Any other size is an error.
  */
-export function appendNeeded(jobSeq: number, file: JobFile, size: number, atOffset: number | undefined, chunks: readonly Buffer[]): boolean {
+export function appendNeeded(
+  jobSeq: number,
+  file: JobFile,
+  size: number,
+  atOffset: number | undefined,
+  chunks: readonly Buffer[],
+): boolean {
   if (atOffset === undefined || size === atOffset) return true;
   const total = chunks.reduce((n, c) => n + c.length, 0);
   if (size === atOffset + total) return false;
@@ -78,15 +84,26 @@ export function jobInsertTimes(now: string): string {
 /** The InsertedJob of a `RETURNING seq, created_at, started_at, finished_at` row (undefined: none inserted). */
 export function insertedJob(r: Row | undefined): InsertedJob | undefined {
   if (r === undefined) return undefined;
-  return { seq: num(r?.seq), created_at: num(r?.created_at), started_at: numOrNull(r?.started_at),
-    finished_at: numOrNull(r?.finished_at) };
+  return { seq: num(r?.seq), created_at: num(r?.created_at), started_at: numOrNull(r?.started_at), finished_at: numOrNull(r?.finished_at) };
 }
 export function jobInsertValues(job: NewJob): unknown[] {
   return [
-    job.id, job.status, job.name, job.version, job.description,
-    contextText(job.context), job.error, job.user, job.is_sync, job.store_result_sync, job.canceled_by,
+    job.id,
+    job.status,
+    job.name,
+    job.version,
+    job.description,
+    contextText(job.context),
+    job.error,
+    job.user,
+    job.is_sync,
+    job.store_result_sync,
+    job.canceled_by,
     JSON.stringify(job.job_attributes),
-    job.command_id, job.command_name, job.cluster_id, job.cluster_name,
+    job.command_id,
+    job.command_name,
+    job.cluster_id,
+    job.cluster_name,
   ];
 }
 
@@ -100,17 +117,26 @@ export function claimedJobColumns(engine: "sqlite" | "postgres", override: Recor
     engine === "sqlite"
       ? `(SELECT json_group_array(tag) FROM (SELECT tag FROM ${table} WHERE job_seq = j.seq ORDER BY tag))`
       : `ARRAY(SELECT tag FROM ${table} WHERE job_seq = j.seq ORDER BY tag)`;
-  const cols = JOB_COLUMNS.split(",").map((c) => c.trim()).map((c) => (override[c] ? `${override[c]} AS ${c}` : `j.${c}`));
-  return [...cols, `${set("job_tags")} AS set_tags`, `${set("job_command_criteria")} AS set_command_criteria`,
+  const cols = JOB_COLUMNS.split(",")
+    .map((c) => c.trim())
+    .map((c) => (override[c] ? `${override[c]} AS ${c}` : `j.${c}`));
+  return [
+    ...cols,
+    `${set("job_tags")} AS set_tags`,
+    `${set("job_command_criteria")} AS set_command_criteria`,
     `${set("job_cluster_criteria")} AS set_cluster_criteria`,
-    "(SELECT revision FROM registry_revision WHERE id = 1) AS registry_revision"].join(", ");
+    "(SELECT revision FROM registry_revision WHERE id = 1) AS registry_revision",
+  ].join(", ");
 }
 
 /** A ClaimedRow from a row of claimedJobColumns. */
 export function claimedRow(r: Row, resumed: boolean): ClaimedRow {
   const set = (v: unknown): string[] => (typeof v === "string" ? (JSON.parse(v) as string[]) : ((v ?? []) as string[]));
-  const job = jobFromRow(r, { tags: set(r.set_tags), command_criteria: set(r.set_command_criteria),
-    cluster_criteria: set(r.set_cluster_criteria) });
+  const job = jobFromRow(r, {
+    tags: set(r.set_tags),
+    command_criteria: set(r.set_command_criteria),
+    cluster_criteria: set(r.set_cluster_criteria),
+  });
   return { seq: num(r.seq), resumed, job, registryRevision: num(r.registry_revision) };
 }
 

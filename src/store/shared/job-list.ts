@@ -34,11 +34,21 @@ function jobListSpec(d: Dialect, f: JobFilter, page: PageQuery): ListSpec {
   return {
     table: "jobs",
     // SQLite keeps the join order of CROSS JOIN: the tag index drives; PostgreSQL plans it as an inner join.
-    ...(driven ? { from: `job_tags ${DRIVER} ${d.name === "sqlite" ? "CROSS " : ""}JOIN jobs ON jobs.seq = ${DRIVER}.job_seq`,
-      seqColumn: `${DRIVER}.job_seq` } : {}),
+    ...(driven
+      ? {
+          from: `job_tags ${DRIVER} ${d.name === "sqlite" ? "CROSS " : ""}JOIN jobs ON jobs.seq = ${DRIVER}.job_seq`,
+          seqColumn: `${DRIVER}.job_seq`,
+        }
+      : {}),
     columns: JOB_COLUMNS,
-    patterns: [["user_name", f.username], ["id", f.id], ["name", f.name], ["version", f.version],
-      ["command_name", f.command], ["cluster_name", f.cluster]],
+    patterns: [
+      ["user_name", f.username],
+      ["id", f.id],
+      ["name", f.name],
+      ["version", f.version],
+      ["command_name", f.command],
+      ["cluster_name", f.cluster],
+    ],
     statuses: f.status,
     ignoreCase: f.ignore_case,
     extra,
@@ -89,11 +99,16 @@ const TAG_COUNT_CAP = 1000;
 
 /** Several tags: the rarest (counted on the tag index, capped) drives the query, the others are probed. */
 async function rarestFirst(db: Db, tags: string[]): Promise<string[]> {
-  const counted = await Promise.all(tags.map(async (tag) => {
-    const rows = await db.query("listJobs",
-      `SELECT count(*) AS n FROM (SELECT 1 AS one FROM job_tags WHERE tag = $1 LIMIT ${TAG_COUNT_CAP}) AS c`, [tag]);
-    return { tag, n: Number(rows[0]?.n ?? 0) };
-  }));
+  const counted = await Promise.all(
+    tags.map(async (tag) => {
+      const rows = await db.query(
+        "listJobs",
+        `SELECT count(*) AS n FROM (SELECT 1 AS one FROM job_tags WHERE tag = $1 LIMIT ${TAG_COUNT_CAP}) AS c`,
+        [tag],
+      );
+      return { tag, n: Number(rows[0]?.n ?? 0) };
+    }),
+  );
   return counted.sort((a, b) => a.n - b.n).map((c) => c.tag);
 }
 

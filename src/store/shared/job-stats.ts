@@ -10,9 +10,9 @@ const HOUR = 3600;
 const TOP = 5;
 
 // One index range per status (status, created_at): a single scan over created_at would read the table rows.
-const COUNTS = JOB_STATUSES.map(
-  (s) => `SELECT '${s}' AS status, count(*) AS n FROM jobs WHERE status = '${s}' AND created_at >= $1`,
-).join(" UNION ALL ");
+const COUNTS = JOB_STATUSES.map((s) => `SELECT '${s}' AS status, count(*) AS n FROM jobs WHERE status = '${s}' AND created_at >= $1`).join(
+  " UNION ALL ",
+);
 /** A count of one status finished in the hour `h` (the first hour starts at $1, the window's start). */
 const inHour = (status: string) => `(SELECT count(*) FROM jobs WHERE status = '${status}'
     AND finished_at >= CASE WHEN h < $1 THEN $1 ELSE h END AND finished_at < h + ${HOUR})`;
@@ -100,10 +100,14 @@ export async function jobStats(db: Db, since?: number): Promise<JobStats> {
     if (typeof running === "number" && Number.isFinite(running)) runningTasks += running;
   }
 
-  const slowest = slow.map((r) => ({ id: String(r.id), name: String(r.name), status: String(r.status) as JobStatus,
-    started_at: num(r.started_at), finished_at: num(r.finished_at), duration: num(r.duration) }));
-  const recent = failed.map((r) => ({ id: String(r.id), name: String(r.name), error: String(r.error),
-    finished_at: num(r.finished_at) }));
-  return { since: from, until, counts, finished_per_hour: hours, running_ecs_tasks: runningTasks,
-    slowest, recent_failures: recent };
+  const slowest = slow.map((r) => ({
+    id: String(r.id),
+    name: String(r.name),
+    status: String(r.status) as JobStatus,
+    started_at: num(r.started_at),
+    finished_at: num(r.finished_at),
+    duration: num(r.duration),
+  }));
+  const recent = failed.map((r) => ({ id: String(r.id), name: String(r.name), error: String(r.error), finished_at: num(r.finished_at) }));
+  return { since: from, until, counts, finished_per_hour: hours, running_ecs_tasks: runningTasks, slowest, recent_failures: recent };
 }

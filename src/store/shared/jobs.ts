@@ -15,12 +15,24 @@ export const JOB_SETS: SetTable[] = [
 ];
 
 /** Every table holding rows of a job, children first (retention deletes them in this order). */
-const JOB_CHILD_TABLES = ["job_file_chunks", "job_results", "plugin_state", "job_tags", "job_command_criteria",
-  "job_cluster_criteria", "claims"];
+const JOB_CHILD_TABLES = [
+  "job_file_chunks",
+  "job_results",
+  "plugin_state",
+  "job_tags",
+  "job_command_criteria",
+  "job_cluster_criteria",
+  "claims",
+];
 
 /** Maps job rows to jobs; the three tag sets of the whole page come from one query. */
 export async function jobsFromRows(db: Db, op: string, rows: Row[]): Promise<Job[]> {
-  const sets = await fetchSets(db, op, JOB_SETS, rows.map((r) => num(r.seq)));
+  const sets = await fetchSets(
+    db,
+    op,
+    JOB_SETS,
+    rows.map((r) => num(r.seq)),
+  );
   return rows.map((r) => {
     const seq = num(r.seq);
     return jobFromRow(r, {
@@ -41,8 +53,7 @@ export async function getJobsBySeq(db: Db, op: string, seqs: readonly number[]):
   const out = new Map<number, Job>();
   if (seqs.length === 0) return out;
   const d = db.dialect;
-  const rows = await db.query(op, `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${d.inArray("seq", "$1", "bigint")}`,
-    [d.arrayValue(seqs)]);
+  const rows = await db.query(op, `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${d.inArray("seq", "$1", "bigint")}`, [d.arrayValue(seqs)]);
   const jobs = await jobsFromRows(db, op, rows);
   rows.forEach((r, i) => out.set(num(r.seq), jobs[i] as Job));
   return out;
@@ -50,8 +61,10 @@ export async function getJobsBySeq(db: Db, op: string, seqs: readonly number[]):
 
 /** Stores (or clears, with null) a job's progress summary; updated_at is not touched (it is not a status change). */
 export async function setJobProgress(db: Db, id: string, progress: JobProgress | null): Promise<void> {
-  const n = await db.exec("setJobProgress", `UPDATE jobs SET progress = $2 WHERE id = $1`,
-    [id, progress === null ? null : JSON.stringify(progress)]);
+  const n = await db.exec("setJobProgress", `UPDATE jobs SET progress = $2 WHERE id = $1`, [
+    id,
+    progress === null ? null : JSON.stringify(progress),
+  ]);
   if (n === 0) throw new HeimdallError("STORE", `store setJobProgress: unknown job ${id}`);
 }
 
@@ -136,8 +149,7 @@ export async function deleteFinishedJobs(db: Db, cutoff: number, limit: number):
   for (const r of rows) {
     const seq = num(r.seq);
     const ok = await db.tx("deleteFinishedJobs", async (tx) => {
-      const still = await tx.query("deleteFinishedJobs",
-        `SELECT seq FROM jobs WHERE seq = $1 AND status IN (${FINAL_LIST})`, [seq]);
+      const still = await tx.query("deleteFinishedJobs", `SELECT seq FROM jobs WHERE seq = $1 AND status IN (${FINAL_LIST})`, [seq]);
       if (still.length === 0) return false;
       for (const table of JOB_CHILD_TABLES) {
         await tx.exec("deleteFinishedJobs", `DELETE FROM ${table} WHERE job_seq = $1`, [seq]);

@@ -108,12 +108,7 @@ export function pageRows(rows: Row[], page: PageQuery): { rows: Row[]; next_curs
 }
 
 /** Runs a list query and maps its page of rows (`toItems` gets at most `limit` rows) to a Page. */
-export async function listPage<T>(
-  db: Db,
-  op: string,
-  spec: ListSpec,
-  toItems: (rows: Row[]) => Promise<T[]>,
-): Promise<Page<T>> {
+export async function listPage<T>(db: Db, op: string, spec: ListSpec, toItems: (rows: Row[]) => Promise<T[]>): Promise<Page<T>> {
   const q = buildListQuery(db.dialect, spec);
   const pr = pageRows(await db.query(op, q.sql, q.params), spec.page);
   const data = await toItems(pr.rows);

@@ -32,19 +32,15 @@ export async function migrate(db: Db, migrations: readonly Migration[]): Promise
     const rows = await tx.query("migrate", `SELECT coalesce(max(version), 0) AS v FROM schema_migrations`);
     const current = num(rows[0]?.v ?? 0);
     if (current > known) {
-      throw new HeimdallError(
-        "STORE",
-        `database schema version ${current} is newer than this server (${known}); upgrade the server`,
-      );
+      throw new HeimdallError("STORE", `database schema version ${current} is newer than this server (${known}); upgrade the server`);
     }
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (m.version <= current) continue;
       for (const sql of m.statements) await tx.exec(`migrate to version ${m.version}`, sql);
-      await tx.exec(
-        "migrate",
-        `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, ${tx.dialect.now})`,
-        [m.version, m.name],
-      );
+      await tx.exec("migrate", `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, ${tx.dialect.now})`, [
+        m.version,
+        m.name,
+      ]);
     }
     return Math.max(current, known);
   });

@@ -1,14 +1,6 @@
 // Registry (commands, clusters): upserts, status changes, lists. Every write bumps the registry revision in the
 // same transaction, so routing caches can tell whether they are current.
-import type {
-  Cluster,
-  Command,
-  CommandFilter,
-  Page,
-  PageQuery,
-  RegistryFilter,
-  RegistryStatus,
-} from "../../core/index.ts";
+import type { Cluster, Command, CommandFilter, Page, PageQuery, RegistryFilter, RegistryStatus } from "../../core/index.ts";
 import type { Db, Row } from "./db.ts";
 import { num } from "./db.ts";
 import type { ListSpec } from "./list-query.ts";
@@ -34,9 +26,7 @@ export async function registryRevision(db: Db): Promise<number> {
 
 async function commandsFromRows(db: Db, op: string, rows: Row[], all = false): Promise<Command[]> {
   const sets = await fetchSets(db, op, COMMAND_SETS, all ? undefined : rows.map((r) => num(r.seq)));
-  return rows.map((r) =>
-    commandFromRow(r, setOf(sets, "tags", num(r.seq)), setOf(sets, "cluster_tags", num(r.seq))),
-  );
+  return rows.map((r) => commandFromRow(r, setOf(sets, "tags", num(r.seq)), setOf(sets, "cluster_tags", num(r.seq))));
 }
 async function clustersFromRows(db: Db, op: string, rows: Row[], all = false): Promise<Cluster[]> {
   const sets = await fetchSets(db, op, CLUSTER_SETS, all ? undefined : rows.map((r) => num(r.seq)));
@@ -65,8 +55,18 @@ export async function putCommand(db: Db, cmd: Omit<Command, "created_at" | "upda
          plugin = excluded.plugin, is_sync = excluded.is_sync, context = excluded.context,
          allowed_callers = excluded.allowed_callers, updated_at = excluded.updated_at
        RETURNING seq`,
-      [cmd.id, cmd.name, cmd.version, cmd.user, cmd.description, cmd.status, cmd.plugin, cmd.is_sync,
-        contextText(cmd.context), JSON.stringify(cmd.allowed_callers)],
+      [
+        cmd.id,
+        cmd.name,
+        cmd.version,
+        cmd.user,
+        cmd.description,
+        cmd.status,
+        cmd.plugin,
+        cmd.is_sync,
+        contextText(cmd.context),
+        JSON.stringify(cmd.allowed_callers),
+      ],
     );
     const seq = num(rows[0]?.seq);
     await replaceSet(tx, "putCommand", COMMAND_SETS[0] as SetTable, seq, cmd.tags);
@@ -89,8 +89,17 @@ export async function putCluster(db: Db, cl: Omit<Cluster, "created_at" | "updat
          health_check = excluded.health_check, attributes = excluded.attributes, context = excluded.context,
          updated_at = excluded.updated_at
        RETURNING seq`,
-      [cl.id, cl.name, cl.version, cl.user, cl.description, cl.status, cl.health_check,
-        JSON.stringify(cl.attributes), contextText(cl.context)],
+      [
+        cl.id,
+        cl.name,
+        cl.version,
+        cl.user,
+        cl.description,
+        cl.status,
+        cl.health_check,
+        JSON.stringify(cl.attributes),
+        contextText(cl.context),
+      ],
     );
     await replaceSet(tx, "putCluster", CLUSTER_SETS[0] as SetTable, num(rows[0]?.seq), cl.tags);
     await bumpRevision(tx, "putCluster");
@@ -117,17 +126,34 @@ export async function setClusterStatus(db: Db, id: string, status: RegistryStatu
 }
 
 export function listCommands(db: Db, f: CommandFilter, page: PageQuery): Promise<Page<Command>> {
-  const patterns: ListSpec["patterns"] = [["user_name", f.username], ["id", f.id], ["name", f.name],
-    ["version", f.version], ["plugin", f.plugin]];
-  return listPage(db, "listCommands", { table: "commands", columns: COMMAND_COLUMNS, patterns, statuses: f.status, ignoreCase: f.ignore_case, page },
-    (rows) => commandsFromRows(db, "listCommands", rows));
+  const patterns: ListSpec["patterns"] = [
+    ["user_name", f.username],
+    ["id", f.id],
+    ["name", f.name],
+    ["version", f.version],
+    ["plugin", f.plugin],
+  ];
+  return listPage(
+    db,
+    "listCommands",
+    { table: "commands", columns: COMMAND_COLUMNS, patterns, statuses: f.status, ignoreCase: f.ignore_case, page },
+    (rows) => commandsFromRows(db, "listCommands", rows),
+  );
 }
 
 export function listClusters(db: Db, f: RegistryFilter, page: PageQuery): Promise<Page<Cluster>> {
-  const patterns: ListSpec["patterns"] = [["user_name", f.username], ["id", f.id], ["name", f.name],
-    ["version", f.version]];
-  return listPage(db, "listClusters", { table: "clusters", columns: CLUSTER_COLUMNS, patterns, statuses: f.status, ignoreCase: f.ignore_case, page },
-    (rows) => clustersFromRows(db, "listClusters", rows));
+  const patterns: ListSpec["patterns"] = [
+    ["user_name", f.username],
+    ["id", f.id],
+    ["name", f.name],
+    ["version", f.version],
+  ];
+  return listPage(
+    db,
+    "listClusters",
+    { table: "clusters", columns: CLUSTER_COLUMNS, patterns, statuses: f.status, ignoreCase: f.ignore_case, page },
+    (rows) => clustersFromRows(db, "listClusters", rows),
+  );
 }
 
 /** All commands and clusters with the revision they belong to, read in one transaction. */

@@ -60,7 +60,11 @@ export function createSqlStore(p: SqlStoreParts): Store {
   }
   /** Pairs hot-path rows with their jobs (one query), in row order; a row whose job is gone is left out. */
   async function withJobs<R extends { seq: number }, T>(op: string, rows: R[], pair: (job: Job, r: R) => T): Promise<T[]> {
-    const bySeq = await jobs.getJobsBySeq(db, op, rows.map((r) => r.seq));
+    const bySeq = await jobs.getJobsBySeq(
+      db,
+      op,
+      rows.map((r) => r.seq),
+    );
     return rows.flatMap((r) => {
       const job = bySeq.get(r.seq);
       return job ? [pair(job, r)] : [];
@@ -98,8 +102,14 @@ export function createSqlStore(p: SqlStoreParts): Store {
       const ins = await hot.insertJob(db, { ...job, ...sets });
       if (ins === undefined) throw new HeimdallError("CONFLICT", "store insertJob: registry changed");
       const { owner: _owner, registryRevision: _revision, ...fields } = job;
-      return { ...fields, ...sets, created_at: ins.created_at, updated_at: ins.created_at, started_at: ins.started_at,
-        finished_at: ins.finished_at };
+      return {
+        ...fields,
+        ...sets,
+        created_at: ins.created_at,
+        updated_at: ins.created_at,
+        started_at: ins.started_at,
+        finished_at: ins.finished_at,
+      };
     },
     getJob: (id) => jobs.getJob(db, id),
     listJobs: (f, page) => listJobs(db, f, page),

@@ -58,7 +58,14 @@ export interface Stats {
   counts: Record<string, number>;
   finished_per_hour: { hour: number; succeeded: number; failed: number; canceled: number }[];
   running_ecs_tasks: number;
-  slowest: { id: string; name?: string; status: string; started_at?: number | null; finished_at?: number | null; duration?: number | null }[];
+  slowest: {
+    id: string;
+    name?: string;
+    status: string;
+    started_at?: number | null;
+    finished_at?: number | null;
+    duration?: number | null;
+  }[];
   recent_failures: { id: string; name?: string; error?: string; finished_at?: number | null }[];
 }
 

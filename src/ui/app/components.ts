@@ -5,8 +5,7 @@ import { errorMessage } from "./api.ts";
 import { fmtDate, jobStatusClass, registryStatusClass } from "./format.ts";
 
 export function StatusTag(props: { status: string | undefined; kind?: "job" | "registry" | "custom"; cls?: string }): VNode<any> {
-  const cls =
-    props.cls ?? (props.kind === "registry" ? registryStatusClass(props.status) : jobStatusClass(props.status));
+  const cls = props.cls ?? (props.kind === "registry" ? registryStatusClass(props.status) : jobStatusClass(props.status));
   return h("span", { class: `status ${cls}`, "data-status": props.status ?? "" }, props.status ?? "—");
 }
 
@@ -163,7 +162,14 @@ export function CopyButton(props: { text: string; what: string }): VNode<any> {
   };
   return h(
     "button",
-    { type: "button", class: "btn btn-copy", "aria-label": `Copy ${props.what}`, title: `Copy ${props.what}`, "data-copy": props.text, onClick: () => void copy() },
+    {
+      type: "button",
+      class: "btn btn-copy",
+      "aria-label": `Copy ${props.what}`,
+      title: `Copy ${props.what}`,
+      "data-copy": props.text,
+      onClick: () => void copy(),
+    },
     done === "ok"
       ? h("span", { "aria-hidden": "true" }, "✓")
       : done === "fail"
@@ -198,5 +204,11 @@ async function copyText(text: string): Promise<void> {
 
 /** A value in monospace with a copy button beside it. */
 export function Copyable(props: { text: string; what: string; cls?: string }): VNode<any> {
-  return h("span", { class: "copyable" }, h("code", { class: props.cls ?? "id" }, props.text), " ", h(CopyButton, { text: props.text, what: props.what }));
+  return h(
+    "span",
+    { class: "copyable" },
+    h("code", { class: props.cls ?? "id" }, props.text),
+    " ",
+    h(CopyButton, { text: props.text, what: props.what }),
+  );
 }

@@ -29,7 +29,11 @@ export function fmtHour(epochSeconds: number): string {
 }
 
 /** Seconds a job ran: finished − started, or now − started while it runs; undefined before it started. */
-export function jobDuration(started: number | null | undefined, finished: number | null | undefined, nowSeconds: number): number | undefined {
+export function jobDuration(
+  started: number | null | undefined,
+  finished: number | null | undefined,
+  nowSeconds: number,
+): number | undefined {
   if (!started || started <= 0) return undefined;
   const end = finished && finished > 0 ? finished : nowSeconds;
   return Math.max(0, end - started);

@@ -94,7 +94,11 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
   // Substring filters ignore case (the API's `ignore_case`); the other patterns of the same query do too.
   if (spec.filters.some((f) => f.substring && base[f.param])) apiBase["ignore_case"] = "true";
   const list = useAsync(
-    async (signal) => ({ page, key: currentKey, res: await apiGet<Page<T>>(spec.endpoint + query({ ...apiBase, limit: String(PAGE_SIZE), cursor }), signal) }),
+    async (signal) => ({
+      page,
+      key: currentKey,
+      res: await apiGet<Page<T>>(spec.endpoint + query({ ...apiBase, limit: String(PAGE_SIZE), cursor }), signal),
+    }),
     [baseKey, cursor, tick],
   );
 
@@ -182,7 +186,15 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
                       "tr",
                       { key: spec.rowKey(r) },
                       spec.columns.map((c) =>
-                        h("td", { key: c.label, "data-col": c.label, class: [c.cls, c.optional ? "opt" : ""].filter(Boolean).join(" ") || undefined }, c.cell(r)),
+                        h(
+                          "td",
+                          {
+                            key: c.label,
+                            "data-col": c.label,
+                            class: [c.cls, c.optional ? "opt" : ""].filter(Boolean).join(" ") || undefined,
+                          },
+                          c.cell(r),
+                        ),
                       ),
                     ),
                   )
@@ -235,8 +247,7 @@ function FilterForm<T>(props: {
   };
   const reset = (): void => props.onApply({ order_by: base["order_by"], direction: base["direction"] });
   const toggle = (s: string): void => setStatus((cur) => (cur.includes(s) ? cur.filter((x) => x !== s) : [...cur, s]));
-  const setTag = (i: number, patch: Partial<TagRow>): void =>
-    setTags((cur) => cur.map((t, j) => (j === i ? { ...t, ...patch } : t)));
+  const setTag = (i: number, patch: Partial<TagRow>): void => setTags((cur) => cur.map((t, j) => (j === i ? { ...t, ...patch } : t)));
 
   const active = Object.values(values).filter(Boolean).length + (status.length ? 1 : 0) + (tags.length ? 1 : 0);
   return h(
@@ -259,7 +270,9 @@ function FilterForm<T>(props: {
               name: f.param,
               value: values[f.param] ?? "",
               placeholder: f.placeholder ?? (f.substring ? "contains" : "pattern (% and _)"),
-              title: f.substring ? "Matches a substring, ignoring case; % and _ make it a pattern" : "A pattern: % any text, _ one character",
+              title: f.substring
+                ? "Matches a substring, ignoring case; % and _ make it a pattern"
+                : "A pattern: % any text, _ one character",
               onInput: (e: Event) => setValues({ ...values, [f.param]: (e.currentTarget as HTMLInputElement).value }),
             }),
           ),
@@ -292,15 +305,34 @@ function FilterForm<T>(props: {
                   "label",
                   { class: "fld" },
                   h("span", null, `Tag ${i + 1} key`),
-                  h("input", { type: "text", name: `tag-key-${i}`, value: t.key, onInput: (e: Event) => setTag(i, { key: (e.currentTarget as HTMLInputElement).value }) }),
+                  h("input", {
+                    type: "text",
+                    name: `tag-key-${i}`,
+                    value: t.key,
+                    onInput: (e: Event) => setTag(i, { key: (e.currentTarget as HTMLInputElement).value }),
+                  }),
                 ),
                 h(
                   "label",
                   { class: "fld" },
                   h("span", null, `Tag ${i + 1} value`),
-                  h("input", { type: "text", name: `tag-value-${i}`, value: t.value, onInput: (e: Event) => setTag(i, { value: (e.currentTarget as HTMLInputElement).value }) }),
+                  h("input", {
+                    type: "text",
+                    name: `tag-value-${i}`,
+                    value: t.value,
+                    onInput: (e: Event) => setTag(i, { value: (e.currentTarget as HTMLInputElement).value }),
+                  }),
                 ),
-                h("button", { type: "button", class: "btn btn-small", "aria-label": `Remove tag ${i + 1}`, onClick: () => setTags(tags.filter((_, j) => j !== i)) }, "Remove"),
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "btn btn-small",
+                    "aria-label": `Remove tag ${i + 1}`,
+                    onClick: () => setTags(tags.filter((_, j) => j !== i)),
+                  },
+                  "Remove",
+                ),
               ),
             ),
             h("button", { type: "button", class: "btn btn-small", onClick: () => setTags([...tags, { key: "", value: "" }]) }, "+ Add tag"),

@@ -10,12 +10,30 @@ describe("ecs plugin: API calls", () => {
   const stack = ecsServerSuite(
     (dir, ecs) =>
       writeConfig(dir, ecs, [
-        { name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", "echo ok"])), polling_interval: "100ms" } },
+        {
+          name: "ecs",
+          tag: "type:ecs",
+          context: {
+            task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", "echo ok"])),
+            polling_interval: "100ms",
+          },
+        },
       ]),
-    { throttling: { enabled: true, buckets: { clusterResourceRead: slow, clusterResourceModify: slow, fargateTaskLaunch: { burst: 4, rate: 4 } } } },
+    {
+      throttling: {
+        enabled: true,
+        buckets: { clusterResourceRead: slow, clusterResourceModify: slow, fargateTaskLaunch: { burst: 4, rate: 4 } },
+      },
+    },
   );
   const run = async (context: Record<string, unknown>) => {
-    const r = await stack.server.submit({ name: "calls", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({
+      name: "calls",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const job = await stack.server.waitFinal(r.body.id as string, 60_000);
     return { id: r.body.id as string, job };
@@ -29,7 +47,8 @@ describe("ecs plugin: API calls", () => {
     const second = await run({});
     assert.equal(second.job.status, "SUCCEEDED", second.job.error);
     const now = stack.ecs.stats().calls;
-    for (const op of ["RegisterTaskDefinition", "ListTaskDefinitions", "DescribeTaskDefinition"]) assert.equal(now[op] ?? 0, before[op] ?? 0, op);
+    for (const op of ["RegisterTaskDefinition", "ListTaskDefinitions", "DescribeTaskDefinition"])
+      assert.equal(now[op] ?? 0, before[op] ?? 0, op);
     assert.equal((now.RunTask ?? 0) - (before.RunTask ?? 0), 1);
   });
 
@@ -69,7 +88,10 @@ describe("ecs plugin: API calls", () => {
     assert.equal(job.status, "SUCCEEDED", job.error);
     assert.equal(placed() - runTasks, 3, "two capacity failures, then the task");
     const rows = resultRows((await stack.server.get(`/api/v1/job/${id}/result`)).json());
-    assert.deepEqual(rows.map((r) => [r.attempt, r.status]), [[1, "SUCCEEDED"]]);
+    assert.deepEqual(
+      rows.map((r) => [r.attempt, r.status]),
+      [[1, "SUCCEEDED"]],
+    );
     const tl = (await stack.server.get(`/api/v1/job/${id}/tasks`)).json();
     assert.equal(tl.slots[0].attempts[0].launch_errors, 2);
   });
@@ -81,11 +103,19 @@ describe("ecs plugin: API calls", () => {
     stack.ecs.addFault({ kind: "throttle", probability: 0.3, match: { action: "DescribeTasks" } });
     const tasksBefore = stack.ecs.stats().tasks;
     try {
-      const jobs = await Promise.all(Array.from({ length: 4 }, () => run({ task_count: 3, container_overrides: [{ name: "main", command: ["sh", "-c", "sleep 0.5"] }] })));
+      const jobs = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          run({ task_count: 3, container_overrides: [{ name: "main", command: ["sh", "-c", "sleep 0.5"] }] }),
+        ),
+      );
       for (const { id, job } of jobs) {
         assert.equal(job.status, "SUCCEEDED", job.error);
         const rows = resultRows((await stack.server.get(`/api/v1/job/${id}/result`)).json());
-        assert.deepEqual(rows.map((r) => r.attempt), [1, 1, 1], "no task was retried");
+        assert.deepEqual(
+          rows.map((r) => r.attempt),
+          [1, 1, 1],
+          "no task was retried",
+        );
       }
       const s = stack.ecs.stats();
       assert.ok((s.errors.ThrottlingException ?? 0) > 0, JSON.stringify(s.errors));

@@ -42,7 +42,15 @@ describe("ecs plugin: AWS call policy", () => {
   it("a canceled job does not fail another job waiting on the same task definition registration", async () => {
     const ep = endpointFor({ endpoint: ecs.url, region: "us-east-1", rateLimitScale: 0 });
     const template = await loadTemplate(templateDoc() as never, "template");
-    const build = { template, family: "shared-registration", cpu: 256, memory: 512, executionRoleArn: undefined, taskRoleArn: undefined, fargate: true };
+    const build = {
+      template,
+      family: "shared-registration",
+      cpu: 256,
+      memory: 512,
+      executionRoleArn: undefined,
+      taskRoleArn: undefined,
+      fargate: true,
+    };
     ecs.addFault({ kind: "latency", latencyMs: 200, count: 1, match: { action: "ListTaskDefinitions" } });
     const canceled = new AbortController();
     const first = ensureDefinition(ep, build, canceled.signal);

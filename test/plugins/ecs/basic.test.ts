@@ -5,26 +5,37 @@ import { ecsServerSuite, resultRows, templateDoc, writeConfig, writeTemplate } f
 
 describe("ecs plugin: complete example through the API", () => {
   const stack = ecsServerSuite((dir, ecs) => {
-    const tpl = writeTemplate(dir, "task-definition.json", templateDoc(["sh", "-c", "env | grep -v '^PATH=\\|^LANG=\\|^LC_ALL=\\|^TZ=\\|^PWD=\\|^SHLVL=\\|^_=\\|^HOME=' | sort"]));
-    return writeConfig(dir, ecs, [
-      {
-        name: "ecs-batch-job-0.0.1",
-        tag: "type:ecs",
-        context: {
-          task_definition_template: tpl,
-          task_count: 2,
-          container_overrides: [{ name: "main", environment: [{ name: "CUSTOM_VAR", value: "custom_value" }] }],
-          polling_interval: "100ms",
-          timeout: "1h",
-          max_fail_count: 3,
-          cpu: 256,
-          memory: 512,
+    const tpl = writeTemplate(
+      dir,
+      "task-definition.json",
+      templateDoc(["sh", "-c", "env | grep -v '^PATH=\\|^LANG=\\|^LC_ALL=\\|^TZ=\\|^PWD=\\|^SHLVL=\\|^_=\\|^HOME=' | sort"]),
+    );
+    return writeConfig(
+      dir,
+      ecs,
+      [
+        {
+          name: "ecs-batch-job-0.0.1",
+          tag: "type:ecs",
+          context: {
+            task_definition_template: tpl,
+            task_count: 2,
+            container_overrides: [{ name: "main", environment: [{ name: "CUSTOM_VAR", value: "custom_value" }] }],
+            polling_interval: "100ms",
+            timeout: "1h",
+            max_fail_count: 3,
+            cpu: 256,
+            memory: 512,
+          },
         },
+      ],
+      {},
+      undefined,
+      {
+        "Task ARNs": { kind: "text", value: "{{ .Outputs.task_arns }}" },
+        Logs: { kind: "text", value: "{{ .Outputs.log_group }} in {{ .Outputs.cluster_name }}" },
       },
-    ], {}, undefined, {
-      "Task ARNs": { kind: "text", value: "{{ .Outputs.task_arns }}" },
-      Logs: { kind: "text", value: "{{ .Outputs.log_group }} in {{ .Outputs.cluster_name }}" },
-    });
+    );
   });
 
   it("runs 2 tasks whose environment is exactly the spec's", async () => {
@@ -33,7 +44,10 @@ describe("ecs plugin: complete example through the API", () => {
       version: "0.0.1",
       command_criteria: ["type:ecs"],
       cluster_criteria: ["type:fargate"],
-      context: { task_count: 2, container_overrides: [{ name: "main", environment: [{ name: "DATA_SOURCE", value: "s3://my-bucket/data/" }] }] },
+      context: {
+        task_count: 2,
+        container_overrides: [{ name: "main", environment: [{ name: "DATA_SOURCE", value: "s3://my-bucket/data/" }] }],
+      },
     });
     assert.equal(sub.status, 200, JSON.stringify(sub.body));
     const id = sub.body.id as string;
@@ -42,10 +56,13 @@ describe("ecs plugin: complete example through the API", () => {
     const result = (await stack.server.get(`/api/v1/job/${id}/result`)).json();
     const rows = resultRows(result);
     assert.equal(rows.length, 2);
-    assert.deepEqual(rows.map((r) => [r.task_name, r.task_num, r.attempt, r.status, r.exit_code]), [
-      [`heimdall-job-${id}-0`, 0, 1, "SUCCEEDED", 0],
-      [`heimdall-job-${id}-1`, 1, 1, "SUCCEEDED", 0],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.task_name, r.task_num, r.attempt, r.status, r.exit_code]),
+      [
+        [`heimdall-job-${id}-0`, 0, 1, "SUCCEEDED", 0],
+        [`heimdall-job-${id}-1`, 1, 1, "SUCCEEDED", 0],
+      ],
+    );
     const stdout = (await stack.server.get(`/api/v1/job/${id}/stdout`)).text;
     const lines = stdout.split("\n");
     assert.match(lines[0]!, /^=== ecs\/main\/[0-9a-f]{32} ===$/);

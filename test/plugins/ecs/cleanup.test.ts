@@ -7,7 +7,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { Writable } from "node:stream";
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from "@aws-sdk/client-ecs";
 import type { Cluster, Job } from "../../../src/core/index.ts";
 import type { LocalEcs } from "../../../src/local-ecs/index.ts";
 import { ecsPlugin } from "../../../src/plugins/ecs/index.ts";
@@ -69,7 +76,10 @@ describe("ecs plugin: cleanup by job id", () => {
     await handler.cleanup("lost", cluster, AbortSignal.timeout(20_000));
     await handler.cleanup("lost", cluster, AbortSignal.timeout(20_000)); // idempotent
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: [...mine, other] }));
-    assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["STOPPED", "STOPPED", "RUNNING"]);
+    assert.deepEqual(
+      d.tasks?.map((t) => t.desiredStatus),
+      ["STOPPED", "STOPPED", "RUNNING"],
+    );
     assert.match(d.tasks![0]!.stoppedReason!, /heimdall: job lost cleanup/);
   });
 
@@ -105,7 +115,10 @@ describe("ecs plugin: cleanup by job id", () => {
     for (const a of [attempt(0, "ACTIVE", active), attempt(1, "LAUNCHING", null), attempt(2, "SUCCEEDED", null)]) await state.putAttempt(a);
     await handler.cleanup("stored", undefined, AbortSignal.timeout(20_000));
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: [active, launched, finished] }));
-    assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["STOPPED", "STOPPED", "RUNNING"]);
+    assert.deepEqual(
+      d.tasks?.map((t) => t.desiredStatus),
+      ["STOPPED", "STOPPED", "RUNNING"],
+    );
     const stored = (await state.load()).attempts.find((a) => a.slot === 0)!;
     assert.equal(stored.status, "STOPPED");
     assert.equal(stored.stop_code, "UserInitiated");
@@ -129,9 +142,20 @@ describe("ecs plugin: cleanup by job id", () => {
     });
     const job: Job = await store.insertJob(newJob());
     const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
-    const rt: Runtime = { workingDirectory: dir, version: "test", userAgent: "heimdall/test", resumed: false, stdout: sink(), stderr: sink(), setResult() {}, setOutput() {} };
+    const rt: Runtime = {
+      workingDirectory: dir,
+      version: "test",
+      userAgent: "heimdall/test",
+      resumed: false,
+      stdout: sink(),
+      stderr: sink(),
+      setResult() {},
+      setOutput() {},
+    };
     await assert.rejects(failing.execute(AbortSignal.timeout(30_000), rt, job, cluster), /database went away/);
-    const listed = await client.send(new ListTasksCommand({ cluster: ECS_CLUSTER, startedBy: `heimdall-job-${job.id}-0`, desiredStatus: "STOPPED" }));
+    const listed = await client.send(
+      new ListTasksCommand({ cluster: ECS_CLUSTER, startedBy: `heimdall-job-${job.id}-0`, desiredStatus: "STOPPED" }),
+    );
     const running = await client.send(new ListTasksCommand({ cluster: ECS_CLUSTER, startedBy: `heimdall-job-${job.id}-0` }));
     assert.equal(listed.taskArns?.length, 1, "slot 0's task was stopped");
     assert.equal(running.taskArns?.length ?? 0, 0, "nothing of slot 0 left running");

@@ -32,7 +32,10 @@ const cluster = (ctx: Record<string, unknown> = {}) => {
   return c;
 };
 const plan = (command: Record<string, unknown>, job?: Record<string, unknown>, cl = cluster()) => {
-  const cmd = readCommandContext({ task_definition_template: "td.json", ...command } as never, checkDefinition(templateDoc() as never, "t"));
+  const cmd = readCommandContext(
+    { task_definition_template: "td.json", ...command } as never,
+    checkDefinition(templateDoc() as never, "t"),
+  );
   const p = new Problems();
   const out = resolvePlan(cmd, job as never, cl, p);
   return { plan: out, problems: p.messages, cmd };
@@ -56,7 +59,11 @@ describe("layering: defaults ← command ← job", () => {
     assert.equal(p.sizeExplicit, false);
   });
   it("tags merge cluster < command < job; unknown keys are ignored", () => {
-    const { plan: p, problems } = plan({ tags: { team: "data", env: "cmd" } }, { tags: { env: "job" }, colour: "blue" }, cluster({ tags: { cost: "c1", env: "cluster" } }));
+    const { plan: p, problems } = plan(
+      { tags: { team: "data", env: "cmd" } },
+      { tags: { env: "job" }, colour: "blue" },
+      cluster({ tags: { cost: "c1", env: "cluster" } }),
+    );
     assert.deepEqual(problems, []);
     assert.deepEqual(p.tags, { cost: "c1", env: "job", team: "data" });
   });
@@ -73,8 +80,14 @@ describe("command context", () => {
     await assert.rejects(loadCommandContext({}), /task_definition_template: required/);
     await assert.rejects(loadCommandContext({ task_definition_template: join(dir, "nope.json") }), /cannot read .*ENOENT/);
     await assert.rejects(loadCommandContext({ task_definition_template: templateFile("{", "bad.json") }), /is not valid JSON/);
-    await assert.rejects(loadCommandContext({ task_definition_template: templateFile({ family: "x" }, "empty.json") }), /containerDefinitions must be a non-empty array/);
-    await assert.rejects(loadCommandContext({ task_definition_template: templateFile(), subnets: 1, cluster_name: "x" }), /cluster_name: is a cluster setting/);
+    await assert.rejects(
+      loadCommandContext({ task_definition_template: templateFile({ family: "x" }, "empty.json") }),
+      /containerDefinitions must be a non-empty array/,
+    );
+    await assert.rejects(
+      loadCommandContext({ task_definition_template: templateFile(), subnets: 1, cluster_name: "x" }),
+      /cluster_name: is a cluster setting/,
+    );
     await assert.rejects(loadCommandContext({ task_definition_template: templateFile(), task_count: 0 }), /task_count: must be at least 1/);
   });
   it("accepts DescribeTaskDefinition output as a template and drops read-only fields", async () => {
@@ -88,7 +101,13 @@ describe("command context", () => {
 
 describe("container overrides", () => {
   const t = checkDefinition(
-    { ...templateDoc(), containerDefinitions: [{ name: "main", image: "a" }, { name: "side", image: "b", essential: false }] } as never,
+    {
+      ...templateDoc(),
+      containerDefinitions: [
+        { name: "main", image: "a" },
+        { name: "side", image: "b", essential: false },
+      ],
+    } as never,
     "t",
   );
   it("the job's override replaces the command's per container; others are kept", () => {
@@ -107,8 +126,21 @@ describe("container overrides", () => {
   it("every container gets TASK_NAME and TASK_NUM, in template order", () => {
     const o = slotOverrides([{ name: "side", command: ["x"] }], t, "job1", 4);
     assert.deepEqual(o, [
-      { name: "main", environment: [{ name: "TASK_NAME", value: "heimdall-job-job1-4" }, { name: "TASK_NUM", value: "4" }] },
-      { name: "side", command: ["x"], environment: [{ name: "TASK_NAME", value: "heimdall-job-job1-4" }, { name: "TASK_NUM", value: "4" }] },
+      {
+        name: "main",
+        environment: [
+          { name: "TASK_NAME", value: "heimdall-job-job1-4" },
+          { name: "TASK_NUM", value: "4" },
+        ],
+      },
+      {
+        name: "side",
+        command: ["x"],
+        environment: [
+          { name: "TASK_NAME", value: "heimdall-job-job1-4" },
+          { name: "TASK_NUM", value: "4" },
+        ],
+      },
     ]);
   });
 });
@@ -149,7 +181,11 @@ describe("task definition building and hashing", () => {
 describe("RunTask input", () => {
   it("one task, startedBy = TASK_NAME, network, tags with job_id, deterministic token", () => {
     const { plan: p, cmd } = plan({ tags: { team: "data" } });
-    const cl = cluster({ cluster_name: "c1", vpc_config: { subnets: ["s1"], security_groups: ["g1"], assign_public_ip: true }, platform_version: "1.4.0" });
+    const cl = cluster({
+      cluster_name: "c1",
+      vpc_config: { subnets: ["s1"], security_groups: ["g1"], assign_public_ip: true },
+      platform_version: "1.4.0",
+    });
     const input = buildRunTask("j1", 2, clientToken("j1", 2, 1, 0), p, cl, "arn:td:1", cmd.template);
     assert.equal(input.count, 1);
     assert.equal(input.cluster, "c1");
@@ -157,8 +193,13 @@ describe("RunTask input", () => {
     assert.equal(input.clientToken, "j1-2-1-0");
     assert.equal(input.launchType, "FARGATE");
     assert.equal(input.platformVersion, "1.4.0");
-    assert.deepEqual(input.networkConfiguration, { awsvpcConfiguration: { subnets: ["s1"], securityGroups: ["g1"], assignPublicIp: "ENABLED" } });
-    assert.deepEqual(input.tags, [{ key: "team", value: "data" }, { key: "job_id", value: "j1" }]);
+    assert.deepEqual(input.networkConfiguration, {
+      awsvpcConfiguration: { subnets: ["s1"], securityGroups: ["g1"], assignPublicIp: "ENABLED" },
+    });
+    assert.deepEqual(input.tags, [
+      { key: "team", value: "data" },
+      { key: "job_id", value: "j1" },
+    ]);
   });
   it("capacity providers replace the launch type", () => {
     const { plan: p, cmd } = plan({});
@@ -177,20 +218,48 @@ describe("RunTask input", () => {
 });
 
 describe("task outcome", () => {
-  const t = checkDefinition({ ...templateDoc(), containerDefinitions: [{ name: "main", image: "a" }, { name: "side", image: "b", essential: false }] } as never, "t");
+  const t = checkDefinition(
+    {
+      ...templateDoc(),
+      containerDefinitions: [
+        { name: "main", image: "a" },
+        { name: "side", image: "b", essential: false },
+      ],
+    } as never,
+    "t",
+  );
   const task = (containers: Task["containers"], extra: Partial<Task> = {}): Task => ({ lastStatus: "STOPPED", containers, ...extra });
   it("succeeds when every essential container exits 0 (a non-essential failure does not matter)", () => {
-    assert.deepEqual(judgeStoppedTask(task([{ name: "main", exitCode: 0 }, { name: "side", exitCode: 9 }]), t.containers), { status: "SUCCEEDED", exitCode: 0, failure: null });
+    assert.deepEqual(
+      judgeStoppedTask(
+        task([
+          { name: "main", exitCode: 0 },
+          { name: "side", exitCode: 9 },
+        ]),
+        t.containers,
+      ),
+      { status: "SUCCEEDED", exitCode: 0, failure: null },
+    );
   });
   it("fails on a non-zero essential exit", () => {
-    const v = judgeStoppedTask(task([{ name: "main", exitCode: 137, reason: "OutOfMemoryError: Container killed due to memory usage" }]), t.containers);
+    const v = judgeStoppedTask(
+      task([{ name: "main", exitCode: 137, reason: "OutOfMemoryError: Container killed due to memory usage" }]),
+      t.containers,
+    );
     assert.equal(v.status, "FAILED");
     assert.equal(v.exitCode, 137);
     assert.match(v.failure!, /exited with code 137 \(OutOfMemoryError/);
   });
   it("fails when stopped without an essential exit code (TaskFailedToStart)", () => {
-    const v = judgeStoppedTask(task([{ name: "main" }], { stopCode: "TaskFailedToStart", stoppedReason: "ResourceInitializationError: boom" }), t.containers);
-    assert.deepEqual(v, { status: "FAILED", exitCode: null, failure: "essential container main has no exit code; task stopped: TaskFailedToStart: ResourceInitializationError: boom" });
+    const v = judgeStoppedTask(
+      task([{ name: "main" }], { stopCode: "TaskFailedToStart", stoppedReason: "ResourceInitializationError: boom" }),
+      t.containers,
+    );
+    assert.deepEqual(v, {
+      status: "FAILED",
+      exitCode: null,
+      failure: "essential container main has no exit code; task stopped: TaskFailedToStart: ResourceInitializationError: boom",
+    });
   });
 });
 
@@ -211,7 +280,10 @@ describe("error classification", () => {
 describe("log formatting", () => {
   it("formats events in UTC with the header and blank line", () => {
     assert.equal(streamHeader("ecs/main/abc"), "=== ecs/main/abc ===\n\n");
-    assert.equal(formatEvent(Date.UTC(2023, 10, 11, 13, 45, 23, 999), "Starting application..."), "[2023-11-11 13:45:23] Starting application...\n");
+    assert.equal(
+      formatEvent(Date.UTC(2023, 10, 11, 13, 45, 23, 999), "Starting application..."),
+      "[2023-11-11 13:45:23] Starting application...\n",
+    );
     assert.equal(formatEvent(Date.UTC(2024, 0, 2, 3, 4, 5), ""), "[2024-01-02 03:04:05] \n");
   });
   it("caps output at a line boundary with one notice", async () => {

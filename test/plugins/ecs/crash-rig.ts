@@ -36,7 +36,11 @@ export class CrashRig {
 
   async setUp(o: RigOptions): Promise<void> {
     this.ecs = await startEcs({ throttling: { enabled: false } });
-    this.logs = new CloudWatchLogsClient({ endpoint: this.ecs.url, region: "us-west-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
+    this.logs = new CloudWatchLogsClient({
+      endpoint: this.ecs.url,
+      region: "us-west-2",
+      credentials: { accessKeyId: "t", secretAccessKey: "t" },
+    });
     this.dir = tempDir("ecs-crash-");
     const specs: CommandSpec[] = o.commands.map((c) => ({
       name: c.name,
@@ -90,7 +94,9 @@ export class CrashRig {
     let text = `=== ${stream} ===\n\n`;
     let token: string | undefined;
     for (;;) {
-      const r = await this.logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: stream, startFromHead: true, nextToken: token }));
+      const r = await this.logs.send(
+        new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: stream, startFromHead: true, nextToken: token }),
+      );
       for (const e of r.events ?? []) text += line(e.timestamp!, e.message!);
       if (r.nextForwardToken === undefined || r.nextForwardToken === token) return text;
       token = r.nextForwardToken;

@@ -9,7 +9,11 @@ import { ECS_CLUSTER, ecsServerSuite, resultRows, templateDoc, writeConfig, writ
 describe("ecs plugin: the result table of a failed job", () => {
   const stack = ecsServerSuite((dir, ecs) =>
     writeConfig(dir, ecs, [
-      { name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc()), polling_interval: "100ms" } },
+      {
+        name: "ecs",
+        tag: "type:ecs",
+        context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc()), polling_interval: "100ms" },
+      },
     ]),
   );
   let client: ECSClient;
@@ -22,12 +26,21 @@ describe("ecs plugin: the result table of a failed job", () => {
     // Slot 1 fails both of its attempts (exit 3); slot 0 is still running and is stopped by heimdall.
     const script = 'if [ "$TASK_NUM" = 1 ]; then echo boom; exit 3; fi; sleep 30';
     const context = { task_count: 2, max_fail_count: 1, container_overrides: [{ name: "main", command: ["sh", "-c", script] }] };
-    const r = await stack.server.submit({ name: "t", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({
+      name: "t",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const id = r.body.id as string;
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
-    assert.match(job.error, /^task slot 1 \(heimdall-job-.*-1\) failed 2 attempts \(max_fail_count 1\); last: essential container main exited with code 3/);
+    assert.match(
+      job.error,
+      /^task slot 1 \(heimdall-job-.*-1\) failed 2 attempts \(max_fail_count 1\); last: essential container main exited with code 3/,
+    );
     assert.match((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] boom\n$/);
 
     const res = await stack.server.get(`/api/v1/job/${id}/result`);
@@ -44,7 +57,10 @@ describe("ecs plugin: the result table of a failed job", () => {
     // The rows agree with the job's timeline and with ECS.
     const tl = (await stack.server.get(`/api/v1/job/${id}/tasks`)).json();
     const arns: string[] = tl.slots.flatMap((s: any) => s.attempts.map((a: any) => a.task_arn));
-    assert.deepEqual(rows.map((x) => x.task_arn), arns);
+    assert.deepEqual(
+      rows.map((x) => x.task_arn),
+      arns,
+    );
     assert.equal(new Set(arns).size, 3);
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
     const ecsTask = new Map((d.tasks ?? []).map((t) => [t.taskArn, t]));

@@ -10,12 +10,22 @@ const sh = (script: string) => [{ name: "main", command: ["sh", "-c", script] }]
 describe("ecs plugin: final state of the tasks it stops", () => {
   const stack = ecsServerSuite((dir, ecs) =>
     writeConfig(dir, ecs, [
-      { name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc()), polling_interval: "200ms" } },
+      {
+        name: "ecs",
+        tag: "type:ecs",
+        context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc()), polling_interval: "200ms" },
+      },
     ]),
   );
 
   const submit = async (context: Record<string, unknown>) => {
-    const r = await stack.server.submit({ name: "t", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({
+      name: "t",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.id as string;
   };
@@ -25,7 +35,11 @@ describe("ecs plugin: final state of the tasks it stops", () => {
     assert.equal(a.status, "STOPPED", at);
     assert.equal(a.last_status, "STOPPED", at);
     assert.equal(a.exit_code, 143, at); // sh killed by SIGTERM
-    assert.deepEqual(a.containers.map((c: any) => [c.name, c.exit_code]), [["main", 143]], at);
+    assert.deepEqual(
+      a.containers.map((c: any) => [c.name, c.exit_code]),
+      [["main", 143]],
+      at,
+    );
     assert.equal(a.stop_code, "UserInitiated", at);
     assert.ok(a.stopped_at !== null && a.stopped_at >= a.started_at, at);
   };

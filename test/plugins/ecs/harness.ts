@@ -26,7 +26,10 @@ export function tempDir(prefix = "ecs-e2e-"): string {
 }
 
 /** The spec's complete-example task definition, running a shell command. */
-export function templateDoc(command: string[] = ["sh", "-c", 'echo "Task name: $TASK_NAME" && exit 0'], extra: Record<string, unknown> = {}) {
+export function templateDoc(
+  command: string[] = ["sh", "-c", 'echo "Task name: $TASK_NAME" && exit 0'],
+  extra: Record<string, unknown> = {},
+) {
   return {
     family: "batch-job-template",
     requiresCompatibilities: ["FARGATE"],
@@ -145,7 +148,11 @@ export function apiClient(url: string): Api {
   const api: Api = {
     url,
     async submit(body, user = "tester") {
-      const r = await fetch(`${url}/api/v1/job`, { method: "POST", headers: { "content-type": "application/json", "X-Heimdall-User": user }, body: JSON.stringify(body) });
+      const r = await fetch(`${url}/api/v1/job`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "X-Heimdall-User": user },
+        body: JSON.stringify(body),
+      });
       return { status: r.status, body: (await r.json()) as Record<string, unknown> };
     },
     get,
@@ -258,7 +265,10 @@ export interface EcsServerSuite {
  * Registers the describe block's before/after hooks: a local ECS (with `ecsSettings`), a temp dir, and a server
  * on the config file `configure(dir, ecs)` writes; all closed and removed after. Read the fields inside tests.
  */
-export function ecsServerSuite(configure: (dir: string, ecs: LocalEcs) => string, ecsSettings: Record<string, unknown> = {}): EcsServerSuite {
+export function ecsServerSuite(
+  configure: (dir: string, ecs: LocalEcs) => string,
+  ecsSettings: Record<string, unknown> = {},
+): EcsServerSuite {
   const suite = {} as EcsServerSuite;
   before(async () => {
     suite.ecs = await startEcs(ecsSettings);

@@ -49,7 +49,10 @@ describe("ecs job log stream of a job without tasks", () => {
   before(async () => {
     dir = tempDir("ecs-joblogs-");
     store = await openStore({ connectionString: `sqlite:${join(dir, "h.db")}` });
-    state = new JobState({ put: (j, k, v) => store.putPluginState(j, k, v), list: (j, p) => store.listPluginState(j, p) }, "job-without-tasks");
+    state = new JobState(
+      { put: (j, k, v) => store.putPluginState(j, k, v), list: (j, p) => store.listPluginState(j, p) },
+      "job-without-tasks",
+    );
   });
   after(async () => {
     await store.close();
@@ -57,7 +60,10 @@ describe("ecs job log stream of a job without tasks", () => {
   });
 
   it("a bad cursor throws before anything is read", () => {
-    assert.throws(() => jobLogItems(state, { follow: true, cursor: "%%%", jobStatus: async () => "RUNNING" }, new AbortController().signal, log), /cursor: /);
+    assert.throws(
+      () => jobLogItems(state, { follow: true, cursor: "%%%", jobStatus: async () => "RUNNING" }, new AbortController().signal, log),
+      /cursor: /,
+    );
     assert.equal(activeFeeds(), 0);
   });
 
@@ -78,7 +84,8 @@ describe("ecs job log stream of a job without tasks", () => {
 
   it("without follow: one end:false item with the job's status and a cursor", async () => {
     const items: JobLogItem[] = [];
-    for await (const item of jobLogItems(state, { follow: false, jobStatus: async () => "RUNNING" }, new AbortController().signal, log)) items.push(item);
+    for await (const item of jobLogItems(state, { follow: false, jobStatus: async () => "RUNNING" }, new AbortController().signal, log))
+      items.push(item);
     assert.equal(items.length, 1);
     const end = items[0] as { end: boolean; status: string; cursor: string };
     assert.equal(end.end, false);
@@ -89,7 +96,9 @@ describe("ecs job log stream of a job without tasks", () => {
 
   it("a follower that goes away releases the feed", async () => {
     const ac = new AbortController();
-    const it = jobLogItems(state, { follow: true, heartbeatMs: 10, jobStatus: async () => "RUNNING" }, ac.signal, log)[Symbol.asyncIterator]();
+    const it = jobLogItems(state, { follow: true, heartbeatMs: 10, jobStatus: async () => "RUNNING" }, ac.signal, log)[
+      Symbol.asyncIterator
+    ]();
     assert.deepEqual((await it.next()).value, { heartbeat: true });
     assert.equal(activeFeeds(), 1);
     ac.abort();

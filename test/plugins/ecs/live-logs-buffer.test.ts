@@ -50,7 +50,10 @@ describe("ecs plugin: job log readers behind the shared buffer", () => {
       {
         name: "ecs",
         tag: "type:ecs",
-        context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", `seq 1 ${N}; sleep 4; echo tail`])), polling_interval: "200ms" },
+        context: {
+          task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", `seq 1 ${N}; sleep 4; echo tail`])),
+          polling_interval: "200ms",
+        },
       },
     ]),
   );
@@ -63,7 +66,13 @@ describe("ecs plugin: job log readers behind the shared buffer", () => {
   });
 
   it("late and resuming followers catch up with their own reads: same lines, same order, no duplicates", async () => {
-    const r = await stack.server.submit({ name: "buffer", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: { task_count: 2 } });
+    const r = await stack.server.submit({
+      name: "buffer",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { task_count: 2 },
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const id = r.body.id as string;
     const url = `${stack.server.url}/api/v1/job/${id}/logs?follow=true`;
@@ -74,22 +83,36 @@ describe("ecs plugin: job log readers behind the shared buffer", () => {
       return false;
     });
     await eventually("the early follower got the numbers of both tasks", () => lines(early).length >= 2 * N);
-    assert.equal(lines(early).some((l) => l.message === "tail"), false, "joined while the tasks sleep");
+    assert.equal(
+      lines(early).some((l) => l.message === "tail"),
+      false,
+      "joined while the tasks sleep",
+    );
     const mid = lines(early)[150]!;
     const [late, resumed, first] = await Promise.all([readNdjson(url), readNdjson(`${url}&cursor=${mid.cursor}`), earlyDone]);
     const all = lines(first).map(key);
     assert.equal(all.length, 2 * (N + 1));
     assert.deepEqual(first.at(-1), { end: true, status: "SUCCEEDED" });
     for (const slot of [0, 1]) {
-      const mine = lines(first).filter((l) => l.slot === slot).map((l) => l.message);
+      const mine = lines(first)
+        .filter((l) => l.slot === slot)
+        .map((l) => l.message);
       assert.deepEqual(mine, [...Array.from({ length: N }, (_, i) => String(i + 1)), "tail"]);
     }
-    const perSlot = (items: Item[]) => [0, 1].map((s) => lines(items).filter((l) => l.slot === s).map(key));
+    const perSlot = (items: Item[]) =>
+      [0, 1].map((s) =>
+        lines(items)
+          .filter((l) => l.slot === s)
+          .map(key),
+      );
     assert.deepEqual(perSlot(late), perSlot(first), "the late follower: every line once, in order per task");
     assert.deepEqual(late.at(-1), { end: true, status: "SUCCEEDED" });
     const after = lines(first).slice(151).map(key);
     assert.deepEqual(lines(resumed).map(key).sort(), [...after].sort(), "resumed: exactly the lines after the cursor");
-    assert.deepEqual(perSlot(resumed)[mid.slot], perSlot(first)[mid.slot]!.filter((k) => after.includes(k)));
+    assert.deepEqual(
+      perSlot(resumed)[mid.slot],
+      perSlot(first)[mid.slot]!.filter((k) => after.includes(k)),
+    );
     // Catching up is reading again: more bytes than one reader's copy of the logs.
     const once = lines(first).reduce((n, l) => n + Buffer.byteLength(l.message), 0);
     assert.ok(ecsStatsSnapshot().logBytesRead - readBefore > once, "the readers behind the buffer read for themselves");
@@ -99,12 +122,24 @@ describe("ecs plugin: job log readers behind the shared buffer", () => {
 describe("ecs plugin: job log streams and server shutdown", () => {
   const stack = ecsServerSuite((dir, ecs) =>
     writeConfig(dir, ecs, [
-      { name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", "echo started; sleep 30"])), polling_interval: "200ms" } },
+      {
+        name: "ecs",
+        tag: "type:ecs",
+        context: {
+          task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", "echo started; sleep 30"])),
+          polling_interval: "200ms",
+        },
+      },
     ]),
   );
 
   it("closing the server ends follow streams without an end line", async () => {
-    const r = await stack.server.submit({ name: "shutdown", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"] });
+    const r = await stack.server.submit({
+      name: "shutdown",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+    });
     const id = r.body.id as string;
     let got: Item[] = [];
     const follow = readNdjson(`${stack.server.url}/api/v1/job/${id}/logs?follow=true`, (_i, all) => {
@@ -121,7 +156,13 @@ describe("ecs plugin: job log streams and server shutdown", () => {
     // Drain hands the job back after shutdown_timeout (2 s); the stream's connection must not hold the close up
     // until the keep-alive timeout (30 s) as an idle connection left over after the preClose hook would.
     assert.ok(closeMs < 20_000, `server.close() took ${closeMs} ms`);
-    assert.deepEqual(lines(items).map((l) => l.message), ["started"]);
-    assert.equal(items.some((i) => "end" in i), false);
+    assert.deepEqual(
+      lines(items).map((l) => l.message),
+      ["started"],
+    );
+    assert.equal(
+      items.some((i) => "end" in i),
+      false,
+    );
   });
 });

@@ -11,7 +11,10 @@ const script = `for i in $(seq 1 ${LINES}); do echo "line $i of $TASK_NAME"; sle
 type Item = Record<string, any>;
 
 /** Reads an NDJSON response item by item; `onItem` returning false stops reading (the request is aborted). */
-async function readNdjson(url: string, onItem: (item: Item) => boolean | void = () => true): Promise<{ status: number; type: string | null; items: Item[] }> {
+async function readNdjson(
+  url: string,
+  onItem: (item: Item) => boolean | void = () => true,
+): Promise<{ status: number; type: string | null; items: Item[] }> {
   const ac = new AbortController();
   const r = await fetch(url, { headers: { "X-Heimdall-User": "tester" }, signal: ac.signal });
   const items: Item[] = [];
@@ -47,11 +50,21 @@ const linesOf = (items: Item[]) => items.filter((i) => typeof i.message === "str
 describe("ecs plugin: live job logs API", () => {
   const stack = ecsServerSuite((dir, ecs) =>
     writeConfig(dir, ecs, [
-      { name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", script])), polling_interval: "200ms" } },
+      {
+        name: "ecs",
+        tag: "type:ecs",
+        context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", script])), polling_interval: "200ms" },
+      },
     ]),
   );
   const submit = async () => {
-    const r = await stack.server.submit({ name: "live", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: { task_count: 3 } });
+    const r = await stack.server.submit({
+      name: "live",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { task_count: 3 },
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.id as string;
   };
@@ -62,7 +75,9 @@ describe("ecs plugin: live job logs API", () => {
     const id = await submit();
     // The job's progress (setProgress, at most once a second) shows the 3 tasks running while they print.
     let progressSeen: unknown;
-    const progressP = stack.server.waitFor(id, (j) => j.progress?.running === 3 || FINAL.includes(j.status)).then((j) => (progressSeen = j.progress));
+    const progressP = stack.server
+      .waitFor(id, (j) => j.progress?.running === 3 || FINAL.includes(j.status))
+      .then((j) => (progressSeen = j.progress));
     let statusWhenAllSlots: string | undefined;
     const slots = new Set<number>();
     const pending: Promise<void>[] = [];
@@ -87,7 +102,9 @@ describe("ecs plugin: live job logs API", () => {
         mine.map((l) => l.message.replace(/ of .*/, "")),
         Array.from({ length: LINES }, (_, i) => `line ${i + 1}`),
       );
-      assert.ok(mine.every((l) => l.attempt === 1 && l.container === "main" && typeof l.timestamp === "number" && typeof l.cursor === "string"));
+      assert.ok(
+        mine.every((l) => l.attempt === 1 && l.container === "main" && typeof l.timestamp === "number" && typeof l.cursor === "string"),
+      );
     }
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED");
@@ -98,7 +115,10 @@ describe("ecs plugin: live job logs API", () => {
 
   it("a follower that reconnects from a cursor gets the rest, no duplicates, nothing missed; a finished job reads whole", async () => {
     const id = await submit();
-    const first = await readNdjson(logsUrl(id, "?follow=true"), (item) => !(typeof item.message === "string" && item.message.startsWith("line 2 ")));
+    const first = await readNdjson(
+      logsUrl(id, "?follow=true"),
+      (item) => !(typeof item.message === "string" && item.message.startsWith("line 2 ")),
+    );
     const got = linesOf(first.items);
     assert.ok(got.length >= 1 && got.length < 3 * LINES, `stopped early with ${got.length} lines`);
     const cursor = got.at(-1)!.cursor as string;
@@ -117,7 +137,10 @@ describe("ecs plugin: live job logs API", () => {
     assert.deepEqual(linesOf(tail.items).map(lineKey), all.slice(8));
     // One slot only.
     const one = await readNdjson(logsUrl(id, "?slot=1"));
-    assert.deepEqual(linesOf(one.items).map(lineKey), all.filter((k) => k.startsWith("1.")));
+    assert.deepEqual(
+      linesOf(one.items).map(lineKey),
+      all.filter((k) => k.startsWith("1.")),
+    );
   });
 
   it("without follow while running: what exists now, then end:false with the status and a cursor to continue", async () => {

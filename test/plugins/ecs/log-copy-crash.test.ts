@@ -11,7 +11,8 @@ import type { ChildServer } from "./harness.ts";
 const LINES = 150_000;
 const TAG = "type:seq";
 
-const seqRig = (body: (rig: CrashRig) => Promise<void>) => withRig({ commands: [{ name: "seq", tag: TAG, script: `seq 1 ${LINES}` }] }, body);
+const seqRig = (body: (rig: CrashRig) => Promise<void>) =>
+  withRig({ commands: [{ name: "seq", tag: TAG, script: `seq 1 ${LINES}` }] }, body);
 
 /** Checks a finished job's files on `s`: SUCCEEDED, stdout exactly the task's logs, stderr empty. */
 async function assertExactOutput(rig: CrashRig, s: ChildServer, id: string): Promise<string> {

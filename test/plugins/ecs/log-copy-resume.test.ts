@@ -57,21 +57,30 @@ describe("ecs plugin: resumed log copy, failures and caps", { concurrency: 2, ti
       const { a, id } = await crashDuringCopy(rig, "type:fail", "stderr");
       const r = await resume(rig, a, id);
       assert.equal(r.job.status, "FAILED");
-      assert.match(r.job.error, /^task slot 0 \(heimdall-job-.*-0\) failed 1 attempt \(max_fail_count 0\); last: essential container main exited with code 3/);
+      assert.match(
+        r.job.error,
+        /^task slot 0 \(heimdall-job-.*-0\) failed 1 attempt \(max_fail_count 0\); last: essential container main exited with code 3/,
+      );
       assert.equal(r.stdout, "");
       assertSeqOutput(r.stderr, LINES);
       assert.ok(r.stderr === r.expected, "stderr is byte-identical to the task's logs");
-      assert.deepEqual(r.rows.map((x) => [x.status, x.exit_code]), [["FAILED", 3]]);
+      assert.deepEqual(
+        r.rows.map((x) => [x.status, x.exit_code]),
+        [["FAILED", 3]],
+      );
     }));
 
   it("log_max_bytes: the resumed copy cuts at the same line and writes the notice once", () =>
-    withRig({ commands: [{ name: "capped", tag: "type:capped", script: `seq 1 ${LINES}`, context: { log_max_bytes: 1_000_000 } }] }, async (rig) => {
-      const { a, id } = await crashDuringCopy(rig, "type:capped", "stdout");
-      const r = await resume(rig, a, id);
-      assert.equal(r.job.status, "SUCCEEDED", r.job.error);
-      assert.equal(r.stderr, "");
-      assert.ok(r.stdout === ecsCapped(r.expected, 1_000_000), "stdout is the capped text, byte for byte");
-    }));
+    withRig(
+      { commands: [{ name: "capped", tag: "type:capped", script: `seq 1 ${LINES}`, context: { log_max_bytes: 1_000_000 } }] },
+      async (rig) => {
+        const { a, id } = await crashDuringCopy(rig, "type:capped", "stdout");
+        const r = await resume(rig, a, id);
+        assert.equal(r.job.status, "SUCCEEDED", r.job.error);
+        assert.equal(r.stderr, "");
+        assert.ok(r.stdout === ecsCapped(r.expected, 1_000_000), "stdout is the capped text, byte for byte");
+      },
+    ));
 
   it("job_files.max_bytes: killed below the cap, the resumed output is truncated at the same byte with one line", () =>
     withRig(
@@ -106,15 +115,19 @@ describe("ecs plugin: resumed log copy, failures and caps", { concurrency: 2, ti
       assert.ok(r.stdout.endsWith("\n"));
     }));
 
-  it("PostgreSQL: killed during the copy, stdout exactly the task's logs once", { skip: postgresBaseUrl() ? false : POSTGRES_SKIP_REASON }, async () => {
-    const databaseUrl = await freshDatabaseUrl();
-    await withRig({ commands: [{ name: "seq", tag: "type:seq", script: `seq 1 ${LINES}` }], databaseUrl }, async (rig) => {
-      const { a, id } = await crashDuringCopy(rig, "type:seq", "stdout");
-      const r = await resume(rig, a, id);
-      assert.equal(r.job.status, "SUCCEEDED", r.job.error);
-      assert.equal(r.stderr, "");
-      assertSeqOutput(r.stdout, LINES);
-      assert.ok(r.stdout === r.expected, "stdout is byte-identical to the task's logs");
-    });
-  });
+  it(
+    "PostgreSQL: killed during the copy, stdout exactly the task's logs once",
+    { skip: postgresBaseUrl() ? false : POSTGRES_SKIP_REASON },
+    async () => {
+      const databaseUrl = await freshDatabaseUrl();
+      await withRig({ commands: [{ name: "seq", tag: "type:seq", script: `seq 1 ${LINES}` }], databaseUrl }, async (rig) => {
+        const { a, id } = await crashDuringCopy(rig, "type:seq", "stdout");
+        const r = await resume(rig, a, id);
+        assert.equal(r.job.status, "SUCCEEDED", r.job.error);
+        assert.equal(r.stderr, "");
+        assertSeqOutput(r.stdout, LINES);
+        assert.ok(r.stdout === r.expected, "stdout is byte-identical to the task's logs");
+      });
+    },
+  );
 });

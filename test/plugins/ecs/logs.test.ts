@@ -12,7 +12,12 @@ function stamp(ms: number): string {
 describe("ecs plugin: job logs", () => {
   const stack = ecsServerSuite((dir, ecs) => {
     const two = templateDoc(["sh", "-c", "echo first line; echo 'second  line  with  spaces'; echo ünïcödé"]);
-    two.containerDefinitions.push({ ...two.containerDefinitions[0]!, name: "helper", essential: false, command: ["sh", "-c", "echo helper says hi"] } as (typeof two.containerDefinitions)[0]);
+    two.containerDefinitions.push({
+      ...two.containerDefinitions[0]!,
+      name: "helper",
+      essential: false,
+      command: ["sh", "-c", "echo helper says hi"],
+    } as (typeof two.containerDefinitions)[0]);
     const tpl = writeTemplate(dir, "td.json", two);
     return writeConfig(dir, ecs, [
       { name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms" } },
@@ -21,7 +26,11 @@ describe("ecs plugin: job logs", () => {
   });
   let logs: CloudWatchLogsClient;
   before(() => {
-    logs = new CloudWatchLogsClient({ endpoint: stack.ecs.url, region: "us-west-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
+    logs = new CloudWatchLogsClient({
+      endpoint: stack.ecs.url,
+      region: "us-west-2",
+      credentials: { accessKeyId: "t", secretAccessKey: "t" },
+    });
   });
   after(() => logs?.destroy());
 
@@ -36,7 +45,13 @@ describe("ecs plugin: job logs", () => {
     return text;
   }
   const run = async (tag: string, context: Record<string, unknown>) => {
-    const r = await stack.server.submit({ name: "logs", version: "1", command_criteria: [tag], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({
+      name: "logs",
+      version: "1",
+      command_criteria: [tag],
+      cluster_criteria: ["type:fargate"],
+      context,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const id = r.body.id as string;
     const job = await stack.server.waitFinal(id);
@@ -55,7 +70,9 @@ describe("ecs plugin: job logs", () => {
   });
 
   it("failure: the failed task's logs to stderr, exactly, stdout empty", async () => {
-    const { id, job, taskId } = await run("type:ecs", { container_overrides: [{ name: "main", command: ["sh", "-c", "echo failing now; exit 2"] }] });
+    const { id, job, taskId } = await run("type:ecs", {
+      container_overrides: [{ name: "main", command: ["sh", "-c", "echo failing now; exit 2"] }],
+    });
     assert.equal(job.status, "FAILED");
     const want = await expected(taskId);
     assert.match(want, /\] failing now\n/);
@@ -79,7 +96,9 @@ describe("ecs plugin: job logs", () => {
   });
 
   it("output beyond log_max_bytes is cut at a line with one truncation notice", async () => {
-    const { id, job } = await run("type:capped", { container_overrides: [{ name: "main", command: ["sh", "-c", "i=0; while [ $i -lt 50 ]; do echo line $i; i=$((i+1)); done"] }] });
+    const { id, job } = await run("type:capped", {
+      container_overrides: [{ name: "main", command: ["sh", "-c", "i=0; while [ $i -lt 50 ]; do echo line $i; i=$((i+1)); done"] }],
+    });
     assert.equal(job.status, "SUCCEEDED", job.error);
     const out = (await stack.server.get(`/api/v1/job/${id}/stdout`)).text;
     const notice = "[heimdall: ecs logs truncated at 120 bytes]\n";
@@ -102,14 +121,20 @@ describe("ecs plugin: job logs", () => {
     assert.equal(running.status, "RUNNING", "followed while running");
     const followed = await stack.server.get(`/api/v1/job/${id}/tasks/0/logs?follow=true`);
     assert.equal(followed.status, 200);
-    assert.match(followed.text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] tick 1\n\[.{19}\] tick 2\n\[.{19}\] tick 3\n\[.{19}\] tick 4\n=== ecs\/helper\//);
+    assert.match(
+      followed.text,
+      /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] tick 1\n\[.{19}\] tick 2\n\[.{19}\] tick 3\n\[.{19}\] tick 4\n=== ecs\/helper\//,
+    );
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
   });
 
   it("GET …/tasks/{slot}/logs streams any attempt's logs", async () => {
     const script = 'echo "attempt of slot $TASK_NUM"; exit 1';
-    const { id, job } = await run("type:ecs", { max_fail_count: 1, container_overrides: [{ name: "main", command: ["sh", "-c", script] }] });
+    const { id, job } = await run("type:ecs", {
+      max_fail_count: 1,
+      container_overrides: [{ name: "main", command: ["sh", "-c", script] }],
+    });
     assert.equal(job.status, "FAILED");
     const tl = (await stack.server.get(`/api/v1/job/${id}/tasks`)).json();
     assert.equal(tl.slots[0].attempts.length, 2);

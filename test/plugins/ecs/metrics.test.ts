@@ -20,7 +20,14 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 describe("ecs plugin: metrics", () => {
   const stack = ecsServerSuite((dir, ecs) =>
     writeConfig(dir, ecs, [
-      { name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", "echo hello from the task"])), polling_interval: "100ms" } },
+      {
+        name: "ecs",
+        tag: "type:ecs",
+        context: {
+          task_definition_template: writeTemplate(dir, "td.json", templateDoc(["sh", "-c", "echo hello from the task"])),
+          polling_interval: "100ms",
+        },
+      },
     ]),
   );
   const scrape = async () => {
@@ -29,14 +36,26 @@ describe("ecs plugin: metrics", () => {
     return r.text;
   };
   const run = async (context: Record<string, unknown>) => {
-    const r = await stack.server.submit({ name: "metrics", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({
+      name: "metrics",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return stack.server.waitFinal(r.body.id as string, 60_000);
   };
 
   it("declares the ECS metrics with help texts", async () => {
     const text = await scrape();
-    for (const name of ["heimdall_ecs_task_attempts_total", "heimdall_ecs_task_retries_total", "heimdall_ecs_aws_calls_total", "heimdall_ecs_log_bytes_copied_total", "heimdall_ecs_log_bytes_read_total"]) {
+    for (const name of [
+      "heimdall_ecs_task_attempts_total",
+      "heimdall_ecs_task_retries_total",
+      "heimdall_ecs_aws_calls_total",
+      "heimdall_ecs_log_bytes_copied_total",
+      "heimdall_ecs_log_bytes_read_total",
+    ]) {
       assert.match(text, new RegExp(`# HELP ${name} \\S`), name);
       assert.match(text, new RegExp(`# TYPE ${name} counter`), name);
     }
@@ -81,7 +100,10 @@ describe("ecs plugin: metrics", () => {
     const before = await scrape();
     const r = await stack.server.get(`/api/v1/job/${job.id}/logs`);
     assert.equal(r.status, 200);
-    const lines = r.text.trim().split("\n").map((l) => JSON.parse(l) as { message?: string });
+    const lines = r.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { message?: string });
     const bytes = lines.reduce((n, l) => n + (l.message === undefined ? 0 : Buffer.byteLength(l.message)), 0);
     assert.ok(bytes > 0);
     assert.equal(sample(await scrape(), "heimdall_ecs_log_bytes_read_total") - sample(before, "heimdall_ecs_log_bytes_read_total"), bytes);

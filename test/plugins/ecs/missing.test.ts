@@ -8,12 +8,18 @@ import pino from "pino";
 import { ecsPlugin } from "../../../src/plugins/ecs/index.ts";
 import { ECS_CLUSTER, ecsServerSuite, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
 
-const main = (fault: string, script: string) => [{ name: "main", command: ["sh", "-c", script], environment: [{ name: "FAULT", value: fault }] }];
+const main = (fault: string, script: string) => [
+  { name: "main", command: ["sh", "-c", script], environment: [{ name: "FAULT", value: fault }] },
+];
 
 describe("ecs plugin: tasks not visible yet after RunTask", () => {
   const stack = ecsServerSuite((dir, ecs) =>
     writeConfig(dir, ecs, [
-      { name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc()), polling_interval: "500ms" } },
+      {
+        name: "ecs",
+        tag: "type:ecs",
+        context: { task_definition_template: writeTemplate(dir, "td.json", templateDoc()), polling_interval: "500ms" },
+      },
     ]),
   );
   let client: ECSClient;
@@ -23,7 +29,13 @@ describe("ecs plugin: tasks not visible yet after RunTask", () => {
   after(() => client?.destroy());
 
   const submit = async (context: Record<string, unknown>) => {
-    const r = await stack.server.submit({ name: "t", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+    const r = await stack.server.submit({
+      name: "t",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.id as string;
   };
@@ -76,7 +88,10 @@ describe("ecs plugin: tasks not visible yet after RunTask", () => {
       assert.match(t.stoppedReason ?? "", /gave up heimdall-job-.*-0 attempt \d: task not visible in DescribeTasks 3s after RunTask/);
     }
     // The retry was launched only after ECS had accepted the first task's StopTask: they never ran together.
-    assert.ok(second!.createdAt!.getTime() >= first!.stoppingAt!.getTime(), `${second!.createdAt?.toISOString()} < ${first!.stoppingAt?.toISOString()}`);
+    assert.ok(
+      second!.createdAt!.getTime() >= first!.stoppingAt!.getTime(),
+      `${second!.createdAt?.toISOString()} < ${first!.stoppingAt?.toISOString()}`,
+    );
     assert.ok(second!.createdAt!.getTime() >= first!.stoppedAt!.getTime(), "the first task had reached STOPPED before the retry");
     assert.deepEqual(await tasksOf(`heimdall-job-${id}-0`, "RUNNING"), []);
   });
@@ -86,14 +101,29 @@ describe("ecs plugin: tasks not visible yet after RunTask", () => {
     const id = await submit({ polling_interval: "200ms", container_overrides: main("gone", "sleep 30") });
     const job = await stack.server.waitFinal(id, 60_000);
     assert.equal(job.status, "FAILED");
-    assert.match(job.error, /last: task disappeared: DescribeTasks answers MISSING for a task seen before; StopTask: task not found \[arn:/);
+    assert.match(
+      job.error,
+      /last: task disappeared: DescribeTasks answers MISSING for a task seen before; StopTask: task not found \[arn:/,
+    );
   });
 
   it("missing_grace is validated like polling_interval, in the command and in the job", async () => {
-    const bad = await stack.server.submit({ name: "t", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: { missing_grace: "soon" } });
+    const bad = await stack.server.submit({
+      name: "t",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { missing_grace: "soon" },
+    });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /missing_grace: invalid duration \\"soon\\"/);
-    const zero = await stack.server.submit({ name: "t", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: { missing_grace: "0s" } });
+    const zero = await stack.server.submit({
+      name: "t",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { missing_grace: "0s" },
+    });
     assert.equal(zero.status, 400);
     assert.match(JSON.stringify(zero.body), /missing_grace: must be a positive duration/);
     const services = { state: { put: async () => undefined, list: async () => [] }, log: pino({ level: "silent" }), version: "test" };

@@ -16,7 +16,9 @@ describe("ecs plugin: shared poller", () => {
   before(async () => {
     ecs = await startEcs({ throttling: { enabled: false } });
     client = new ECSClient({ endpoint: ecs.url, region: "us-east-1", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
-    const td = await client.send(new RegisterTaskDefinitionCommand({ ...(templateDoc(["sleep", "30"]) as object), family: "poller" } as never));
+    const td = await client.send(
+      new RegisterTaskDefinitionCommand({ ...(templateDoc(["sleep", "30"]) as object), family: "poller" } as never),
+    );
     for (let i = 0; i < 25; i++) {
       const r = await client.send(
         new RunTaskCommand({

@@ -20,13 +20,27 @@ describe("ecs plugin on PostgreSQL", { skip }, () => {
     const tpl = join(dir, "td.json");
     writeFileSync(tpl, JSON.stringify(templateDoc()));
     const db = await freshDatabaseUrl("postgres");
-    cfg = writeConfig(dir, ecs, [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms" } }], {}, undefined, undefined, db);
+    cfg = writeConfig(
+      dir,
+      ecs,
+      [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms" } }],
+      {},
+      undefined,
+      undefined,
+      db,
+    );
   });
   after(async () => {
     await ecs?.close();
     cleanupDir(dir);
   });
-  const body = (context: Record<string, unknown>) => ({ name: "pg", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+  const body = (context: Record<string, unknown>) => ({
+    name: "pg",
+    version: "1",
+    command_criteria: ["type:ecs"],
+    cluster_criteria: ["type:fargate"],
+    context,
+  });
 
   it("records every attempt of a retried slot", async () => {
     const server = await startServer(cfg, dir);
@@ -37,10 +51,13 @@ describe("ecs plugin on PostgreSQL", { skip }, () => {
       const job = await server.waitFinal(r.body.id as string);
       assert.equal(job.status, "SUCCEEDED", job.error);
       const rows = resultRows((await server.get(`/api/v1/job/${job.id}/result`)).json());
-      assert.deepEqual(rows.map((x) => [x.attempt, x.status, x.exit_code]), [
-        [1, "FAILED", 1],
-        [2, "SUCCEEDED", 0],
-      ]);
+      assert.deepEqual(
+        rows.map((x) => [x.attempt, x.status, x.exit_code]),
+        [
+          [1, "FAILED", 1],
+          [2, "SUCCEEDED", 0],
+        ],
+      );
     } finally {
       await server.close();
     }
@@ -53,7 +70,11 @@ describe("ecs plugin on PostgreSQL", { skip }, () => {
     let arns: string[] = [];
     while (arns.length < 2) {
       const tl = await a.get(`/api/v1/job/${id}/tasks`);
-      if (tl.status === 200) arns = tl.json().slots.map((s: any) => s.attempts.at(-1)?.task_arn).filter(Boolean);
+      if (tl.status === 200)
+        arns = tl
+          .json()
+          .slots.map((s: any) => s.attempts.at(-1)?.task_arn)
+          .filter(Boolean);
       await new Promise((res) => setTimeout(res, 50));
     }
     const runTasks = ecs.stats().calls.RunTask;
@@ -63,7 +84,10 @@ describe("ecs plugin on PostgreSQL", { skip }, () => {
       const job = await b.waitFinal(id, 30_000);
       assert.equal(job.status, "SUCCEEDED", job.error);
       const rows = resultRows((await b.get(`/api/v1/job/${id}/result`)).json());
-      assert.deepEqual(rows.map((x) => x.task_arn), arns);
+      assert.deepEqual(
+        rows.map((x) => x.task_arn),
+        arns,
+      );
       assert.equal(ecs.stats().calls.RunTask, runTasks);
     } finally {
       await b.close();

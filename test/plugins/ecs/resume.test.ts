@@ -31,11 +31,17 @@ describe("ecs plugin: resume after a server crash", () => {
     dir = tempDir();
     const tpl = join(dir, "td.json");
     writeFileSync(tpl, JSON.stringify(templateDoc(["sh", "-c", "sleep 4; echo finished $TASK_NUM"])));
-    cfg = writeConfig(dir, ecs, [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "200ms" } }], {}, {
-      keepalive: 1,
-      stale_job: 2,
-      clean_interval: 1,
-    });
+    cfg = writeConfig(
+      dir,
+      ecs,
+      [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "200ms" } }],
+      {},
+      {
+        keepalive: 1,
+        stale_job: 2,
+        clean_interval: 1,
+      },
+    );
   });
   after(async () => {
     for (const s of servers) await s.kill("SIGKILL");
@@ -78,8 +84,14 @@ describe("ecs plugin: resume after a server crash", () => {
     const job = await b.waitFinal(id, 40_000);
     assert.equal(job.status, "SUCCEEDED", job.error);
     const rows = resultRows((await b.get(`/api/v1/job/${id}/result`)).json());
-    assert.deepEqual(rows.map((r) => r.task_arn), arns);
-    assert.deepEqual(rows.map((r) => r.attempt), [1, 1, 1]);
+    assert.deepEqual(
+      rows.map((r) => r.task_arn),
+      arns,
+    );
+    assert.deepEqual(
+      rows.map((r) => r.attempt),
+      [1, 1, 1],
+    );
     assert.equal(placedRunTasks(), runTasks, "no RunTask after the restart");
     assert.match((await b.get(`/api/v1/job/${id}/stdout`)).text, /\] finished [0-2]\n$/);
     await b.kill("SIGKILL");
@@ -91,12 +103,19 @@ describe("ecs plugin: resume after a server crash", () => {
     const arns = await startedArns(a, id, 2);
     await a.kill("SIGTERM"); // shutdown_timeout 2 s < task duration: handed back
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
-    assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["RUNNING", "RUNNING"], "tasks left running");
+    assert.deepEqual(
+      d.tasks?.map((t) => t.desiredStatus),
+      ["RUNNING", "RUNNING"],
+      "tasks left running",
+    );
     const b = await start();
     const job = await b.waitFinal(id, 40_000);
     assert.equal(job.status, "SUCCEEDED", job.error);
     const rows = resultRows((await b.get(`/api/v1/job/${id}/result`)).json());
-    assert.deepEqual(rows.map((r) => r.task_arn), arns);
+    assert.deepEqual(
+      rows.map((r) => r.task_arn),
+      arns,
+    );
     await b.kill("SIGKILL");
   });
 
@@ -119,9 +138,14 @@ describe("ecs plugin: resume after a server crash", () => {
     const job = await b.waitFinal(id, 40_000);
     assert.equal(job.status, "SUCCEEDED", job.error);
     const rows = resultRows((await b.get(`/api/v1/job/${id}/result`)).json());
-    assert.deepEqual(rows.map((r) => r.attempt), [1, 1]);
+    assert.deepEqual(
+      rows.map((r) => r.attempt),
+      [1, 1],
+    );
     for (const slot of [0, 1]) {
-      const all = await client.send(new ListTasksCommand({ cluster: ECS_CLUSTER, startedBy: `heimdall-job-${id}-${slot}`, desiredStatus: "STOPPED" }));
+      const all = await client.send(
+        new ListTasksCommand({ cluster: ECS_CLUSTER, startedBy: `heimdall-job-${id}-${slot}`, desiredStatus: "STOPPED" }),
+      );
       assert.deepEqual(all.taskArns, [rows[slot]!.task_arn], `slot ${slot} has exactly one task`);
     }
     await b.kill("SIGKILL");

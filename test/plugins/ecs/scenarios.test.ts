@@ -23,7 +23,11 @@ describe("ecs plugin scenarios through the API", () => {
     Object.assign(two.containerDefinitions[0]!, { dependsOn: [{ containerName: "sidecar", condition: "COMPLETE" }] });
     const tpl2 = writeTemplate(dir, "two-containers.json", two);
     return writeConfig(dir, ecs, [
-      { name: "ecs-generic", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "100ms", cpu: 256, memory: 512 } },
+      {
+        name: "ecs-generic",
+        tag: "type:ecs",
+        context: { task_definition_template: tpl, polling_interval: "100ms", cpu: 256, memory: 512 },
+      },
       {
         name: "ecs-two",
         tag: "type:ecs-two",
@@ -84,11 +88,14 @@ describe("ecs plugin scenarios through the API", () => {
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
     const rows = await rowsOf(id);
-    assert.deepEqual(rows.map((r) => [r.attempt, r.status, r.exit_code]), [
-      [1, "FAILED", 7],
-      [2, "FAILED", 7],
-      [3, "SUCCEEDED", 0],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.attempt, r.status, r.exit_code]),
+      [
+        [1, "FAILED", 7],
+        [2, "FAILED", 7],
+        [3, "SUCCEEDED", 0],
+      ],
+    );
     const arns = rows.map((r) => r.task_arn as string);
     assert.equal(new Set(arns).size, 3);
     assert.equal(readFileSync(`${counter}-0`, "utf8").trim(), "3");
@@ -99,7 +106,10 @@ describe("ecs plugin scenarios through the API", () => {
     const id = await submit({ task_count: 3, max_fail_count: 1, container_overrides: sh(script) });
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
-    assert.match(job.error, /^task slot 1 \(heimdall-job-.*-1\) failed 2 attempts \(max_fail_count 1\); last: essential container main exited with code 3/);
+    assert.match(
+      job.error,
+      /^task slot 1 \(heimdall-job-.*-1\) failed 2 attempts \(max_fail_count 1\); last: essential container main exited with code 3/,
+    );
     const tl = await timeline(id);
     const siblings = tl.slots.filter((s: any) => s.slot !== 1).map((s: any) => s.attempts.at(-1).task_arn as string);
     assert.equal(siblings.length, 2);
@@ -125,26 +135,48 @@ describe("ecs plugin scenarios through the API", () => {
     const col = (name: string) => table.columns.findIndex((c) => c.name === name);
     assert.equal(table.data.length, 2);
     const tl = await timeline(id);
-    assert.deepEqual(tl.slots.map((s: any) => s.attempts.length), [1, 1]);
+    assert.deepEqual(
+      tl.slots.map((s: any) => s.attempts.length),
+      [1, 1],
+    );
     const arns = tl.slots.map((s: any) => s.attempts.at(-1).task_arn as string);
-    assert.deepEqual(table.data.map((r) => r[col("task_arn")]), arns);
-    assert.deepEqual(table.data.map((r) => r[col("status")]), ["STOPPED", "STOPPED"]);
+    assert.deepEqual(
+      table.data.map((r) => r[col("task_arn")]),
+      arns,
+    );
+    assert.deepEqual(
+      table.data.map((r) => r[col("status")]),
+      ["STOPPED", "STOPPED"],
+    );
     const d = await client.send(new DescribeTasksCommand({ cluster: ECS_CLUSTER, tasks: arns }));
-    assert.deepEqual(d.tasks?.map((t) => t.desiredStatus), ["STOPPED", "STOPPED"]);
+    assert.deepEqual(
+      d.tasks?.map((t) => t.desiredStatus),
+      ["STOPPED", "STOPPED"],
+    );
     assert.match((await stack.server.get(`/api/v1/job/${id}/stderr`)).text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] waiting\n/);
   });
 
   it("a task that fails to start fails the job with ECS's reason", async () => {
-    stack.ecs.addFault({ kind: "failToStart", match: { env: { FAULT: "nostart" } }, reason: "CannotPullContainerError: pull access denied for alpine" });
+    stack.ecs.addFault({
+      kind: "failToStart",
+      match: { env: { FAULT: "nostart" } },
+      reason: "CannotPullContainerError: pull access denied for alpine",
+    });
     const id = await submit({ container_overrides: [{ name: "main", environment: [{ name: "FAULT", value: "nostart" }] }] });
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
-    assert.match(job.error, /failed 1 attempt .*no exit code; task stopped: TaskFailedToStart: CannotPullContainerError: pull access denied/);
+    assert.match(
+      job.error,
+      /failed 1 attempt .*no exit code; task stopped: TaskFailedToStart: CannotPullContainerError: pull access denied/,
+    );
   });
 
   it("a task ECS reports MISSING fails (never seen: once missing_grace after RunTask has passed)", async () => {
     stack.ecs.addFault({ kind: "vanish", match: { env: { FAULT: "vanish" } }, afterMs: 0 });
-    const id = await submit({ missing_grace: "1s", container_overrides: [{ name: "main", command: ["sleep", "20"], environment: [{ name: "FAULT", value: "vanish" }] }] });
+    const id = await submit({
+      missing_grace: "1s",
+      container_overrides: [{ name: "main", command: ["sleep", "20"], environment: [{ name: "FAULT", value: "vanish" }] }],
+    });
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "FAILED");
     assert.match(job.error, /last: task not visible in DescribeTasks 1s after RunTask \(MISSING\)/);
@@ -170,7 +202,10 @@ describe("ecs plugin scenarios through the API", () => {
     for (;;) {
       const r = await stack.server.get(`/api/v1/job/${id}/tasks`);
       if (r.status === 200) {
-        const arns = r.json().slots.map((s: any) => s.attempts.at(-1)?.task_arn).filter(Boolean);
+        const arns = r
+          .json()
+          .slots.map((s: any) => s.attempts.at(-1)?.task_arn)
+          .filter(Boolean);
         if (arns.length === n) return arns;
       }
       if (Date.now() > end) throw new Error(`no ${n} task ARNs: ${r.text}`);

@@ -32,7 +32,13 @@ describe("Fargate Spot: resume after a server crash", () => {
     return writeConfig(
       dir,
       ecs,
-      [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: tpl, polling_interval: "200ms", max_spot_interruptions: maxSpot } }],
+      [
+        {
+          name: "ecs",
+          tag: "type:ecs",
+          context: { task_definition_template: tpl, polling_interval: "200ms", max_spot_interruptions: maxSpot },
+        },
+      ],
       { launch_type: null, capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT", weight: 1 }] },
       { keepalive: 1, stale_job: 2, clean_interval: 1 },
     );
@@ -55,7 +61,13 @@ describe("Fargate Spot: resume after a server crash", () => {
     ecs.addFault({ id: "second", kind: "spotInterruption", count: 1, afterMs: 8_000 });
     const a = await spawnServer(cfgFor(2), await freePort());
     servers.push(a);
-    const r = await a.submit({ name: "spot-resume", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: {} });
+    const r = await a.submit({
+      name: "spot-resume",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: {},
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const id = r.body.id as string;
     const end = Date.now() + 30_000;

@@ -15,8 +15,20 @@ describe("task timeline of a Fargate Spot job", () => {
           slot: 0,
           task_name: "heimdall-job-j-0",
           attempts: [
-            { attempt: 1, status: "INTERRUPTED", stop_code: "SpotInterruption", capacity_provider: "FARGATE_SPOT", spot_interruption: true },
-            { attempt: 2, status: "SUCCEEDED", stop_code: "EssentialContainerExited", capacity_provider: "FARGATE", spot_interruption: false },
+            {
+              attempt: 1,
+              status: "INTERRUPTED",
+              stop_code: "SpotInterruption",
+              capacity_provider: "FARGATE_SPOT",
+              spot_interruption: true,
+            },
+            {
+              attempt: 2,
+              status: "SUCCEEDED",
+              stop_code: "EssentialContainerExited",
+              capacity_provider: "FARGATE",
+              spot_interruption: false,
+            },
             { attempt: 3, status: "ACTIVE", capacityProviderName: "FARGATE_SPOT", stopCode: "SpotInterruption" },
           ],
         },
@@ -30,6 +42,9 @@ describe("task timeline of a Fargate Spot job", () => {
     // A task under its Spot notice (still running, stopCode already set) is shown as interrupted.
     assert.deepEqual([c?.capacity_provider, c?.spot_interruption], ["FARGATE_SPOT", true]);
     // Launch-type tasks have no provider.
-    assert.equal(normalizeTimeline({ slots: [{ slot: 0, attempts: [{ status: "SUCCEEDED" }] }] }).slots[0]!.attempts[0]!.capacity_provider, "");
+    assert.equal(
+      normalizeTimeline({ slots: [{ slot: 0, attempts: [{ status: "SUCCEEDED" }] }] }).slots[0]!.attempts[0]!.capacity_provider,
+      "",
+    );
   });
 });

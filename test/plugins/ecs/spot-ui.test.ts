@@ -22,7 +22,11 @@ describe("Fargate Spot job in the UI (local ECS)", { skip }, () => {
         enabled: true,
         host: "127.0.0.1",
         port: 0,
-        settings: { pacing: "instant", clusters: ["default", "my-fargate-cluster"], spot: { rate: 1, afterSeconds: 0.3, warningSeconds: 0.5 } },
+        settings: {
+          pacing: "instant",
+          clusters: ["default", "my-fargate-cluster"],
+          spot: { rate: 1, afterSeconds: 0.3, warningSeconds: 0.5 },
+        },
       },
       commands: [pick(demo.commands, "ecs-spot-batch-job-0.0.1")],
       clusters: [pick(demo.clusters, "fargate-spot-cluster")],
@@ -57,7 +61,10 @@ describe("Fargate Spot job in the UI (local ECS)", { skip }, () => {
     const second = tasks.locator("tr[data-slot='0'][data-attempt='2']");
     assert.equal(await second.getByTestId("capacity-provider").textContent(), "FARGATE");
     assert.equal(await second.getByTestId("spot-interruption").count(), 0);
-    assert.match((await w.page.locator("#tasks").textContent()) ?? "", /Spot interruptions\s*1 \(each slot retries up to 2 without spending a retry\)/);
+    assert.match(
+      (await w.page.locator("#tasks").textContent()) ?? "",
+      /Spot interruptions\s*1 \(each slot retries up to 2 without spending a retry\)/,
+    );
     const errors = w.errors();
     await w.close();
     assert.deepEqual(errors, [], "no console errors");

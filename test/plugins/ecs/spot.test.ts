@@ -77,7 +77,12 @@ describe("Fargate Spot through the API", () => {
   const rowsOf = async (id: string) => resultRows((await stack.server.get(`/api/v1/job/${id}/result`)).json());
   const timeline = async (id: string) => (await stack.server.get(`/api/v1/job/${id}/tasks`)).json();
   const interruptOn = (mark: string, count?: number) =>
-    stack.ecs.addFault({ kind: "spotInterruption", afterMs: 150, ...(count === undefined ? {} : { count }), match: { env: { SPOT_CASE: mark } } });
+    stack.ecs.addFault({
+      kind: "spotInterruption",
+      afterMs: 150,
+      ...(count === undefined ? {} : { count }),
+      match: { env: { SPOT_CASE: mark } },
+    });
 
   it("an interruption is retried without spending max_fail_count (0) and is named in the timeline and result", async () => {
     interruptOn("retry", 1);
@@ -112,7 +117,10 @@ describe("Fargate Spot through the API", () => {
       job.error,
       /^task slot 0 \(heimdall-job-[^)]+-0\) failed 1 attempt after 2 Spot interruptions \(max_fail_count 0, max_spot_interruptions 1\); last: Spot interruption: Your Spot Task was interrupted\. \(interruption 2, more than max_spot_interruptions 1: counted as a failure\)/,
     );
-    assert.deepEqual((await rowsOf(id)).map((r) => r.status), ["INTERRUPTED", "FAILED"]);
+    assert.deepEqual(
+      (await rowsOf(id)).map((r) => r.status),
+      ["INTERRUPTED", "FAILED"],
+    );
     stack.ecs.clearFaults();
   });
 
@@ -149,19 +157,43 @@ describe("Fargate Spot through the API", () => {
     const id = await submit(marked("choose", { capacity_provider_strategy: [{ capacity_provider: "FARGATE", weight: 1 }] }));
     const job = await stack.server.waitFinal(id);
     assert.equal(job.status, "SUCCEEDED", job.error);
-    assert.deepEqual((await rowsOf(id)).map((r) => r.capacity_provider), ["FARGATE"]);
+    assert.deepEqual(
+      (await rowsOf(id)).map((r) => r.capacity_provider),
+      ["FARGATE"],
+    );
   });
 
   it("validation errors are 400s at submit naming the field and the rule", async () => {
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
-      [{ capacity_provider_strategy: [{ capacity_provider: "FARGATE" }] }, "type:spot-only", /capacity_provider_strategy\[0\]\.capacity_provider: FARGATE is not one of the cluster's capacity providers \(FARGATE_SPOT\)/],
-      [{ spot_fallback: true }, "type:spot-only", /spot_fallback: needs FARGATE among the cluster's capacity providers \(it has FARGATE_SPOT\)/],
-      [{ capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT" }] }, "type:on-demand", /capacity_provider_strategy: the cluster runs tasks with launch_type FARGATE; it allows no capacity providers/],
+      [
+        { capacity_provider_strategy: [{ capacity_provider: "FARGATE" }] },
+        "type:spot-only",
+        /capacity_provider_strategy\[0\]\.capacity_provider: FARGATE is not one of the cluster's capacity providers \(FARGATE_SPOT\)/,
+      ],
+      [
+        { spot_fallback: true },
+        "type:spot-only",
+        /spot_fallback: needs FARGATE among the cluster's capacity providers \(it has FARGATE_SPOT\)/,
+      ],
+      [
+        { capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT" }] },
+        "type:on-demand",
+        /capacity_provider_strategy: the cluster runs tasks with launch_type FARGATE; it allows no capacity providers/,
+      ],
       [{ max_spot_interruptions: -1 }, "type:spot", /max_spot_interruptions: must be at least 0/],
       [{ spot_fallback: "yes" }, "type:spot", /spot_fallback: must be a boolean/],
-      [{ capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT", weight: 2000 }] }, "type:spot", /capacity_provider_strategy\[0\]\.weight: must be an integer from 0 to 1000/],
       [
-        { capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT", base: 1, weight: 1 }, { capacity_provider: "FARGATE", base: 1 }] },
+        { capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT", weight: 2000 }] },
+        "type:spot",
+        /capacity_provider_strategy\[0\]\.weight: must be an integer from 0 to 1000/,
+      ],
+      [
+        {
+          capacity_provider_strategy: [
+            { capacity_provider: "FARGATE_SPOT", base: 1, weight: 1 },
+            { capacity_provider: "FARGATE", base: 1 },
+          ],
+        },
         "type:spot",
         /capacity_provider_strategy: at most one capacity provider may have a base/,
       ],
@@ -183,7 +215,10 @@ describe("Fargate Spot through the API", () => {
     });
     const text = await r.text();
     assert.equal(r.status, 400, text);
-    assert.match(text, /context: cluster\.launch_type: cannot be combined with capacity_provider_strategy \(ECS refuses both in one RunTask\)/);
+    assert.match(
+      text,
+      /context: cluster\.launch_type: cannot be combined with capacity_provider_strategy \(ECS refuses both in one RunTask\)/,
+    );
     const ok = await fetch(`${stack.server.url}/api/v1/cluster/both-0.0.1`, {
       method: "PUT",
       headers: { "content-type": "application/json", "X-Heimdall-User": "tester" },
@@ -193,12 +228,24 @@ describe("Fargate Spot through the API", () => {
   });
 
   it("and a config error at load", async () => {
-    const bad = writeSpotConfig(stack.dir, stack.ecs, [spotCluster(stack.ecs, "both", [], { launch_type: "FARGATE", capacity_provider_strategy: SPOT })]);
+    const bad = writeSpotConfig(stack.dir, stack.ecs, [
+      spotCluster(stack.ecs, "both", [], { launch_type: "FARGATE", capacity_provider_strategy: SPOT }),
+    ]);
     const config = configFromYaml((await import("node:fs")).readFileSync(bad, "utf8"), bad, {}, { cwd: stack.dir });
     const store = await openStore({ connectionString: `sqlite:${join(stack.dir, "bad.db")}` });
-    const engine = createEngine({ options: engineOptions(config), store, plugins: builtinPlugins(), log: pino({ level: "silent" }), version: "test", metrics: createMetrics("test") });
+    const engine = createEngine({
+      options: engineOptions(config),
+      store,
+      plugins: builtinPlugins(),
+      log: pino({ level: "silent" }),
+      version: "test",
+      metrics: createMetrics("test"),
+    });
     try {
-      await assert.rejects(engine.start(), /cluster both: context: cluster\.launch_type: cannot be combined with capacity_provider_strategy/);
+      await assert.rejects(
+        engine.start(),
+        /cluster both: context: cluster\.launch_type: cannot be combined with capacity_provider_strategy/,
+      );
     } finally {
       await engine.drain().catch(() => undefined);
       await store.close();

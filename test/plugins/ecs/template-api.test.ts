@@ -24,7 +24,9 @@ describe("ecs template files through the API", () => {
 
   /** The configuration: one configured command whose template lies outside every root, and `roots`. */
   function config(roots: string[]): string {
-    const file = writeConfig(dir, ecs, [{ name: "ecs-configured", tag: "type:configured", context: { task_definition_template: configured, polling_interval: "100ms" } }]);
+    const file = writeConfig(dir, ecs, [
+      { name: "ecs-configured", tag: "type:configured", context: { task_definition_template: configured, polling_interval: "100ms" } },
+    ]);
     appendFileSync(file, stringify({ template_roots: roots }));
     return file;
   }
@@ -87,7 +89,8 @@ describe("ecs template files through the API", () => {
   }
 
   it("files outside template_roots are refused; JSON errors carry no file content", async () => {
-    const outside = (f: string) => `context: task_definition_template: must lie under a template root (template_roots in the configuration): ${f}`;
+    const outside = (f: string) =>
+      `context: task_definition_template: must lie under a template root (template_roots in the configuration): ${f}`;
     assert.deepEqual(await putCommand("c1", { task_definition_template: "/etc/passwd" }), { status: 400, error: outside("/etc/passwd") });
     assert.deepEqual(await putCommand("c1", { task_definition_template: configured }), { status: 400, error: outside(configured) });
     const link = join(templates, "link.json");
@@ -99,7 +102,10 @@ describe("ecs template files through the API", () => {
   });
 
   it("a template under a root and an inline template work; the configured command is trusted", async () => {
-    assert.equal((await putCommand("api-file", { task_definition_template: join(templates, "td.json"), polling_interval: "100ms" })).status, 200);
+    assert.equal(
+      (await putCommand("api-file", { task_definition_template: join(templates, "td.json"), polling_interval: "100ms" })).status,
+      200,
+    );
     assert.equal((await putCommand("api-inline", { task_definition_template: templateDoc(), polling_interval: "100ms" })).status, 200);
     assert.equal((await runJob("type:api-file")).status, "SUCCEEDED");
     assert.equal((await runJob("type:api-inline")).status, "SUCCEEDED");
@@ -109,7 +115,14 @@ describe("ecs template files through the API", () => {
     const r = await fetch(`${server!.url}/api/v1/command/ecs-configured`, {
       method: "PUT",
       headers: { ...USER, "content-type": "application/json" },
-      body: JSON.stringify({ plugin: "ecs", version: "0.0.1", status: "active", tags: ["type:configured"], cluster_tags: ["type:fargate"], context: same }),
+      body: JSON.stringify({
+        plugin: "ecs",
+        version: "0.0.1",
+        status: "active",
+        tags: ["type:configured"],
+        cluster_tags: ["type:fargate"],
+        context: same,
+      }),
     });
     assert.equal(r.status, 200, await r.text());
     const changed = await putCommand("ecs-configured", { ...same, polling_interval: "200ms" }, "type:configured");

@@ -73,7 +73,33 @@ describe("template files: JSON errors never echo content", () => {
   });
 
   it("jsonErrorOffset agrees with JSON.parse, and with its position where it gives one", () => {
-    const samples = ["", " ", "{", "[1,2", '{"a":1,}', '{"a" 1}', '{"a":1} x', '"abc', '{"a":tru}', '"\\q"', '"\\u12G4"', "01", "-", "1e", "1.", "[1,]", '{"a":[}', "\ufeff{}", '"a\u0001"', "nul", "{}", "[]", '{"a":[1,{"b":null}],"c":"\\u00e9"}', " -0.5e+3 ", "true"];
+    const samples = [
+      "",
+      " ",
+      "{",
+      "[1,2",
+      '{"a":1,}',
+      '{"a" 1}',
+      '{"a":1} x',
+      '"abc',
+      '{"a":tru}',
+      '"\\q"',
+      '"\\u12G4"',
+      "01",
+      "-",
+      "1e",
+      "1.",
+      "[1,]",
+      '{"a":[}',
+      "\ufeff{}",
+      '"a\u0001"',
+      "nul",
+      "{}",
+      "[]",
+      '{"a":[1,{"b":null}],"c":"\\u00e9"}',
+      " -0.5e+3 ",
+      "true",
+    ];
     for (const s of samples) {
       let valid = true;
       let position: number | undefined;

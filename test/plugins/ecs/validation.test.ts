@@ -23,35 +23,79 @@ const CASES: [string, Record<string, unknown>, RegExp][] = [
   ["negative max_fail_count", { max_fail_count: -1 }, /^max_fail_count: must be at least 0$/],
   ["max_fail_count above the limit", { max_fail_count: 101 }, /^max_fail_count: must be at most 100/],
   ["overrides not an array", { container_overrides: {} }, /^container_overrides: must be an array of container overrides$/],
-  ["override for an unknown container", { container_overrides: [{ name: "nope" }] }, /^container_overrides\[0\]\.name: container "nope" is not in the task definition/],
-  ["override of TASK_NAME", { container_overrides: env("TASK_NAME", "x") }, /^container_overrides\[0\]\.environment\[0\]\.name: TASK_NAME is set by heimdall/],
+  [
+    "override for an unknown container",
+    { container_overrides: [{ name: "nope" }] },
+    /^container_overrides\[0\]\.name: container "nope" is not in the task definition/,
+  ],
+  [
+    "override of TASK_NAME",
+    { container_overrides: env("TASK_NAME", "x") },
+    /^container_overrides\[0\]\.environment\[0\]\.name: TASK_NAME is set by heimdall/,
+  ],
   ["override of TASK_NUM", { container_overrides: env("TASK_NUM", "9") }, /TASK_NUM is set by heimdall and cannot be overridden/],
-  ["command not an array", { container_overrides: [{ name: "main", command: "echo" }] }, /^container_overrides\[0\]\.command: must be an array of strings$/],
-  ["environment value not a string", { container_overrides: env("A", 5) }, /^container_overrides\[0\]\.environment\[0\]\.value: must be a string$/],
+  [
+    "command not an array",
+    { container_overrides: [{ name: "main", command: "echo" }] },
+    /^container_overrides\[0\]\.command: must be an array of strings$/,
+  ],
+  [
+    "environment value not a string",
+    { container_overrides: env("A", 5) },
+    /^container_overrides\[0\]\.environment\[0\]\.value: must be a string$/,
+  ],
   ["unknown override field", { container_overrides: [{ name: "main", image: "evil" }] }, /^container_overrides\[0\]\.image: unknown field/],
-  ["task_revision with use_latest_revision", { task_revision: 3, use_latest_revision: true }, /^task_revision: cannot be combined with use_latest_revision$/],
+  [
+    "task_revision with use_latest_revision",
+    { task_revision: 3, use_latest_revision: true },
+    /^task_revision: cannot be combined with use_latest_revision$/,
+  ],
   ["use_latest_revision not boolean", { use_latest_revision: "yes" }, /^use_latest_revision: must be a boolean$/],
   ["task_revision zero", { task_revision: 0 }, /^task_revision: must be a positive integer$/],
   ["bad task_family", { task_family: "bad name!" }, /^task_family: must be 1-255 letters, digits, hyphens or underscores$/],
-  ["template path from a job", { task_definition_template: "/etc/passwd" }, /^task_definition_template: cannot be set by a job \(command setting\)$/],
-  ["execution role from a job", { execution_role_arn: "arn:aws:iam::1:role/x" }, /^execution_role_arn: cannot be set by a job \(cluster setting\)$/],
+  [
+    "template path from a job",
+    { task_definition_template: "/etc/passwd" },
+    /^task_definition_template: cannot be set by a job \(command setting\)$/,
+  ],
+  [
+    "execution role from a job",
+    { execution_role_arn: "arn:aws:iam::1:role/x" },
+    /^execution_role_arn: cannot be set by a job \(cluster setting\)$/,
+  ],
   ["subnets from a job", { vpc_config: { subnets: ["subnet-1"] } }, /^vpc_config: cannot be set by a job \(cluster setting\)$/],
   ["cluster name from a job", { cluster_name: "prod" }, /^cluster_name: cannot be set by a job \(cluster setting\)$/],
   ["launch type from a job", { launch_type: "EC2" }, /^launch_type: cannot be set by a job \(cluster setting\)$/],
   ["job_id tag", { tags: { job_id: "x" } }, /^tags\.job_id: is reserved/],
   ["tag value not a string", { tags: { team: 5 } }, /^tags\.team: must be a string$/],
-  ["overrides beyond 8192 characters", { container_overrides: env("BIG", "x".repeat(9000)) }, /^container_overrides: RunTask overrides would be \d+ characters; ECS allows at most 8192$/],
+  [
+    "overrides beyond 8192 characters",
+    { container_overrides: env("BIG", "x".repeat(9000)) },
+    /^container_overrides: RunTask overrides would be \d+ characters; ECS allows at most 8192$/,
+  ],
   ["several problems at once", { task_count: 0, timeout: "soon" }, /^task_count: must be at least 1; timeout: invalid duration "soon"$/],
 ];
 
 describe("ecs plugin: bad job input is rejected at submit", () => {
   const stack = ecsServerSuite((dir, ecs) =>
-    writeConfig(dir, ecs, [{ name: "ecs", tag: "type:ecs", context: { task_definition_template: writeTemplate(dir, "task-definition.json", templateDoc()), polling_interval: "100ms" } }]),
+    writeConfig(dir, ecs, [
+      {
+        name: "ecs",
+        tag: "type:ecs",
+        context: { task_definition_template: writeTemplate(dir, "task-definition.json", templateDoc()), polling_interval: "100ms" },
+      },
+    ]),
   );
 
   for (const [name, context, message] of CASES) {
     it(`${name} → 400`, async () => {
-      const r = await stack.server.submit({ name: "bad", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context });
+      const r = await stack.server.submit({
+        name: "bad",
+        version: "1",
+        command_criteria: ["type:ecs"],
+        cluster_criteria: ["type:fargate"],
+        context,
+      });
       assert.equal(r.status, 400, JSON.stringify(r.body));
       assert.match(String(r.body.error), message);
     });
@@ -64,7 +108,13 @@ describe("ecs plugin: bad job input is rejected at submit", () => {
   });
 
   it("a valid context is accepted", async () => {
-    const r = await stack.server.submit({ name: "ok", version: "1", command_criteria: ["type:ecs"], cluster_criteria: ["type:fargate"], context: { task_count: 10, cpu: 4096, memory: 8192 } });
+    const r = await stack.server.submit({
+      name: "ok",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: { task_count: 10, cpu: 4096, memory: 8192 },
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const job = await stack.server.waitFinal(r.body.id as string);
     assert.equal(job.status, "SUCCEEDED", job.error);

@@ -12,8 +12,6 @@ export async function transition(db: Db, t: Transition): Promise<boolean> {
     : t.clearOwner
       ? `UPDATE claims SET owner = NULL, heartbeat = NULL WHERE job_seq IN (SELECT seq FROM moved)`
       : undefined;
-  const text = claimChange
-    ? `WITH moved AS (${sql}), claim AS (${claimChange}) SELECT seq FROM moved`
-    : sql;
+  const text = claimChange ? `WITH moved AS (${sql}), claim AS (${claimChange}) SELECT seq FROM moved` : sql;
   return (await db.query("transition", text, params)).length > 0;
 }

@@ -61,7 +61,12 @@ export function containerLogs(raw: unknown): ContainerLog[] {
     const rec = c as Record<string, unknown>;
     const log = rec["log"] && typeof rec["log"] === "object" ? (rec["log"] as Record<string, unknown>) : undefined;
     if (typeof rec["name"] !== "string" || !log || typeof log["group"] !== "string" || typeof log["prefix"] !== "string") continue;
-    out.push({ name: rec["name"], group: log["group"], prefix: log["prefix"], region: typeof log["region"] === "string" ? log["region"] : null });
+    out.push({
+      name: rec["name"],
+      group: log["group"],
+      prefix: log["prefix"],
+      region: typeof log["region"] === "string" ? log["region"] : null,
+    });
   }
   return out;
 }

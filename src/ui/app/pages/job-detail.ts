@@ -2,8 +2,34 @@
 // the ECS task timeline for jobs of an `ecs` command, and Cancel with confirmation.
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
-import { API, ApiError, CANCELABLE_JOB_STATUSES, apiGet, apiSend, enc, errorMessage, isFinal, type Command, type Job, type Result } from "../api.ts";
-import { Breadcrumbs, ConfirmDialog, Copyable, ErrorAlert, ExternalLink, Fields, JsonBlock, Loading, Properties, Section, StatusTag, TagList, safeHref } from "../components.ts";
+import {
+  API,
+  ApiError,
+  CANCELABLE_JOB_STATUSES,
+  apiGet,
+  apiSend,
+  enc,
+  errorMessage,
+  isFinal,
+  type Command,
+  type Job,
+  type Result,
+} from "../api.ts";
+import {
+  Breadcrumbs,
+  ConfirmDialog,
+  Copyable,
+  ErrorAlert,
+  ExternalLink,
+  Fields,
+  JsonBlock,
+  Loading,
+  Properties,
+  Section,
+  StatusTag,
+  TagList,
+  safeHref,
+} from "../components.ts";
 import { fmtDate, trim } from "../format.ts";
 import { toast, useAsync, useInterval, useRefreshTick } from "../hooks.ts";
 import { navigate } from "../router.ts";
@@ -50,7 +76,9 @@ export function JobDetailPage(props: { id: string }): VNode<any> {
       h(ExternalLink, { href: `${API}/job/${enc(id)}` }, "API Response"),
     ),
     h(ErrorAlert, { error: job.error, title: "Refresh failed" }),
-    j.error ? h("div", { class: "alert alert-error", role: "alert", "data-testid": "job-error" }, h("strong", null, `${j.status}: `), j.error) : null,
+    j.error
+      ? h("div", { class: "alert alert-error", role: "alert", "data-testid": "job-error" }, h("strong", null, `${j.status}: `), j.error)
+      : null,
     j.status === "CANCELING" ? h("div", { class: "alert alert-info", role: "status" }, "Canceling job…") : null,
     h(
       "div",
@@ -107,7 +135,11 @@ function JobInfo(props: { job: Job }): VNode<any> {
             { class: "links" },
             attrs.map(([label, a]) => {
               const href = a.kind === "link" ? safeHref(a.value) : undefined;
-              return h("li", { key: label }, href ? h(ExternalLink, { href }, label) : h("span", null, h("strong", null, `${label}: `), a.value));
+              return h(
+                "li",
+                { key: label },
+                href ? h(ExternalLink, { href }, label) : h("span", null, h("strong", null, `${label}: `), a.value),
+              );
             }),
           ),
         )
@@ -123,7 +155,13 @@ function JobMain(props: { job: Job; onStatus: () => void }): VNode<any> {
     "div",
     null,
     h(Properties, { context: ctx }),
-    sql ? h(Section, { title: "SQL Query" }, h("pre", { class: "sql", tabIndex: 0, "aria-label": "SQL query", "data-testid": "sql" }, highlightSql(sql))) : null,
+    sql
+      ? h(
+          Section,
+          { title: "SQL Query" },
+          h("pre", { class: "sql", tabIndex: 0, "aria-label": "SQL query", "data-testid": "sql" }, highlightSql(sql)),
+        )
+      : null,
     h(
       "div",
       { class: "grid-3" },
@@ -136,7 +174,12 @@ function JobMain(props: { job: Job; onStatus: () => void }): VNode<any> {
     h(
       Section,
       { title: "Output", id: "output" },
-      h("div", { class: "logs" }, h(LogViewer, { jobId: j.id, file: "stdout", jobStatus: j.status, onStatus: props.onStatus }), h(LogViewer, { jobId: j.id, file: "stderr", jobStatus: j.status, onStatus: props.onStatus })),
+      h(
+        "div",
+        { class: "logs" },
+        h(LogViewer, { jobId: j.id, file: "stdout", jobStatus: j.status, onStatus: props.onStatus }),
+        h(LogViewer, { jobId: j.id, file: "stderr", jobStatus: j.status, onStatus: props.onStatus }),
+      ),
     ),
   );
 }
@@ -171,8 +214,28 @@ export function ResultTable(props: { result: Result }): VNode<any> {
     h(
       "table",
       { class: "table", "aria-label": "Result" },
-      h("thead", null, h("tr", null, cols.map((c, i) => h("th", { key: i, scope: "col", title: c.type }, c.name, c.type ? h("span", { class: "muted small" }, ` ${c.type}`) : null)))),
-      h("tbody", null, data.map((row, i) => h("tr", { key: i }, (Array.isArray(row) ? row : [row]).map((v, k) => h("td", { key: k }, h("span", { class: "cell" }, cell(v))))))),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          cols.map((c, i) =>
+            h("th", { key: i, scope: "col", title: c.type }, c.name, c.type ? h("span", { class: "muted small" }, ` ${c.type}`) : null),
+          ),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        data.map((row, i) =>
+          h(
+            "tr",
+            { key: i },
+            (Array.isArray(row) ? row : [row]).map((v, k) => h("td", { key: k }, h("span", { class: "cell" }, cell(v)))),
+          ),
+        ),
+      ),
     ),
   );
 }
@@ -248,5 +311,15 @@ function SubmitAgain(props: { job: Job }): VNode<any> {
       setBusy(false);
     }
   };
-  return h("button", { type: "button", class: "btn", disabled: busy, title: "Submit a new job with the same name, version, criteria and context", onClick: () => void again() }, "Submit again");
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "btn",
+      disabled: busy,
+      title: "Submit a new job with the same name, version, criteria and context",
+      onClick: () => void again(),
+    },
+    "Submit again",
+  );
 }

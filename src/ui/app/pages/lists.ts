@@ -7,7 +7,8 @@ import { useNow } from "../hooks.ts";
 import { ListPage, type ListSpec } from "../list.ts";
 import type { Loc } from "../router.ts";
 
-const details = (href: string, what: string): VNode<any> => h("a", { class: "btn btn-small", href, "aria-label": `Details of ${what}` }, "Details");
+const details = (href: string, what: string): VNode<any> =>
+  h("a", { class: "btn btn-small", href, "aria-label": `Details of ${what}` }, "Details");
 const mono = (s: string | undefined): VNode<any> => h("code", { class: "id" }, s ?? "");
 
 const jobsSpec: ListSpec<Job> = {
@@ -36,7 +37,12 @@ const jobsSpec: ListSpec<Job> = {
     { label: "Duration", cell: (j) => h(JobDurationText, { job: j }), cls: "num" },
     { label: "Started", cell: (j) => h(DateText, { epoch: j.started_at }), cls: "date", optional: true },
     { label: "Finished", cell: (j) => h(DateText, { epoch: j.finished_at }), cls: "date", optional: true },
-    { label: "Error", cell: (j) => (j.error ? h("span", { class: "err-short", title: j.error }, trim(j.error, 48)) : ""), cls: "wrap", optional: true },
+    {
+      label: "Error",
+      cell: (j) => (j.error ? h("span", { class: "err-short", title: j.error }, trim(j.error, 48)) : ""),
+      cls: "wrap",
+      optional: true,
+    },
     { label: "Version", cell: (j) => j.version ?? "", optional: true },
     { label: "User", cell: (j) => j.user ?? "", optional: true },
     { label: "Cluster", cell: (j) => j.cluster_name ?? "", optional: true },

@@ -210,7 +210,9 @@ export function LiveTaskLogs(props: { jobId: string; jobStatus: string }): VNode
       stick ? null : h("button", { type: "button", class: "btn btn-small", onClick: jumpToEnd }, "Jump to end ↓"),
     ),
     st.dropped ? h("p", { class: "muted small" }, `${st.dropped} earlier lines are not shown.`) : null,
-    st.error && st.state !== "live" && st.state !== "ended" ? h("p", { class: "muted small", "data-testid": "live-logs-error" }, st.error) : null,
+    st.error && st.state !== "live" && st.state !== "ended"
+      ? h("p", { class: "muted small", "data-testid": "live-logs-error" }, st.error)
+      : null,
     h(
       "pre",
       {

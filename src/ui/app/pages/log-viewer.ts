@@ -94,12 +94,7 @@ export function LogViewer(props: {
         state.error ? "stopped" : state.following ? "● live" : "complete",
       ),
       h("span", { class: "muted" }, `${state.size} bytes`),
-      h(
-        "label",
-        { class: "chk" },
-        h("input", { type: "checkbox", checked: stick, onChange: () => setStick(!stick) }),
-        " Scroll to end",
-      ),
+      h("label", { class: "chk" }, h("input", { type: "checkbox", checked: stick, onChange: () => setStick(!stick) }), " Scroll to end"),
       h(ExternalLink, { href }, `Open ${file} in a new tab`),
     ),
     state.omitted ? h("p", { class: "muted" }, "Earlier output is not shown here; open the full file in a new tab.") : null,

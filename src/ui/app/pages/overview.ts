@@ -79,7 +79,11 @@ function OverviewBody(props: { stats: Stats }): VNode<any> {
                   h("a", { href: `/jobs/${enc(j.id)}` }, trim(j.name || j.id, 40)),
                   " ",
                   h(StatusTag, { status: j.status }),
-                  h("span", { class: "muted" }, ` ${fmtDuration(j.duration ?? (j.finished_at && j.started_at ? j.finished_at - j.started_at : undefined))}`),
+                  h(
+                    "span",
+                    { class: "muted" },
+                    ` ${fmtDuration(j.duration ?? (j.finished_at && j.started_at ? j.finished_at - j.started_at : undefined))}`,
+                  ),
                 ),
               ),
             )
@@ -131,7 +135,12 @@ export function HourChart(props: { hours: Stats["finished_per_hour"] }): VNode<a
     { class: "chart" },
     h(
       "svg",
-      { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${finished} jobs finished in ${hours.length} hours; busiest hour ${max}`, "data-testid": "hour-chart" },
+      {
+        viewBox: `0 0 ${W} ${H}`,
+        role: "img",
+        "aria-label": `${finished} jobs finished in ${hours.length} hours; busiest hour ${max}`,
+        "data-testid": "hour-chart",
+      },
       h("line", { x1: pad.l, y1: H - pad.b, x2: W, y2: H - pad.b, class: "axis" }),
       h("text", { x: pad.l - 4, y: pad.t + 8, class: "tick", "text-anchor": "end" }, String(max)),
       h("text", { x: pad.l - 4, y: H - pad.b, class: "tick", "text-anchor": "end" }, "0"),
@@ -140,9 +149,12 @@ export function HourChart(props: { hours: Stats["finished_per_hour"] }): VNode<a
         const bars = SERIES.map((sr) => {
           const hgt = y(x[sr.key]);
           base -= hgt;
-          return hgt > 0 ? h("rect", { key: sr.key, x: pad.l + i * bw + 1, y: base, width: Math.max(1, bw - 2), height: hgt, class: sr.cls }) : null;
+          return hgt > 0
+            ? h("rect", { key: sr.key, x: pad.l + i * bw + 1, y: base, width: Math.max(1, bw - 2), height: hgt, class: sr.cls })
+            : null;
         });
-        const label = i % 4 === 0 ? h("text", { x: pad.l + i * bw + bw / 2, y: H - 4, class: "tick", "text-anchor": "middle" }, fmtHour(x.hour)) : null;
+        const label =
+          i % 4 === 0 ? h("text", { x: pad.l + i * bw + bw / 2, y: H - 4, class: "tick", "text-anchor": "middle" }, fmtHour(x.hour)) : null;
         return h(
           "g",
           { key: x.hour, "data-hour": x.hour },
@@ -168,11 +180,28 @@ export function HourChart(props: { hours: Stats["finished_per_hour"] }): VNode<a
         h(
           "table",
           { class: "table", "aria-label": "Jobs finished per hour" },
-          h("thead", null, h("tr", null, ["Hour", "Succeeded", "Failed", "Canceled"].map((c) => h("th", { key: c, scope: "col" }, c)))),
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              ["Hour", "Succeeded", "Failed", "Canceled"].map((c) => h("th", { key: c, scope: "col" }, c)),
+            ),
+          ),
           h(
             "tbody",
             null,
-            hours.map((x) => h("tr", { key: x.hour }, h("td", null, h(DateText, { epoch: x.hour })), h("td", null, x.succeeded), h("td", null, x.failed), h("td", null, x.canceled))),
+            hours.map((x) =>
+              h(
+                "tr",
+                { key: x.hour },
+                h("td", null, h(DateText, { epoch: x.hour })),
+                h("td", null, x.succeeded),
+                h("td", null, x.failed),
+                h("td", null, x.canceled),
+              ),
+            ),
           ),
         ),
       ),

@@ -3,7 +3,19 @@
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { API, ApiError, apiGet, apiSend, enc, errorMessage, type Cluster, type Command, type Health } from "../api.ts";
-import { Breadcrumbs, ErrorAlert, ExternalLink, Fields, JsonBlock, Loading, Properties, Section, StatusTag, TagList, safeHref } from "../components.ts";
+import {
+  Breadcrumbs,
+  ErrorAlert,
+  ExternalLink,
+  Fields,
+  JsonBlock,
+  Loading,
+  Properties,
+  Section,
+  StatusTag,
+  TagList,
+  safeHref,
+} from "../components.ts";
 import { fmtDate } from "../format.ts";
 import { toast, useAsync, useRefreshTick } from "../hooks.ts";
 
@@ -28,15 +40,28 @@ function StatusToggle(props: { kind: Kind; id: string; status: string; onChanged
   return h(
     "div",
     { class: "toggle" },
-    h("button", { type: "button", class: "btn", disabled: busy || props.status === "ACTIVE", onClick: () => void change("ACTIVE") }, "Activate"),
-    h("button", { type: "button", class: "btn", disabled: busy || props.status === "INACTIVE", onClick: () => void change("INACTIVE") }, "Deactivate"),
+    h(
+      "button",
+      { type: "button", class: "btn", disabled: busy || props.status === "ACTIVE", onClick: () => void change("ACTIVE") },
+      "Activate",
+    ),
+    h(
+      "button",
+      { type: "button", class: "btn", disabled: busy || props.status === "INACTIVE", onClick: () => void change("INACTIVE") },
+      "Deactivate",
+    ),
     error ? h("p", { class: "alert alert-error", role: "alert", "data-testid": "status-error" }, error) : null,
   );
 }
 
 function NotFound(props: { kind: Kind; id: string; error: unknown; loading: boolean }): VNode<any> {
   if (props.error instanceof ApiError && props.error.status === 404) {
-    return h("div", null, h("h1", null, `${props.kind === "command" ? "Command" : "Cluster"} not found`), h("p", null, `There is no ${props.kind} with id ${props.id}.`));
+    return h(
+      "div",
+      null,
+      h("h1", null, `${props.kind === "command" ? "Command" : "Cluster"} not found`),
+      h("p", null, `There is no ${props.kind} with id ${props.id}.`),
+    );
   }
   return h("div", null, h(ErrorAlert, { error: props.error }), props.loading ? h(Loading, { what: props.kind }) : null);
 }
@@ -54,12 +79,21 @@ export function CommandDetailPage(props: { id: string }): VNode<any> {
   const c = cmd.data;
   const crumbs = h(Breadcrumbs, { items: [{ label: "Commands", href: "/commands" }, { label: c?.name || id }] });
   if (!c) return h("div", { class: "page" }, crumbs, h(NotFound, { kind: "command", id, error: cmd.error, loading: cmd.loading }));
-  const links = [uriLink(c.context, "logs_uri", "Logs"), uriLink(c.context, "queries_uri", "Queries"), uriLink(c.context, "results_uri", "Results")].filter(Boolean);
+  const links = [
+    uriLink(c.context, "logs_uri", "Logs"),
+    uriLink(c.context, "queries_uri", "Queries"),
+    uriLink(c.context, "results_uri", "Results"),
+  ].filter(Boolean);
   return h(
     "div",
     { class: "page" },
     crumbs,
-    h("div", { class: "page-head" }, h("h1", null, c.name || c.id, " ", h(StatusTag, { status: c.status, kind: "registry" })), h(ExternalLink, { href: `${API}/command/${enc(id)}` }, "API Response")),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", null, c.name || c.id, " ", h(StatusTag, { status: c.status, kind: "registry" })),
+      h(ExternalLink, { href: `${API}/command/${enc(id)}` }, "API Response"),
+    ),
     h(
       "div",
       { class: "detail" },
@@ -95,9 +129,19 @@ export function CommandDetailPage(props: { id: string }): VNode<any> {
           { class: "grid-3" },
           h(Section, { title: "Tags" }, h(TagList, { tags: c.tags, label: "Command tags" })),
           h(Section, { title: "Cluster Tags" }, h(TagList, { tags: c.cluster_tags, label: "Cluster tags" })),
-          h(Section, { title: "Allowed Callers" }, (c.allowed_callers ?? []).length ? h(TagList, { tags: c.allowed_callers, label: "Allowed callers" }) : h("p", { class: "muted" }, "everyone")),
+          h(
+            Section,
+            { title: "Allowed Callers" },
+            (c.allowed_callers ?? []).length
+              ? h(TagList, { tags: c.allowed_callers, label: "Allowed callers" })
+              : h("p", { class: "muted" }, "everyone"),
+          ),
         ),
-        h(Section, { title: "Context" }, c.context ? h(JsonBlock, { value: c.context, label: "Command context" }) : h("p", { class: "muted" }, "none")),
+        h(
+          Section,
+          { title: "Context" },
+          c.context ? h(JsonBlock, { value: c.context, label: "Command context" }) : h("p", { class: "muted" }, "none"),
+        ),
         h("p", null, h("a", { href: `/jobs?command=${enc(c.name || c.id)}` }, `Jobs of ${c.name || c.id}`)),
       ),
     ),
@@ -116,7 +160,12 @@ export function ClusterDetailPage(props: { id: string }): VNode<any> {
     "div",
     { class: "page" },
     crumbs,
-    h("div", { class: "page-head" }, h("h1", null, c.name || c.id, " ", h(StatusTag, { status: c.status, kind: "registry" })), h(ExternalLink, { href: `${API}/cluster/${enc(id)}` }, "API Response")),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", null, c.name || c.id, " ", h(StatusTag, { status: c.status, kind: "registry" })),
+      h(ExternalLink, { href: `${API}/cluster/${enc(id)}` }, "API Response"),
+    ),
     h(
       "div",
       { class: "detail" },
@@ -157,13 +206,33 @@ export function ClusterDetailPage(props: { id: string }): VNode<any> {
                 h(
                   "table",
                   { class: "table", "aria-label": "Attributes" },
-                  h("thead", null, h("tr", null, h("th", { scope: "col" }, "Label"), h("th", { scope: "col" }, "Kind"), h("th", { scope: "col" }, "Template"))),
-                  h("tbody", null, attrs.map(([label, a]) => h("tr", { key: label }, h("td", null, label), h("td", null, a.kind), h("td", null, h("code", null, a.value))))),
+                  h(
+                    "thead",
+                    null,
+                    h(
+                      "tr",
+                      null,
+                      h("th", { scope: "col" }, "Label"),
+                      h("th", { scope: "col" }, "Kind"),
+                      h("th", { scope: "col" }, "Template"),
+                    ),
+                  ),
+                  h(
+                    "tbody",
+                    null,
+                    attrs.map(([label, a]) =>
+                      h("tr", { key: label }, h("td", null, label), h("td", null, a.kind), h("td", null, h("code", null, a.value))),
+                    ),
+                  ),
                 ),
               )
             : h("p", { class: "muted" }, "none"),
         ),
-        h(Section, { title: "Context" }, c.context ? h(JsonBlock, { value: c.context, label: "Cluster context" }) : h("p", { class: "muted" }, "none")),
+        h(
+          Section,
+          { title: "Context" },
+          c.context ? h(JsonBlock, { value: c.context, label: "Cluster context" }) : h("p", { class: "muted" }, "none"),
+        ),
         h("p", null, h("a", { href: `/jobs?cluster=${enc(c.name || c.id)}` }, `Jobs on ${c.name || c.id}`)),
       ),
     ),
@@ -184,7 +253,11 @@ function HealthBox(props: { id: string }): VNode<any> {
   return h(
     Section,
     { title: "Health", id: "health" },
-    h("button", { type: "button", class: "btn", disabled: state.busy, onClick: () => void check() }, state.busy ? "Checking…" : "Check health"),
+    h(
+      "button",
+      { type: "button", class: "btn", disabled: state.busy, onClick: () => void check() },
+      state.busy ? "Checking…" : "Check health",
+    ),
     state.error ? h("p", { class: "alert alert-error", role: "alert" }, state.error) : null,
     state.health
       ? h(

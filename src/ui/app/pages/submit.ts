@@ -17,7 +17,8 @@ export function fieldErrors(message: string): Partial<Record<FieldName, string[]
   for (const part of message.split("; ")) {
     const m = /^([a-z_]+)(?:[.[][^:]*)?:\s/.exec(part);
     const f = m?.[1] as FieldName | undefined;
-    const key: FieldName = f && ["name", "version", "description", "tags", "command_criteria", "cluster_criteria", "context"].includes(f) ? f : "general";
+    const key: FieldName =
+      f && ["name", "version", "description", "tags", "command_criteria", "cluster_criteria", "context"].includes(f) ? f : "general";
     (out[key] ??= []).push(part);
   }
   return out;
@@ -71,7 +72,8 @@ export function SubmitPage(props: { loc: Loc }): VNode<any> {
     let context: unknown;
     try {
       context = f.context.trim() ? JSON.parse(f.context) : undefined;
-      if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context))) errs.context = ["context: must be a JSON object"];
+      if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context)))
+        errs.context = ["context: must be a JSON object"];
     } catch (err) {
       errs.context = [`context: invalid JSON (${errorMessage(err)})`];
     }
@@ -142,14 +144,36 @@ export function SubmitPage(props: { loc: Loc }): VNode<any> {
     h(
       "form",
       { class: "card submit-form", onSubmit: (e: Event) => void submit(e), "aria-label": "Submit a job", noValidate: true },
-      h("div", { class: "filter-grid" }, text("name", "Name", "name", "my-job"), text("version", "Version", "version", "0.0.1"), text("tags", "Tags", "tags", "env:dev, owner:me")),
+      h(
+        "div",
+        { class: "filter-grid" },
+        text("name", "Name", "name", "my-job"),
+        text("version", "Version", "version", "0.0.1"),
+        text("tags", "Tags", "tags", "env:dev, owner:me"),
+      ),
       text("description", "Description", "description"),
       h(
         "fieldset",
         { class: "mode" },
         h("legend", null, "Command"),
-        h("label", { class: "chk" }, h("input", { type: "radio", name: "mode", value: "pick", checked: f.mode === "pick", onChange: () => set({ mode: "pick" }) }), " Choose a command"),
-        h("label", { class: "chk" }, h("input", { type: "radio", name: "mode", value: "criteria", checked: f.mode === "criteria", onChange: () => set({ mode: "criteria" }) }), " Match by criteria"),
+        h(
+          "label",
+          { class: "chk" },
+          h("input", { type: "radio", name: "mode", value: "pick", checked: f.mode === "pick", onChange: () => set({ mode: "pick" }) }),
+          " Choose a command",
+        ),
+        h(
+          "label",
+          { class: "chk" },
+          h("input", {
+            type: "radio",
+            name: "mode",
+            value: "criteria",
+            checked: f.mode === "criteria",
+            onChange: () => set({ mode: "criteria" }),
+          }),
+          " Match by criteria",
+        ),
         f.mode === "pick"
           ? h(
               "div",
@@ -160,9 +184,20 @@ export function SubmitPage(props: { loc: Loc }): VNode<any> {
                 h("label", { for: "submit-command" }, "Command"),
                 h(
                   "select",
-                  { id: "submit-command", name: "command", value: f.commandId, onChange: (e: Event) => set({ commandId: (e.currentTarget as HTMLSelectElement).value, clusterId: "" }) },
+                  {
+                    id: "submit-command",
+                    name: "command",
+                    value: f.commandId,
+                    onChange: (e: Event) => set({ commandId: (e.currentTarget as HTMLSelectElement).value, clusterId: "" }),
+                  },
                   h("option", { value: "" }, "— choose —"),
-                  (commands.data?.data ?? []).map((c) => h("option", { key: c.id, value: c.id }, `${c.name || c.id} (${c.plugin ?? "?"}) — ${(c.tags ?? []).filter((t) => !t.startsWith("_")).join(", ")}`)),
+                  (commands.data?.data ?? []).map((c) =>
+                    h(
+                      "option",
+                      { key: c.id, value: c.id },
+                      `${c.name || c.id} (${c.plugin ?? "?"}) — ${(c.tags ?? []).filter((t) => !t.startsWith("_")).join(", ")}`,
+                    ),
+                  ),
                 ),
                 fieldErr("command_criteria"),
               ),
@@ -172,7 +207,13 @@ export function SubmitPage(props: { loc: Loc }): VNode<any> {
                 h("label", { for: "submit-cluster" }, "Cluster"),
                 h(
                   "select",
-                  { id: "submit-cluster", name: "cluster", value: f.clusterId, disabled: !cmd, onChange: (e: Event) => set({ clusterId: (e.currentTarget as HTMLSelectElement).value }) },
+                  {
+                    id: "submit-cluster",
+                    name: "cluster",
+                    value: f.clusterId,
+                    disabled: !cmd,
+                    onChange: (e: Event) => set({ clusterId: (e.currentTarget as HTMLSelectElement).value }),
+                  },
                   h("option", { value: "" }, cmd ? `any cluster with ${(cmd.cluster_tags ?? []).join(", ") || "any tags"}` : "—"),
                   eligible.map((c) => h("option", { key: c.id, value: c.id }, c.name || c.id)),
                 ),
@@ -205,11 +246,20 @@ export function SubmitPage(props: { loc: Loc }): VNode<any> {
       h(
         "label",
         { class: "chk" },
-        h("input", { type: "checkbox", name: "store_result_sync", checked: f.storeResultSync, onChange: () => set({ storeResultSync: !f.storeResultSync }) }),
+        h("input", {
+          type: "checkbox",
+          name: "store_result_sync",
+          checked: f.storeResultSync,
+          onChange: () => set({ storeResultSync: !f.storeResultSync }),
+        }),
         " Store result synchronously",
       ),
       fieldErr("general"),
-      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary", disabled: busy }, busy ? "Submitting…" : "Submit job")),
+      h(
+        "div",
+        { class: "form-actions" },
+        h("button", { type: "submit", class: "btn btn-primary", disabled: busy }, busy ? "Submitting…" : "Submit job"),
+      ),
     ),
   );
 }

@@ -86,7 +86,8 @@ export function normalizeTimeline(raw: unknown): Timeline {
     cluster_name: str(o["cluster_name"]),
     task_definition_arn: str(o["task_definition_arn"]),
     outcome: isObj(outcome) ? [str(outcome["kind"]), str(outcome["error"])].filter(Boolean).join(": ") : str(outcome),
-    representative: isObj(rep) && num(rep["slot"]) !== undefined ? { slot: num(rep["slot"]) ?? 0, attempt: num(rep["attempt"]) ?? 1 } : undefined,
+    representative:
+      isObj(rep) && num(rep["slot"]) !== undefined ? { slot: num(rep["slot"]) ?? 0, attempt: num(rep["attempt"]) ?? 1 } : undefined,
   };
 }
 
@@ -119,7 +120,8 @@ export function normalizeTasks(raw: unknown): Slot[] {
                 .join("; ")
             : "",
           capacity_provider: str(pick(a, "capacity_provider", "capacityProviderName", "capacityProvider")),
-          spot_interruption: pick(a, "spot_interruption", "spotInterruption") === true || str(pick(a, "stop_code", "stopCode")) === "SpotInterruption",
+          spot_interruption:
+            pick(a, "spot_interruption", "spotInterruption") === true || str(pick(a, "stop_code", "stopCode")) === "SpotInterruption",
           created_at: toEpochSeconds(pick(a, "created_at", "createdAt")),
           started_at: toEpochSeconds(pick(a, "started_at", "startedAt", "created_at", "createdAt")),
           stopped_at: toEpochSeconds(pick(a, "stopped_at", "stoppedAt")),
@@ -166,7 +168,11 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
               ? h("div", { class: "muted small", title: "Capacity provider", "data-testid": "capacity-provider" }, a.capacity_provider)
               : null,
             a.spot_interruption
-              ? h("div", { class: "small", title: "Stopped by a Fargate Spot interruption", "data-testid": "spot-interruption" }, "Spot interruption")
+              ? h(
+                  "div",
+                  { class: "small", title: "Stopped by a Fargate Spot interruption", "data-testid": "spot-interruption" },
+                  "Spot interruption",
+                )
               : null,
             tl.representative?.slot === s.slot && tl.representative.attempt === a.attempt
               ? h("div", { class: "small rep", title: "This attempt's logs are the job's stdout/stderr" }, "★ representative")
@@ -179,7 +185,12 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
           h(
             "td",
             { class: "bar-cell", "aria-hidden": "true" },
-            width ? h("div", { class: `bar ${taskStatusClass(a.status)}`, style: { marginLeft: `${left}%`, width: `${Math.min(width, 100 - left)}%` } }) : null,
+            width
+              ? h("div", {
+                  class: `bar ${taskStatusClass(a.status)}`,
+                  style: { marginLeft: `${left}%`, width: `${Math.min(width, 100 - left)}%` },
+                })
+              : null,
           ),
           h("td", null, h(ArnCell, { arn: a.task_arn, slot: s.slot, attempt: a.attempt, logs: logsOf })),
           h(
@@ -193,7 +204,12 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
             null,
             h(
               "button",
-              { type: "button", class: "btn btn-small", "aria-expanded": open === key, onClick: () => setOpen(open === key ? undefined : key) },
+              {
+                type: "button",
+                class: "btn btn-small",
+                "aria-expanded": open === key,
+                onClick: () => setOpen(open === key ? undefined : key),
+              },
               open === key ? "Hide logs" : `Logs #${s.slot}.${a.attempt}`,
             ),
           ),
@@ -209,10 +225,17 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
     tasks.data !== undefined
       ? h(Fields, {
           rows: [
-            ["Tasks", tl.task_count === undefined ? undefined : `${tl.task_count} in parallel, each retried up to ${tl.max_fail_count ?? "?"} times`],
+            [
+              "Tasks",
+              tl.task_count === undefined
+                ? undefined
+                : `${tl.task_count} in parallel, each retried up to ${tl.max_fail_count ?? "?"} times`,
+            ],
             [
               "Spot interruptions",
-              tl.spot_interruptions ? `${tl.spot_interruptions} (each slot retries up to ${tl.max_spot_interruptions ?? "?"} without spending a retry)` : undefined,
+              tl.spot_interruptions
+                ? `${tl.spot_interruptions} (each slot retries up to ${tl.max_spot_interruptions ?? "?"} without spending a retry)`
+                : undefined,
             ],
             ["ECS cluster", tl.cluster_name],
             ["Task definition", tl.task_definition_arn ? h("code", { class: "id" }, tl.task_definition_arn) : undefined],
@@ -234,9 +257,19 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
               h(
                 "tr",
                 null,
-                ["Slot", "Attempt", "Status", "Exit", "Started", "Stopped", "Duration", "Timeline", "Task ARN", "Stop code and reason", "Logs"].map((c) =>
-                  h("th", { key: c, scope: "col" }, c),
-                ),
+                [
+                  "Slot",
+                  "Attempt",
+                  "Status",
+                  "Exit",
+                  "Started",
+                  "Stopped",
+                  "Duration",
+                  "Timeline",
+                  "Task ARN",
+                  "Stop code and reason",
+                  "Logs",
+                ].map((c) => h("th", { key: c, scope: "col" }, c)),
               ),
             ),
             h("tbody", null, rows),
@@ -263,13 +296,23 @@ function ArnCell(props: { arn: string; slot: number; attempt: number; logs: Cont
       ? h(
           "div",
           { class: "small aws-links", "data-testid": "aws-links" },
-          h(ExternalLink, { href: ecsConsoleUrl(parsed) }, h("span", { "aria-hidden": "true" }, "ECS console"), h("span", { class: "sr-only" }, `Task ${what} in the ECS console`)),
+          h(
+            ExternalLink,
+            { href: ecsConsoleUrl(parsed) },
+            h("span", { "aria-hidden": "true" }, "ECS console"),
+            h("span", { class: "sr-only" }, `Task ${what} in the ECS console`),
+          ),
           props.logs.map((l) =>
             h(
               "span",
               { key: l.name },
               " · ",
-              h(ExternalLink, { href: cloudWatchStreamUrl(parsed, l) }, h("span", { "aria-hidden": "true" }, `${l.name} logs`), h("span", { class: "sr-only" }, `CloudWatch logs of ${l.name} in task ${what}`)),
+              h(
+                ExternalLink,
+                { href: cloudWatchStreamUrl(parsed, l) },
+                h("span", { "aria-hidden": "true" }, `${l.name} logs`),
+                h("span", { class: "sr-only" }, `CloudWatch logs of ${l.name} in task ${what}`),
+              ),
             ),
           ),
         )
