@@ -5,6 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import pino from "pino";
 import { stringify } from "yaml";
@@ -297,4 +298,45 @@ export function cleanupDir(dir: string): void {
 /** Rows of the job's result as objects keyed by column name. */
 export function resultRows(result: { columns: { name: string }[]; data: unknown[][] }): Record<string, any>[] {
   return result.data.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])));
+}
+
+/** One item of an NDJSON answer (GET /api/v1/job/{id}/logs): a log line, a heartbeat or the end line. */
+export type NdjsonItem = Record<string, any>;
+
+/**
+ * Reads an NDJSON answer item by item, as user "tester". `stopWhen(item, itemsSoFar)` returning true stops reading
+ * after that item (the request is aborted). A non-200 answer comes back as its status with its JSON body as the one item.
+ */
+export async function readNdjson(
+  url: string,
+  stopWhen: (item: NdjsonItem, all: NdjsonItem[]) => boolean = () => false,
+): Promise<{ status: number; type: string | null; items: NdjsonItem[] }> {
+  const ac = new AbortController();
+  const r = await fetch(url, { headers: { "X-Heimdall-User": "tester" }, signal: ac.signal });
+  const answer = (items: NdjsonItem[]) => ({ status: r.status, type: r.headers.get("content-type"), items });
+  if (r.status !== 200) return answer([JSON.parse(await r.text())]);
+  const items: NdjsonItem[] = [];
+  const decoder = new TextDecoder();
+  let buf = "";
+  try {
+    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const item = JSON.parse(buf.slice(0, nl)) as NdjsonItem;
+        buf = buf.slice(nl + 1);
+        items.push(item);
+        if (stopWhen(item, items)) {
+          ac.abort();
+          return answer(items);
+        }
+      }
+    }
+  } catch (err) {
+    // Leaving the loop after abort() rejects the body's return(): the items read are the answer.
+    if (!ac.signal.aborted) throw err;
+    return answer(items);
+  }
+  assert.equal(buf, "", "the stream ends with a complete line");
+  return answer(items);
 }

@@ -5,35 +5,15 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ecsStatsSnapshot } from "../../../src/plugins/index.ts";
 import { feedLimits } from "../../../src/plugins/ecs/log-feed.ts";
-import { ecsServerSuite, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
+import { ecsServerSuite, readNdjson, templateDoc, writeConfig, writeTemplate, type NdjsonItem } from "./harness.ts";
 
-type Item = Record<string, any>;
+type Item = NdjsonItem;
 
-/** Reads NDJSON; `stopWhen` true aborts the request after that item. */
-async function readNdjson(url: string, stopWhen: (item: Item, all: Item[]) => boolean = () => false): Promise<Item[]> {
-  const ac = new AbortController();
-  const r = await fetch(url, { headers: { "X-Heimdall-User": "tester" }, signal: ac.signal });
-  if (r.status !== 200) assert.fail(`${r.status}: ${await r.text()}`);
-  const items: Item[] = [];
-  const decoder = new TextDecoder();
-  let buf = "";
-  try {
-    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        items.push(JSON.parse(buf.slice(0, nl)) as Item);
-        buf = buf.slice(nl + 1);
-        if (stopWhen(items.at(-1)!, items)) {
-          ac.abort();
-          return items;
-        }
-      }
-    }
-  } catch (err) {
-    if (!ac.signal.aborted) throw err;
-  }
-  return items;
+/** Reads NDJSON (the answer must be 200); `stopWhen` true aborts the request after that item. */
+async function readItems(url: string, stopWhen?: (item: Item, all: Item[]) => boolean): Promise<Item[]> {
+  const r = await readNdjson(url, stopWhen);
+  assert.equal(r.status, 200, JSON.stringify(r.items[0]));
+  return r.items;
 }
 
 const lines = (items: Item[]) => items.filter((i) => typeof i.message === "string");
@@ -78,7 +58,7 @@ describe("ecs plugin: job log readers behind the shared buffer", () => {
     const url = `${stack.server.url}/api/v1/job/${id}/logs?follow=true`;
     const readBefore = ecsStatsSnapshot().logBytesRead;
     let early: Item[] = [];
-    const earlyDone = readNdjson(url, (_i, all) => {
+    const earlyDone = readItems(url, (_i, all) => {
       early = all;
       return false;
     });
@@ -89,7 +69,7 @@ describe("ecs plugin: job log readers behind the shared buffer", () => {
       "joined while the tasks sleep",
     );
     const mid = lines(early)[150]!;
-    const [late, resumed, first] = await Promise.all([readNdjson(url), readNdjson(`${url}&cursor=${mid.cursor}`), earlyDone]);
+    const [late, resumed, first] = await Promise.all([readItems(url), readItems(`${url}&cursor=${mid.cursor}`), earlyDone]);
     const all = lines(first).map(key);
     assert.equal(all.length, 2 * (N + 1));
     assert.deepEqual(first.at(-1), { end: true, status: "SUCCEEDED" });
@@ -142,7 +122,7 @@ describe("ecs plugin: job log streams and server shutdown", () => {
     });
     const id = r.body.id as string;
     let got: Item[] = [];
-    const follow = readNdjson(`${stack.server.url}/api/v1/job/${id}/logs?follow=true`, (_i, all) => {
+    const follow = readItems(`${stack.server.url}/api/v1/job/${id}/logs?follow=true`, (_i, all) => {
       got = all;
       return false;
     });

@@ -3,46 +3,12 @@
 // cursor gets no duplicates and misses nothing; 20 concurrent followers cost about the GetLogEvents calls of one.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FINAL, ecsServerSuite, templateDoc, writeConfig, writeTemplate } from "./harness.ts";
+import { FINAL, ecsServerSuite, readNdjson, templateDoc, writeConfig, writeTemplate, type NdjsonItem } from "./harness.ts";
 
 const LINES = 6;
 const script = `for i in $(seq 1 ${LINES}); do echo "line $i of $TASK_NAME"; sleep 1; done`;
 
-type Item = Record<string, any>;
-
-/** Reads an NDJSON response item by item; `onItem` returning false stops reading (the request is aborted). */
-async function readNdjson(
-  url: string,
-  onItem: (item: Item) => boolean | void = () => true,
-): Promise<{ status: number; type: string | null; items: Item[] }> {
-  const ac = new AbortController();
-  const r = await fetch(url, { headers: { "X-Heimdall-User": "tester" }, signal: ac.signal });
-  const items: Item[] = [];
-  if (r.status !== 200) return { status: r.status, type: r.headers.get("content-type"), items: [JSON.parse(await r.text())] };
-  const decoder = new TextDecoder();
-  let buf = "";
-  try {
-    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const item = JSON.parse(buf.slice(0, nl)) as Item;
-        buf = buf.slice(nl + 1);
-        items.push(item);
-        if (onItem(item) === false) {
-          ac.abort();
-          return { status: r.status, type: r.headers.get("content-type"), items };
-        }
-      }
-    }
-  } catch (err) {
-    // Leaving the loop after abort() rejects the body's return(): the items read are the answer.
-    if (!ac.signal.aborted) throw err;
-    return { status: r.status, type: r.headers.get("content-type"), items };
-  }
-  assert.equal(buf, "", "the stream ends with a complete line");
-  return { status: r.status, type: r.headers.get("content-type"), items };
-}
+type Item = NdjsonItem;
 
 const lineKey = (i: Item) => `${i.slot}.${i.attempt}.${i.container}:${i.message}`;
 const linesOf = (items: Item[]) => items.filter((i) => typeof i.message === "string");
@@ -87,6 +53,7 @@ describe("ecs plugin: live job logs API", () => {
         statusWhenAllSlots = "asking";
         pending.push(stack.server.get(`/api/v1/job/${id}`).then((r) => void (statusWhenAllSlots = r.json().status)));
       }
+      return false;
     });
     await Promise.all([...pending, progressP]);
     assert.equal(status, 200);
@@ -117,7 +84,7 @@ describe("ecs plugin: live job logs API", () => {
     const id = await submit();
     const first = await readNdjson(
       logsUrl(id, "?follow=true"),
-      (item) => !(typeof item.message === "string" && item.message.startsWith("line 2 ")),
+      (item) => typeof item.message === "string" && item.message.startsWith("line 2 "),
     );
     const got = linesOf(first.items);
     assert.ok(got.length >= 1 && got.length < 3 * LINES, `stopped early with ${got.length} lines`);
