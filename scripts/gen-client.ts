@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
 import type { OpenAPI3 } from "openapi-typescript";
 import pino from "pino";
-import { buildApp, createMetrics } from "../src/api/index.ts";
+import { buildApp, createMetrics, openApiDocument as documentOf } from "../src/api/index.ts";
 import { demoConfig } from "../src/config/index.ts";
 import type { EngineApi } from "../src/engine/index.ts";
 import type { Store } from "../src/store/index.ts";
@@ -23,7 +23,7 @@ export async function openApiDocument(): Promise<OpenAPI3> {
     metrics: createMetrics("client"),
   });
   try {
-    return structuredClone(app.swagger()) as OpenAPI3;
+    return structuredClone(await documentOf(app)) as OpenAPI3;
   } finally {
     await app.close();
   }
