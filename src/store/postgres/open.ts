@@ -9,22 +9,25 @@ import { createSqlStore } from "../shared/sql-store.ts";
 import { PostgresDb, pgTypes } from "./db.ts";
 import { postgresMigrations } from "./migrations.ts";
 import { JobsNotifier } from "./notifier.ts";
+import type { CoalescedWrites } from "./coalesced.ts";
+import { coalescedWrites } from "./coalesced.ts";
 import { appendFile } from "./sql/append-file.ts";
 import { claimJobs } from "./sql/claim.ts";
 import { heartbeat } from "./sql/heartbeat.ts";
-import { insertJob } from "./sql/insert-job.ts";
 import { staleCandidates, takeOverClaim } from "./sql/janitor.ts";
-import { transition } from "./sql/transition.ts";
 
-const postgresHotOps: HotOps = {
-  insertJob,
-  claimJobs,
-  transition,
-  heartbeat,
-  staleCandidates,
-  takeOverClaim,
-  appendFile,
-};
+/** Hot paths; insertJob and transition go through the coalescers of `writes` (coalesced.ts). */
+function postgresHotOps(writes: CoalescedWrites): HotOps {
+  return {
+    insertJob: (_db, job) => writes.insertJob(job),
+    claimJobs,
+    transition: (_db, t) => writes.transition(t),
+    heartbeat,
+    staleCandidates,
+    takeOverClaim,
+    appendFile,
+  };
+}
 
 /** Connection string without its password, for messages. */
 function redact(url: string): string {
@@ -56,11 +59,12 @@ export async function openPostgresStore(opts: OpenStoreOptions): Promise<Store> 
   // LISTEN needs a session outside the pool; no statement timeout applies to its idle wait.
   const notifier = new JobsNotifier(db, { ...clientConfig, statement_timeout: 0, query_timeout: undefined });
   notifier.start();
-  return createSqlStore({
+  const writes = coalescedWrites(db);
+  const store = createSqlStore({
     kind: "postgres",
     capabilities: { multiInstance: true },
     db,
-    hot: postgresHotOps,
+    hot: postgresHotOps(writes),
     wakeups: {
       onJobsAvailable: (listener) => notifier.on(listener),
       notifyJobsAvailable: () => notifier.notify(),
@@ -70,4 +74,5 @@ export async function openPostgresStore(opts: OpenStoreOptions): Promise<Store> 
       await pool.end();
     },
   });
+  return { ...store, putResult: (jobId, json) => writes.putResult(jobId, json) };
 }

@@ -1,0 +1,69 @@
+// PostgreSQL enqueue/submitSync for SEVERAL jobs as ONE statement (the insert coalescer, ../coalesced.ts): one array
+// parameter per column, unnested into rows; the tag sets come flattened as (job id, tag) pairs. Each row has its
+// own registry-revision guard: a row whose revision differs is not inserted (its caller gets undefined). The jobs
+// get their sequence numbers in call order. Same rows as insert-job.ts, one round trip for the whole batch.
+import { FINAL_JOB_STATUSES } from "../../../core/index.ts";
+import type { NewJob } from "../../contract.ts";
+import type { Db } from "../../shared/db.ts";
+import type { InsertedJob } from "../../shared/hot-ops.ts";
+import { JOB_INSERT_COLUMNS, insertedJob, jobInsertValues } from "../../shared/hot-ops.ts";
+import { postgresDialect } from "../db.ts";
+
+const NOW = postgresDialect.now;
+const FINAL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
+/** Types of the 16 values of jobInsertValues, then owner and registry revision. */
+const TYPES = [
+  ...["text", "text", "text", "text", "text", "text", "text", "text", "boolean", "boolean", "text", "text"],
+  ...["text", "text", "text", "text", "text", "bigint"],
+];
+const NAMES = `id, status, name, version, description, context, error, user_name, is_sync, store_result_sync, canceled_by,
+  job_attributes, command_id, command_name, cluster_id, cluster_name, owner, revision`;
+const COLUMNS = TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ");
+const SET_PARAMS = TYPES.length; // then (ids, tags) pairs for tags, command criteria, cluster criteria
+
+const set = (table: string, first: number) =>
+  `INSERT INTO ${table} (job_seq, tag) SELECT j.seq, x.tag FROM unnest($${first}::text[], $${first + 1}::text[]) AS x(id, tag)
+    JOIN j ON j.id = x.id ON CONFLICT DO NOTHING`;
+
+const INSERT_JOBS = `WITH v AS (
+    SELECT * FROM unnest(${COLUMNS}) WITH ORDINALITY AS v(${NAMES}, ord)
+  ), j AS (
+    INSERT INTO jobs (${JOB_INSERT_COLUMNS})
+    SELECT id, status, name, version, description, context, error, user_name, is_sync, store_result_sync, canceled_by,
+      job_attributes, command_id, command_name, cluster_id, cluster_name, ${NOW}, ${NOW},
+      CASE WHEN status = 'RUNNING' THEN ${NOW} END, CASE WHEN status IN (${FINAL}) THEN ${NOW} END
+    FROM v WHERE revision IS NULL OR revision = (SELECT revision FROM registry_revision WHERE id = 1)
+    ORDER BY ord
+    RETURNING seq, id, created_at, started_at, finished_at
+  ), t AS (${set("job_tags", SET_PARAMS + 1)}
+  ), cc AS (${set("job_command_criteria", SET_PARAMS + 3)}
+  ), kc AS (${set("job_cluster_criteria", SET_PARAMS + 5)}
+  ), c AS (
+    INSERT INTO claims (job_seq, owner, heartbeat, handed_back)
+    SELECT j.seq, v.owner, CASE WHEN v.owner IS NULL THEN NULL ELSE ${NOW} END, FALSE FROM j JOIN v ON v.id = j.id
+  )
+  SELECT seq, id, created_at, started_at, finished_at FROM j`;
+
+/** Inserts `jobs` (distinct ids); per job its InsertedJob, or undefined when its registry guard failed. */
+export async function insertJobs(db: Db, jobs: readonly NewJob[]): Promise<(InsertedJob | undefined)[]> {
+  const columns: unknown[][] = TYPES.map(() => []);
+  const sets: [string[], string[]][] = [
+    [[], []],
+    [[], []],
+    [[], []],
+  ];
+  for (const job of jobs) {
+    const values = [...jobInsertValues(job), job.owner ?? null, job.registryRevision ?? null];
+    values.forEach((v, i) => columns[i]?.push(v));
+    [job.tags, job.command_criteria, job.cluster_criteria].forEach((tags, k) => {
+      const [ids, vals] = sets[k] as [string[], string[]];
+      for (const tag of tags) {
+        ids.push(job.id);
+        vals.push(tag);
+      }
+    });
+  }
+  const rows = await db.query("insertJob", INSERT_JOBS, [...columns, ...sets.flat()]);
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  return jobs.map((job) => insertedJob(byId.get(job.id)));
+}
