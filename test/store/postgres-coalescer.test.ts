@@ -103,7 +103,14 @@ void test("concurrent transitions: each caller learns its own compare-and-set; c
     writes.transition({ id: b, from: ["RUNNING"], to: "SUCCEEDED", removeClaim: true }), // guard fails: NEW
     writes.transition({ id: d, from: ["NEW"], to: "FAILED", error: "boom", removeClaim: true }),
     writes.transition({ id: e, from: ["NEW"], to: "ACCEPTED", owner: "nobody" }), // owner guard fails: unowned
-    writes.transition({ id: f, from: ["NEW", "ACCEPTED"], to: "KILLED", canceledBy: "bob", jobAttributes: { k: "v" }, removeClaim: true }),
+    writes.transition({
+      id: f,
+      from: ["NEW", "ACCEPTED"],
+      to: "KILLED",
+      canceledBy: "bob",
+      jobAttributes: { k: { kind: "text", value: "v" } },
+      removeClaim: true,
+    }),
     writes.transition({ id: g, from: ["NEW"], to: "RUNNING", markStarted: true, clearOwner: true }),
     // Same job as the first call: never in the same batch as it, so it sees ACCEPTED.
     writes.transition({ id: a, from: ["ACCEPTED"], to: "RUNNING" }),
@@ -118,7 +125,7 @@ void test("concurrent transitions: each caller learns its own compare-and-set; c
   assert.equal(got[2]?.error, "boom");
   assert.ok(got[2]?.finished_at !== null && got[0]?.started_at !== null && got[1]?.finished_at === null);
   assert.equal(got[4]?.canceled_by, "bob");
-  assert.deepEqual(got[4]?.job_attributes, { k: "v" });
+  assert.deepEqual(got[4]?.job_attributes, { k: { kind: "text", value: "v" } });
   assert.equal(await claimCount([d, f]), 0);
   assert.equal(await claimCount([a, b, e, g]), 4);
 });
