@@ -2,8 +2,8 @@
 // until the lock is free (the job succeeds with its full output); a full database (SQLITE_FULL) fails the job
 // with an error naming the problem. Never a job stuck RUNNING. Real files, real locks, real page limits: the
 // store is assembled from the real SQLite parts on a connection the test holds (to set max_page_count, and, for
-// BUSY, to leave the file lockable by a second connection — the server's EXCLUSIVE locking mode keeps every
-// other connection out, which is what makes BUSY rare in production).
+// BUSY, to leave the file lockable by a second connection — a server's lock file keeps other servers out, and
+// only its checkpoint worker shares the file, which is what makes BUSY rare in production).
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";

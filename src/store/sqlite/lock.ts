@@ -1,8 +1,8 @@
 // Single-instance lock for a SQLite database: `<db>.lock` created with O_EXCL holding the owner's pid.
 // A lock left behind is stale when its pid is dead (SIGKILLed owner), when it names this very process but this
 // process does not hold it (a container restarted with the same pid), or when its pid is alive but the database
-// is not actually held (pid reused by an unrelated process): the owner's connection runs in EXCLUSIVE locking
-// mode, so a held database refuses a write transaction from anyone else. Taking a stale lock over renames it away
+// is not actually held (pid reused by an unrelated process): the owner's connections keep the WAL's shared
+// memory open, so a probe in EXCLUSIVE locking mode is refused while the owner lives (`databaseHeld`). Taking a stale lock over renames it away
 // first, so two starters cannot both remove the same stale lock.
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import Database from "better-sqlite3";
@@ -21,12 +21,16 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** True when another connection holds the database (a write transaction cannot start right now). */
-function databaseHeld(dbPath: string): boolean {
+/**
+ * True when another connection has the database open (or holds its write lock). The probe asks for EXCLUSIVE
+ * locking: in WAL mode that needs the WAL's shared memory to itself, which any open connection refuses it.
+ */
+export function databaseHeld(dbPath: string): boolean {
   if (!existsSync(dbPath)) return false;
   let db: Database.Database | undefined;
   try {
     db = new Database(dbPath, { fileMustExist: true, timeout: 0 });
+    db.pragma("locking_mode = EXCLUSIVE");
     db.exec("BEGIN IMMEDIATE");
     db.exec("ROLLBACK");
     return false;
@@ -41,7 +45,7 @@ function databaseHeld(dbPath: string): boolean {
   }
 }
 
-function inUse(displayPath: string, pid: number | string): HeimdallError {
+export function inUse(displayPath: string, pid: number | string): HeimdallError {
   return new HeimdallError(
     "STORE",
     `database ${displayPath} is in use by another Heimdall server (pid ${pid}); SQLite allows one instance — ` +
@@ -113,7 +117,7 @@ export function acquireLock(dbPath: string, displayPath: string): FileLock {
         try {
           linkSync(aside, lockPath); // put the live lock back (fails if yet another one exists)
         } catch {
-          // leave it; SQLite's exclusive locking still guards the file
+          // leave it; the live holder's open connections still refuse the probe
         }
         unlinkSync(aside);
         throw inUse(displayPath, movedPid);

@@ -9,7 +9,8 @@ import type { HotOps } from "../shared/hot-ops.ts";
 import { migrate } from "../shared/migrate.ts";
 import { createSqlStore } from "../shared/sql-store.ts";
 import { SqliteDb } from "./db.ts";
-import { acquireLock } from "./lock.ts";
+import { startCheckpointer } from "./checkpointer.ts";
+import { acquireLock, databaseHeld, inUse } from "./lock.ts";
 import { sqliteMigrations } from "./migrations.ts";
 import { appendFile } from "./sql/append-file.ts";
 import { claimJobs } from "./sql/claim.ts";
@@ -31,6 +32,8 @@ export const sqliteHotOps: HotOps = {
 
 /** Bytes of the database file read through a memory map (SQLite caps it at its compile-time maximum). */
 const SQLITE_MMAP_BYTES = 1024 * 1024 * 1024;
+/** WAL pages (4 KiB) after which a COMMIT checkpoints by itself: 40 MiB, normally never reached. */
+const SAFETY_NET_CHECKPOINT_PAGES = 10_000;
 
 /** `path` is the part after `sqlite:`; relative to the working directory. */
 export async function openSqliteStore(path: string, opts: OpenStoreOptions): Promise<Store> {
@@ -44,10 +47,12 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
   const lock = acquireLock(file, path);
   let conn: Database.Database | undefined;
   try {
+    // A connection of another process (a server that lost its lock file) still holds the database: refuse.
+    if (databaseHeld(file)) throw inUse(path, "unknown");
     conn = new Database(file, { timeout: opts.statementTimeoutMs ?? 5000 });
-    // EXCLUSIVE before WAL: the WAL index lives in heap memory and the connection keeps the file locked, so no
-    // other process can use the database while this server runs (the lock file names the holder).
-    conn.pragma("locking_mode = EXCLUSIVE");
+    // Normal locking (not EXCLUSIVE): the checkpoint worker below needs a connection of its own. The lock file
+    // keeps other Heimdall servers out, and an open connection holds the WAL's shared memory, which is what
+    // `databaseHeld` probes for.
     conn.pragma("journal_mode = WAL");
     conn.pragma("synchronous = NORMAL");
     // Reads through a memory map: streaming a stored stdout (64 KiB blobs over 4 KiB overflow pages) costs a
@@ -59,8 +64,20 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
     conn.pragma("temp_store = MEMORY");
     conn.function("heimdall_fold", { deterministic: true }, (s: unknown) => (typeof s === "string" ? s.toLowerCase() : s));
     conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.statementTimeoutMs ?? 5000))}`);
+    // Checkpoints run on a worker thread (./checkpointer.ts); SQLite's own, inside a COMMIT on this thread, only
+    // when the WAL passes 40 MiB (the worker stalled or failed). The WAL file is cut back to 64 MiB after a reset.
+    conn.pragma(`wal_autocheckpoint = ${SAFETY_NET_CHECKPOINT_PAGES}`);
+    conn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     const db = new SqliteDb(conn);
     await migrate(db, sqliteMigrations);
+    const main = conn;
+    const checkpointer = startCheckpointer(file, (reason) => {
+      if (!main.open) return;
+      process.emitWarning(`SQLite checkpoint worker failed (${reason}); checkpoints run in commits again`, {
+        code: "HEIMDALL_SQLITE_CHECKPOINT",
+      });
+      main.pragma("wal_autocheckpoint = 1000");
+    });
     const events = new EventEmitter();
     events.setMaxListeners(0);
     return createSqlStore({
@@ -86,6 +103,7 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
       },
       async close() {
         try {
+          await checkpointer.stop();
           await db.close();
         } finally {
           lock.release();
