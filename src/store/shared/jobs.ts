@@ -90,9 +90,9 @@ export async function cancelJob(db: Db, id: string, by: string | undefined): Pro
 
 /**
  * The compare-and-set UPDATE of a transition (spec 9.1): status guard, optional owner guard, and the fields it
- * writes; `RETURNING seq`. Engines wrap it with the claim change (sqlite/sql/transition.ts, postgres/sql/…).
+ * writes; `RETURNING seq` unless `returning` is false. Engines wrap it with the claim change (sqlite/sql/transition.ts, postgres/sql/…).
  */
-export function transitionUpdate(db: Db, t: Transition): { sql: string; params: unknown[] } {
+export function transitionUpdate(db: Db, t: Transition, returning = true): { sql: string; params: unknown[] } {
   const params: unknown[] = [t.id, t.to];
   const add = (v: unknown) => {
     params.push(v);
@@ -111,7 +111,8 @@ export function transitionUpdate(db: Db, t: Transition): { sql: string; params: 
   if (t.owner !== undefined) {
     where.push(`EXISTS (SELECT 1 FROM claims c WHERE c.job_seq = jobs.seq AND c.owner = ${add(t.owner)})`);
   }
-  return { sql: `UPDATE jobs SET ${sets.join(", ")} WHERE ${where.join(" AND ")} RETURNING seq`, params };
+  const sql = `UPDATE jobs SET ${sets.join(", ")} WHERE ${where.join(" AND ")}`;
+  return { sql: returning ? `${sql} RETURNING seq` : sql, params };
 }
 
 /** D10 hand-back: owner and heartbeat cleared, handed-back flag set; the status is not touched. Guard: owner. */
