@@ -24,4 +24,21 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "off",
     },
   },
+  {
+    // The web UI runs in the browser: of src/ it may import only core's DOM-safe api-types.ts (docs/decisions.md).
+    files: ["src/ui/app/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^node:|^(\\.\\./)+(?!core/api-types\\.ts$)(api|cli|config|core|engine|local-ecs|plugins|store|ui)(/|$)",
+              message: "The web UI imports from src/ only ../core/api-types.ts (DOM-safe); see docs/decisions.md.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,6 +1,7 @@
 // Domain layer: job/command/cluster types, statuses, validation, criteria routing, durations, context layering,
 // templates, wire serialization and typed errors. Pure code: no I/O here, everything else builds on it.
 export * from "./types.ts";
+export * from "./api-types.ts";
 export * from "./errors.ts";
 export * from "./problems.ts";
 export * from "./text.ts";

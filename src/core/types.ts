@@ -1,4 +1,5 @@
 // Domain types shared by every layer. Wire shapes (snake_case) are the API objects of the spec, section 2.
+// Import-free and DOM-safe: the web UI reaches these through api-types.ts (which also declares the JSON as sent).
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -6,7 +7,6 @@ export type JsonObject = { [key: string]: Json };
 export const JOB_STATUSES = ["NEW", "ACCEPTED", "RUNNING", "FAILED", "KILLED", "SUCCEEDED", "CANCELING", "CANCELED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const FINAL_JOB_STATUSES: readonly JobStatus[] = ["FAILED", "KILLED", "SUCCEEDED", "CANCELED"];
-export const isFinalStatus = (s: JobStatus): boolean => FINAL_JOB_STATUSES.includes(s);
 
 export const REGISTRY_STATUSES = ["ACTIVE", "INACTIVE", "DELETED"] as const;
 export type RegistryStatus = (typeof REGISTRY_STATUSES)[number];

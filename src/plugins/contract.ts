@@ -1,6 +1,21 @@
 // Plugin contract (spec 10.2) with Heimdall-TS extensions: services given to create(), optional task views.
 import type { Writable } from "node:stream";
-import type { Cluster, Command, Job, JobProgress, Json, JsonObject, Result } from "../core/index.ts";
+import type {
+  Cluster,
+  Command,
+  Job,
+  JobLogItem,
+  JobProgress,
+  Json,
+  JsonObject,
+  Result,
+  TaskAttempt,
+  TaskOutcome,
+  TaskTimeline,
+} from "../core/index.ts";
+
+/** The task views' JSON shapes are core's (src/core/api-types.ts, shared with the web UI). */
+export type { JobLogItem, TaskAttempt, TaskOutcome, TaskTimeline };
 
 export type AbortKind = "cancel" | "shutdown" | "handback" | "lost";
 export interface AbortReason {
@@ -83,68 +98,6 @@ export interface Handler {
   jobLogs?(job: Readonly<Job>, q: JobLogsQuery, signal: AbortSignal): AsyncIterable<JobLogItem>;
 }
 
-/** How a job with tasks ended, as decided by its plugin (null while it runs). */
-export type TaskOutcome =
-  | { kind: "succeeded" }
-  | { kind: "failed"; slot: number; error: string }
-  | { kind: "timeout"; error: string }
-  | { kind: "canceled"; error: string }
-  | { kind: "error"; error: string };
-
-/** One attempt of a task slot as GET …/tasks shows it (timestamps ISO 8601). The UI and the CLI read these keys. */
-export interface TaskAttempt {
-  slot: number;
-  /** 1-based within the slot. */
-  attempt: number;
-  task_name: string;
-  client_token: string;
-  task_arn: string | null;
-  /** LAUNCHING, ACTIVE, SUCCEEDED, FAILED, STOPPED or INTERRUPTED (a Spot interruption that is retried). */
-  status: string;
-  /** The task's lastStatus as last observed. */
-  last_status: string | null;
-  exit_code: number | null;
-  containers: { name: string; exit_code: number | null; reason: string | null }[];
-  stop_code: string | null;
-  stopped_reason: string | null;
-  /** Why the attempt counts as failed. */
-  failure: string | null;
-  created_at: string;
-  started_at: string | null;
-  stopped_at: string | null;
-  /** RunTask capacity / API failures before the task existed (not task failures). */
-  launch_errors: number;
-  last_launch_error: string | null;
-  /** When RunTask answered with the task (ISO), and until when a never-seen task answered MISSING is tolerated. */
-  run_task_at?: string | null;
-  visible_by?: string | null;
-  /** Where the task was placed (FARGATE, FARGATE_SPOT); null for a launch type. */
-  capacity_provider: string | null;
-  spot_interruption: boolean;
-  /** RunTask found no Spot capacity for this attempt (with spot_fallback the slot moves to FARGATE). */
-  spot_unavailable?: boolean;
-}
-
-/** GET /api/v1/job/{id}/tasks: a job's task slots and every attempt of each (the ECS plugin's). */
-export interface TaskTimeline {
-  job_id: string;
-  cluster_name: string | null;
-  task_definition_arn: string | null;
-  task_count: number;
-  max_fail_count: number;
-  max_spot_interruptions: number | null;
-  spot_fallback: boolean | null;
-  /** Attempts stopped by a Spot interruption. */
-  spot_interruptions: number;
-  first_launch_at: string | null;
-  outcome: TaskOutcome | null;
-  /** The attempt whose logs became the job's stdout/stderr. */
-  representative: { slot: number; attempt: number } | null;
-  /** Container names and awslogs group/prefix/region (console links are built from them). */
-  containers: { name: string; log: { group: string; region: string | null; prefix: string } | null }[];
-  slots: { slot: number; task_name: string; attempts: TaskAttempt[] }[];
-}
-
 /** What GET …/tasks/{slot}/logs asks for: the slot's latest attempt unless `attempt` is given. */
 export interface TaskLogsQuery {
   slot: number;
@@ -163,12 +116,6 @@ export interface JobLogsQuery {
   /** The job's current status (read from the store): the stream ends once it is final and all logs are read. */
   jobStatus: () => Promise<string>;
 }
-
-/** One item of a job log stream: a line, a heartbeat, or the last item (`end`). */
-export type JobLogItem =
-  | { slot: number; attempt: number; container: string; timestamp: number; message: string; cursor: string }
-  | { heartbeat: true }
-  | { end: boolean; status: string; cursor?: string };
 
 export interface PluginModule {
   name: string;

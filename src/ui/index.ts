@@ -10,6 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, "..", "..");
 const buildScript = join(packageRoot, "scripts", "build-ui.mjs");
 const appSources = join(packageRoot, "src", "ui", "app");
+/** The files of src/core the bundle includes (api-types.ts imports types.ts; docs/decisions.md). */
+const coreSources = ["api-types.ts", "types.ts"].map((f) => join(packageRoot, "src", "core", f));
 
 /**
  * Absolute path of the built UI (index.html + assets/), served by the API as its static root: dist/ui/public,
@@ -30,15 +32,15 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * true when index.html is missing or older than a source file of the UI or the build script. An installed package
- * has no UI sources: its bundle is never stale.
+ * true when index.html is missing or older than a source file of the UI (core's api-types.ts and types.ts included)
+ * or the build script. An installed package has no UI sources: its bundle is never stale.
  */
 export function uiBuildIsStale(): boolean {
   const index = join(uiDistDir(), "index.html");
   if (!existsSync(index)) return true;
   if (!existsSync(appSources)) return false;
   const built = statSync(index).mtimeMs;
-  const sources = Math.max(newestMtime(appSources), existsSync(buildScript) ? statSync(buildScript).mtimeMs : 0);
+  const sources = Math.max(newestMtime(appSources), ...[buildScript, ...coreSources].map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
   return sources > built;
 }
 

@@ -51,14 +51,17 @@ describe("AWS console links of ECS tasks", () => {
       /^https:\/\/cn-north-1\.console\.amazonaws\.cn\//,
     );
   });
-  it("reads the timeline's containers defensively", () => {
+  it("lists the timeline's containers that log to CloudWatch", () => {
     assert.deepEqual(
       containerLogs({
-        containers: [{ name: "main", log: { group: "/ecs/x", prefix: "ecs", region: null } }, { name: "nolog", log: null }, "junk"],
+        containers: [
+          { name: "main", log: { group: "/ecs/x", prefix: "ecs", region: null } },
+          { name: "nolog", log: null },
+        ],
       }),
       [{ name: "main", group: "/ecs/x", prefix: "ecs", region: null }],
     );
-    assert.deepEqual(containerLogs([]), []);
+    assert.deepEqual(containerLogs({ containers: [] }), []);
     assert.deepEqual(containerLogs(undefined), []);
   });
 });
@@ -66,7 +69,7 @@ describe("AWS console links of ECS tasks", () => {
 describe("list helpers", () => {
   it("summarises ECS progress", () => {
     assert.equal(progressText({ tasks: 5, succeeded: 3, running: 1, retrying: 1, failed: 0, pending: 0 }), "3/5 ✓ 1 running 1 retrying");
-    assert.equal(progressText({ tasks: 2, succeeded: 0, pending: 2 }), "0/2 ✓ 2 pending");
+    assert.equal(progressText({ tasks: 2, succeeded: 0, running: 0, retrying: 0, failed: 0, pending: 2 }), "0/2 ✓ 2 pending");
     assert.equal(progressText(undefined), "");
     assert.equal(progressText(null), "");
   });

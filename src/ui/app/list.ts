@@ -2,7 +2,8 @@
 // cursor pagination and the "N"/"N+" count — all mirrored in the page URL's query string.
 import { h, type ComponentChildren, type VNode } from "preact";
 import { useState } from "preact/hooks";
-import { apiGet, query, type Page } from "./api.ts";
+import type { PageJson } from "../../core/api-types.ts";
+import { apiGet, query } from "./api.ts";
 import { ErrorAlert, Loading } from "./components.ts";
 import { useAsync, useRefreshTick } from "./hooks.ts";
 import { navigate, type Loc } from "./router.ts";
@@ -97,7 +98,7 @@ export function ListPage<T>(props: { spec: ListSpec<T>; loc: Loc; title: string;
     async (signal) => ({
       page,
       key: currentKey,
-      res: await apiGet<Page<T>>(spec.endpoint + query({ ...apiBase, limit: String(PAGE_SIZE), cursor }), signal),
+      res: await apiGet<PageJson<T>>(spec.endpoint + query({ ...apiBase, limit: String(PAGE_SIZE), cursor }), signal),
     }),
     [baseKey, cursor, tick],
   );

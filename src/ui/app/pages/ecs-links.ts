@@ -3,6 +3,8 @@
 // definition's awslogs group/prefix. Hidden for the local ECS endpoint, which is recognised by the account id in
 // its ARNs: 000000000000 (the local ECS's `accountId` default, also LocalStack's) — see docs/ui.md.
 
+import type { TaskTimeline } from "../../../core/api-types.ts";
+
 export const LOCAL_ACCOUNT = "000000000000";
 
 export interface TaskArn {
@@ -51,22 +53,9 @@ export function cloudWatchStreamUrl(arn: TaskArn, log: ContainerLog): string {
   return `${consoleHost(arn, region)}/cloudwatch/home?region=${encodeURIComponent(region)}#logsV2:log-groups/log-group/${consoleEscape(log.group)}/log-events/${consoleEscape(stream)}`;
 }
 
-/** Reads the timeline's `containers: [{name, log: {group, prefix, region}}]` defensively. */
-export function containerLogs(raw: unknown): ContainerLog[] {
-  const o = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  const list = Array.isArray(o["containers"]) ? (o["containers"] as unknown[]) : [];
-  const out: ContainerLog[] = [];
-  for (const c of list) {
-    if (!c || typeof c !== "object") continue;
-    const rec = c as Record<string, unknown>;
-    const log = rec["log"] && typeof rec["log"] === "object" ? (rec["log"] as Record<string, unknown>) : undefined;
-    if (typeof rec["name"] !== "string" || !log || typeof log["group"] !== "string" || typeof log["prefix"] !== "string") continue;
-    out.push({
-      name: rec["name"],
-      group: log["group"],
-      prefix: log["prefix"],
-      region: typeof log["region"] === "string" ? log["region"] : null,
-    });
-  }
-  return out;
+/** The timeline's containers that log to CloudWatch (`containers: [{name, log: {group, prefix, region}}]`). */
+export function containerLogs(tl: Pick<TaskTimeline, "containers"> | undefined): ContainerLog[] {
+  return (tl?.containers ?? []).flatMap((c) =>
+    c.log ? [{ name: c.name, group: c.log.group, prefix: c.log.prefix, region: c.log.region }] : [],
+  );
 }

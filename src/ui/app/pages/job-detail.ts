@@ -2,19 +2,8 @@
 // the ECS task timeline for jobs of an `ecs` command, and Cancel with confirmation.
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
-import {
-  API,
-  ApiError,
-  CANCELABLE_JOB_STATUSES,
-  apiGet,
-  apiSend,
-  enc,
-  errorMessage,
-  isFinal,
-  type Command,
-  type Job,
-  type Result,
-} from "../api.ts";
+import { isFinalStatus, type CommandJson as Command, type JobJson as Job, type JobStatus, type Result } from "../../../core/api-types.ts";
+import { API, ApiError, apiGet, apiSend, enc, errorMessage } from "../api.ts";
 import {
   Breadcrumbs,
   ConfirmDialog,
@@ -40,6 +29,8 @@ import { LogViewer } from "./log-viewer.ts";
 import { TaskTimeline } from "./task-timeline.ts";
 
 const LIVE_POLL_MS = 2000;
+/** Statuses that show the Cancel button (a CANCELING job is already being canceled). */
+const CANCELABLE_JOB_STATUSES: readonly JobStatus[] = ["NEW", "ACCEPTED", "RUNNING"];
 
 export function JobDetailPage(props: { id: string }): VNode<any> {
   const { id } = props;
@@ -52,7 +43,7 @@ export function JobDetailPage(props: { id: string }): VNode<any> {
     (signal) => (commandId ? apiGet<Command>(`/command/${enc(commandId)}`, signal) : Promise.resolve(undefined)),
     [commandId],
   );
-  useInterval(() => job.reload(), j && !isFinal(j.status) ? LIVE_POLL_MS : 0);
+  useInterval(() => job.reload(), j && !isFinalStatus(j.status) ? LIVE_POLL_MS : 0);
   const crumbs = h(Breadcrumbs, { items: [{ label: "Jobs", href: "/jobs" }, { label: j?.name || id }] });
   if (!j) {
     return h(

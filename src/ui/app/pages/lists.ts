@@ -1,6 +1,13 @@
 // The three list pages (spec 12): /jobs, /commands, /clusters.
 import { h, type VNode } from "preact";
-import { enc, isFinal, type Cluster, type Command, type Job, type JobProgress } from "../api.ts";
+import {
+  isFinalStatus,
+  type ClusterJson as Cluster,
+  type CommandJson as Command,
+  type JobJson as Job,
+  type JobProgress,
+} from "../../../core/api-types.ts";
+import { enc } from "../api.ts";
 import { Breadcrumbs, DateText, StatusTag } from "../components.ts";
 import { fmtDuration, jobDuration, trim } from "../format.ts";
 import { useNow } from "../hooks.ts";
@@ -55,8 +62,8 @@ const jobsSpec: ListSpec<Job> = {
 
 /** "3/5 ✓ 1 running 1 retrying" for ECS jobs' `progress`; "" without one. */
 export function progressText(p: JobProgress | null | undefined): string {
-  if (!p || typeof p !== "object") return "";
-  const parts = [`${p.succeeded ?? 0}/${p.tasks ?? "?"} ✓`];
+  if (!p) return "";
+  const parts = [`${p.succeeded}/${p.tasks} ✓`];
   for (const k of ["running", "retrying", "pending", "failed"] as const) if (p[k]) parts.push(`${p[k]} ${k}`);
   return parts.join(" ");
 }
@@ -76,10 +83,10 @@ function JobStatusCell(props: { job: Job }): VNode<any> {
 /** Finished − started; ticks every second while the job runs. */
 export function JobDurationText(props: { job: Job }): VNode<any> {
   const j = props.job;
-  const running = !!j.started_at && !j.finished_at && !isFinal(j.status);
+  const running = !!j.started_at && !j.finished_at && !isFinalStatus(j.status);
   const now = useNow(running);
   // A final job stored before finished_at existed ends at its last update.
-  const d = jobDuration(j.started_at, j.finished_at ?? (isFinal(j.status) ? j.updated_at : undefined), now);
+  const d = jobDuration(j.started_at, j.finished_at ?? (isFinalStatus(j.status) ? j.updated_at : undefined), now);
   return h("span", { "data-testid": "duration", class: running ? "ticking" : undefined }, d === undefined ? "—" : fmtDuration(d));
 }
 

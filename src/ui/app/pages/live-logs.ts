@@ -5,17 +5,10 @@
 // connection reconnects from the last cursor, so no line is shown twice.
 import { h, type VNode } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { JobLogItem, JobLogLine } from "../../../core/api-types.ts";
 import { API, enc, errorMessage } from "../api.ts";
 import { Section } from "../components.ts";
 import { fmtDate } from "../format.ts";
-
-export interface LogLine {
-  slot: number;
-  attempt: number;
-  container?: string;
-  timestamp?: number;
-  message: string;
-}
 
 /** Lines kept in the pane; older ones are dropped (and a note says so). */
 const MAX_LINES = 20_000;
@@ -69,10 +62,10 @@ export function parseNdjson(buffer: string, onRecord: (rec: Record<string, unkno
   return buffer.slice(start);
 }
 
-export const prefixed = (l: LogLine): string => `[${l.slot}.${l.attempt}] ${l.message}`;
+export const prefixed = (l: Pick<JobLogLine, "slot" | "attempt" | "message">): string => `[${l.slot}.${l.attempt}] ${l.message}`;
 
 interface FollowState {
-  lines: LogLine[];
+  lines: JobLogLine[];
   dropped: number;
   state: "connecting" | "live" | "reconnecting" | "ended" | "unavailable";
   endStatus?: string;
@@ -89,7 +82,7 @@ export function LiveTaskLogs(props: { jobId: string; jobStatus: string }): VNode
   useEffect(() => {
     const ctl = new AbortController();
     let cursor: string | undefined;
-    let lines: LogLine[] = [];
+    let lines: JobLogLine[] = [];
     let dropped = 0;
     let failures = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -113,24 +106,19 @@ export function LiveTaskLogs(props: { jobId: string; jobStatus: string }): VNode
         await streamText(url, ctl.signal, (text) => {
           failures = 0;
           rest = parseNdjson(rest + text, (rec) => {
-            if (typeof rec["cursor"] === "string") cursor = rec["cursor"];
-            if (typeof rec["message"] === "string") {
-              lines.push({
-                slot: Number(rec["slot"] ?? 0),
-                attempt: Number(rec["attempt"] ?? 1),
-                container: typeof rec["container"] === "string" ? rec["container"] : undefined,
-                timestamp: typeof rec["timestamp"] === "number" ? rec["timestamp"] : undefined,
-                message: rec["message"].replace(/\r?\n$/, ""),
-              });
+            const item = rec as JobLogItem;
+            if ("cursor" in item && item.cursor !== undefined) cursor = item.cursor;
+            if ("message" in item) {
+              lines.push({ ...item, message: item.message.replace(/\r?\n$/, "") });
               if (lines.length > MAX_LINES) {
                 dropped += lines.length - MAX_LINES;
                 lines = lines.slice(lines.length - MAX_LINES);
               }
               schedule();
-            } else if (rec["end"] === true) {
+            } else if ("end" in item) {
               ended = true;
-              publish({ state: "ended", endStatus: typeof rec["status"] === "string" ? rec["status"] : undefined });
-            } else if (rec["heartbeat"] === true) {
+              publish({ state: "ended", endStatus: item.status });
+            } else if (item.heartbeat) {
               publish({ state: "live" });
             }
           });

@@ -3,7 +3,8 @@
 // X-Heimdall-Job-Status is final and everything up to the reported size has been read.
 import { h, type VNode } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { API, enc, errorMessage, isFinal } from "../api.ts";
+import { isFinalStatus } from "../../../core/api-types.ts";
+import { API, enc, errorMessage } from "../api.ts";
 import { ExternalLink } from "../components.ts";
 
 const TAIL_BYTES = 65_536;
@@ -58,7 +59,7 @@ export function LogViewer(props: {
       offset = Math.max(size, (offset ?? 0) + buf.length);
       const status = res.headers.get("X-Heimdall-Job-Status") ?? statusRef.current;
       if (status && status !== statusRef.current) onStatus.current?.(status);
-      const done = isFinal(status) && offset >= size;
+      const done = isFinalStatus(status) && offset >= size;
       setState({ text, omitted, following: !done, size: offset });
       if (!done && !ctl.signal.aborted) timer = setTimeout(run, POLL_MS);
     };

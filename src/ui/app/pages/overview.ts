@@ -2,7 +2,8 @@
 // status, jobs finished per hour as an inline SVG bar chart (no chart library), running ECS tasks, the slowest jobs
 // and the most recent failures, each linked to its job or to the filtered jobs list.
 import { h, type VNode } from "preact";
-import { apiGet, enc, type Stats } from "../api.ts";
+import type { JobStats as Stats } from "../../../core/api-types.ts";
+import { apiGet, enc } from "../api.ts";
 import { Breadcrumbs, DateText, ErrorAlert, Loading, Section, StatusTag } from "../components.ts";
 import { fmtDuration, fmtHour, trim, zoneName } from "../format.ts";
 import { useAsync, useRefreshTick } from "../hooks.ts";

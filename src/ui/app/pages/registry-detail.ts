@@ -2,7 +2,8 @@
 // (PUT …/status, issue 5) and, for clusters with health_check, "Check health" (GET /cluster/{id}/health).
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
-import { API, ApiError, apiGet, apiSend, enc, errorMessage, type Cluster, type Command, type Health } from "../api.ts";
+import type { ClusterJson as Cluster, CommandJson as Command, HealthReport } from "../../../core/api-types.ts";
+import { API, ApiError, apiGet, apiSend, enc, errorMessage } from "../api.ts";
 import {
   Breadcrumbs,
   ErrorAlert,
@@ -240,11 +241,11 @@ export function ClusterDetailPage(props: { id: string }): VNode<any> {
 }
 
 function HealthBox(props: { id: string }): VNode<any> {
-  const [state, setState] = useState<{ busy: boolean; health?: Health; error?: string }>({ busy: false });
+  const [state, setState] = useState<{ busy: boolean; health?: HealthReport; error?: string }>({ busy: false });
   const check = async (): Promise<void> => {
     setState({ busy: true });
     try {
-      setState({ busy: false, health: await apiGet<Health>(`/cluster/${enc(props.id)}/health`) });
+      setState({ busy: false, health: await apiGet<HealthReport>(`/cluster/${enc(props.id)}/health`) });
     } catch (err) {
       setState({ busy: false, error: errorMessage(err) });
     }

@@ -3,7 +3,8 @@
 // next to the field they name.
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
-import { ApiError, apiGet, apiSend, errorMessage, type Cluster, type Command, type Job, type Page } from "../api.ts";
+import type { ClusterJson as Cluster, CommandJson as Command, JobJson as Job, PageJson as Page } from "../../../core/api-types.ts";
+import { ApiError, apiGet, apiSend, errorMessage } from "../api.ts";
 import { Breadcrumbs, ErrorAlert } from "../components.ts";
 import { splitList } from "../format.ts";
 import { toast, useAsync } from "../hooks.ts";

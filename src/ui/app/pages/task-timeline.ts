@@ -1,21 +1,21 @@
-// The ECS task timeline of a job: GET /api/v1/job/{id}/tasks (the ecs plugin's tasks(job)) rendered as slots ×
-// attempts, each attempt's logs one click away (GET /api/v1/job/{id}/tasks/{slot}/logs?attempt=N).
-// The JSON is read defensively (see docs/ui.md): snake_case or camelCase keys, epoch seconds/ms or ISO dates.
+// The ECS task timeline of a job: GET /api/v1/job/{id}/tasks (the ecs plugin's tasks(job), typed by core's
+// TaskTimeline) rendered as slots × attempts, each attempt's logs one click away
+// (GET /api/v1/job/{id}/tasks/{slot}/logs?attempt=N).
 import { h, type VNode } from "preact";
 import { useState } from "preact/hooks";
-import { API, apiGet, enc, errorMessage, isFinal } from "../api.ts";
+import { isFinalStatus, type TaskAttempt, type TaskTimeline as TaskTimelineJson } from "../../../core/api-types.ts";
+import { API, apiGet, enc, errorMessage } from "../api.ts";
 import { CopyButton, DateText, ErrorAlert, ExternalLink, Fields, Section } from "../components.ts";
 import { fmtDuration, taskStatusClass } from "../format.ts";
 import { useAsync, useInterval } from "../hooks.ts";
 import { cloudWatchStreamUrl, containerLogs, ecsConsoleUrl, isRealAws, parseTaskArn, type ContainerLog } from "./ecs-links.ts";
 import { streamText } from "./live-logs.ts";
 
-export interface Attempt {
+/** An attempt as its table row shows it: epoch seconds instead of ISO dates, "" for null, container exits as one text. */
+export interface AttemptRow {
   attempt: number;
   task_arn: string;
-  /** Heimdall's attempt status (LAUNCHING, ACTIVE, SUCCEEDED, FAILED, STOPPED, INTERRUPTED). */
   status: string;
-  /** ECS lastStatus as last observed (PROVISIONING … STOPPED). */
   last_status: string;
   exit_code?: number;
   stop_code: string;
@@ -23,123 +23,50 @@ export interface Attempt {
   /** Why the attempt counts as failed, or the last launch error. */
   failure: string;
   containers: string;
-  /** Capacity provider ECS placed the task on (FARGATE, FARGATE_SPOT); "" for a launch type. */
   capacity_provider: string;
-  /** Stopped by a Fargate Spot interruption. */
   spot_interruption: boolean;
-  created_at?: number;
+  /** When the task started, or when it was created if it never started. */
   started_at?: number;
   stopped_at?: number;
 }
 
-export interface Timeline {
-  slots: Slot[];
-  task_count?: number;
-  max_fail_count?: number;
-  spot_interruptions?: number;
-  max_spot_interruptions?: number;
-  cluster_name: string;
-  task_definition_arn: string;
-  outcome: string;
-  representative?: { slot: number; attempt: number };
+/** Epoch seconds of an ISO 8601 date; undefined for null or an unreadable date. */
+export function isoSeconds(iso: string | null | undefined): number | undefined {
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(t) ? t / 1000 : undefined;
 }
 
-export interface Slot {
-  slot: number;
-  task_name: string;
-  attempts: Attempt[];
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const pick = (o: Obj, ...keys: string[]): unknown => {
-  for (const k of keys) if (o[k] !== undefined && o[k] !== null) return o[k];
-  return undefined;
-};
-const str = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
-
-/** Epoch seconds from epoch seconds, epoch milliseconds or an ISO date string. */
-export function toEpochSeconds(v: unknown): number | undefined {
-  if (typeof v === "number" && Number.isFinite(v) && v > 0) return v > 1e12 ? v / 1000 : v;
-  if (typeof v === "string" && v) {
-    const n = Number(v);
-    if (Number.isFinite(n)) return toEpochSeconds(n);
-    const t = Date.parse(v);
-    return Number.isFinite(t) ? t / 1000 : undefined;
-  }
-  return undefined;
-}
-
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-
-/** Reads the plugin's timeline: `{slots:[{slot, task_name, attempts:[…]}], task_count, outcome, representative, …}`. */
-export function normalizeTimeline(raw: unknown): Timeline {
-  const o = isObj(raw) ? raw : {};
-  const outcome = o["outcome"];
-  const rep = o["representative"];
+export function attemptRow(a: TaskAttempt): AttemptRow {
   return {
-    slots: normalizeTasks(raw),
-    task_count: num(o["task_count"]),
-    max_fail_count: num(o["max_fail_count"]),
-    spot_interruptions: num(o["spot_interruptions"]),
-    max_spot_interruptions: num(o["max_spot_interruptions"]),
-    cluster_name: str(o["cluster_name"]),
-    task_definition_arn: str(o["task_definition_arn"]),
-    outcome: isObj(outcome) ? [str(outcome["kind"]), str(outcome["error"])].filter(Boolean).join(": ") : str(outcome),
-    representative:
-      isObj(rep) && num(rep["slot"]) !== undefined ? { slot: num(rep["slot"]) ?? 0, attempt: num(rep["attempt"]) ?? 1 } : undefined,
+    attempt: a.attempt,
+    task_arn: a.task_arn ?? "",
+    status: a.status,
+    last_status: a.last_status ?? "",
+    exit_code: a.exit_code ?? undefined,
+    stop_code: a.stop_code ?? "",
+    stopped_reason: a.stopped_reason ?? "",
+    failure: a.failure ?? a.last_launch_error ?? "",
+    containers: a.containers.map((c) => `${c.name}: exit ${c.exit_code ?? "—"}${c.reason ? ` (${c.reason})` : ""}`).join("; "),
+    capacity_provider: a.capacity_provider ?? "",
+    spot_interruption: a.spot_interruption || a.stop_code === "SpotInterruption",
+    started_at: isoSeconds(a.started_at ?? a.created_at),
+    stopped_at: isoSeconds(a.stopped_at),
   };
 }
 
-export function normalizeTasks(raw: unknown): Slot[] {
-  const slots = Array.isArray(raw) ? raw : isObj(raw) ? (pick(raw, "slots", "tasks") ?? []) : [];
-  if (!Array.isArray(slots)) return [];
-  return slots.filter(isObj).map((s, i) => {
-    const attempts = pick(s, "attempts", "history");
-    const list = Array.isArray(attempts) ? attempts.filter(isObj) : [];
-    const slotNo = Number(pick(s, "slot", "task_number", "taskNumber", "index") ?? i);
-    return {
-      slot: Number.isFinite(slotNo) ? slotNo : i,
-      task_name: str(pick(s, "task_name", "taskName", "started_by", "startedBy")),
-      attempts: list.map((a, j) => {
-        const exit = pick(a, "exit_code", "exitCode");
-        const containers = pick(a, "containers");
-        return {
-          attempt: Number(pick(a, "attempt", "attempt_number") ?? j + 1) || j + 1,
-          task_arn: str(pick(a, "task_arn", "taskArn", "arn")),
-          status: str(pick(a, "status", "last_status", "lastStatus")).toUpperCase(),
-          last_status: str(pick(a, "last_status", "lastStatus")).toUpperCase(),
-          exit_code: typeof exit === "number" ? exit : undefined,
-          stop_code: str(pick(a, "stop_code", "stopCode")),
-          stopped_reason: str(pick(a, "stopped_reason", "stoppedReason", "reason")),
-          failure: str(pick(a, "failure", "last_launch_error")),
-          containers: Array.isArray(containers)
-            ? containers
-                .filter(isObj)
-                .map((c) => `${str(c["name"])}: exit ${c["exit_code"] ?? "—"}${c["reason"] ? ` (${str(c["reason"])})` : ""}`)
-                .join("; ")
-            : "",
-          capacity_provider: str(pick(a, "capacity_provider", "capacityProviderName", "capacityProvider")),
-          spot_interruption:
-            pick(a, "spot_interruption", "spotInterruption") === true || str(pick(a, "stop_code", "stopCode")) === "SpotInterruption",
-          created_at: toEpochSeconds(pick(a, "created_at", "createdAt")),
-          started_at: toEpochSeconds(pick(a, "started_at", "startedAt", "created_at", "createdAt")),
-          stopped_at: toEpochSeconds(pick(a, "stopped_at", "stoppedAt")),
-        };
-      }),
-    };
-  });
-}
+/** `failed: task 1 failed 3 times`; "" while the job runs. */
+export const outcomeText = (o: TaskTimelineJson["outcome"]): string =>
+  o ? [o.kind, "error" in o ? o.error : ""].filter(Boolean).join(": ") : "";
 
 export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode<any> {
   const { jobId, jobStatus } = props;
-  const final = isFinal(jobStatus);
-  const tasks = useAsync((signal) => apiGet<unknown>(`/job/${enc(jobId)}/tasks`, signal), [jobId, final]);
+  const final = isFinalStatus(jobStatus);
+  const tasks = useAsync((signal) => apiGet<TaskTimelineJson>(`/job/${enc(jobId)}/tasks`, signal), [jobId, final]);
   useInterval(() => tasks.reload(), final ? 0 : 3000);
   const [open, setOpen] = useState<string | undefined>();
-  const tl = normalizeTimeline(tasks.data);
-  const logsOf = containerLogs(tasks.data);
-  const slots = tl.slots;
+  const tl = tasks.data;
+  const logsOf = containerLogs(tl);
+  const slots = (tl?.slots ?? []).map((s) => ({ slot: s.slot, task_name: s.task_name, attempts: s.attempts.map(attemptRow) }));
   const all = slots.flatMap((s) => s.attempts);
   const now = Date.now() / 1000;
   const t0 = Math.min(...all.map((a) => a.started_at ?? now), now);
@@ -174,7 +101,7 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
                   "Spot interruption",
                 )
               : null,
-            tl.representative?.slot === s.slot && tl.representative.attempt === a.attempt
+            tl?.representative?.slot === s.slot && tl.representative.attempt === a.attempt
               ? h("div", { class: "small rep", title: "This attempt's logs are the job's stdout/stderr" }, "★ representative")
               : null,
           ),
@@ -222,24 +149,19 @@ export function TaskTimeline(props: { jobId: string; jobStatus: string }): VNode
     Section,
     { title: "ECS tasks", id: "tasks" },
     h(ErrorAlert, { error: tasks.error, title: "Task timeline" }),
-    tasks.data !== undefined
+    tl !== undefined
       ? h(Fields, {
           rows: [
-            [
-              "Tasks",
-              tl.task_count === undefined
-                ? undefined
-                : `${tl.task_count} in parallel, each retried up to ${tl.max_fail_count ?? "?"} times`,
-            ],
+            ["Tasks", `${tl.task_count} in parallel, each retried up to ${tl.max_fail_count} times`],
             [
               "Spot interruptions",
               tl.spot_interruptions
                 ? `${tl.spot_interruptions} (each slot retries up to ${tl.max_spot_interruptions ?? "?"} without spending a retry)`
                 : undefined,
             ],
-            ["ECS cluster", tl.cluster_name],
+            ["ECS cluster", tl.cluster_name ?? ""],
             ["Task definition", tl.task_definition_arn ? h("code", { class: "id" }, tl.task_definition_arn) : undefined],
-            ["Outcome", tl.outcome],
+            ["Outcome", outcomeText(tl.outcome)],
           ],
         })
       : null,
