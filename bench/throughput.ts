@@ -120,6 +120,7 @@ function sqliteLoop(file: string): number {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
+  db.pragma("temp_store = MEMORY");
   const insJob = db.prepare(`INSERT INTO jobs (id, status, name, version, description, context, error, user_name, is_sync,
     store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name, created_at,
     updated_at) VALUES (?, 'NEW', 'bench', '', '', NULL, '', 'bench', 0, 0, '', '{}', 'ping-0.0.1', 'ping', 'localhost-0.0.1',
