@@ -107,7 +107,9 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-describe("leftover processes of a crashed instance's shell jobs", { skip: HAS_PROC ? false : "needs Linux /proc" }, () => {
+// The three cases run at once: each has its own servers, database and jobs_directory, and spends most of its time
+// waiting out SLEEP_S (the suite's wall time, not its work).
+describe("leftover processes of a crashed instance's shell jobs", { skip: HAS_PROC ? false : "needs Linux /proc", concurrency: 3 }, () => {
   it(
     "SQLite: a new server on the same jobs_directory kills the group at startup; the job ends FAILED awol",
     { timeout: 120_000 },
