@@ -115,10 +115,11 @@ export function LiveTaskLogs(props: { jobId: string; jobStatus: string }): VNode
                 lines = lines.slice(lines.length - MAX_LINES);
               }
               schedule();
-            } else if ("end" in item) {
+            } else if ("end" in item && item.end) {
+              // ({"end":false,…} closes a read while the job still runs: not the end, the pane reconnects.)
               ended = true;
               publish({ state: "ended", endStatus: item.status });
-            } else if (item.heartbeat) {
+            } else if ("heartbeat" in item) {
               publish({ state: "live" });
             }
           });
