@@ -37,6 +37,12 @@ export interface CoalescedWrites {
   readonly coalescers: { insertJob: Coalescer<NewJob, InsertedJob | undefined>; transition: Coalescer<Transition, boolean> };
 }
 
+/**
+ * `maxInFlight` (default 1): batches of one kind running at once. One gives the biggest batches: 1.4 statements
+ * per ping job against 2.3 with two in flight (2,000 jobs, pool 10); more in flight lets a call that arrives
+ * mid-batch start without waiting a round trip. Measured at load 11-13 on 2 cores: 1 → 103 and 94 jobs/s,
+ * 3 → 111 and 126 jobs/s, within that load's noise; at low load a job's cost is CPU, which round trips drive.
+ */
 export function coalescedWrites(db: Db, opts: { maxInFlight?: number } = {}): CoalescedWrites {
   const maxInFlight = opts.maxInFlight ?? 1;
   const inserts = new Coalescer<NewJob, InsertedJob | undefined>({
