@@ -1,5 +1,5 @@
 // What the API (and the CLI's serve) needs from the engine. The engine owns routing, execution and recovery.
-import type { Cluster, Command, Job, Result, SubmitInput } from "../core/index.ts";
+import type { Cluster, Command, HealthCheckItem, HealthReport, Job, Result, SubmitInput } from "../core/index.ts";
 import type { JobLogItem, JobLogsQuery, TaskLogsQuery, TaskTimeline } from "../plugins/index.ts";
 
 /** A command or cluster as stored, without the timestamps the store sets. */
@@ -52,18 +52,8 @@ export interface SubmitOutcome {
   result?: Result;
 }
 
-export interface HealthCheckItem {
-  cluster_id: string;
-  cluster_name: string;
-  plugin: string;
-  status: "ok" | "error" | "unchecked";
-  latency_ms: number;
-  error?: string;
-}
-export interface HealthReport {
-  healthy: boolean;
-  checks: HealthCheckItem[];
-}
+/** Health reports are core's (src/core/api-types.ts, shared with the web UI). */
+export type { HealthCheckItem, HealthReport };
 
 /** Metric hooks the engine calls; the API implements them with prom-client (spec D11). */
 export interface EngineMetrics {
