@@ -93,7 +93,8 @@ void test("a registry-revision mismatch leaves out only that row; sync jobs get 
 
 void test("concurrent transitions: each caller learns its own compare-and-set; claim changes apply per row", { skip }, async () => {
   const jobs = Array.from({ length: 6 }, () => newJob());
-  await Promise.all(jobs.map((j) => writes.insertJob(j)));
+  const owned = newJob({ status: "RUNNING", is_sync: true, owner: "me" });
+  await Promise.all([...jobs, owned].map((j) => writes.insertJob(j)));
   const ids = jobs.map((j) => j.id);
   const c = writes.coalescers.transition;
   const before = c.stats.batches;
@@ -112,11 +113,13 @@ void test("concurrent transitions: each caller learns its own compare-and-set; c
       removeClaim: true,
     }),
     writes.transition({ id: g, from: ["NEW"], to: "RUNNING", markStarted: true, clearOwner: true }),
+    writes.transition({ id: owned.id, from: ["RUNNING"], to: "SUCCEEDED", owner: "me", removeClaim: true }), // owner guard holds
     // Same job as the first call: never in the same batch as it, so it sees ACCEPTED.
     writes.transition({ id: a, from: ["ACCEPTED"], to: "RUNNING" }),
   ]);
-  assert.deepEqual(results, [true, false, true, false, true, true, true]);
-  assert.ok(c.stats.batches - before <= 3); // never more than: the first alone, the next five, the second move of a
+  assert.deepEqual(results, [true, false, true, false, true, true, true, true]);
+  assert.equal((await store.getJob(owned.id))?.status, "SUCCEEDED");
+  assert.ok(c.stats.batches - before <= 3); // never more than: the first alone, the next six, the second move of a
   const got = await Promise.all(ids.map((id) => store.getJob(id)));
   assert.deepEqual(
     got.map((j) => j?.status),
@@ -126,7 +129,7 @@ void test("concurrent transitions: each caller learns its own compare-and-set; c
   assert.ok(got[2]?.finished_at !== null && got[0]?.started_at !== null && got[1]?.finished_at === null);
   assert.equal(got[4]?.canceled_by, "bob");
   assert.deepEqual(got[4]?.job_attributes, { k: { kind: "text", value: "v" } });
-  assert.equal(await claimCount([d, f]), 0);
+  assert.equal(await claimCount([d, f, owned.id]), 0);
   assert.equal(await claimCount([a, b, e, g]), 4);
 });
 

@@ -2,7 +2,8 @@
 // ../coalesced.ts): each row carries its own guard (from-statuses, optional owner) and its own changes (error,
 // canceled_by, job_attributes, started; NULL = unchanged), the claim change per row (remove / clear owner) in
 // data-modifying CTEs, atomic with the update. RETURNING tells each caller whether its guard matched. The rows
-// must have distinct job ids (the coalescer keys by id). Same effects as transition.ts, one round trip.
+// must have distinct job ids (the coalescer keys by id). Same effects as transition.ts, one round trip. The owner
+// guard reads the job's claim by its key (a generic plan of `EXISTS … c.owner = v.owner` walked claims_owner).
 import { FINAL_JOB_STATUSES } from "../../../core/index.ts";
 import type { Transition } from "../../contract.ts";
 import type { Db } from "../../shared/db.ts";
@@ -22,7 +23,7 @@ const TRANSITIONS = `WITH v AS (
       job_attributes = coalesce(v.job_attributes, jobs.job_attributes), started = jobs.started OR v.mark_started
     FROM v
     WHERE jobs.id = v.id AND jobs.status = ANY(string_to_array(v.from_list, ','))
-      AND (v.owner IS NULL OR EXISTS (SELECT 1 FROM claims c WHERE c.job_seq = jobs.seq AND c.owner = v.owner))
+      AND (v.owner IS NULL OR (SELECT c.owner FROM claims c WHERE c.job_seq = jobs.seq) = v.owner)
     RETURNING jobs.seq, jobs.id, v.claim
   ), removed AS (
     DELETE FROM claims WHERE job_seq IN (SELECT seq FROM moved WHERE claim = 'remove')
