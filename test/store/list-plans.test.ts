@@ -3,13 +3,21 @@
 // SQLite: EXPLAIN QUERY PLAN of the store's own SQL on 3,000 jobs must SEARCH the named index and never SCAN jobs
 // or job_tags. PostgreSQL: after ANALYZE, with enable_seqscan = off (so a table of this size does not make a
 // sequential scan the cheapest plan), EXPLAIN must name the index and show no Seq Scan on jobs or job_tags; the
-// values filtered on are selective (about 1 % of the rows), where reading the index is the right plan.
+// values filtered on are selective (about 1 % of the rows), where reading the index is the right plan. Each plan of
+// job-list.ts is checked, also the ones it picks per case (a prefix's values one by one, the newest jobs first, a
+// common tag in created_at order, the time filters' index ranges), and the created_at plan of a common tag is
+// checked to give exactly the pages of reading and sorting the tag, also when created_at does not follow seq.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import type { JobFilter, JobStatus, PageQuery } from "../../src/core/index.ts";
-import { jobListQuery } from "../../src/store/shared/job-list.ts";
+import type { Row } from "../../src/store/shared/db.ts";
+import type { Dialect } from "../../src/store/shared/db.ts";
+import { jobListQuery, tagTimeQuery } from "../../src/store/shared/job-list.ts";
+import type { PickFilter, PrefixSplit } from "../../src/store/shared/job-list-prefix.ts";
+import { prefixValuesQuery } from "../../src/store/shared/job-list-prefix.ts";
+import { pageRows } from "../../src/store/shared/list-query.ts";
 import { postgresDialect } from "../../src/store/postgres/db.ts";
 import { sqliteDialect } from "../../src/store/sqlite/dialect.ts";
 import type { StoreBackend } from "../helpers/db.ts";
@@ -47,39 +55,71 @@ async function load(backend: StoreBackend): Promise<string> {
 
 const seqDesc: PageQuery = { limit: 101, order_by: "seq", direction: "desc" };
 const createdDesc: PageQuery = { limit: 101, order_by: "created_at", direction: "desc" };
+const createdAsc: PageQuery = { limit: 101, order_by: "created_at", direction: "asc" };
+/** A minute before the jobs were loaded: the RUNNING jobs started after it; no job finished before it. */
+const BEFORE = Math.floor(Date.now() / 1000) - 60;
 
-/** [label, filter, page, index the plan must read (a regular expression)]. */
-const CASES: [string, JobFilter, PageQuery, string][] = [
-  ["status=", { status: ["RUNNING"] }, seqDesc, "jobs_status\\w*"],
-  ["status= several", { status: ["RUNNING", "NEW"] }, seqDesc, "jobs_status\\w*"],
-  ["status= by created_at", { status: ["RUNNING"] }, createdDesc, "jobs_status\\w*"],
-  ["tags= absent", { tags: ["absent:tag"] }, seqDesc, "job_tags_tag"],
-  ["tags= _id:", { tags: ["_id:job-1234"] }, seqDesc, "job_tags_tag"],
-  ["tags= selective", { tags: ["team:42"] }, seqDesc, "job_tags_tag"],
-  ["tags= two", { tags: ["env:prod", "team:43"] }, seqDesc, "job_tags_tag"],
-  ["tags= by created_at", { tags: ["absent:tag"] }, createdDesc, "job_tags_tag"],
-  ["name= exact", { name: "etl-42" }, seqDesc, "jobs_name"],
-  ["name= prefix", { name: "etl-42%" }, seqDesc, "jobs_name"],
-  ["username= exact", { username: "u42" }, seqDesc, "jobs_user"],
-  ["username= prefix", { username: "u42%" }, seqDesc, "jobs_user"],
+type Query = (d: Dialect) => { sql: string; params: unknown[] };
+const list =
+  (f: PickFilter, p: PageQuery, split?: PrefixSplit): Query =>
+  (d) =>
+    jobListQuery(d, f, p, split);
+
+/** [label, query, indexes the plan must read (regular expressions), SQLite: the rowid range drives]. */
+const CASES: [string, Query, string[], boolean?][] = [
+  ["status=", list({ status: ["RUNNING"] }, seqDesc), ["jobs_status\\w*"]],
+  ["status= several", list({ status: ["RUNNING", "NEW"] }, seqDesc), ["jobs_status\\w*"]],
+  ["status= by created_at", list({ status: ["RUNNING"] }, createdDesc), ["jobs_status\\w*"]],
+  ["tags= absent", list({ tags: ["absent:tag"] }, seqDesc), ["job_tags_tag"]],
+  ["tags= _id:", list({ tags: ["_id:job-1234"] }, seqDesc), ["job_tags_tag"]],
+  ["tags= selective", list({ tags: ["team:42"] }, seqDesc), ["job_tags_tag"]],
+  ["tags= two", list({ tags: ["env:prod", "team:43"] }, seqDesc), ["job_tags_tag"]],
+  ["tags= by created_at (a rare tag: read and sorted)", list({ tags: ["absent:tag"] }, createdDesc), ["job_tags_tag"]],
+  // A common tag in created_at order: its first page in seq order, then the jobs created since on jobs_created.
+  ["tags= by created_at (common tag)", (d) => tagTimeQuery(d, { tags: ["env:prod"] }, createdDesc), ["job_tags_tag", "jobs_created"]],
+  ["tags= by created_at ascending", (d) => tagTimeQuery(d, { tags: ["env:prod"] }, createdAsc), ["job_tags_tag", "jobs_created"]],
+  [
+    "tags= by created_at after a cursor",
+    (d) => tagTimeQuery(d, { tags: ["env:prod"], status: ["FAILED"] }, { ...createdDesc, cursor: { v: BEFORE + 60, i: 2000 } }),
+    ["job_tags_tag", "jobs_\\w*created"],
+  ],
+  ["name= exact", list({ name: "etl-42" }, seqDesc), ["jobs_name"]],
+  ["name= prefix (the range read)", list({ name: "etl-42%" }, seqDesc), ["jobs_name"]],
+  [
+    "name= prefix: its values",
+    (d) => prefixValuesQuery(d, { column: "name", pattern: "etl-4%", from: "etl-4", to: "etl-5" }),
+    ["jobs_name"],
+  ],
+  ["name= prefix: one read per value", list({ name: "etl-4%" }, seqDesc, { column: "name", values: ["etl-4", "etl-40"] }), ["jobs_name"]],
+  ["name= prefix: the newest jobs", list({ name: "etl-4%", window: { size: 4000 } }, seqDesc), [], true],
+  ["username= exact", list({ username: "u42" }, seqDesc), ["jobs_user"]],
+  ["username= prefix", list({ username: "u42%" }, seqDesc), ["jobs_user"]],
+  [
+    "username= prefix: one read per value",
+    list({ username: "u4%" }, seqDesc, { column: "user_name", values: ["u4", "u40"] }),
+    ["jobs_user"],
+  ],
+  ["started_after=", list({ started_after: BEFORE, timeRange: true }, seqDesc), ["jobs_started"]],
+  ["finished_before=", list({ finished_before: BEFORE, timeRange: true }, seqDesc), ["jobs_finished"]],
+  [
+    "started_after= finished_before=: the newest jobs",
+    list({ started_after: BEFORE, finished_before: BEFORE, window: { size: 4000, before: 2500 } }, seqDesc),
+    [],
+    true,
+  ],
 ];
 
-function sqlitePlan(file: string, f: JobFilter, p: PageQuery): string[] {
-  const q = jobListQuery(sqliteDialect, f, p);
+function run(q: { sql: string; params: unknown[] }, file: string): Row[] {
   const order = [...q.sql.matchAll(/\$(\d+)/g)].map((m) => q.params[Number(m[1]) - 1]);
-  const db = new Database(file, { readonly: true });
+  const db = new Database(file);
   try {
-    const rows = db.prepare(`EXPLAIN QUERY PLAN ${q.sql.replace(/\$\d+/g, "?")}`).all(...order) as { detail: string }[];
-    return rows.map((r) => r.detail);
+    const st = db.prepare(q.sql.replace(/\$\d+/g, "?"));
+    if (st.reader) return st.all(...order) as Row[];
+    st.run(...order);
+    return [];
   } finally {
     db.close();
   }
-}
-
-async function postgresPlan(client: pg.Client, f: JobFilter, p: PageQuery): Promise<string[]> {
-  const q = jobListQuery(postgresDialect, f, p);
-  const res = await client.query(`EXPLAIN ${q.sql}`, q.params);
-  return res.rows.map((r: Record<string, string>) => String(r["QUERY PLAN"]));
 }
 
 for (const backend of storeBackends()) {
@@ -100,21 +140,57 @@ for (const backend of storeBackends()) {
       await backend.closeAll();
     });
 
-    for (const [label, filter, p, index] of CASES) {
-      void test(`${label} reads ${index}`, async () => {
-        const plan =
-          backend.name === "sqlite"
-            ? sqlitePlan(url.slice("sqlite:".length), filter, p)
-            : await postgresPlan(client as pg.Client, filter, p);
-        const text = plan.join("\n");
+    const query = async (q: { sql: string; params: unknown[] }): Promise<Row[]> =>
+      client ? (await client.query(q.sql, q.params)).rows : run(q, url.slice("sqlite:".length));
+
+    for (const [label, build, indexes, rowidRange] of CASES) {
+      void test(`${label} reads ${indexes.join(" and ") || "the newest jobs"}`, async () => {
+        const d = backend.name === "sqlite" ? sqliteDialect : postgresDialect;
+        const q = build(d);
+        const explain = { sql: `${backend.name === "sqlite" ? "EXPLAIN QUERY PLAN" : "EXPLAIN"} ${q.sql}`, params: q.params };
+        const rows = await query(explain);
+        const text = rows.map((r) => String(r.detail ?? r["QUERY PLAN"])).join("\n");
         if (backend.name === "sqlite") {
-          assert.match(text, new RegExp(`SEARCH \\w+ USING (COVERING )?INDEX ${index} \\(`), text);
+          for (const index of indexes) assert.match(text, new RegExp(`SEARCH \\w+ USING (COVERING )?INDEX ${index} \\(`), text);
+          if (rowidRange) assert.match(text, /SEARCH jobs USING INTEGER PRIMARY KEY \(rowid>\?/, text);
           assert.doesNotMatch(text, /^SCAN (jobs|job_tags|t0|t)\b/m, text);
         } else {
-          assert.match(text, new RegExp(`Index (Only )?Scan( Backward)? using ${index} on|Bitmap Index Scan on ${index}\\b`), text);
+          for (const index of indexes) {
+            assert.match(text, new RegExp(`Index (Only )?Scan( Backward)? using ${index} on|Bitmap Index Scan on ${index}\\b`), text);
+          }
+          if (rowidRange) assert.match(text, /Index (Only )?Scan( Backward)? using jobs_\w+ on jobs/, text);
           assert.doesNotMatch(text, /Seq Scan on (jobs|job_tags)\b/, text);
         }
       });
     }
+
+    // The created_at order of a common tag leans on created_at following seq; when it does not (the clock went
+    // back, inserts committed out of order), the page must still be exact: every page equals the read-and-sort plan.
+    void test("tags= by created_at: pages equal the sorted tag, also when created_at does not follow seq", async () => {
+      const shift = (sql: string) => query({ sql, params: [] });
+      await shift("UPDATE jobs SET created_at = created_at + 500 WHERE seq % 97 = 0"); // older jobs created later
+      await shift("UPDATE jobs SET created_at = created_at - 500 WHERE seq % 89 = 0"); // newer jobs created earlier
+      const d = backend.name === "sqlite" ? sqliteDialect : postgresDialect;
+      for (const [f, base] of [
+        [{ tags: ["env:prod"] }, createdDesc],
+        [{ tags: ["env:prod"] }, createdAsc],
+        [{ tags: ["env:prod", "team:43"] }, createdDesc],
+        [{ tags: ["env:prod"], status: ["SUCCEEDED"] as JobStatus[] }, createdAsc],
+      ] as [JobFilter, PageQuery][]) {
+        let page: PageQuery = { ...base, limit: 40 };
+        for (let n = 0; n < 6; n++) {
+          const got = pageRows(await query(tagTimeQuery(d, f, page)), page);
+          const want = pageRows(await query(jobListQuery(d, f, page)), page);
+          assert.deepEqual(
+            got.rows.map((r) => String(r.id)),
+            want.rows.map((r) => String(r.id)),
+            `${JSON.stringify(f)} ${base.direction} page ${n}`,
+          );
+          assert.ok(got.rows.length > 0);
+          if (!want.next_cursor) break;
+          page = { ...page, cursor: want.next_cursor };
+        }
+      }
+    });
   });
 }
