@@ -30,10 +30,13 @@ function jobListSpec(d: Dialect, f: PickFilter, page: PageQuery): ListSpec {
   const driven = page.order_by === "seq" && tags.length > 0;
   const extra = (p: SqlParams): string[] => {
     const out: string[] = [];
+    const fence = f.probeTags && d.name === "postgres" ? " OFFSET 0" : "";
     tags.forEach((t, i) => {
       if (i === 0 && driven) out.push(`${DRIVER}.tag = ${p.add(t)}`);
       else if (i === 0 && !f.probeTags) out.push(`seq IN (SELECT job_seq FROM job_tags WHERE tag = ${p.add(t)})`);
-      else out.push(`EXISTS (SELECT 1 FROM job_tags t WHERE t.job_seq = jobs.seq AND t.tag = ${p.add(t)})`);
+      // probeTags on PostgreSQL: OFFSET 0 keeps the EXISTS a probe per candidate job (its planner would otherwise
+      // make it a join that reads every job of the tag, estimating the candidates from a bound it cannot see).
+      else out.push(`EXISTS (SELECT 1 FROM job_tags t WHERE t.job_seq = jobs.seq AND t.tag = ${p.add(t)}${fence})`);
     });
     const hint = (cond: string) => (f.timeRange && d.name === "sqlite" ? `unlikely(${cond})` : cond);
     if (f.started_after !== undefined) out.push(hint(`started_at >= ${p.add(f.started_after)}`));
@@ -142,7 +145,6 @@ export function tagTimeQuery(d: Dialect, f: PickFilter, page: PageQuery): { sql:
   const walk = buildListQuery(d, { ...walkSpec, columns: `${DRIVER}.job_seq AS seq, jobs.created_at AS created_at` });
   const late = buildListQuery(d, {
     ...jobListSpec(d, { ...f, probeTags: true }, page),
-    from: "bound CROSS JOIN jobs",
     columns: "jobs.seq AS seq, jobs.created_at AS created_at",
   });
   const params = [...walk.params, ...late.params];
@@ -150,11 +152,13 @@ export function tagTimeQuery(d: Dialect, f: PickFilter, page: PageQuery): { sql:
     params.push(v);
     return `$${params.length}`;
   };
+  // The bounds as scalar subqueries (one evaluation each): PostgreSQL then reads both as index conditions of
+  // jobs_created, the seq one checked on the index entry before the row is fetched.
   const lateSql = shiftParams(late.sql, walk.params.length).replace(
-    / WHERE | ORDER BY /,
-    (m) =>
-      ` WHERE bound.n = ${n(page.limit + 1)} AND jobs.created_at ${desc ? ">" : "<"} bound.c AND jobs.seq ${desc ? "<" : ">"} bound.s` +
-      (m === " WHERE " ? " AND " : m),
+    / WHERE /,
+    () =>
+      ` WHERE (SELECT n FROM bound) = ${n(page.limit + 1)} AND jobs.created_at ${desc ? ">" : "<"} (SELECT c FROM bound)` +
+      ` AND jobs.seq ${desc ? "<" : ">"} (SELECT s FROM bound) AND `,
   );
   const order = `created_at ${dir}, seq ${dir}`;
   const sql =
