@@ -32,10 +32,8 @@ const EXTERNAL = [
   "@smithy/*",
   "@fastify/swagger",
   "@fastify/swagger-ui",
-  // Fastify's default schema compilers (Ajv, fast-json-stringify): src/api supplies its own factories, and its
-  // serializer loads fast-json-stringify's compiler at the first response that needs it.
+  // Fastify's default validator compiler (Ajv): src/api supplies its own factory, so it is never loaded.
   "@fastify/ajv-compiler",
-  "@fastify/fast-json-stringify-compiler",
 ];
 
 /**

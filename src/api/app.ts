@@ -14,7 +14,7 @@ import { registerRegistryRoutes } from "./routes-registry.ts";
 import { registerStatsRoutes } from "./routes-stats.ts";
 import { registerUiRoutes } from "./ui.ts";
 import { noValidation, registerApiDocs } from "./api-docs.ts";
-import { buildSerializer } from "./serializer.ts";
+import { buildSerializer, loadSerializerCompiler } from "./serializer.ts";
 
 function mapError(err: unknown): HeimdallError {
   if (err instanceof HeimdallError) return err;
@@ -133,6 +133,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerStatsRoutes(app, deps);
   registerHealthRoutes(app, deps);
   registerUiRoutes(app, deps);
+  await loadSerializerCompiler();
   await app.ready();
   return app;
 }

@@ -3,9 +3,12 @@
 // which would break the canonical key order of the wire objects (core serialize.ts, spec 2.1–2.4); the document
 // keeps `required`. Properties absent from a schema are dropped, so the schemas list every field
 // (open objects say `additionalProperties: true`).
-// fast-json-stringify (with Ajv) costs a few hundred ms to load: it is loaded, and each route's serializer compiled,
-// at the first response that needs it, so `serve` starts as fast as without schemas.
+// fast-json-stringify (with Ajv) costs a hundred ms or more to load: each route's serializer is compiled at the first
+// response that needs it. The compiler itself is loaded by buildApp (loadSerializerCompiler: a dynamic import, which
+// the build bundles into its own chunk, far cheaper than Node resolving and loading its ~60 CommonJS files at the
+// first response); without that, the first response requires it from node_modules.
 import { createRequire } from "node:module";
+import type * as SelectorModule from "@fastify/fast-json-stringify-compiler";
 import type { SerializerSelector as Selector } from "@fastify/fast-json-stringify-compiler";
 import type { FastifyServerOptions } from "fastify";
 
@@ -29,11 +32,19 @@ export function withoutRequired(schema: unknown): unknown {
 }
 
 const require = createRequire(import.meta.url);
+let compiler: typeof SelectorModule | undefined;
 let selector: ReturnType<typeof Selector> | undefined;
+
+/** Loads fast-json-stringify's compiler ahead of the first response (once). */
+export async function loadSerializerCompiler(): Promise<void> {
+  // A CommonJS module: its exports object is the namespace's default, in Node and in the bundle alike.
+  compiler ??= ((await import("@fastify/fast-json-stringify-compiler")) as unknown as { default: typeof SelectorModule }).default;
+}
+
 function loadSelector(): ReturnType<typeof Selector> {
   if (!selector) {
-    const { SerializerSelector } = require("@fastify/fast-json-stringify-compiler") as { SerializerSelector: typeof Selector };
-    selector = SerializerSelector();
+    compiler ??= require("@fastify/fast-json-stringify-compiler") as typeof SelectorModule;
+    selector = compiler.SerializerSelector();
   }
   return selector;
 }
