@@ -9,7 +9,7 @@ import type { HotOps } from "../shared/hot-ops.ts";
 import { migrate } from "../shared/migrate.ts";
 import { createSqlStore } from "../shared/sql-store.ts";
 import { SqliteDb } from "./db.ts";
-import { startCheckpointer } from "./checkpointer.ts";
+import { startCheckpointer, type Checkpointer } from "./checkpointer.ts";
 import { acquireLock, databaseHeld, inUse } from "./lock.ts";
 import { sqliteMigrations } from "./migrations.ts";
 import { appendFile } from "./sql/append-file.ts";
@@ -34,6 +34,8 @@ export const sqliteHotOps: HotOps = {
 const SQLITE_MMAP_BYTES = 1024 * 1024 * 1024;
 /** WAL pages (4 KiB) after which a COMMIT checkpoints by itself: 40 MiB, normally never reached. */
 const SAFETY_NET_CHECKPOINT_PAGES = 10_000;
+/** The checkpoint worker starts this long after the store opened. */
+const CHECKPOINTER_DELAY_MS = 1000;
 
 /** `path` is the part after `sqlite:`; relative to the working directory. */
 export async function openSqliteStore(path: string, opts: OpenStoreOptions): Promise<Store> {
@@ -71,13 +73,19 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
     const db = new SqliteDb(conn);
     await migrate(db, sqliteMigrations);
     const main = conn;
-    const checkpointer = startCheckpointer(file, (reason) => {
-      if (!main.open) return;
-      process.emitWarning(`SQLite checkpoint worker failed (${reason}); checkpoints run in commits again`, {
-        code: "HEIMDALL_SQLITE_CHECKPOINT",
+    // Started a moment after opening, off the start-up path (a worker thread is a new V8 isolate); until then
+    // the safety net above covers.
+    let checkpointer: Checkpointer | undefined;
+    const startLater = setTimeout(() => {
+      checkpointer = startCheckpointer(file, (reason) => {
+        if (!main.open) return;
+        process.emitWarning(`SQLite checkpoint worker failed (${reason}); checkpoints run in commits again`, {
+          code: "HEIMDALL_SQLITE_CHECKPOINT",
+        });
+        main.pragma("wal_autocheckpoint = 1000");
       });
-      main.pragma("wal_autocheckpoint = 1000");
-    });
+    }, CHECKPOINTER_DELAY_MS);
+    startLater.unref();
     const events = new EventEmitter();
     events.setMaxListeners(0);
     return createSqlStore({
@@ -103,7 +111,8 @@ export async function openSqliteStore(path: string, opts: OpenStoreOptions): Pro
       },
       async close() {
         try {
-          await checkpointer.stop();
+          clearTimeout(startLater);
+          await checkpointer?.stop();
           await db.close();
         } finally {
           lock.release();
