@@ -164,6 +164,37 @@ for (const backend of storeBackends()) {
       });
     }
 
+    // listJobs picks among exact plans per case (a prefix's values one by one, the newest jobs first, the index
+    // range): its pages must equal the plain plan's in both directions.
+    void test("listJobs pages equal the plain plan (prefixes, time filters, both directions)", async () => {
+      const store = await backend.open(url);
+      const d = backend.name === "sqlite" ? sqliteDialect : postgresDialect;
+      for (const f of [
+        { name: "etl-%" },
+        { name: "etl-4%" },
+        { username: "u4%" },
+        { started_after: BEFORE },
+        { finished_before: BEFORE + 120 },
+      ] as JobFilter[]) {
+        for (const direction of ["desc", "asc"] as const) {
+          let page: PageQuery = { limit: 40, order_by: "seq", direction };
+          for (let n = 0; n < 3; n++) {
+            const got = await store.listJobs(f, page);
+            const want = pageRows(await query(jobListQuery(d, f, page)), page);
+            const label = `${JSON.stringify(f)} ${direction} page ${n}`;
+            assert.deepEqual(
+              got.data.map((j) => j.id),
+              want.rows.map((r) => String(r.id)),
+              label,
+            );
+            assert.ok(got.data.length > 0, label);
+            if (!want.next_cursor) break;
+            page = { ...page, cursor: want.next_cursor };
+          }
+        }
+      }
+    });
+
     // The created_at order of a common tag leans on created_at following seq; when it does not (the clock went
     // back, inserts committed out of order), the page must still be exact: every page equals the read-and-sort plan.
     void test("tags= by created_at: pages equal the sorted tag, also when created_at does not follow seq", async () => {

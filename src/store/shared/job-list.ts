@@ -14,7 +14,7 @@
 // - started_after / finished_before: jobs_started, jobs_finished.
 import type { Job, JobFilter, Page, PageQuery } from "../../core/index.ts";
 import type { Db, Dialect, Row } from "./db.ts";
-import { num } from "./db.ts";
+import { num, numOrNull } from "./db.ts";
 import type { ListSpec, SqlParams } from "./list-query.ts";
 import { buildListQuery, pageRows } from "./list-query.ts";
 import { jobsFromRows } from "./jobs.ts";
@@ -30,12 +30,12 @@ function jobListSpec(d: Dialect, f: PickFilter, page: PageQuery): ListSpec {
   const driven = page.order_by === "seq" && tags.length > 0;
   const extra = (p: SqlParams): string[] => {
     const out: string[] = [];
-    const fence = f.probeTags && d.name === "postgres" ? " OFFSET 0" : "";
+    const fence = d.name === "postgres" ? " OFFSET 0" : "";
     tags.forEach((t, i) => {
       if (i === 0 && driven) out.push(`${DRIVER}.tag = ${p.add(t)}`);
       else if (i === 0 && !f.probeTags) out.push(`seq IN (SELECT job_seq FROM job_tags WHERE tag = ${p.add(t)})`);
-      // probeTags on PostgreSQL: OFFSET 0 keeps the EXISTS a probe per candidate job (its planner would otherwise
-      // make it a join that reads every job of the tag, estimating the candidates from a bound it cannot see).
+      // PostgreSQL: OFFSET 0 keeps the EXISTS a probe per candidate job (the driver is the rarest tag, or a bounded
+      // range); its planner would otherwise make it a join that reads every job of the probed tag.
       else out.push(`EXISTS (SELECT 1 FROM job_tags t WHERE t.job_seq = jobs.seq AND t.tag = ${p.add(t)}${fence})`);
     });
     const hint = (cond: string) => (f.timeRange && d.name === "sqlite" ? `unlikely(${cond})` : cond);
@@ -209,8 +209,12 @@ async function pickRows(db: Db, f: JobFilter, page: PageQuery): Promise<Row[]> {
     return db.query("listJobs", q.sql, q.params);
   }
   // The newest jobs first; a full page from them is exact (every other job has a lower seq).
+  // The bound as a value, not a subquery: PostgreSQL's planner then knows the range is short.
   const newest = async () => {
-    const rows = await run({ ...f, window: { size: WINDOW_JOBS, ...(page.cursor ? { before: num(page.cursor.i) } : {}) } });
+    if (page.direction === "asc") return undefined; // the window holds the newest jobs: a descending page only
+    const newestSeq = async () => numOrNull((await db.query("listJobs", "SELECT max(seq) AS m FROM jobs"))[0]?.m) ?? 0;
+    const top = page.cursor ? num(page.cursor.i) : (await newestSeq()) + 1;
+    const rows = await run({ ...f, window: { size: WINDOW_JOBS, before: top } });
     return rows.length > page.limit ? rows : undefined;
   };
   if (timeOnly(f, page)) return (await newest()) ?? run({ ...f, timeRange: true });
