@@ -47,7 +47,8 @@ function jobListSpec(d: Dialect, f: PickFilter, page: PageQuery): ListSpec {
       const v = p.add(f.after.v);
       out.push(`(jobs.created_at ${cmp} ${v} OR (jobs.created_at = ${v} AND jobs.seq ${cmp} ${p.add(f.after.i)}))`);
     }
-    // The newest jobs in seq order (SQLite: `+col` keeps the pattern off its index, so the rowid range drives).
+    // The newest jobs in seq order: `+col` (SQLite) and `(col || '')` (PostgreSQL, which would otherwise AND a
+    // bitmap of the whole prefix range) keep the patterns off their indexes, so the seq range drives.
     if (f.window !== undefined) {
       const { before, size } = f.window;
       out.push(before === undefined ? `seq > (SELECT max(seq) FROM jobs) - ${p.add(size)}` : `seq > ${p.add(before - size)}`);
@@ -73,7 +74,7 @@ function jobListSpec(d: Dialect, f: PickFilter, page: PageQuery): ListSpec {
         ["command_name", f.command],
         ["cluster_name", f.cluster],
       ] as [string, string | undefined][]
-    ).map(([col, pattern]) => [f.window !== undefined && d.name === "sqlite" ? `+${col}` : col, pattern]),
+    ).map(([col, pattern]) => [f.window === undefined ? col : d.name === "sqlite" ? `+${col}` : `(${col} || '')`, pattern]),
     statuses: f.status,
     ignoreCase: f.ignore_case,
     extra,
