@@ -1,5 +1,6 @@
 // Web UI serving (spec 12): static files from the built UI directory with SPA fallback, identity cookies,
-// `/` is the overview page, old list links `/?…` → `/jobs?…`; a placeholder page when no UI is built. Paths under /api/v1 are unknown endpoints here.
+// `/` is the overview page, old list links `/?…` → `/jobs?…`; a placeholder page when no UI is built. Paths under
+// /api/v1 are unknown endpoints here.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { extname, resolve, sep } from "node:path";

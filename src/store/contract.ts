@@ -123,7 +123,10 @@ export interface Store {
    * after a failed claim call whose commit is unknown: a claim whose answer was lost (docs/engine.md).
    */
   acceptedClaims(owner: string, limit: number): Promise<string[]>;
-  /** Generic compare-and-set (`start`, `unclaim`, `finish`, `kill`, `confirmCancel`, `failStale`, `failSetup`; the table in docs/engine.md). */
+  /**
+   * Generic compare-and-set (`start`, `unclaim`, `finish`, `kill`, `confirmCancel`, `failStale`, `failSetup`; the
+   * table in docs/engine.md).
+   */
   transition(t: Transition): Promise<boolean>;
   /** Hand-back at shutdown (D10): owner cleared, handed-back flag set; status stays RUNNING. Guard: owner. */
   handBack(id: string, owner: string): Promise<boolean>;

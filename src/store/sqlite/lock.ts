@@ -2,7 +2,8 @@
 // A lock left behind is stale when its pid is dead (SIGKILLed owner), when it names this very process but this
 // process does not hold it (a container restarted with the same pid), or when its pid is alive but the database
 // is not actually held (pid reused by an unrelated process): the owner's connections keep the WAL's shared
-// memory open, so a probe in EXCLUSIVE locking mode is refused while the owner lives (`databaseHeld`). Taking a stale lock over renames it away
+// memory open, so a probe in EXCLUSIVE locking mode is refused while the owner lives (`databaseHeld`). Taking a stale
+// lock over renames it away
 // first, so two starters cannot both remove the same stale lock.
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import Database from "better-sqlite3";

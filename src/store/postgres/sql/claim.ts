@@ -1,4 +1,5 @@
-// PostgreSQL claim/resumeClaim (docs/engine.md) as ONE statement: lock up to $2 claimable claim rows (unowned; job NEW, or RUNNING and handed
+// PostgreSQL claim/resumeClaim (docs/engine.md) as ONE statement: lock up to $2 claimable claim rows (unowned; job NEW,
+// or RUNNING and handed
 // back), oldest first, skipping rows other instances are claiming (FOR UPDATE SKIP LOCKED); take them for $1;
 // NEW jobs become ACCEPTED. A job that turned CANCELING meanwhile keeps its status (the worker's start fails and it
 // takes the cancel path). Returns the claimed jobs (as the claim left them) with their tag sets and the registry

@@ -1,4 +1,5 @@
-// PostgreSQL enqueue/submitSync (docs/engine.md) as ONE statement (implicitly one transaction): job row, tag sets from arrays, and the claim
+// PostgreSQL enqueue/submitSync (docs/engine.md) as ONE statement (implicitly one transaction): job row, tag sets from
+// arrays, and the claim
 // (unowned for async jobs; owned, with a heartbeat, for sync jobs). No NOTIFY here: the submit path calls
 // notifyJobsAvailable() after an async insert has committed.
 import type { NewJob } from "../../contract.ts";
