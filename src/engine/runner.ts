@@ -90,7 +90,7 @@ async function run(state: EngineState, exec: Execution): Promise<RunOutcome> {
   const outcome = await decideOutcome(state, job, executed);
   const final = await flushAndCleanUp(state, job, prepared, outcome.outcome);
   try {
-    return await finalize(state, job, final, outcome.attributes);
+    return await finalize(state, job, final, outcome.attributes, outcome.result);
   } finally {
     // After the final status: nothing reads the directory any more (a leftover goes at the next start).
     if (prepared.dir !== "") await removeDir(state, prepared.dir);
@@ -232,7 +232,7 @@ async function decideOutcome(
   state: EngineState,
   job: Runnable,
   x: Executed,
-): Promise<{ outcome: RunOutcome; attributes: Job["job_attributes"] }> {
+): Promise<{ outcome: RunOutcome; attributes: Job["job_attributes"]; result?: string }> {
   const { exec, command, cluster, handler } = job;
   if (x.abort?.kind === "cancel" || x.abort?.kind === "shutdown") {
     await runCleanup(state, command.plugin, handler, exec.job.id, cluster);
@@ -244,17 +244,19 @@ async function decideOutcome(
   let outcome: RunOutcome = x.settled?.ok
     ? { status: "SUCCEEDED", result: x.result }
     : { status: "FAILED", error: jobError(x.settled?.err), setup: false };
-  // A result set by a plugin that then failed is stored too (the ECS attempt table of a failed job, issue 8).
+  // A result set by a plugin that then failed is stored too (the ECS attempt table of a failed job, issue 8); it
+  // is written by `finish` itself, in the same store call as the final status.
+  let result: string | undefined;
   if (x.result !== undefined) {
     try {
-      await state.lifecycle.storeResult(exec, JSON.stringify(x.result));
+      result = JSON.stringify(x.result);
     } catch (err) {
       if (outcome.status === "SUCCEEDED")
         outcome = { status: "FAILED", error: jobError(`cannot store result: ${jobError(err)}`), setup: true };
       else state.log.warn({ err, job_id: exec.job.id }, "cannot store the result of a failed job");
     }
   }
-  return { outcome, attributes: rendered.rendered };
+  return { outcome, attributes: rendered.rendered, ...(result === undefined ? {} : { result }) };
 }
 
 /**
@@ -272,13 +274,19 @@ async function flushAndCleanUp(state: EngineState, job: Runnable, p: Prepared, o
 }
 
 /** 8. The final transition: finish, kill, confirmCancel, or handBack (a dropped job gets nothing else). */
-async function finalize(state: EngineState, job: Runnable, outcome: RunOutcome, attributes: Job["job_attributes"]): Promise<RunOutcome> {
+async function finalize(
+  state: EngineState,
+  job: Runnable,
+  outcome: RunOutcome,
+  attributes: Job["job_attributes"],
+  result: string | undefined,
+): Promise<RunOutcome> {
   const { exec } = job;
   switch (outcome.status) {
     case "SUCCEEDED":
     case "FAILED": {
       const error = outcome.status === "FAILED" ? outcome.error : undefined;
-      if (await state.lifecycle.finish(exec, outcome.status, error, attributes)) return outcome;
+      if (await state.lifecycle.finish(exec, outcome.status, error, attributes, result)) return outcome;
       return afterCasFailure(state, exec, job, false);
     }
     case "KILLED":

@@ -60,6 +60,8 @@ export interface Transition {
   clearOwner?: boolean;
   /** Mark the job as started (runtime prepared, spec 9.4 step 3). */
   markStarted?: boolean;
+  /** The job's result (JSON text), stored with the transition when its guard matches (`finish`: one write). */
+  result?: string;
 }
 
 export type CancelOutcome = { kind: "canceling"; owner: string | null } | { kind: "final"; status: JobStatus } | { kind: "unknown" };

@@ -120,10 +120,12 @@ for (const backend of storeBackends()) {
           owner: "me",
           removeClaim: true,
           jobAttributes: { L: { kind: "text", value: "v" } },
+          result: '"late"',
         }),
         false,
         "the cancel wins over a late success",
       );
+      assert.equal(await s.getResult(a), undefined, "a result goes only with a transition that matched");
       assert.equal(await s.transition({ id: a, from: ["CANCELING"], to: "CANCELED", owner: "me", removeClaim: true }), true);
       const j = await s.getJob(a);
       assert.equal(j?.status, "CANCELED");
@@ -142,9 +144,11 @@ for (const backend of storeBackends()) {
           removeClaim: true,
           error: "boom",
           jobAttributes: { L: { kind: "link", value: "http://x" } },
+          result: '{"attempts":1}',
         }),
         true,
       );
+      assert.equal(await s.getResult(b), '{"attempts":1}', "the result is stored with the final status");
       const jb = await s.getJob(b);
       assert.equal(jb?.error, "boom");
       assert.deepEqual(jb?.job_attributes, { L: { kind: "link", value: "http://x" } });

@@ -101,8 +101,8 @@ void test("concurrent transitions: each caller learns its own compare-and-set; c
   const [a, b, d, e, f, g] = ids as [string, string, string, string, string, string];
   const results = await Promise.all([
     writes.transition({ id: a, from: ["NEW"], to: "ACCEPTED" }),
-    writes.transition({ id: b, from: ["RUNNING"], to: "SUCCEEDED", removeClaim: true }), // guard fails: NEW
-    writes.transition({ id: d, from: ["NEW"], to: "FAILED", error: "boom", removeClaim: true }),
+    writes.transition({ id: b, from: ["RUNNING"], to: "SUCCEEDED", removeClaim: true, result: '"late"' }), // guard fails: NEW
+    writes.transition({ id: d, from: ["NEW"], to: "FAILED", error: "boom", removeClaim: true, result: '{"attempts":2}' }),
     writes.transition({ id: e, from: ["NEW"], to: "ACCEPTED", owner: "nobody" }), // owner guard fails: unowned
     writes.transition({
       id: f,
@@ -126,6 +126,8 @@ void test("concurrent transitions: each caller learns its own compare-and-set; c
     ["RUNNING", "NEW", "FAILED", "NEW", "KILLED", "RUNNING"],
   );
   assert.equal(got[2]?.error, "boom");
+  assert.equal(await store.getResult(d), '{"attempts":2}', "a result is stored with the transition that matched");
+  assert.equal(await store.getResult(b), undefined, "and not with one whose guard failed");
   assert.ok(got[2]?.finished_at !== null && got[0]?.started_at !== null && got[1]?.finished_at === null);
   assert.equal(got[4]?.canceled_by, "bob");
   assert.deepEqual(got[4]?.job_attributes, { k: { kind: "text", value: "v" } });

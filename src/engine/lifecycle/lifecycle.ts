@@ -128,11 +128,6 @@ export class JobLifecycle {
     this.mut(exec).phase = "settled";
   }
 
-  /** The job's result (an upsert: safe to retry). Throws the last error. */
-  storeResult(exec: Execution, json: string): Promise<void> {
-    return retriedWrite(this.d, exec, () => this.d.store.putResult(exec.job.id, json));
-  }
-
   /**
    * The plugin's progress summary of the job, written in call order (each write waits for the one before) and
    * retried like other job-path writes. Never rejects: a failure is logged, the job goes on.
@@ -156,14 +151,25 @@ export class JobLifecycle {
     });
   }
 
-  /** finish: SUCCEEDED or FAILED (the plugin's error) with the rendered attributes. */
+  /**
+   * finish: SUCCEEDED or FAILED (the plugin's error) with the rendered attributes and the job's result (JSON
+   * text; a failed ECS job keeps its attempt table), stored in the same write.
+   */
   async finish(
     exec: Execution,
     to: "SUCCEEDED" | "FAILED",
     error: string | undefined,
     jobAttributes: Job["job_attributes"],
+    result?: string,
   ): Promise<boolean> {
-    const t = casOf("finish", "worker", { id: exec.job.id, owner: this.d.name, to, jobAttributes, ...(to === "FAILED" ? { error } : {}) });
+    const t = casOf("finish", "worker", {
+      id: exec.job.id,
+      owner: this.d.name,
+      to,
+      jobAttributes,
+      ...(to === "FAILED" ? { error } : {}),
+      ...(result === undefined ? {} : { result }),
+    });
     return this.ended(exec, to, await this.cas(exec, t), to === "FAILED" ? error : undefined);
   }
 

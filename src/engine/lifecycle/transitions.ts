@@ -111,7 +111,7 @@ export const TRANSITIONS = {
     to: ["SUCCEEDED", "FAILED"],
     actors: ["worker"],
     guard: "status RUNNING, owner = self",
-    writes: "`error` (FAILED), `job_attributes`; claim removed",
+    writes: "`error` (FAILED), `job_attributes`, the result if any; claim removed",
     storeCall: "transition",
     ownerGuard: true,
     removeClaim: true,
@@ -196,7 +196,15 @@ export class LifecycleRuleError extends Error {}
 export function casOf(
   name: CasName,
   actor: Actor,
-  a: { id: string; owner: string; to?: JobStatus; from?: readonly JobStatus[]; error?: string; jobAttributes?: Job["job_attributes"] },
+  a: {
+    id: string;
+    owner: string;
+    to?: JobStatus;
+    from?: readonly JobStatus[];
+    error?: string;
+    jobAttributes?: Job["job_attributes"];
+    result?: string;
+  },
 ): Transition {
   const rule: LifecycleTransition = TRANSITIONS[name];
   if (!rule.actors.includes(actor)) throw new LifecycleRuleError(`${actor} may not take transition ${name}`);
@@ -209,6 +217,7 @@ export function casOf(
   const error = rule.error ?? a.error;
   if (error !== undefined) t.error = error;
   if (a.jobAttributes !== undefined) t.jobAttributes = a.jobAttributes;
+  if (a.result !== undefined) t.result = a.result;
   if (rule.removeClaim) t.removeClaim = true;
   if (rule.clearOwner) t.clearOwner = true;
   if (rule.markStarted) t.markStarted = true;

@@ -1,6 +1,7 @@
 // PostgreSQL compare-and-set transitions of SEVERAL jobs as ONE statement (the transition coalescer,
 // ../coalesced.ts): each row carries its own guard (from-statuses, optional owner) and its own changes (error,
-// canceled_by, job_attributes, started; NULL = unchanged), the claim change per row (remove / clear owner) in
+// canceled_by, job_attributes, started; NULL = unchanged), the claim change per row (remove / clear owner) and the
+// result (`finish`) in
 // data-modifying CTEs, atomic with the update. RETURNING tells each caller whether its guard matched. The rows
 // must have distinct job ids (the coalescer keys by id). Same effects as transition.ts, one round trip. The owner
 // guard reads the job's claim by its key (a generic plan of `EXISTS … c.owner = v.owner` walked claims_owner).
@@ -14,7 +15,8 @@ const FINAL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
 
 const TRANSITIONS = `WITH v AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-      $8::boolean[], $9::text[]) AS v(id, from_list, to_status, owner, error, canceled_by, job_attributes, mark_started, claim)
+      $8::boolean[], $9::text[], $10::text[])
+      AS v(id, from_list, to_status, owner, error, canceled_by, job_attributes, mark_started, claim, result)
   ), moved AS (
     UPDATE jobs SET status = v.to_status, updated_at = ${NOW},
       started_at = CASE WHEN v.to_status = 'RUNNING' THEN coalesce(jobs.started_at, ${NOW}) ELSE jobs.started_at END,
@@ -24,7 +26,10 @@ const TRANSITIONS = `WITH v AS (
     FROM v
     WHERE jobs.id = v.id AND jobs.status = ANY(string_to_array(v.from_list, ','))
       AND (v.owner IS NULL OR (SELECT c.owner FROM claims c WHERE c.job_seq = jobs.seq) = v.owner)
-    RETURNING jobs.seq, jobs.id, v.claim
+    RETURNING jobs.seq, jobs.id, v.claim, v.result
+  ), results AS (
+    INSERT INTO job_results (job_seq, result) SELECT seq, result FROM moved WHERE result IS NOT NULL
+    ON CONFLICT (job_seq) DO UPDATE SET result = excluded.result
   ), removed AS (
     DELETE FROM claims WHERE job_seq IN (SELECT seq FROM moved WHERE claim = 'remove')
   ), cleared AS (
@@ -34,7 +39,7 @@ const TRANSITIONS = `WITH v AS (
 
 /** Runs `ts` (distinct ids, each with a non-empty `from`); per transition whether its guard matched. */
 export async function transitions(db: Db, ts: readonly Transition[]): Promise<boolean[]> {
-  const cols: unknown[][] = Array.from({ length: 9 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 10 }, () => []);
   for (const t of ts) {
     const claim = t.removeClaim ? "remove" : t.clearOwner ? "clear" : null;
     const row = [
@@ -47,6 +52,7 @@ export async function transitions(db: Db, ts: readonly Transition[]): Promise<bo
       t.jobAttributes === undefined ? null : JSON.stringify(t.jobAttributes),
       t.markStarted === true,
       claim,
+      t.result ?? null,
     ];
     row.forEach((v, i) => cols[i]?.push(v));
   }
