@@ -6,6 +6,7 @@ import type Docker from "dockerode";
 import type { ContainerRecord, TaskRecord } from "../ecs/model.ts";
 import type { LocalEcsSettings } from "../settings.ts";
 import { dockerClient, engineMessage, retry, statusOf } from "./docker-client.ts";
+import { waitForExit } from "./docker-exit.ts";
 import { LABEL } from "./docker-labels.ts";
 import type { ContainerDriver, PrepareFailure, StartHooks } from "./driver.ts";
 import { startHealthChecks } from "./docker-health.ts";
@@ -236,18 +237,9 @@ export class DockerDriver implements ContainerDriver {
     void (async () => {
       let code = 137;
       let reason: string | undefined;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const r = (await this.streams.getContainer(container.id).wait({ abortSignal: this.abort.signal })) as { StatusCode: number };
-          code = r.StatusCode;
-          break;
-        } catch (e) {
-          if (this.closed) return;
-          if (statusOf(e) === 404) break;
-          // The wait connection broke (engine restart, proxy): look again.
-          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-        }
-      }
+      const exit = await waitForExit(this.streams, this.api, container.id, this.abort.signal, () => this.closed);
+      if (exit.kind === "closed") return;
+      if (exit.kind === "exited") code = exit.code;
       stopHealth();
       try {
         const info = await retry(() => container.inspect());
