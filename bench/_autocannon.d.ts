@@ -26,6 +26,10 @@ declare module "autocannon" {
     errors: number;
     timeouts: number;
   }
-  function autocannon(opts: Options): Promise<Result>;
+  /** The running load: a promise of the result that also emits an event per response. */
+  interface Instance extends Promise<Result> {
+    on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
+  }
+  function autocannon(opts: Options): Instance;
   export default autocannon;
 }
