@@ -1,5 +1,7 @@
 // Worker pool and feeder (spec 9.3): claims only for idle workers, woken at once by local submissions and by
-// the store's jobs-available notifications; polling every pool.sleep ms is only a safety net.
+// the store's jobs-available notifications; polling every pool.sleep ms is only a safety net. A worker whose final
+// write is on its way counts as idle (docs/engine.md "Claiming"): the claim of its next job joins that write's group
+// commit, and the claimed job is handed over the moment the worker is released.
 import { dbErrorClass } from "../store/index.ts";
 import type { EngineState } from "./engine-state.ts";
 import type { Execution } from "./lifecycle/index.ts";
@@ -16,14 +18,30 @@ export class WorkerPool {
   private readonly workers = new Set<Promise<void>>();
   /** A claim call failed: it may have committed without its answer (see requeueOrphanedClaims). */
   private claimUncertain = false;
+  /** The executions of this pool's workers. */
+  private readonly mine = new Set<Execution>();
+  /** Those whose final write is on its way: each worker's next job may be claimed already. */
+  private readonly finishing = new Set<Execution>();
+  /** Claimed for a finishing worker, handed to it when it is released (normally the same commit). */
+  private readonly handOver: Execution[] = [];
 
   constructor(state: EngineState) {
     this.state = state;
     this.size = state.options.poolSize > 0 ? state.options.poolSize : 10;
+    state.lifecycle.onFinalWrite = (exec) => {
+      if (!this.mine.has(exec) || this.finishing.has(exec)) return;
+      this.finishing.add(exec);
+      this.waker.wake();
+    };
   }
 
   get idle(): number {
     return this.size - this.busy;
+  }
+
+  /** Jobs to claim now: idle workers and finishing ones not promised a job yet. */
+  private get room(): number {
+    return this.size - this.busy + this.finishing.size - this.handOver.length;
   }
 
   start(): void {
@@ -54,15 +72,15 @@ export class WorkerPool {
         await this.waker.wait(sleepMs);
         continue;
       }
-      const idle = this.idle;
-      if (idle <= 0) {
+      const room = this.room;
+      if (room <= 0) {
         await this.waker.wait(sleepMs);
         continue;
       }
       let claimed: Execution[] = [];
       try {
         // claim / resumeClaim: the executions are registered before anything else runs (a cancel finds them).
-        claimed = await this.state.lifecycle.claim(idle);
+        claimed = await this.state.lifecycle.claim(room);
       } catch (err) {
         this.claimUncertain = true;
         if (dbErrorClass(err) !== undefined) this.state.dbTrouble.note();
@@ -73,7 +91,10 @@ export class WorkerPool {
         await this.waker.wait(sleepMs);
         continue;
       }
-      for (const c of claimed) this.startWorker(c);
+      for (const c of claimed) {
+        if (this.busy < this.size) this.startWorker(c);
+        else this.handOver.push(c);
+      }
       if (this.stopped) break;
     }
     // Stopping: claims whose answer was lost go back to NEW now rather than going stale (one try).
@@ -108,13 +129,19 @@ export class WorkerPool {
 
   private startWorker(exec: Execution): void {
     this.busy++;
+    this.mine.add(exec);
     this.report();
     const w = runJob(this.state, exec)
       .then(() => undefined)
       .finally(() => {
         this.busy--;
+        this.mine.delete(exec);
+        this.finishing.delete(exec);
         this.workers.delete(w);
-        this.report();
+        // Even when stopping: a job claimed for this worker runs (or, unclaimed by the drain, is dropped).
+        const next = this.handOver.shift();
+        if (next) this.startWorker(next);
+        else this.report();
         this.waker.wake();
       });
     this.workers.add(w);

@@ -14,6 +14,11 @@ export class JobLifecycle {
   private readonly running = new Executions();
   /** The last progress write of each execution (the next one waits for it). */
   private readonly progressWrites = new WeakMap<Execution, Promise<void>>();
+  /**
+   * Told when a runner's final write (finish, kill, failSetup, confirmCancel) is on its way to the database: the
+   * worker pool then claims the worker's next job at once, so the claim shares the final write's commit.
+   */
+  onFinalWrite: ((exec: Execution) => void) | undefined;
 
   constructor(deps: LifecycleDeps & ResolveDeps) {
     this.d = deps;
@@ -170,25 +175,25 @@ export class JobLifecycle {
       ...(to === "FAILED" ? { error } : {}),
       ...(result === undefined ? {} : { result }),
     });
-    return this.ended(exec, to, await this.cas(exec, t), to === "FAILED" ? error : undefined);
+    return this.ended(exec, to, await this.finalCas(exec, t), to === "FAILED" ? error : undefined);
   }
 
   /** kill: the drain aborted the job (after the plugin's cleanup). */
   async kill(exec: Execution): Promise<boolean> {
     const t = casOf("kill", "shutdown", { id: exec.job.id, owner: this.d.name });
-    return this.ended(exec, "KILLED", await this.cas(exec, t), t.error);
+    return this.ended(exec, "KILLED", await this.finalCas(exec, t), t.error);
   }
 
   /** failSetup: the job cannot run here (resolve or runtime preparation failed). */
   async failSetup(exec: Execution, error: string): Promise<boolean> {
     this.settle(exec);
-    const ok = await this.cas(exec, casOf("failSetup", "worker", { id: exec.job.id, owner: this.d.name, error }));
+    const ok = await this.finalCas(exec, casOf("failSetup", "worker", { id: exec.job.id, owner: this.d.name, error }));
     return this.ended(exec, "FAILED", ok, error);
   }
 
   /** confirmCancel by the runner (after the plugin's cleanup). */
   async confirmCancel(exec: Execution): Promise<boolean> {
-    const ok = await this.cas(exec, casOf("confirmCancel", "worker", { id: exec.job.id, owner: this.d.name }));
+    const ok = await this.finalCas(exec, casOf("confirmCancel", "worker", { id: exec.job.id, owner: this.d.name }));
     return this.ended(exec, "CANCELED", ok, undefined);
   }
 
@@ -264,6 +269,13 @@ export class JobLifecycle {
 
   private cas(exec: Execution, t: ReturnType<typeof casOf>): Promise<boolean> {
     return retriedCas(this.d, exec, t);
+  }
+
+  /** A runner's last write for the job: the pool hears of it first (onFinalWrite), then the write goes out. */
+  private finalCas(exec: Execution, t: ReturnType<typeof casOf>): Promise<boolean> {
+    const write = this.cas(exec, t);
+    this.onFinalWrite?.(exec);
+    return write;
   }
 
   /** After a final transition of the runner: metrics and the job's last line. Returns ok. */
