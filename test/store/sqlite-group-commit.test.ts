@@ -12,7 +12,7 @@ import { SqliteDb } from "../../src/store/sqlite/db.ts";
 const dir = mkdtempSync(join(tmpdir(), "heimdall-gc-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function open(name: string): { db: SqliteDb; begins: () => number; savepoints: () => number } {
+function open(name: string, pumpBudgetMs?: number): { db: SqliteDb; begins: () => number; savepoints: () => number } {
   const conn = new Database(join(dir, name));
   conn.pragma("journal_mode = WAL");
   conn.exec("CREATE TABLE t (a INTEGER PRIMARY KEY)");
@@ -24,7 +24,7 @@ function open(name: string): { db: SqliteDb; begins: () => number; savepoints: (
     if (sql.startsWith("SAVEPOINT")) savepoints++;
     return exec(sql);
   };
-  return { db: new SqliteDb(conn), begins: () => begins, savepoints: () => savepoints };
+  return { db: new SqliteDb(conn, pumpBudgetMs), begins: () => begins, savepoints: () => savepoints };
 }
 
 const values = async (db: SqliteDb) => (await db.query("t", "SELECT a FROM t ORDER BY a")).map((r) => r.a);
@@ -120,5 +120,37 @@ void test("a write that ends its own savepoint fails with its batch rolled back;
   );
   assert.match(((results[1] as PromiseRejectedResult).reason as Error).message, /^store rogue: .*savepoint/);
   assert.deepEqual(await values(db), [3]);
+  await db.close();
+});
+
+void test("a write its caller issues a few microtasks after the previous one resolved runs in the same turn, before I/O", async () => {
+  const { db, begins } = open("settle.db", 60_000); // a slow commit on a busy machine must not end the turn here
+  let immediateRan = false;
+  const order: string[] = [];
+  await db.exec("first", "INSERT INTO t (a) VALUES ($1)", [1]).then(async () => {
+    // Scheduled when the first write is answered: it runs in the next turn of the event loop.
+    setImmediate(() => (immediateRan = true));
+    for (let i = 0; i < 20; i++) await null; // a runner's way from one write to its next
+    const second = db.exec("second", "INSERT INTO t (a) VALUES ($1)", [2]).then(() => order.push(`second (turn passed: ${immediateRan})`));
+    await second;
+  });
+  assert.deepEqual(order, ["second (turn passed: false)"], "the pump waited for the follow-up write instead of ending its turn");
+  assert.equal(begins(), 2, "each write in its own transaction (they did not arrive together)");
+  assert.deepEqual(await values(db), [1, 2]);
+  await db.close();
+});
+
+void test("a chain of writes that never ends lets the event loop run between transactions (no starved I/O)", async () => {
+  const { db } = open("budget.db");
+  let written = 0;
+  let turnAt: number | undefined;
+  // Every answer issues the next write at once, so the pump always has work; after the 10th, something waits for
+  // the next turn of the event loop (as a socket's data would). Without a time budget the chain runs to its end.
+  while (turnAt === undefined && written < 20_000) {
+    await db.exec("chain", "INSERT INTO t (a) VALUES ($1)", [++written]);
+    if (written === 10) setImmediate(() => (turnAt = written));
+  }
+  assert.ok(turnAt !== undefined, `the event loop had no turn during ${written} chained writes`);
+  assert.ok(turnAt > 10, "the writes went on in the same turn first (settled follow-up writes)");
   await db.close();
 });
