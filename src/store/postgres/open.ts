@@ -1,31 +1,41 @@
-// Opens the PostgreSQL store: a shared pool (database.max_connections) with statement and connection timeouts,
-// migrations under an advisory lock, and the LISTEN/NOTIFY wake-up channel.
+// Opens the PostgreSQL store: two pools sharing database.max_connections (pools.ts) with statement and connection
+// timeouts, migrations under an advisory lock, and the LISTEN/NOTIFY wake-up channel.
 import pg from "pg";
 import { HeimdallError, errorMessage } from "../../core/index.ts";
 import type { OpenStoreOptions, Store } from "../contract.ts";
 import type { HotOps } from "../shared/hot-ops.ts";
 import { migrate } from "../shared/migrate.ts";
 import { createSqlStore } from "../shared/sql-store.ts";
+import type { Db } from "../shared/db.ts";
 import { PostgresDb, pgTypes } from "./db.ts";
 import { postgresMigrations } from "./migrations.ts";
 import { JobsNotifier } from "./notifier.ts";
 import type { CoalescedWrites } from "./coalesced.ts";
 import { coalescedWrites } from "./coalesced.ts";
+import { GrowthAnalyzer } from "./growth.ts";
+import { openPools } from "./pools.ts";
 import { appendFile } from "./sql/append-file.ts";
 import { claimJobs } from "./sql/claim.ts";
 import { heartbeat } from "./sql/heartbeat.ts";
 import { staleCandidates, takeOverClaim } from "./sql/janitor.ts";
 
-/** Hot paths; insertJob and transition go through the coalescers of `writes` (coalesced.ts). */
-function postgresHotOps(writes: CoalescedWrites): HotOps {
+/**
+ * Hot paths, all on the hot pool's connections (`hot`, generic plans; the store's own db is not used); insertJob
+ * and transition go through the coalescers of `writes` (coalesced.ts).
+ */
+function postgresHotOps(hot: Db, writes: CoalescedWrites, growth: GrowthAnalyzer): HotOps {
   return {
-    insertJob: (_db, job) => writes.insertJob(job),
-    claimJobs,
+    async insertJob(_db, job) {
+      const inserted = await writes.insertJob(job);
+      if (inserted) growth.noteSeq(inserted.seq);
+      return inserted;
+    },
+    claimJobs: (_db, owner, limit) => claimJobs(hot, owner, limit),
     transition: (_db, t) => writes.transition(t),
-    heartbeat,
-    staleCandidates,
-    takeOverClaim,
-    appendFile,
+    heartbeat: (_db, owner, ids) => heartbeat(hot, owner, ids),
+    staleCandidates: (_db, staleSeconds, limit) => staleCandidates(hot, staleSeconds, limit),
+    takeOverClaim: (_db, id, observed, owner) => takeOverClaim(hot, id, observed, owner),
+    appendFile: (_db, seq, file, chunks, atOffset) => appendFile(hot, seq, file, chunks, atOffset),
   };
 }
 
@@ -44,13 +54,13 @@ export async function openPostgresStore(opts: OpenStoreOptions): Promise<Store> 
     application_name: "heimdall",
     types: pgTypes,
   };
-  const pool = new pg.Pool({ ...clientConfig, max: Math.max(1, opts.maxConnections ?? 10) });
-  pool.on("error", () => undefined); // idle client errors: the pool drops the client and reconnects on demand
-  const db = new PostgresDb(pool);
+  const pools = openPools(clientConfig, opts.maxConnections ?? 10);
+  const db = new PostgresDb(pools.main);
+  const hotDb = pools.hot === pools.main ? db : new PostgresDb(pools.hot);
   try {
     await migrate(db, postgresMigrations);
   } catch (err) {
-    await pool.end().catch(() => undefined);
+    await pools.end().catch(() => undefined);
     if (err instanceof HeimdallError && err.message.includes("newer than this server")) throw err;
     throw new HeimdallError("STORE", `cannot open database ${redact(opts.connectionString)}: ${errorMessage(err)}`, {
       cause: err,
@@ -59,19 +69,21 @@ export async function openPostgresStore(opts: OpenStoreOptions): Promise<Store> 
   // LISTEN needs a session outside the pool; no statement timeout applies to its idle wait.
   const notifier = new JobsNotifier(db, { ...clientConfig, statement_timeout: 0, query_timeout: undefined });
   notifier.start();
-  const writes = coalescedWrites(db);
+  const writes = coalescedWrites(hotDb);
+  const growth = new GrowthAnalyzer(db, () => undefined); // best effort: autovacuum refreshes the statistics too
   const store = createSqlStore({
     kind: "postgres",
     capabilities: { multiInstance: true },
     db,
-    hot: postgresHotOps(writes),
+    hot: postgresHotOps(hotDb, writes, growth),
     wakeups: {
       onJobsAvailable: (listener) => notifier.on(listener),
       notifyJobsAvailable: () => notifier.notify(),
     },
     async close() {
       await notifier.close();
-      await pool.end();
+      await growth.idle();
+      await pools.end();
     },
   });
   return { ...store, putResult: (jobId, json) => writes.putResult(jobId, json) };

@@ -13,7 +13,8 @@ import { postgresDialect } from "../db.ts";
 // is looked up by primary key in a LATERAL subquery that `OFFSET 0` keeps from being flattened into a join (as a
 // join, the planner hashed every queued job and sorted the whole queue per claim once the tables had statistics:
 // 8-30 ms at 3,000 queued jobs against 1-3 ms now, test/store/claim-plan.test.ts). The updates find their rows by
-// primary key (`= ANY(ARRAY(…))`). `(x) IS TRUE` keeps claims_owner / jobs_status out of the plan on purpose:
+// primary key (`= ANY(ARRAY(…))`), and the claimed rows are read the LATERAL way too: the hot pool runs the
+// generic plan, which cannot know the limit and joined a sequential scan of jobs otherwise. `(x) IS TRUE` keeps claims_owner / jobs_status out of the plan on purpose:
 // `owner IS NULL` matches every queued job.
 
 const NOW = postgresDialect.now;
@@ -35,7 +36,8 @@ const CLAIM = `WITH picked AS (
     RETURNING j.seq, j.status, j.updated_at
   )
   SELECT p.status AS claimed_status, ${claimedJobColumns("postgres", { status: "coalesce(a.status, j.status)", updated_at: "coalesce(a.updated_at, j.updated_at)" })}
-  FROM taken t JOIN picked p ON p.job_seq = t.job_seq JOIN jobs j ON j.seq = t.job_seq
+  FROM taken t JOIN picked p ON p.job_seq = t.job_seq
+  CROSS JOIN LATERAL (SELECT * FROM jobs WHERE jobs.seq = t.job_seq OFFSET 0) j
   LEFT JOIN accepted a ON a.seq = t.job_seq
   ORDER BY t.job_seq`; // the main query sees the jobs before the CTEs' updates: status and updated_at come from accepted
 
