@@ -165,10 +165,42 @@ void test("a batch failure that may have committed fails every call of the batch
     },
     canRunAlone: (err) => err !== lost,
   });
-  const settled = await Promise.allSettled([1, 2, 3, 4].map((n) => c.call(n)));
+  const first = c.call(0); // alone: the single-call statement
+  await new Promise((r) => setImmediate(r));
+  const settled = await Promise.allSettled([first, ...[1, 2, 3, 4].map((n) => c.call(n))]);
   assert.deepEqual(
     settled.map((s) => (s.status === "fulfilled" ? s.value : "lost")),
-    [1, "lost", "lost", "lost"],
+    [0, "lost", "lost", "lost", "lost"],
   );
-  assert.deepEqual(alone, [1]);
+  assert.deepEqual(alone, [0]);
+});
+
+void test("the calls of one event-loop turn share a statement; calls made while it runs share the next", async () => {
+  const batches: number[][] = [];
+  let release = () => {};
+  const c = new Coalescer<number, number>({
+    runBatch: async (items) => {
+      batches.push([...items]);
+      if (batches.length === 1) await new Promise<void>((r) => (release = r));
+      return items.map((n) => n * 10);
+    },
+    runOne: async (n) => {
+      batches.push([n]);
+      return n * 10;
+    },
+    canRunAlone: () => false,
+  });
+  const turn = [1, 2, 3].map((n) => c.call(n));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches, [[1, 2, 3]]); // one statement for the turn, not 1 alone and then [2, 3]
+  const later = [4, 5].map((n) => c.call(n)); // while the first batch runs: they wait for it
+  await new Promise((r) => setImmediate(r));
+  assert.equal(batches.length, 1);
+  release();
+  assert.deepEqual(await Promise.all([...turn, ...later]), [10, 20, 30, 40, 50]);
+  assert.deepEqual(batches, [
+    [1, 2, 3],
+    [4, 5],
+  ]);
+  assert.deepEqual(c.stats, { batches: 2, calls: 5, fallbacks: 0 });
 });
