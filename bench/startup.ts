@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../test/cli/server-process.ts";
-import { percentile } from "./_server.ts";
+import { compiledBin, percentile } from "./_server.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "bin", "heimdall.js");
@@ -123,8 +123,7 @@ async function coldStarts(kinds: ColdKind[]): Promise<Map<ColdKind, Sample[]>> {
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
 export async function run(): Promise<string> {
-  const build = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  compiledBin(); // npm run build, so dist/ is current
   const loadBefore = loadavg()[0]!;
 
   // The server `job list` talks to: the demo, started once (one job in it).

@@ -288,7 +288,7 @@ export async function run(): Promise<string> {
     "## Job throughput end to end (issue 11 item 1)",
     "",
     `${JOBS.toLocaleString("en-US")} ping jobs, async, \`POST /api/v1/job\` over HTTP with ${CONNECTIONS} connections (autocannon, in the bench`,
-    "process) to `heimdall serve`, timed from the first POST until every job is final (all SUCCEEDED, checked), after",
+    "process) to `heimdall serve` (the compiled build, `bin/heimdall.js`), timed from the first POST until every job is final (all SUCCEEDED, checked), after",
     `a warm-up of ${WARMUP.toLocaleString("en-US")} jobs; POST rates are timed to the last response (autocannon's own end is rounded up to its 1 s tick);`,
     `pool sizes ${POOLS.join(" and ")} (10 is the configured default). Bare app: Fastify whose POST route does one insert into the same kind of database`,
     "(`bench/_throughput-bare.mjs`, the same warm-up and 10,000 POSTs, autocommit per request): a job row into Heimdall's own `jobs` table",

@@ -32,6 +32,8 @@ export interface LaunchOptions {
   /** Own process group (so kill(-pid) also reaches job processes). */
   detached?: boolean;
   timeoutMs?: number;
+  /** The `heimdall` entry point to run (default BIN: the TypeScript sources). */
+  bin?: string;
 }
 
 export interface LaunchedServer {
@@ -50,7 +52,7 @@ export interface LaunchedServer {
  * and benchmark harnesses, which each bring their own config.
  */
 export async function launchServer(config: Record<string, unknown> | undefined, opts: LaunchOptions): Promise<LaunchedServer> {
-  const args = [BIN, "serve"];
+  const args = [opts.bin ?? BIN, "serve"];
   if (config) {
     const file = join(opts.dir, `heimdall-${opts.port}.yaml`);
     writeFileSync(file, stringify(config));
