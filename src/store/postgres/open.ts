@@ -70,7 +70,7 @@ export async function openPostgresStore(opts: OpenStoreOptions): Promise<Store> 
   const notifier = new JobsNotifier(db, { ...clientConfig, statement_timeout: 0, query_timeout: undefined });
   notifier.start();
   const writes = coalescedWrites(hotDb);
-  const growth = new GrowthAnalyzer(db, () => undefined); // best effort: autovacuum refreshes the statistics too
+  const growth = new GrowthAnalyzer(db);
   const store = createSqlStore({
     kind: "postgres",
     capabilities: { multiInstance: true },

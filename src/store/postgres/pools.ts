@@ -20,7 +20,7 @@ export interface Pools {
   end(): Promise<void>;
 }
 
-export const HOT_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan";
+const HOT_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan";
 
 export function openPools(config: pg.ClientConfig, maxConnections: number): Pools {
   const max = Math.max(1, Math.floor(maxConnections));
@@ -33,7 +33,7 @@ export function openPools(config: pg.ClientConfig, maxConnections: number): Pool
   const hotMax = Math.ceil(max / 2);
   const main = new pg.Pool({ ...config, max: max - hotMax });
   // A startup option, so the setting is in place before the first statement (PostgreSQL 12 or later; a pooler in
-  // front of the server must pass `options` through, e.g. PgBouncer's ignore_startup_parameters must not list it).
+  // front of the server must accept the `options` startup parameter and pass it on).
   const options = [config.options, HOT_SESSION_OPTIONS].filter(Boolean).join(" ");
   const hot = new pg.Pool({ ...config, max: hotMax, options, application_name: `${config.application_name ?? "heimdall"} job path` });
   main.on("error", ignore);
