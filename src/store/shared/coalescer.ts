@@ -3,8 +3,9 @@
 // of the event-loop turn (setImmediate), with every call made in that turn (one call alone: the single-call
 // statement); the calls that arrive while batches are in flight wait and run together as ONE statement when a
 // batch ends. Waiting for the turn's end halved the statements of a ping job at the default pool of 10 (10,600 →
-// 6,100 for 12,000 jobs): the workers answered by one claim or one batch call start/finish in the same turn. Each caller gets its own answer and settles only when its batch has ended
-// (committed, for a single autocommit statement).
+// 6,100 for 12,000 jobs): the workers answered by one claim or one batch call start/finish in the same turn. Each
+// caller gets its own answer and settles only when its batch has ended (committed, for a single autocommit
+// statement).
 //
 // Failure: a batch whose statement failed in a way that proves nothing was stored (`canRunAlone`, e.g. one row's
 // duplicate key) runs again call by call (in call order), so only the call that fails alone fails; any other failure (connection

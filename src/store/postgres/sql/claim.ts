@@ -14,8 +14,8 @@ import { postgresDialect } from "../db.ts";
 // join, the planner hashed every queued job and sorted the whole queue per claim once the tables had statistics:
 // 8-30 ms at 3,000 queued jobs against 1-3 ms now, test/store/claim-plan.test.ts). The updates find their rows by
 // primary key (`= ANY(ARRAY(…))`), and the claimed rows are read the LATERAL way too: the hot pool runs the
-// generic plan, which cannot know the limit and joined a sequential scan of jobs otherwise. `(x) IS TRUE` keeps claims_owner / jobs_status out of the plan on purpose:
-// `owner IS NULL` matches every queued job.
+// generic plan, which cannot know the limit and joined a sequential scan of jobs otherwise. `(x) IS TRUE` keeps
+// claims_owner / jobs_status out of the plan on purpose: `owner IS NULL` matches every queued job.
 
 const NOW = postgresDialect.now;
 
