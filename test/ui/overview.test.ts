@@ -135,6 +135,10 @@ describe("overview and jobs list at a glance", { skip }, () => {
     await page.waitForURL(/name=ticker/);
     const running = page.locator("table[aria-label=Jobs] tbody tr", { hasText: "the-ticker" });
     await running.waitFor();
+    // The list before the filter also holds the-ticker: wait for the filtered answer to replace it (a race seen in CI).
+    await page
+      .waitForFunction(() => document.querySelectorAll("table[aria-label=Jobs] tbody tr").length === 1, undefined, { timeout: 5_000 })
+      .catch(() => undefined);
     assert.equal(await page.locator("table[aria-label=Jobs] tbody tr").count(), 1);
     assert.match((await running.locator("td[data-col=Started]").textContent()) ?? "", / GMT\+1$/);
     assert.equal((await running.locator("td[data-col=Finished]").textContent()) ?? "", "—");
