@@ -46,6 +46,8 @@ const FAILURES = `SELECT seq, id, name, error, finished_at FROM jobs
   WHERE seq IN (SELECT seq FROM jobs WHERE status = 'FAILED' AND finished_at >= $1
     ORDER BY finished_at DESC, seq DESC LIMIT ${TOP})
   ORDER BY finished_at DESC, seq DESC`;
+/** The statements that read the time indexes by range, for plan tests (test/store/postgres-partial-indexes.test.ts). */
+export const STATS_RANGE_QUERIES = { slowest: SLOWEST, failures: FAILURES } as const;
 const RUNNING_PROGRESS = `SELECT progress FROM jobs WHERE status = 'RUNNING' AND progress IS NOT NULL`;
 
 /** The stats since `since` (epoch seconds; default: 24 hours before the database clock). */
