@@ -47,16 +47,24 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post(`${P}/job`, { schema: JOB_ROUTES.submit, config: { identity: true, longRunning: true } }, async (req, reply) => {
     const caller = callerOf(req);
     const input = validateSubmit(bodyOf(req));
-    const gone = new AbortController();
+    // Made only for a sync job (an async submit has nothing to cancel when its client goes).
+    let gone: AbortController | undefined;
     const onClose = () => {
-      if (!reply.raw.writableFinished) gone.abort();
+      if (!reply.raw.writableFinished) gone?.abort();
     };
-    reply.raw.once("close", onClose);
+    const clientGone = () => {
+      if (gone) return gone.signal;
+      gone = new AbortController();
+      // A client gone before the signal was asked for: aborted at once.
+      if (reply.raw.destroyed && !reply.raw.writableFinished) gone.abort();
+      else reply.raw.once("close", onClose);
+      return gone.signal;
+    };
     try {
-      const outcome = await deps.engine.submit(input, caller, gone.signal, req.identity.groups);
+      const outcome = await deps.engine.submit(input, caller, clientGone, req.identity.groups);
       return jobToJson(outcome.job, outcome.result);
     } finally {
-      reply.raw.off("close", onClose);
+      if (gone) reply.raw.off("close", onClose);
     }
   });
 

@@ -2,6 +2,9 @@
 import type { Cluster, Command, HealthCheckItem, HealthReport, Job, Result, SubmitInput } from "../core/index.ts";
 import type { JobLogItem, JobLogsQuery, TaskLogsQuery, TaskTimeline } from "../plugins/index.ts";
 
+/** The HTTP client went away: a signal, or a function that makes one when a sync job needs it. */
+export type ClientGone = AbortSignal | (() => AbortSignal);
+
 /** A command or cluster as stored, without the timestamps the store sets. */
 export type CommandDefinition = Omit<Command, "created_at" | "updated_at">;
 export type ClusterDefinition = Omit<Cluster, "created_at" | "updated_at">;
@@ -79,10 +82,11 @@ export interface EngineApi {
    * Route, validate against the plugin, store and (async) wake the pool or (sync) run the job in-request.
    * Throws HeimdallError (with jobId once assigned): 404 no pair, 403 not allowed, 400 invalid context,
    * 503 draining (sync), 502/500/409/503 for sync outcomes (spec 9.6).
-   * `clientGone` aborts when the HTTP client disconnects (sync jobs: cancel without canceled_by).
+   * `clientGone` aborts when the HTTP client disconnects (sync jobs: cancel without canceled_by). Only a sync job
+   * reads it: given as a function, it is called then (an async submit then makes no AbortController at all).
    * `groups`: the caller's verified groups, matched by `group:<name>` entries of allowed_callers.
    */
-  submit(input: SubmitInput, caller: string, clientGone: AbortSignal, groups?: readonly string[]): Promise<SubmitOutcome>;
+  submit(input: SubmitInput, caller: string, clientGone: ClientGone, groups?: readonly string[]): Promise<SubmitOutcome>;
   /** requestCancel, then the owner's abort (here at once, elsewhere at its next heartbeat). Throws 404 unknown job_id / 409 final. */
   cancel(jobId: string, caller: string): Promise<void>;
   /** Validates (plugin registered and its create accepts the context) then stores. Throws 400. */

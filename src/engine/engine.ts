@@ -5,7 +5,7 @@ import type { Cluster, Command, Job, SubmitInput } from "../core/index.ts";
 import { instanceName } from "../core/index.ts";
 import type { Handler, JobLogsQuery, PluginRegistry, TaskLogsQuery } from "../plugins/index.ts";
 import type { Store } from "../store/index.ts";
-import type { EngineApi, EngineMetrics, EngineOptions, HealthReport, SubmitOutcome } from "./contract.ts";
+import type { ClientGone, EngineApi, EngineMetrics, EngineOptions, HealthReport, SubmitOutcome } from "./contract.ts";
 import { createEngineState, type EngineState } from "./engine-state.ts";
 import { clusterHealth, clustersHealth } from "./health.ts";
 import { Janitor } from "./janitor.ts";
@@ -169,7 +169,7 @@ export function createEngine(deps: EngineDeps): Engine {
       pool.wake();
     },
 
-    submit(input: SubmitInput, caller: string, clientGone: AbortSignal, groups: readonly string[] = []): Promise<SubmitOutcome> {
+    submit(input: SubmitInput, caller: string, clientGone: ClientGone, groups: readonly string[] = []): Promise<SubmitOutcome> {
       return submitJob(state, { draining: () => draining, wakePool: () => pool.wake() }, input, caller, clientGone, groups);
     },
 

@@ -3,7 +3,7 @@
 import type { Cluster, Command, SubmitInput } from "../core/index.ts";
 import { HeimdallError, errorMessage, finalTags, newJobId, routeJob } from "../core/index.ts";
 import type { NewJob } from "../store/index.ts";
-import type { SubmitOutcome } from "./contract.ts";
+import type { ClientGone, SubmitOutcome } from "./contract.ts";
 import type { EngineState } from "./engine-state.ts";
 import type { Execution } from "./lifecycle/index.ts";
 import type { RegistrySnapshot } from "./registry.ts";
@@ -20,7 +20,7 @@ export async function submitJob(
   hooks: SubmitHooks,
   input: SubmitInput,
   caller: string,
-  clientGone: AbortSignal,
+  clientGone: ClientGone,
   groups: readonly string[] = [],
 ): Promise<SubmitOutcome> {
   const id = newJobId();
@@ -75,7 +75,7 @@ export async function submitJob(
         id,
         command,
         cluster,
-        clientGone,
+        typeof clientGone === "function" ? clientGone() : clientGone,
         await insert(state, id, () => state.lifecycle.submitSync({ ...job, owner: state.name })),
       );
     } catch (err) {
