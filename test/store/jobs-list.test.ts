@@ -109,7 +109,7 @@ function expected(models: Model[], f: JobFilter, order: OrderBy, dir: "asc" | "d
       match(m.command_name, f.command) &&
       match(m.cluster_name, f.cluster) &&
       (!f.status || f.status.length === 0 || f.status.includes(m.status)) &&
-      (f.tags ?? []).every((t) => m.tags.includes(t) || t === `_name:${m.name}`),
+      (f.tags ?? []).every((t) => m.tags.includes(t) || [`_id:${m.id}`, `_name:${m.name}`, `_version:${m.version}`].includes(t)),
   );
   const sign = dir === "asc" ? 1 : -1;
   rows.sort((a, b) => {
@@ -149,6 +149,15 @@ const FILTERS: JobFilter[] = [
   { username: "B%", status: ["NEW", "FAILED"] },
   { tags: ["odd", "env:prod"], status: ["RUNNING", "SUCCEEDED"] },
   { tags: ["absent"] },
+  // System tags are the columns' exact values (not patterns), alone and with stored tags.
+  { tags: ["_id:07-x-job"] },
+  { tags: ["_id:07-x-job", "odd"] },
+  { tags: ["_id:07-x-job", "even"] },
+  { tags: ["_version:1.0", "three"] },
+  { tags: ["_version:1._"] },
+  { tags: ["_name:al%ha"] },
+  { tags: ["_name:beta", "_version:1.10", "env:prod"] },
+  { tags: ["_id:absent"] },
 ];
 const ORDERS: [OrderBy, "asc" | "desc"][] = [
   ["seq", "desc"],
@@ -180,7 +189,8 @@ for (const backend of storeBackends()) {
         store_result_sync: true,
       });
       const stored = await s.insertJob(input);
-      assert.deepEqual(stored.tags, ["A", "_id:x", "a", "z"]);
+      // The system tags are the job's own (id, name, version), whatever the input said.
+      assert.deepEqual(stored.tags, ["A", `_id:${input.id}`, "_name:job", "_version:1", "a", "z"]);
       assert.deepEqual(stored.command_criteria, ["a", "b"]);
       assert.deepEqual(stored.cluster_criteria, []);
       assert.equal(stored.created_at, stored.updated_at);

@@ -59,6 +59,9 @@ const createdAsc: PageQuery = { limit: 101, order_by: "created_at", direction: "
 /** A minute before the jobs were loaded: the RUNNING jobs started after it; no job finished before it. */
 const BEFORE = Math.floor(Date.now() / 1000) - 60;
 
+/** The unique index of jobs.id: PostgreSQL names it after the constraint, SQLite numbers its automatic ones. */
+const ID_INDEX = "(?:jobs_id_key|sqlite_autoindex_jobs_\\d+)";
+
 type Query = (d: Dialect) => { sql: string; params: unknown[] };
 const list =
   (f: PickFilter, p: PageQuery, split?: PrefixSplit): Query =>
@@ -71,7 +74,11 @@ const CASES: [string, Query, string[], boolean?][] = [
   ["status= several", list({ status: ["RUNNING", "NEW"] }, seqDesc), ["jobs_status\\w*"]],
   ["status= by created_at", list({ status: ["RUNNING"] }, createdDesc), ["jobs_status\\w*"]],
   ["tags= absent", list({ tags: ["absent:tag"] }, seqDesc), ["job_tags_tag"]],
-  ["tags= _id:", list({ tags: ["_id:job-1234"] }, seqDesc), ["job_tags_tag"]],
+  // The system tags are their columns' values (src/store/shared/job-system-tags.ts): the id, name and version indexes.
+  ["tags= _id:", list({ tags: ["_id:job-1234"] }, seqDesc), [ID_INDEX]],
+  ["tags= _id: and a common tag", list({ tags: ["env:prod", "_id:job-1235"] }, seqDesc), [ID_INDEX]],
+  ["tags= _name:", list({ tags: ["_name:etl-42"] }, seqDesc), ["jobs_name"]],
+  ["tags= _version: absent", list({ tags: ["_version:absent"] }, seqDesc), ["jobs_version"]],
   ["tags= selective", list({ tags: ["team:42"] }, seqDesc), ["job_tags_tag"]],
   ["tags= two", list({ tags: ["env:prod", "team:43"] }, seqDesc), ["job_tags_tag"]],
   ["tags= by created_at (a rare tag: read and sorted)", list({ tags: ["absent:tag"] }, createdDesc), ["job_tags_tag"]],

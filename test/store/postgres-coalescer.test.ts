@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import pg from "pg";
+import { finalTags } from "../../src/core/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import { openStore } from "../../src/store/index.ts";
 import { Coalescer } from "../../src/store/shared/coalescer.ts";
@@ -52,7 +53,7 @@ void test("concurrent inserts share a statement; a duplicate id fails only its o
   const stored = jobs.filter((_, i) => i !== 5);
   for (const [i, j] of stored.entries()) {
     const got = await store.getJob(j.id);
-    assert.deepEqual(got?.tags, [...j.tags].sort(), j.id);
+    assert.deepEqual(got?.tags, finalTags(j.tags, j.id, j.name, j.version), j.id);
     assert.deepEqual(got?.command_criteria, j.command_criteria);
     assert.equal(got?.status, "NEW");
     assert.ok(i >= 0);

@@ -3,7 +3,7 @@
 // column that is sorted, compared or pattern-matched is COLLATE "C": binary, code point order, case-sensitive,
 // identical to SQLite's BINARY collation.
 import type { Migration } from "../shared/migrate.ts";
-import { durationIndexStatements, jobTimingStatements } from "../shared/migration-job-timing.ts";
+import { durationIndexStatements, jobSystemTagStatements, jobTimingStatements } from "../shared/migration-job-timing.ts";
 
 const T = `TEXT COLLATE "C"`;
 
@@ -90,6 +90,7 @@ export const postgresMigrations: Migration[] = [
       ...partial("claims_heartbeat", "claims (heartbeat)", "heartbeat IS NOT NULL"),
     ],
   },
+  { version: 5, name: "job system tags are their columns", statements: jobSystemTagStatements(", seq") },
 ];
 
 /** Replaces index `name` by one on `on` (table and columns) for the rows matching `where`. */

@@ -1,6 +1,7 @@
 // GET /api/v1/jobs on both engines (spec 3.5, issue 11 item 2): filters that an index reads, at any selectivity.
 //
-// - tags: in insertion order (`order_by` seq, the API default) the query is driven by the job_tags (tag, job_seq)
+// - tags: a system tag (`_id:`, `_name:`, `_version:`) is its column's value (job-system-tags.ts): jobs_id_key,
+//   jobs_name, jobs_version. The other tags are job_tags rows: in insertion order (`order_by` seq, the API default) the query is driven by the job_tags (tag, job_seq)
 //   index of the first tag, walked in job_seq order, so a common tag stops after a page and an absent or rare tag
 //   reads only its few rows; further tags are probed on the job_tags primary key. In other orders the tag is a
 //   `seq IN (SELECT job_seq FROM job_tags WHERE tag = …)` semi-join the planner can start from.
@@ -13,11 +14,13 @@
 // - status: jobs_status (status, seq) and jobs_status_created (status, created_at, seq).
 // - started_after / finished_before: jobs_started, jobs_finished.
 import type { Job, JobFilter, Page, PageQuery } from "../../core/index.ts";
+import { isReservedTag } from "../../core/index.ts";
 import type { Db, Dialect, Row } from "./db.ts";
 import { num, numOrNull } from "./db.ts";
 import type { ListSpec, SqlParams } from "./list-query.ts";
 import { buildListQuery, pageRows } from "./list-query.ts";
 import { jobsFromRows } from "./jobs.ts";
+import { splitTagFilter } from "./job-system-tags.ts";
 import { JOB_COLUMNS } from "./rows.ts";
 import type { PickFilter, PrefixSplit } from "./job-list-prefix.ts";
 import { WINDOW_JOBS, prefixOf, prefixValues, timeOnly } from "./job-list-prefix.ts";
@@ -25,9 +28,14 @@ import { WINDOW_JOBS, prefixOf, prefixValues, timeOnly } from "./job-list-prefix
 /** The driving alias of the first tag's job_tags rows. */
 const DRIVER = "t0";
 
+/** The stored tags of a filter drive its query: in seq order, unless it names a job id (then jobs_id_key does). */
+function tagDriven(columns: [string, string][], page: PageQuery): boolean {
+  return page.order_by === "seq" && !columns.some(([c]) => c === "id");
+}
+
 function jobListSpec(d: Dialect, f: PickFilter, page: PageQuery): ListSpec {
-  const tags = [...new Set(f.tags ?? [])];
-  const driven = page.order_by === "seq" && tags.length > 0;
+  const { stored: tags, columns } = splitTagFilter(f.tags);
+  const driven = tags.length > 0 && tagDriven(columns, page);
   const extra = (p: SqlParams): string[] => {
     const out: string[] = [];
     const fence = d.name === "postgres" ? " OFFSET 0" : "";
@@ -38,6 +46,7 @@ function jobListSpec(d: Dialect, f: PickFilter, page: PageQuery): ListSpec {
       // range); its planner would otherwise make it a join that reads every job of the probed tag.
       else out.push(`EXISTS (SELECT 1 FROM job_tags t WHERE t.job_seq = jobs.seq AND t.tag = ${p.add(t)}${fence})`);
     });
+    for (const [column, value] of columns) out.push(`jobs.${column} = ${p.add(value)}`);
     const hint = (cond: string) => (f.timeRange && d.name === "sqlite" ? `unlikely(${cond})` : cond);
     if (f.started_after !== undefined) out.push(hint(`started_at >= ${p.add(f.started_after)}`));
     if (f.finished_before !== undefined) out.push(hint(`finished_at < ${p.add(f.finished_before)}`));
@@ -190,8 +199,9 @@ async function rarestFirst(db: Db, tags: string[]): Promise<string[]> {
 }
 
 export async function listJobs(db: Db, f: JobFilter, page: PageQuery): Promise<Page<Job>> {
-  const tags = [...new Set(f.tags ?? [])];
-  const filter = tags.length > 1 ? { ...f, tags: await rarestFirst(db, tags) } : f;
+  // Several stored tags: the rarest drives (system tags are column conditions whatever their place).
+  const { stored } = splitTagFilter(f.tags);
+  const filter = stored.length > 1 ? { ...f, tags: [...(await rarestFirst(db, stored)), ...(f.tags ?? []).filter(isReservedTag)] } : f;
   const rows = await pickRows(db, filter, page);
   const pr = pageRows(rows, page);
   const data = await jobsFromRows(db, "listJobs", pr.rows);
@@ -204,8 +214,10 @@ async function pickRows(db: Db, f: JobFilter, page: PageQuery): Promise<Row[]> {
     const q = jobListQuery(db.dialect, filter, page, split);
     return db.query("listJobs", q.sql, q.params);
   };
-  const tag = f.tags?.[0];
-  if (tag !== undefined && page.order_by === "created_at" && (await tagCount(db, tag, TAG_TIME_MIN)) >= TAG_TIME_MIN) {
+  const { stored, columns } = splitTagFilter(f.tags);
+  const tag = stored[0];
+  const byTime = page.order_by === "created_at" && !columns.some(([c]) => c === "id");
+  if (tag !== undefined && byTime && (await tagCount(db, tag, TAG_TIME_MIN)) >= TAG_TIME_MIN) {
     const q = tagTimeQuery(db.dialect, f, page);
     return db.query("listJobs", q.sql, q.params);
   }

@@ -1,7 +1,7 @@
 // Migration 2 on both engines (issue 9 item 2, issue 11 item 2): job timing columns, the progress summary, and
 // the indexes the list filters and the stats query need. SQLite appends the rowid (seq) to every index itself;
 // PostgreSQL gets `seq` spelled out (`rowidTail`).
-import { FINAL_JOB_STATUSES } from "../../core/index.ts";
+import { FINAL_JOB_STATUSES, RESERVED_TAG_PREFIXES } from "../../core/index.ts";
 
 const FINAL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
 
@@ -30,5 +30,17 @@ export function jobTimingStatements(intType: string, textType: string, rowidTail
     `CREATE INDEX jobs_finished ON jobs (finished_at${rowidTail})`,
     // The stats per hour, slowest and recent failures: exact ranges per status, read without the table.
     `CREATE INDEX jobs_status_finished ON jobs (status, finished_at, started_at${rowidTail})`,
+  ];
+}
+
+/**
+ * The job system tags become their columns (job-system-tags.ts): their job_tags rows go (each prefix an index range
+ * of job_tags_tag; client tags with these prefixes were never stored), and `_version:` gets the index that `_id:`
+ * (jobs_id_key) and `_name:` (jobs_name) already have.
+ */
+export function jobSystemTagStatements(rowidTail: string): string[] {
+  return [
+    ...RESERVED_TAG_PREFIXES.map((p) => `DELETE FROM job_tags WHERE tag >= '${p}' AND tag < '${p.slice(0, -1)};'`),
+    `CREATE INDEX jobs_version ON jobs (version${rowidTail})`,
   ];
 }

@@ -9,6 +9,7 @@ import type { HotOps } from "./hot-ops.ts";
 import { splitChunks } from "./hot-ops.ts";
 import * as jobs from "./jobs.ts";
 import { listJobs } from "./job-list.ts";
+import { jobTags } from "./job-system-tags.ts";
 import { jobStats } from "./job-stats.ts";
 import * as registry from "./registry.ts";
 
@@ -95,7 +96,7 @@ export function createSqlStore(p: SqlStoreParts): Store {
 
     async insertJob(job: NewJob): Promise<Job> {
       const sets = {
-        tags: sortTagSet(job.tags),
+        tags: jobTags(job.tags, job.id, job.name, job.version), // the system tags follow the columns
         command_criteria: sortTagSet(job.command_criteria),
         cluster_criteria: sortTagSet(job.cluster_criteria),
       };

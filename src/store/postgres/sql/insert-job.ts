@@ -6,6 +6,7 @@ import type { NewJob } from "../../contract.ts";
 import type { Db } from "../../shared/db.ts";
 import type { InsertedJob } from "../../shared/hot-ops.ts";
 import { JOB_INSERT_COLUMNS, insertedJob, jobInsertTimes, jobInsertValues } from "../../shared/hot-ops.ts";
+import { storedJobTags } from "../../shared/job-system-tags.ts";
 import { postgresDialect } from "../db.ts";
 
 const NOW = postgresDialect.now;
@@ -33,7 +34,7 @@ const INSERT_JOB = `WITH j AS (
 export async function insertJob(db: Db, job: NewJob): Promise<InsertedJob | undefined> {
   const rows = await db.query("insertJob", INSERT_JOB, [
     ...jobInsertValues(job),
-    job.tags,
+    storedJobTags(job.tags),
     job.command_criteria,
     job.cluster_criteria,
     job.owner ?? null,

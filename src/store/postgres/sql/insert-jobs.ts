@@ -7,6 +7,7 @@ import type { NewJob } from "../../contract.ts";
 import type { Db } from "../../shared/db.ts";
 import type { InsertedJob } from "../../shared/hot-ops.ts";
 import { JOB_INSERT_COLUMNS, insertedJob, jobInsertValues } from "../../shared/hot-ops.ts";
+import { storedJobTags } from "../../shared/job-system-tags.ts";
 import { postgresDialect } from "../db.ts";
 
 const NOW = postgresDialect.now;
@@ -55,7 +56,7 @@ export async function insertJobs(db: Db, jobs: readonly NewJob[]): Promise<(Inse
   for (const job of jobs) {
     const values = [...jobInsertValues(job), job.owner ?? null, job.registryRevision ?? null];
     values.forEach((v, i) => columns[i]?.push(v));
-    [job.tags, job.command_criteria, job.cluster_criteria].forEach((tags, k) => {
+    [storedJobTags(job.tags), job.command_criteria, job.cluster_criteria].forEach((tags, k) => {
       const [ids, vals] = sets[k] as [string[], string[]];
       for (const tag of tags) {
         ids.push(job.id);

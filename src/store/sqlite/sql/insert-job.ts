@@ -5,6 +5,7 @@ import type { Db } from "../../shared/db.ts";
 import { num } from "../../shared/db.ts";
 import type { InsertedJob } from "../../shared/hot-ops.ts";
 import { JOB_INSERT_COLUMNS, insertedJob, jobInsertTimes, jobInsertValues } from "../../shared/hot-ops.ts";
+import { storedJobTags } from "../../shared/job-system-tags.ts";
 
 /** $17: the registry revision guard (NULL: none). */
 const INSERT_JOB = `INSERT INTO jobs (${JOB_INSERT_COLUMNS})
@@ -26,7 +27,8 @@ export function insertJob(db: Db, job: NewJob): Promise<InsertedJob | undefined>
     if (inserted === 0) return undefined; // the registry changed since the job was routed
     const row = (await tx.query("insertJob", INSERTED))[0];
     const seq = num(row?.seq);
-    if (job.tags.length) await tx.exec("insertJob", INSERT_TAGS, [seq, JSON.stringify(job.tags)]);
+    const tags = storedJobTags(job.tags);
+    if (tags.length) await tx.exec("insertJob", INSERT_TAGS, [seq, JSON.stringify(tags)]);
     if (job.command_criteria.length) {
       await tx.exec("insertJob", INSERT_COMMAND_CRITERIA, [seq, JSON.stringify(job.command_criteria)]);
     }
