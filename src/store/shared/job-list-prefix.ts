@@ -30,6 +30,8 @@ export interface PickFilter extends JobFilter {
   window?: { size: number; before?: number };
   /** SQLite: the time filters marked unlikely() so their index range drives (its planner would walk seq order). */
   timeRange?: boolean;
+  /** The first stored tag's jobs, all of them (read before: a rare tag in an order other than seq). */
+  tagSeqs?: number[];
   /** The first tag is probed per job (EXISTS) like the others, not read as a set. */
   probeTags?: boolean;
   /** Only jobs after this (created_at, seq) in this direction: a created_at cursor applied to a walk in seq order. */
