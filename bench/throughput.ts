@@ -132,8 +132,6 @@ async function bareApp(target: string, table: "jobs" | "minimal"): Promise<numbe
   }
 }
 
-const TAGS = (id: string) => [`_id:${id}`, "_name:bench", "_version:"];
-
 /** SQLite: the row writes of Heimdall's job path (insert, claim, start, result + finish), 256 jobs per commit. */
 function sqliteLoop(file: string): number {
   const db = new Database(file);
@@ -144,7 +142,6 @@ function sqliteLoop(file: string): number {
     store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name, created_at,
     updated_at) VALUES (?, 'NEW', 'bench', '', '', NULL, '', 'bench', 0, 0, '', '{}', 'ping-0.0.1', 'ping', 'localhost-0.0.1',
     'localhost', unixepoch(), unixepoch()) RETURNING seq`);
-  const insTag = db.prepare("INSERT INTO job_tags (job_seq, tag) VALUES (?, ?)");
   const insCmd = db.prepare("INSERT INTO job_command_criteria (job_seq, tag) VALUES (?, 'type:ping')");
   const insCl = db.prepare("INSERT INTO job_cluster_criteria (job_seq, tag) VALUES (?, 'type:localhost')");
   const insClaim = db.prepare("INSERT INTO claims (job_seq, owner, heartbeat, handed_back) VALUES (?, NULL, NULL, 0)");
@@ -169,7 +166,6 @@ function sqliteLoop(file: string): number {
       for (let i = 0; i < Math.min(BATCH, JOBS - done); i++) {
         const id = randomUUID();
         const seq = (insJob.get(id) as { seq: number }).seq;
-        for (const t of TAGS(id)) insTag.run(seq, t);
         insCmd.run(seq);
         insCl.run(seq);
         insClaim.run(seq);
@@ -203,9 +199,6 @@ async function postgresLoop(url: string): Promise<number> {
       [ids],
     );
     const seqs = rows.rows.map((r: { seq: string }) => Number(r.seq));
-    const tagSeqs = rows.rows.flatMap((r: { seq: string; id: string }) => TAGS(r.id).map(() => Number(r.seq)));
-    const tags = rows.rows.flatMap((r: { id: string }) => TAGS(r.id));
-    await c.query("INSERT INTO job_tags (job_seq, tag) SELECT * FROM unnest($1::bigint[], $2::text[])", [tagSeqs, tags]);
     await c.query("INSERT INTO job_command_criteria (job_seq, tag) SELECT s, 'type:ping' FROM unnest($1::bigint[]) AS s", [seqs]);
     await c.query("INSERT INTO job_cluster_criteria (job_seq, tag) SELECT s, 'type:localhost' FROM unnest($1::bigint[]) AS s", [seqs]);
     await c.query(
@@ -294,7 +287,8 @@ export async function run(): Promise<string> {
     "(`bench/_throughput-bare.mjs`, the same warm-up and 10,000 POSTs, autocommit per request): a job row into Heimdall's own `jobs` table",
     "(migrated by the store's code: the columns and indexes a submit writes), and beside it a row into a table with only a primary key.",
     "Bare loop: the same row writes as the job path (insert job,",
-    `tags, criteria, claim; claim; start; result and finish) straight through the driver, ${BATCH} jobs per transaction and step.`,
+    "criteria, claim; claim; start; result and finish; the jobs have no client tags, and system tags are columns) straight",
+    `through the driver, ${BATCH} jobs per transaction and step.`,
     `Load average (1 min) ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end. Targets: ≥ 3,000 jobs/s SQLite, ≥ 1,500 PostgreSQL, bare app (jobs table) / Heimdall ≤ 2.`,
     "",
     "| Store | pool | Heimdall jobs/s (submit → SUCCEEDED) | submits/s during it | bare app POSTs/s (jobs table) | bare app / Heimdall | bare app POSTs/s (minimal table) | minimal / Heimdall | bare loop jobs/s | bare loop / Heimdall | errors |",
