@@ -1,9 +1,10 @@
 // GET /api/v1/jobs on both engines (spec 3.5, issue 11 item 2): filters that an index reads, at any selectivity.
 //
 // - tags: a system tag (`_id:`, `_name:`, `_version:`) is its column's value (job-system-tags.ts): jobs_id_key,
-//   jobs_name, jobs_version. The other tags are job_tags rows: in insertion order (`order_by` seq, the API default) the query is driven by the job_tags (tag, job_seq)
-//   index of the first tag, walked in job_seq order, so a common tag stops after a page and an absent or rare tag
-//   reads only its few rows; further tags are probed on the job_tags primary key. In other orders the tag is a
+//   jobs_name, jobs_version. The other tags are job_tags rows. In insertion order (`order_by` seq, the API default)
+//   the query is driven by the job_tags (tag, job_seq) index of the first tag, walked in job_seq order, so a common
+//   tag stops after a page and an absent or rare tag reads only its few rows; further tags are probed on the
+//   job_tags primary key. In other orders a rare first tag's jobs are read first and given by seq; a common one is a
 //   `seq IN (SELECT job_seq FROM job_tags WHERE tag = …)` semi-join the planner can start from.
 // - name/user: exact values are index ranges (list-query.ts patternCondition). A literal prefix (`abc%`) in insertion
 //   order: the index holds each value's jobs in seq order, but a range of values is not in seq order, so reading the
@@ -231,7 +232,8 @@ async function pickRows(db: Db, f: JobFilter, page: PageQuery): Promise<Row[]> {
     // tag is only counted: sending 3,000 seqs to the client cost more than the page).
     const n = await tagCount(db, tag, TAG_TIME_MIN);
     if (n === 0) return [];
-    if (n < TAG_TIME_MIN) return run({ ...f, tagSeqs: await tagSeqs(db, tag, TAG_TIME_MIN) });
+    const seqs = n < TAG_TIME_MIN ? await tagSeqs(db, tag, TAG_TIME_MIN) : [];
+    if (seqs.length > 0 && seqs.length < TAG_TIME_MIN) return run({ ...f, tagSeqs: seqs }); // all of them, still rare
     if (page.order_by === "created_at") {
       const q = tagTimeQuery(db.dialect, f, page);
       return db.query("listJobs", q.sql, q.params);
