@@ -3,7 +3,8 @@
 // were a third of the submit's statement on PostgreSQL) but added when a job is read, and a `tags=` filter on one
 // of them is a condition on its column, read through jobs_id_key, jobs_name or jobs_version
 // (docs/decisions.md "Job system tags are columns"). Commands and clusters keep theirs as rows (not a hot path).
-import { RESERVED_TAG_PREFIXES, finalTags, isReservedTag } from "../../core/index.ts";
+// A job read gets its tag set from core's finalTags(stored, id, name, version).
+import { RESERVED_TAG_PREFIXES, isReservedTag } from "../../core/index.ts";
 
 /** The job columns of the system tag prefixes. */
 const COLUMN_OF: Record<(typeof RESERVED_TAG_PREFIXES)[number], SystemTagColumn> = {
@@ -19,9 +20,9 @@ export function storedJobTags(tags: readonly string[]): string[] {
   return tags.filter((t) => !isReservedTag(t));
 }
 
-/** A job's tag set as the API shows it: the stored tags and the three system tags, sorted. */
-export function jobTags(stored: readonly string[], id: string, name: string, version: string): string[] {
-  return finalTags(stored, id, name, version);
+/** A filter's system tags name a job id: then jobs_id_key finds the job, not a tag. */
+export function namesJobId(columns: readonly [SystemTagColumn, string][]): boolean {
+  return columns.some(([c]) => c === "id");
 }
 
 /** A `tags=` filter split into tags to find in job_tags and column conditions (a system tag's column = its value). */

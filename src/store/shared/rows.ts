@@ -1,8 +1,8 @@
 // Column lists and row → domain object mapping shared by both engines.
 import type { Attribute, Cluster, Command, Job, JobProgress, JobStatus, JsonObject, RegistryStatus } from "../../core/index.ts";
+import { finalTags } from "../../core/index.ts";
 import type { Row } from "./db.ts";
 import { bool, num, numOrNull } from "./db.ts";
-import { jobTags } from "./job-system-tags.ts";
 
 export const COMMAND_COLUMNS = `seq, id, name, version, user_name, description, status, plugin, is_sync, context,
   allowed_callers, created_at, updated_at`;
@@ -67,7 +67,8 @@ export interface JobSets {
 export function jobFromRow(r: Row, sets: JobSets): Job {
   // Object.assign onto the base, not a literal `{ ...base, …more keys }`: V8 builds that spread literal ~100x slower
   // (measured 28 µs against 0.3 µs per row; a list page maps 101 rows). Same keys in the same order.
-  const tags = jobTags(sets.tags, String(r.id), String(r.name), String(r.version));
+  // The system tags are the columns (job-system-tags.ts).
+  const tags = finalTags(sets.tags, String(r.id), String(r.name), String(r.version));
   const job: Job = Object.assign(baseFromRow(r, tags), {
     status: String(r.status) as JobStatus,
     is_sync: bool(r.is_sync),

@@ -1,5 +1,5 @@
 // Assembles the Store contract from the Db port, the shared SQL modules and an engine's hot paths.
-import { HeimdallError, sortTagSet } from "../../core/index.ts";
+import { HeimdallError, finalTags, sortTagSet } from "../../core/index.ts";
 import type { Job } from "../../core/index.ts";
 import type { ClaimedJob, NewJob, StaleCandidate, Store, StoreCapabilities } from "../contract.ts";
 import type { Db } from "./db.ts";
@@ -9,7 +9,6 @@ import type { HotOps } from "./hot-ops.ts";
 import { splitChunks } from "./hot-ops.ts";
 import * as jobs from "./jobs.ts";
 import { listJobs } from "./job-list.ts";
-import { jobTags } from "./job-system-tags.ts";
 import { jobStats } from "./job-stats.ts";
 import * as registry from "./registry.ts";
 
@@ -96,7 +95,7 @@ export function createSqlStore(p: SqlStoreParts): Store {
 
     async insertJob(job: NewJob): Promise<Job> {
       const sets = {
-        tags: jobTags(job.tags, job.id, job.name, job.version), // the system tags follow the columns
+        tags: finalTags(job.tags, job.id, job.name, job.version), // the system tags follow the columns
         command_criteria: sortTagSet(job.command_criteria),
         cluster_criteria: sortTagSet(job.cluster_criteria),
       };
