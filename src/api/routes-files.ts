@@ -129,7 +129,9 @@ export function registerFileRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const follow = queryString(req, "follow")?.toLowerCase() === "true";
     const ac = new AbortController();
     reply.raw.once("close", () => ac.abort());
-    const q: TaskLogsQuery = { slot: Number(slotRaw), follow };
+    const id = job.id;
+    const jobStatus = async () => (await deps.store.getJob(id))?.status ?? "KILLED"; // deleted meanwhile: ended
+    const q: TaskLogsQuery = { slot: Number(slotRaw), follow, jobStatus };
     if (attempt !== undefined) q.attempt = attempt;
     const logs = await deps.engine.taskLogs(job, q, ac.signal);
     if (logs === undefined) throw new HeimdallError("NOT_FOUND", "job has no task timeline");

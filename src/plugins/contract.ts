@@ -103,6 +103,11 @@ export interface TaskLogsQuery {
   slot: number;
   attempt?: number;
   follow: boolean;
+  /**
+   * The job's current status (read from the store). With `follow`, a slot or attempt the plugin has not recorded yet
+   * is waited for while the job is not final (the job turns RUNNING before its first task is launched).
+   */
+  jobStatus?: () => Promise<string>;
 }
 
 export interface JobLogsQuery {

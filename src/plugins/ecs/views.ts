@@ -1,6 +1,6 @@
 // Cleanup by job id, the attempt timeline (GET …/tasks) and per-attempt logs (GET …/tasks/{slot}/logs).
 import { setMaxListeners } from "node:events";
-import { Problems, notFound } from "../../core/index.ts";
+import { Problems, isFinalStatus, notFound } from "../../core/index.ts";
 import type { Cluster } from "../../core/index.ts";
 import type { PluginLogger, TaskAttempt, TaskLogsQuery, TaskTimeline } from "../contract.ts";
 import { awsMessage, endpointFor } from "./aws.ts";
@@ -122,11 +122,23 @@ export async function taskTimeline(state: JobState): Promise<TaskTimeline> {
 
 /** Streams one attempt's logs (latest attempt of the slot by default); follows while it runs when asked. */
 export async function* taskLogs(state: JobState, q: TaskLogsQuery, signal: AbortSignal): AsyncGenerator<string> {
-  const { meta, attempts } = await state.load();
-  if (meta === undefined) throw notFound("no ECS tasks for this job");
-  const ofSlot = attempts.filter((a) => a.slot === q.slot);
-  const a = q.attempt === undefined ? ofSlot.at(-1) : ofSlot.find((x) => x.attempt === q.attempt);
-  if (a === undefined) throw notFound(`unknown task: slot ${q.slot}${q.attempt === undefined ? "" : ` attempt ${q.attempt}`}`);
+  let found = await findAttempt(state, q);
+  // Following a job that has not launched this task yet (no meta, or a slot/attempt within reach not recorded):
+  // wait for it while the job is not final, instead of answering 404 to a client that came early. A job that ends
+  // without it ends the stream empty (the answer may have started by then).
+  let waited = false;
+  while (q.follow && q.jobStatus && "missing" in found && found.waitable && !signal.aborted) {
+    const final = isFinalStatus(await q.jobStatus());
+    found = await findAttempt(state, q); // after the status: a task recorded before the job ended is found
+    if (final || !("missing" in found)) break;
+    waited = true;
+    await abortableSleep(WAIT_FOR_TASK_MS, signal).catch(() => undefined);
+  }
+  if ("missing" in found) {
+    if (waited || signal.aborted) return;
+    throw notFound(found.missing);
+  }
+  const { meta, a } = found;
   const arn = a.task_arn ?? (q.follow ? await waitForArn(state, a, signal) : undefined);
   if (arn === undefined) return;
   const follow = q.follow
@@ -136,6 +148,25 @@ export async function* taskLogs(state: JobState, q: TaskLogsQuery, signal: Abort
       }
     : undefined;
   yield* taskLogChunks(endpointOfMeta(meta), meta.containers, arn, signal, { follow });
+}
+
+/** How often a follower polls for a task that is not recorded yet. */
+const WAIT_FOR_TASK_MS = 500;
+
+type Found =
+  | { meta: JobMeta; a: AttemptRecord }
+  /** `waitable`: the task may still come (no meta yet, or a slot within the task count / a later attempt). */
+  | { missing: string; waitable: boolean };
+
+async function findAttempt(state: JobState, q: TaskLogsQuery): Promise<Found> {
+  const { meta, attempts } = await state.load();
+  if (meta === undefined) return { missing: "no ECS tasks for this job", waitable: true };
+  const ofSlot = attempts.filter((x) => x.slot === q.slot);
+  const a = q.attempt === undefined ? ofSlot.at(-1) : ofSlot.find((x) => x.attempt === q.attempt);
+  if (a !== undefined) return { meta, a };
+  const latest = ofSlot.at(-1)?.attempt ?? 0;
+  const waitable = q.slot < meta.task_count && (q.attempt === undefined || q.attempt > latest);
+  return { missing: `unknown task: slot ${q.slot}${q.attempt === undefined ? "" : ` attempt ${q.attempt}`}`, waitable };
 }
 
 async function waitForArn(state: JobState, a: AttemptRecord, signal: AbortSignal): Promise<string | undefined> {

@@ -129,6 +129,32 @@ describe("ecs plugin: job logs", () => {
     assert.equal(job.status, "SUCCEEDED", job.error);
   });
 
+  it("GET …/tasks/{slot}/logs?follow=true asked before the task is launched waits for it", async () => {
+    // A size of its own gives the job a task definition of its own, looked up (ListTaskDefinitions) before the
+    // plugin records anything: that call answers 1.5 s late, so the job is RUNNING with no task when the follower comes.
+    stack.ecs.addFault({ kind: "latency", latencyMs: 1_500, count: 1, match: { action: "ListTaskDefinitions" } });
+    const r = await stack.server.submit({
+      name: "follow-early",
+      version: "1",
+      command_criteria: ["type:ecs"],
+      cluster_criteria: ["type:fargate"],
+      context: {
+        cpu: 512,
+        memory: 1024,
+        container_overrides: [{ name: "main", command: ["sh", "-c", "echo early 1; sleep 0.3; echo early 2"] }],
+      },
+    });
+    const id = r.body.id as string;
+    await stack.server.waitFor(id, (j) => j.status === "RUNNING");
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/tasks`)).json().slots.length, 0);
+    const followed = await stack.server.get(`/api/v1/job/${id}/tasks/0/logs?follow=true`);
+    assert.equal(followed.status, 200);
+    assert.match(followed.text, /^=== ecs\/main\/[0-9a-f]{32} ===\n\n\[.{19}\] early 1\n\[.{19}\] early 2\n/);
+    assert.equal((await stack.server.waitFinal(id)).status, "SUCCEEDED");
+    // Once the job is final, a slot it never had is unknown at once.
+    assert.equal((await stack.server.get(`/api/v1/job/${id}/tasks/3/logs?follow=true`)).status, 404);
+  });
+
   it("GET …/tasks/{slot}/logs streams any attempt's logs", async () => {
     const script = 'echo "attempt of slot $TASK_NUM"; exit 1';
     const { id, job } = await run("type:ecs", {
