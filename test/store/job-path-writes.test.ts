@@ -45,10 +45,13 @@ for (const backend of storeBackends()) {
       const a = (await s.insertJob(newJob({ name: "a" }))).id;
       const b = (await s.insertJob(newJob({ name: "b" }))).id;
       assert.equal((await s.claimJobs("inst-1", 10)).length, 2);
-      await new Promise((r) => setTimeout(r, 1200)); // the database clock moves on by at least one second
+      // The database clock counts whole seconds. After 2.2 s, b's heartbeat is at least 2 seconds behind the clock;
+      // a's, refreshed now, is at most 1 behind even if the clock ticks before the janitor's read: with a 1-second
+      // threshold only b is stale (with 0, a tick between the two calls made a stale too).
+      await new Promise((r) => setTimeout(r, 2200));
       assert.deepEqual(await s.heartbeat("inst-1", [a]), [{ id: a, status: "ACCEPTED" }]);
       assert.deepEqual(
-        (await s.staleCandidates(0, 10)).map((c) => c.job.id),
+        (await s.staleCandidates(1, 10)).map((c) => c.job.id),
         [b],
       );
       assert.deepEqual((await s.heartbeat("inst-1", [])).length, 0);

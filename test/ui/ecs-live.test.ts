@@ -87,7 +87,8 @@ describe("live logs of a running ECS job in the UI", { skip }, () => {
     }
     const during = await client.get<{ status: string }>(`/job/${job.id}`);
     assert.equal(during.status, "RUNNING", "the lines arrived while the job ran");
-    assert.equal(await page.getByTestId("live-logs-state").textContent(), "● live");
+    // The follow may be between two connections at this instant ("reconnecting…"): wait for it to be live again.
+    await page.getByTestId("live-logs-state").filter({ hasText: "● live" }).waitFor({ timeout: 10_000 });
     // The running job's duration ticks on the job page.
     const duration = page.locator(".field", { hasText: "Duration" }).getByTestId("duration");
     const first = await duration.textContent();
