@@ -12,10 +12,10 @@ const [port, target, table = "minimal"] = process.argv.slice(2);
 const COLUMNS =
   "id TEXT PRIMARY KEY, status TEXT NOT NULL, name TEXT NOT NULL, user_name TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL";
 const JOB_COLUMNS = `id, status, name, version, description, context, error, user_name, is_sync, store_result_sync, canceled_by,
-  job_attributes, command_id, command_name, cluster_id, cluster_name, created_at, updated_at`;
+  job_attributes, command_id, command_name, cluster_id, cluster_name, command_criteria, cluster_criteria, created_at, updated_at`;
 /** A job row as a submit stores it: $1 id, $2 name, $3 user, $4 context (the body), $5 false, $6 now. */
 const jobValues = (f, now) =>
-  `(${f(1)}, 'NEW', ${f(2)}, '', '', ${f(4)}, '', ${f(3)}, ${f(5)}, ${f(5)}, '', '{}', 'ping-0.0.1', 'ping', 'localhost-0.0.1', 'localhost', ${now}, ${now})`;
+  `(${f(1)}, 'NEW', ${f(2)}, '', '', ${f(4)}, '', ${f(3)}, ${f(5)}, ${f(5)}, '', '{}', 'ping-0.0.1', 'ping', 'localhost-0.0.1', 'localhost', '["type:ping"]', '["type:localhost"]', ${now}, ${now})`;
 let insert;
 let close;
 if (target.startsWith("postgres")) {

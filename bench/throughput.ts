@@ -139,11 +139,9 @@ function sqliteLoop(file: string): number {
   db.pragma("synchronous = NORMAL");
   db.pragma("temp_store = MEMORY");
   const insJob = db.prepare(`INSERT INTO jobs (id, status, name, version, description, context, error, user_name, is_sync,
-    store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name, created_at,
-    updated_at) VALUES (?, 'NEW', 'bench', '', '', NULL, '', 'bench', 0, 0, '', '{}', 'ping-0.0.1', 'ping', 'localhost-0.0.1',
-    'localhost', unixepoch(), unixepoch()) RETURNING seq`);
-  const insCmd = db.prepare("INSERT INTO job_command_criteria (job_seq, tag) VALUES (?, 'type:ping')");
-  const insCl = db.prepare("INSERT INTO job_cluster_criteria (job_seq, tag) VALUES (?, 'type:localhost')");
+    store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name, command_criteria,
+    cluster_criteria, created_at, updated_at) VALUES (?, 'NEW', 'bench', '', '', NULL, '', 'bench', 0, 0, '', '{}', 'ping-0.0.1',
+    'ping', 'localhost-0.0.1', 'localhost', '["type:ping"]', '["type:localhost"]', unixepoch(), unixepoch()) RETURNING seq`);
   const insClaim = db.prepare("INSERT INTO claims (job_seq, owner, heartbeat, handed_back) VALUES (?, NULL, NULL, 0)");
   const claim = db.prepare("UPDATE claims SET owner = 'i', heartbeat = unixepoch() WHERE job_seq = ?");
   const accept = db.prepare("UPDATE jobs SET status = 'ACCEPTED', updated_at = unixepoch() WHERE seq = ?");
@@ -166,8 +164,6 @@ function sqliteLoop(file: string): number {
       for (let i = 0; i < Math.min(BATCH, JOBS - done); i++) {
         const id = randomUUID();
         const seq = (insJob.get(id) as { seq: number }).seq;
-        insCmd.run(seq);
-        insCl.run(seq);
         insClaim.run(seq);
         seqs.push(seq);
       }
@@ -193,14 +189,13 @@ async function postgresLoop(url: string): Promise<number> {
     await c.query("BEGIN");
     const rows = await c.query(
       `INSERT INTO jobs (id, status, name, version, description, context, error, user_name, is_sync,
-      store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name, created_at, updated_at)
+      store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name, command_criteria,
+      cluster_criteria, created_at, updated_at)
       SELECT x, 'NEW', 'bench', '', '', NULL, '', 'bench', false, false, '', '{}', 'ping-0.0.1', 'ping', 'localhost-0.0.1',
-      'localhost', ${now}, ${now} FROM unnest($1::text[]) AS x RETURNING seq, id`,
+      'localhost', '["type:ping"]', '["type:localhost"]', ${now}, ${now} FROM unnest($1::text[]) AS x RETURNING seq, id`,
       [ids],
     );
     const seqs = rows.rows.map((r: { seq: string }) => Number(r.seq));
-    await c.query("INSERT INTO job_command_criteria (job_seq, tag) SELECT s, 'type:ping' FROM unnest($1::bigint[]) AS s", [seqs]);
-    await c.query("INSERT INTO job_cluster_criteria (job_seq, tag) SELECT s, 'type:localhost' FROM unnest($1::bigint[]) AS s", [seqs]);
     await c.query(
       "INSERT INTO claims (job_seq, owner, heartbeat, handed_back) SELECT s, NULL, NULL, false FROM unnest($1::bigint[]) AS s",
       [seqs],
@@ -287,7 +282,7 @@ export async function run(): Promise<string> {
     "(`bench/_throughput-bare.mjs`, the same warm-up and 10,000 POSTs, autocommit per request): a job row into Heimdall's own `jobs` table",
     "(migrated by the store's code: the columns and indexes a submit writes), and beside it a row into a table with only a primary key.",
     "Bare loop: the same row writes as the job path (insert job,",
-    "criteria, claim; claim; start; result and finish; the jobs have no client tags, and system tags are columns) straight",
+    "claim; claim; start; result and finish; the jobs have no client tags, and system tags and criteria are columns) straight",
     `through the driver, ${BATCH} jobs per transaction and step.`,
     `Load average (1 min) ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end. Targets: ≥ 3,000 jobs/s SQLite, ≥ 1,500 PostgreSQL, bare app (jobs table) / Heimdall ≤ 2.`,
     "",

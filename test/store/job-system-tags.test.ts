@@ -3,10 +3,9 @@
 // jobs stored before it (run again here on a database put back to the version before it, with such rows).
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { postgresMigrations } from "../../src/store/postgres/migrations.ts";
-import { sqliteMigrations } from "../../src/store/sqlite/migrations.ts";
 import { rawQuery, storeBackends } from "../helpers/db.ts";
 import { newJob } from "./fixtures.ts";
+import { rollBackTo } from "./schema-rollback.ts";
 
 const MIGRATION = "job system tags are their columns";
 
@@ -43,9 +42,7 @@ for (const backend of storeBackends()) {
       await s.insertJob(job);
       await s.close();
       // The database as the version before left it: the system tags stored as rows, no jobs_version index.
-      const version = (backend.name === "sqlite" ? sqliteMigrations : postgresMigrations).find((m) => m.name === MIGRATION)?.version;
-      assert.ok(version !== undefined);
-      await rawQuery(url, `DELETE FROM schema_migrations WHERE version >= ${version}`);
+      await rollBackTo(backend.name, url, MIGRATION);
       await rawQuery(url, "DROP INDEX jobs_version");
       const seq = Number((await rawQuery<{ seq: number }>(url, `SELECT seq FROM jobs WHERE id = '${job.id}'`))[0]?.seq);
       await rawQuery(

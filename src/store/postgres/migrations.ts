@@ -3,7 +3,12 @@
 // column that is sorted, compared or pattern-matched is COLLATE "C": binary, code point order, case-sensitive,
 // identical to SQLite's BINARY collation.
 import type { Migration } from "../shared/migrate.ts";
-import { durationIndexStatements, jobSystemTagStatements, jobTimingStatements } from "../shared/migration-job-timing.ts";
+import {
+  durationIndexStatements,
+  jobCriteriaColumnStatements,
+  jobSystemTagStatements,
+  jobTimingStatements,
+} from "../shared/migration-job-timing.ts";
 
 const T = `TEXT COLLATE "C"`;
 
@@ -91,6 +96,7 @@ export const postgresMigrations: Migration[] = [
     ],
   },
   { version: 5, name: "job system tags are their columns", statements: jobSystemTagStatements(", seq") },
+  { version: 6, name: "job criteria are columns", statements: jobCriteriaColumnStatements("postgres") },
 ];
 
 /** Replaces index `name` by one on `on` (table and columns) for the rows matching `where`. */

@@ -5,7 +5,7 @@ import type { Job } from "../../core/index.ts";
 import type { NewJob, OwnedJobState, Transition } from "../contract.ts";
 import type { Db, Row } from "./db.ts";
 import { num, numOrNull } from "./db.ts";
-import { JOB_COLUMNS, contextText, jobFromRow } from "./rows.ts";
+import { JOB_COLUMNS, contextText, criteriaText, jobFromRow } from "./rows.ts";
 
 export interface InsertedJob {
   seq: number;
@@ -72,9 +72,9 @@ export function splitChunks(chunks: readonly Buffer[]): Buffer[] {
 /** Column values of a new job row, in the order of JOB_INSERT_COLUMNS. */
 export const JOB_INSERT_COLUMNS = `id, status, name, version, description, context, error, user_name, is_sync,
   store_result_sync, canceled_by, job_attributes, command_id, command_name, cluster_id, cluster_name,
-  created_at, updated_at, started_at, finished_at`;
+  command_criteria, cluster_criteria, created_at, updated_at, started_at, finished_at`;
 /**
- * SQL values of created_at … finished_at for an insert (after the 16 job values; `$2` is the status): a job
+ * SQL values of created_at … finished_at for an insert (after the 18 job values; `$2` is the status): a job
  * inserted RUNNING (submitSync) has started, one inserted in a final status has finished — by the database clock.
  */
 export function jobInsertTimes(now: string): string {
@@ -104,13 +104,15 @@ export function jobInsertValues(job: NewJob): unknown[] {
     job.command_name,
     job.cluster_id,
     job.cluster_name,
+    criteriaText(job.command_criteria),
+    criteriaText(job.cluster_criteria),
   ];
 }
 
 /**
- * The job columns of a claimed job (alias `j`) plus its three tag sets, each as one column (`set_tags`,
- * `set_command_criteria`, `set_cluster_criteria`: a JSON array text on SQLite, a text[] on PostgreSQL; binary
- * order like fetchSets), and the registry revision. `override` replaces columns (the claim's own new values).
+ * The job columns of a claimed job (alias `j`, the criteria among them) plus its client tags as one column
+ * (`set_tags`: a JSON array text on SQLite, a text[] on PostgreSQL; binary order like fetchSets), and the registry
+ * revision. `override` replaces columns (the claim's own new values).
  */
 export function claimedJobColumns(engine: "sqlite" | "postgres", override: Record<string, string> = {}): string {
   const set = (table: string) =>
@@ -120,23 +122,15 @@ export function claimedJobColumns(engine: "sqlite" | "postgres", override: Recor
   const cols = JOB_COLUMNS.split(",")
     .map((c) => c.trim())
     .map((c) => (override[c] ? `${override[c]} AS ${c}` : `j.${c}`));
-  return [
-    ...cols,
-    `${set("job_tags")} AS set_tags`,
-    `${set("job_command_criteria")} AS set_command_criteria`,
-    `${set("job_cluster_criteria")} AS set_cluster_criteria`,
-    "(SELECT revision FROM registry_revision WHERE id = 1) AS registry_revision",
-  ].join(", ");
+  return [...cols, `${set("job_tags")} AS set_tags`, "(SELECT revision FROM registry_revision WHERE id = 1) AS registry_revision"].join(
+    ", ",
+  );
 }
 
 /** A ClaimedRow from a row of claimedJobColumns. */
 export function claimedRow(r: Row, resumed: boolean): ClaimedRow {
   const set = (v: unknown): string[] => (typeof v === "string" ? (JSON.parse(v) as string[]) : ((v ?? []) as string[]));
-  const job = jobFromRow(r, {
-    tags: set(r.set_tags),
-    command_criteria: set(r.set_command_criteria),
-    cluster_criteria: set(r.set_cluster_criteria),
-  });
+  const job = jobFromRow(r, set(r.set_tags));
   return { seq: num(r.seq), resumed, job, registryRevision: num(r.registry_revision) };
 }
 

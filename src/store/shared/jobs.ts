@@ -8,24 +8,13 @@ import { JOB_COLUMNS, jobFromRow } from "./rows.ts";
 import type { SetTable } from "./tag-sets.ts";
 import { fetchSets, setOf } from "./tag-sets.ts";
 
-export const JOB_SETS: SetTable[] = [
-  { kind: "tags", table: "job_tags", seqColumn: "job_seq" },
-  { kind: "command_criteria", table: "job_command_criteria", seqColumn: "job_seq" },
-  { kind: "cluster_criteria", table: "job_cluster_criteria", seqColumn: "job_seq" },
-];
+/** A job's client tags are rows (its system tags and criteria are columns: job-system-tags.ts, rows.ts). */
+export const JOB_SETS: SetTable[] = [{ kind: "tags", table: "job_tags", seqColumn: "job_seq" }];
 
 /** Every table holding rows of a job, children first (retention deletes them in this order). */
-const JOB_CHILD_TABLES = [
-  "job_file_chunks",
-  "job_results",
-  "plugin_state",
-  "job_tags",
-  "job_command_criteria",
-  "job_cluster_criteria",
-  "claims",
-];
+const JOB_CHILD_TABLES = ["job_file_chunks", "job_results", "plugin_state", "job_tags", "claims"];
 
-/** Maps job rows to jobs; the three tag sets of the whole page come from one query. */
+/** Maps job rows to jobs; the client tags of the whole page come from one query. */
 export async function jobsFromRows(db: Db, op: string, rows: Row[]): Promise<Job[]> {
   const sets = await fetchSets(
     db,
@@ -35,11 +24,7 @@ export async function jobsFromRows(db: Db, op: string, rows: Row[]): Promise<Job
   );
   return rows.map((r) => {
     const seq = num(r.seq);
-    return jobFromRow(r, {
-      tags: setOf(sets, "tags", seq),
-      command_criteria: setOf(sets, "command_criteria", seq),
-      cluster_criteria: setOf(sets, "cluster_criteria", seq),
-    });
+    return jobFromRow(r, setOf(sets, "tags", seq));
   });
 }
 

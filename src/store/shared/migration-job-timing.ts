@@ -44,3 +44,23 @@ export function jobSystemTagStatements(rowidTail: string): string[] {
     `CREATE INDEX jobs_version ON jobs (version${rowidTail})`,
   ];
 }
+
+/**
+ * A job's command and cluster criteria become columns of jobs (rows.ts criteriaText: a JSON array in code-point
+ * order, the order their rows were read in): on the job path their rows were two inserts and two foreign-key
+ * checks per job, and the claim read them back with two subqueries per job. Nothing filters on them. One UPDATE
+ * fills both columns, so every job gets one new row version, not two.
+ */
+export function jobCriteriaColumnStatements(engine: "sqlite" | "postgres"): string[] {
+  const tables = { command_criteria: "job_command_criteria", cluster_criteria: "job_cluster_criteria" };
+  const agg = engine === "sqlite" ? "json_group_array(tag ORDER BY tag)" : "json_agg(tag ORDER BY tag)::text";
+  const entries = Object.entries(tables);
+  return [
+    ...entries.map(([column]) => `ALTER TABLE jobs ADD COLUMN ${column} TEXT NOT NULL DEFAULT '[]'`),
+    `UPDATE jobs SET ${entries
+      .map(([column, table]) => `${column} = coalesce((SELECT ${agg} FROM ${table} WHERE job_seq = jobs.seq), '[]')`)
+      .join(", ")}
+    WHERE ${entries.map(([, table]) => `EXISTS (SELECT 1 FROM ${table} WHERE job_seq = jobs.seq)`).join(" OR ")}`,
+    ...entries.map(([, table]) => `DROP TABLE ${table}`),
+  ];
+}

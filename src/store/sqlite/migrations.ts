@@ -2,7 +2,12 @@
 // Timestamps: INTEGER epoch seconds (64-bit). JSON: TEXT. Booleans: INTEGER 0/1. Text compares with BINARY
 // collation (code point order, case-sensitive), which is SQLite's default.
 import type { Migration } from "../shared/migrate.ts";
-import { durationIndexStatements, jobSystemTagStatements, jobTimingStatements } from "../shared/migration-job-timing.ts";
+import {
+  durationIndexStatements,
+  jobCriteriaColumnStatements,
+  jobSystemTagStatements,
+  jobTimingStatements,
+} from "../shared/migration-job-timing.ts";
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -70,4 +75,5 @@ export const sqliteMigrations: Migration[] = [
   },
   { version: 3, name: "duration index for the stats' slowest jobs", statements: durationIndexStatements(", seq") },
   { version: 4, name: "job system tags are their columns", statements: jobSystemTagStatements("") },
+  { version: 5, name: "job criteria are columns", statements: jobCriteriaColumnStatements("sqlite") },
 ];

@@ -1,5 +1,5 @@
 // PostgreSQL enqueue/submitSync for SEVERAL jobs as ONE statement (the insert coalescer, ../coalesced.ts): one array
-// parameter per column, unnested into rows; the tag sets come flattened as (job id, tag) pairs. Each row has its
+// parameter per column, unnested into rows; the client tags come flattened as (job id, tag) pairs. Each row has its
 // own registry-revision guard: a row whose revision differs is not inserted (its caller gets undefined). The jobs
 // get their sequence numbers in call order. Same rows as insert-job.ts, one round trip for the whole batch.
 import { FINAL_JOB_STATUSES } from "../../../core/index.ts";
@@ -12,33 +12,30 @@ import { postgresDialect } from "../db.ts";
 
 const NOW = postgresDialect.now;
 const FINAL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
-/** Types of the 16 values of jobInsertValues, then owner and registry revision. */
+/** Types of the 18 values of jobInsertValues, then owner and registry revision. */
 const TYPES = [
   ...["text", "text", "text", "text", "text", "text", "text", "text", "boolean", "boolean", "text", "text"],
-  ...["text", "text", "text", "text", "text", "bigint"],
+  ...["text", "text", "text", "text", "text", "text", "text", "bigint"],
 ];
 const NAMES = `id, status, name, version, description, context, error, user_name, is_sync, store_result_sync, canceled_by,
-  job_attributes, command_id, command_name, cluster_id, cluster_name, owner, revision`;
+  job_attributes, command_id, command_name, cluster_id, cluster_name, command_criteria, cluster_criteria, owner, revision`;
 const COLUMNS = TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ");
-const SET_PARAMS = TYPES.length; // then (ids, tags) pairs for tags, command criteria, cluster criteria
-
-const set = (table: string, first: number) =>
-  `INSERT INTO ${table} (job_seq, tag) SELECT j.seq, x.tag FROM unnest($${first}::text[], $${first + 1}::text[]) AS x(id, tag)
-    JOIN j ON j.id = x.id ON CONFLICT DO NOTHING`;
+const TAG_PARAMS = TYPES.length; // then the (ids, tags) pair of the client tags
 
 const INSERT_JOBS = `WITH v AS (
     SELECT * FROM unnest(${COLUMNS}) WITH ORDINALITY AS v(${NAMES}, ord)
   ), j AS (
     INSERT INTO jobs (${JOB_INSERT_COLUMNS})
     SELECT id, status, name, version, description, context, error, user_name, is_sync, store_result_sync, canceled_by,
-      job_attributes, command_id, command_name, cluster_id, cluster_name, ${NOW}, ${NOW},
+      job_attributes, command_id, command_name, cluster_id, cluster_name, command_criteria, cluster_criteria, ${NOW}, ${NOW},
       CASE WHEN status = 'RUNNING' THEN ${NOW} END, CASE WHEN status IN (${FINAL}) THEN ${NOW} END
     FROM v WHERE revision IS NULL OR revision = (SELECT revision FROM registry_revision WHERE id = 1)
     ORDER BY ord
     RETURNING seq, id, created_at, started_at, finished_at
-  ), t AS (${set("job_tags", SET_PARAMS + 1)}
-  ), cc AS (${set("job_command_criteria", SET_PARAMS + 3)}
-  ), kc AS (${set("job_cluster_criteria", SET_PARAMS + 5)}
+  ), t AS (
+    INSERT INTO job_tags (job_seq, tag)
+    SELECT j.seq, x.tag FROM unnest($${TAG_PARAMS + 1}::text[], $${TAG_PARAMS + 2}::text[]) AS x(id, tag) JOIN j ON j.id = x.id
+    ON CONFLICT DO NOTHING
   ), c AS (
     INSERT INTO claims (job_seq, owner, heartbeat, handed_back)
     SELECT j.seq, v.owner, CASE WHEN v.owner IS NULL THEN NULL ELSE ${NOW} END, FALSE FROM j JOIN v ON v.id = j.id
@@ -48,23 +45,17 @@ const INSERT_JOBS = `WITH v AS (
 /** Inserts `jobs` (distinct ids); per job its InsertedJob, or undefined when its registry guard failed. */
 export async function insertJobs(db: Db, jobs: readonly NewJob[]): Promise<(InsertedJob | undefined)[]> {
   const columns: unknown[][] = TYPES.map(() => []);
-  const sets: [string[], string[]][] = [
-    [[], []],
-    [[], []],
-    [[], []],
-  ];
+  const tagIds: string[] = [];
+  const tags: string[] = [];
   for (const job of jobs) {
     const values = [...jobInsertValues(job), job.owner ?? null, job.registryRevision ?? null];
     values.forEach((v, i) => columns[i]?.push(v));
-    [storedJobTags(job.tags), job.command_criteria, job.cluster_criteria].forEach((tags, k) => {
-      const [ids, vals] = sets[k] as [string[], string[]];
-      for (const tag of tags) {
-        ids.push(job.id);
-        vals.push(tag);
-      }
-    });
+    for (const tag of storedJobTags(job.tags)) {
+      tagIds.push(job.id);
+      tags.push(tag);
+    }
   }
-  const rows = await db.query("insertJob", INSERT_JOBS, [...columns, ...sets.flat()]);
+  const rows = await db.query("insertJob", INSERT_JOBS, [...columns, tagIds, tags]);
   const byId = new Map(rows.map((r) => [String(r.id), r]));
   return jobs.map((job) => insertedJob(byId.get(job.id)));
 }
