@@ -3,6 +3,7 @@
 // a database put back to the version before it) and drops the tables.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import pg from "pg";
 import { rawQuery, storeBackends } from "../helpers/db.ts";
 import { newJob } from "./fixtures.ts";
 import { rollBackTo } from "./schema-rollback.ts";
@@ -67,5 +68,36 @@ for (const backend of storeBackends()) {
       assert.deepEqual((await reopened.getJob(b.id))?.cluster_criteria, ["zone:a", "zone:b"]);
       await assert.rejects(rawQuery(url, "SELECT 1 FROM job_cluster_criteria"));
     });
+
+    test(
+      "a migration is not bound by the statement timeout (it rewrites every job: minutes on a large database)",
+      { skip: backend.name === "sqlite" && "PostgreSQL statement timeouts" },
+      async () => {
+        const url = await backend.freshUrl();
+        await (await backend.open(url)).insertJob(newJob());
+        await backend.closeAll();
+        await rollBackTo(backend.name, url, MIGRATION);
+        // Another session holds jobs for 1.5 s: the migration waits for it far beyond the 300 ms statement timeout.
+        const locker = new pg.Client(url);
+        await locker.connect();
+        await locker.query("BEGIN");
+        await locker.query("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+        const release = setTimeout(() => void locker.query("ROLLBACK"), 1_500);
+        try {
+          const t0 = Date.now();
+          const s = await backend.open(url, { statementTimeoutMs: 300 });
+          assert.ok(Date.now() - t0 >= 1_400, "it waited for the lock");
+          assert.equal((await s.listJobs({}, { limit: 5, order_by: "seq", direction: "desc" })).data[0]?.command_criteria[0], "type:ping");
+          // The store's own statements keep their timeout.
+          await locker.query("BEGIN");
+          await locker.query("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+          await assert.rejects(s.listJobs({}, { limit: 5, order_by: "seq", direction: "desc" }), /statement timeout/);
+          await locker.query("ROLLBACK");
+        } finally {
+          clearTimeout(release);
+          await locker.end();
+        }
+      },
+    );
   });
 }

@@ -44,6 +44,9 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
 }
 
+/** Longest a migration statement may run (a lock wait included: instances starting together migrate once). */
+const MIGRATION_TIMEOUT_MS = 30 * 60_000;
+
 export async function openPostgresStore(opts: OpenStoreOptions): Promise<Store> {
   const statementTimeout = Math.max(1, Math.floor(opts.statementTimeoutMs ?? 30_000));
   const clientConfig: pg.ClientConfig = {
@@ -57,14 +60,27 @@ export async function openPostgresStore(opts: OpenStoreOptions): Promise<Store> 
   const pools = openPools(clientConfig, opts.maxConnections ?? 10);
   const db = new PostgresDb(pools.main);
   const hotDb = pools.hot === pools.main ? db : new PostgresDb(pools.hot);
+  // Migrations on their own connection, bounded by MIGRATION_TIMEOUT_MS instead of the statement timeout: one
+  // statement may rewrite every job (the criteria migration takes longer than 30 s on 1,000,000 jobs), and a server
+  // that cannot finish its migration cannot start. TCP keep-alive notices a database that went away meanwhile.
+  const migrations = new pg.Pool({
+    ...clientConfig,
+    statement_timeout: MIGRATION_TIMEOUT_MS,
+    query_timeout: MIGRATION_TIMEOUT_MS + 5_000,
+    keepAlive: true,
+    max: 1,
+  });
+  migrations.on("error", () => undefined);
   try {
-    await migrate(db, postgresMigrations);
+    await migrate(new PostgresDb(migrations), postgresMigrations);
   } catch (err) {
     await pools.end().catch(() => undefined);
     if (err instanceof HeimdallError && err.message.includes("newer than this server")) throw err;
     throw new HeimdallError("STORE", `cannot open database ${redact(opts.connectionString)}: ${errorMessage(err)}`, {
       cause: err,
     });
+  } finally {
+    await migrations.end().catch(() => undefined);
   }
   // LISTEN needs a session outside the pool; no statement timeout applies to its idle wait.
   const notifier = new JobsNotifier(db, { ...clientConfig, statement_timeout: 0, query_timeout: undefined });
