@@ -41,7 +41,7 @@ export function clusterFromEntry(e: ClusterEntry): ClusterDefinition {
 /** EngineOptions of a configuration; `over` sets what the configuration has no key for (abortWaitMs, dbRetryMs). */
 export function engineOptions(
   config: HeimdallConfig,
-  over: Pick<EngineOptions, "abortWaitMs" | "dbRetryMs" | "drainProgressMs"> = {},
+  over: Pick<EngineOptions, "abortWaitMs" | "dbRetryMs" | "drainProgressMs" | "poolGatherMs"> = {},
 ): EngineOptions {
   const { janitor } = config;
   return {

@@ -47,6 +47,8 @@ export interface EngineOptions {
   dbRetryMs?: number;
   /** How often a drain logs how many jobs are still running (default 5 s). */
   drainProgressMs?: number;
+  /** Longest wait of a small claim for the workers in mid-job (default 2 ms; docs/engine.md "Claim batching"). */
+  poolGatherMs?: number;
 }
 
 export interface SubmitOutcome {

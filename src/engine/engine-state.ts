@@ -13,6 +13,8 @@ import { HandlerCache, RegistryCache } from "./registry.ts";
 export const ABORT_WAIT_MS = 30_000;
 /** How often a drain logs how many jobs are still running. */
 export const DRAIN_PROGRESS_MS = 5000;
+/** Longest wait of a small claim for the workers in mid-job (WorkerPool.gather): a PostgreSQL round trip or two. */
+export const POOL_GATHER_MS = 2;
 
 export type ResolvedEngineOptions = Required<EngineOptions>;
 
@@ -55,6 +57,7 @@ export function createEngineState(deps: {
     abortWaitMs: deps.options.abortWaitMs ?? ABORT_WAIT_MS,
     dbRetryMs: deps.options.dbRetryMs ?? defaultDbRetryMs(deps.options.staleJobMs),
     drainProgressMs: deps.options.drainProgressMs ?? DRAIN_PROGRESS_MS,
+    poolGatherMs: deps.options.poolGatherMs ?? POOL_GATHER_MS,
   };
   const registry = new RegistryCache(deps.store);
   const handlers = new HandlerCache(deps.plugins, deps.store, deps.log, deps.version, {

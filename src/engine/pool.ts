@@ -77,6 +77,8 @@ export class WorkerPool {
         await this.waker.wait(sleepMs);
         continue;
       }
+      if (await this.gather(room)) continue;
+      this.gatherUntil = 0; // the next small claim may wait again
       let claimed: Execution[] = [];
       try {
         // claim / resumeClaim: the executions are registered before anything else runs (a cancel finds them).
@@ -99,6 +101,25 @@ export class WorkerPool {
     }
     // Stopping: claims whose answer was lost go back to NEW now rather than going stale (one try).
     if (this.claimUncertain) await this.requeueOrphanedClaims();
+  }
+
+  /** Until when the feeder lets a small claim wait for the workers still in mid-job (see gather). */
+  private gatherUntil = 0;
+
+  /**
+   * Claim batching (docs/engine.md "Claim batching"): room for fewer than half the pool while other workers are in
+   * mid-job waits up to poolGatherMs (default 2 ms, once per claim) for those to reach their final write, so one claim serves them
+   * all. Otherwise the workers settle into groups that each take a claim per job cycle (measured at pool 10 on
+   * PostgreSQL: 2,210 claims for 12,000 jobs, against 1,209 when they moved as one group). True: waited; look again.
+   */
+  private async gather(room: number): Promise<boolean> {
+    const inMidJob = this.busy - this.finishing.size;
+    if (room * 2 >= this.size || inMidJob <= 0 || this.stopped) return false;
+    const now = performance.now();
+    if (this.gatherUntil === 0) this.gatherUntil = now + this.state.options.poolGatherMs;
+    if (now >= this.gatherUntil) return false;
+    await this.waker.wait(Math.max(1, Math.ceil(this.gatherUntil - now)));
+    return true;
   }
 
   /**

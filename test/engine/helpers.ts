@@ -179,7 +179,12 @@ export function input(commandType: string, context?: JsonObject, over: Partial<S
 }
 
 /** Engine dependencies a test may replace, and the engine options the configuration has no key for. */
-export type EngineTestDeps = Partial<Omit<EngineDeps, "options">> & { abortWaitMs?: number; dbRetryMs?: number; drainProgressMs?: number };
+export type EngineTestDeps = Partial<Omit<EngineDeps, "options">> & {
+  abortWaitMs?: number;
+  dbRetryMs?: number;
+  drainProgressMs?: number;
+  poolGatherMs?: number;
+};
 
 /** An engine on `store` configured by testConfig(jobsDir, over); abortWaitMs 2 s unless given. */
 export function testEngine(
@@ -189,11 +194,12 @@ export function testEngine(
   over: Partial<HeimdallConfig> = {},
   deps: EngineTestDeps = {},
 ): Engine {
-  const { abortWaitMs = 2000, dbRetryMs, drainProgressMs, ...rest } = deps;
+  const { abortWaitMs = 2000, dbRetryMs, drainProgressMs, poolGatherMs, ...rest } = deps;
   const options = engineOptions(testConfig(jobsDir, over), {
     abortWaitMs,
     ...(dbRetryMs ? { dbRetryMs } : {}),
     ...(drainProgressMs ? { drainProgressMs } : {}),
+    ...(poolGatherMs !== undefined ? { poolGatherMs } : {}),
   });
   return createEngine({ options, store, plugins, log: silentLog, version: "9.9.9", ...rest });
 }
