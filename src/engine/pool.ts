@@ -108,9 +108,10 @@ export class WorkerPool {
 
   /**
    * Claim batching (docs/engine.md "Claim batching"): room for fewer than half the pool while other workers are in
-   * mid-job waits up to poolGatherMs (default 2 ms, once per claim) for those to reach their final write, so one claim serves them
-   * all. Otherwise the workers settle into groups that each take a claim per job cycle (measured at pool 10 on
-   * PostgreSQL: 2,210 claims for 12,000 jobs, against 1,209 when they moved as one group). True: waited; look again.
+   * mid-job waits up to poolGatherMs (default 2 ms, once per claim) for those to reach their final write, so one
+   * claim serves them all. Otherwise the workers settle into groups that each take a claim per job cycle (measured
+   * at pool 10 on PostgreSQL: 2,210 claims for 12,000 jobs, against 1,209 when they moved as one group).
+   * True: waited; look again.
    */
   private async gather(room: number): Promise<boolean> {
     const inMidJob = this.busy - this.finishing.size;
