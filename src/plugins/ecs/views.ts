@@ -122,25 +122,9 @@ export async function taskTimeline(state: JobState): Promise<TaskTimeline> {
 
 /** Streams one attempt's logs (latest attempt of the slot by default); follows while it runs when asked. */
 export async function* taskLogs(state: JobState, q: TaskLogsQuery, signal: AbortSignal): AsyncGenerator<string> {
-  let found = await findAttempt(state, q);
-  // Following a job that has not launched this task yet (no meta, or a slot/attempt within reach not recorded):
-  // wait for it while the job is not final, instead of answering 404 to a client that came early. A job that ends
-  // without it ends the stream empty (the answer may have started by then).
-  let waited = false;
-  while (q.follow && q.jobStatus && "missing" in found && found.waitable && !signal.aborted) {
-    const final = isFinalStatus(await q.jobStatus());
-    found = await findAttempt(state, q); // after the status: a task recorded before the job ended is found
-    if (final || !("missing" in found)) break;
-    waited = true;
-    await abortableSleep(WAIT_FOR_TASK_MS, signal).catch(() => undefined);
-  }
-  if ("missing" in found) {
-    if (waited || signal.aborted) return;
-    throw notFound(found.missing);
-  }
-  const { meta, a } = found;
-  const arn = a.task_arn ?? (q.follow ? await waitForArn(state, a, signal) : undefined);
-  if (arn === undefined) return;
+  const task = await launchedTask(state, q, signal);
+  if (task === undefined) return;
+  const { meta, a, arn } = task;
   const follow = q.follow
     ? async () => {
         const now = (await state.load()).attempts.find((x) => x.slot === a.slot && x.attempt === a.attempt);
@@ -150,8 +134,39 @@ export async function* taskLogs(state: JobState, q: TaskLogsQuery, signal: Abort
   yield* taskLogChunks(endpointOfMeta(meta), meta.containers, arn, signal, { follow });
 }
 
-/** How often a follower polls for a task that is not recorded yet. */
+/** How often a follower polls for a task that is not recorded or not launched yet. */
 const WAIT_FOR_TASK_MS = 500;
+
+/**
+ * The attempt asked for and its task ARN; undefined when there are no logs to stream (never launched, or the client
+ * left). Without `follow`: as stored now, an unknown task being NOT_FOUND. With `follow`, a client that came early
+ * waits: for a recorded attempt until it has an ARN or is final, for one not recorded yet (no meta yet, a slot within
+ * the task count, a later attempt) while the job is not final. A job that ends without it ends the stream empty: the
+ * answer may have started by then (the route answers after 300 ms).
+ */
+async function launchedTask(
+  state: JobState,
+  q: TaskLogsQuery,
+  signal: AbortSignal,
+): Promise<{ meta: JobMeta; a: AttemptRecord; arn: string } | undefined> {
+  for (let waited = false; !signal.aborted; waited = true) {
+    // The job's status before the plugin's state: a job final by then has recorded every task it launched.
+    const jobFinal = q.follow && q.jobStatus ? isFinalStatus(await q.jobStatus()) : true;
+    const found = await findAttempt(state, q);
+    if ("missing" in found) {
+      if (jobFinal || !found.waitable) {
+        if (waited) return undefined;
+        throw notFound(found.missing);
+      }
+    } else {
+      const { meta, a } = found;
+      if (a.task_arn !== null) return { meta, a, arn: a.task_arn };
+      if (!q.follow || isFinalAttempt(a)) return undefined;
+    }
+    await abortableSleep(WAIT_FOR_TASK_MS, signal).catch(() => undefined);
+  }
+  return undefined;
+}
 
 type Found =
   | { meta: JobMeta; a: AttemptRecord }
@@ -167,14 +182,4 @@ async function findAttempt(state: JobState, q: TaskLogsQuery): Promise<Found> {
   const latest = ofSlot.at(-1)?.attempt ?? 0;
   const waitable = q.slot < meta.task_count && (q.attempt === undefined || q.attempt > latest);
   return { missing: `unknown task: slot ${q.slot}${q.attempt === undefined ? "" : ` attempt ${q.attempt}`}`, waitable };
-}
-
-async function waitForArn(state: JobState, a: AttemptRecord, signal: AbortSignal): Promise<string | undefined> {
-  while (!signal.aborted) {
-    const now = (await state.load()).attempts.find((x) => x.slot === a.slot && x.attempt === a.attempt);
-    if (now === undefined || isFinalAttempt(now)) return now?.task_arn ?? undefined;
-    if (now.task_arn !== null) return now.task_arn;
-    await abortableSleep(1_000, signal).catch(() => undefined);
-  }
-  return undefined;
 }
