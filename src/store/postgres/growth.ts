@@ -15,12 +15,19 @@ const ANALYZE = "ANALYZE (SKIP_LOCKED) jobs, claims, job_tags";
 export class GrowthAnalyzer {
   private next = ANALYZE_FROM_SEQ;
   private running: Promise<void> | undefined;
+  /** The highest sequence noted while an ANALYZE ran: a doubling it passed runs when that one ends. */
+  private noted = 0;
+  private closed = false;
 
   constructor(private readonly db: Db) {}
 
   /** Called with the sequence number of each inserted job. */
   noteSeq(seq: number): void {
-    if (seq < this.next || this.running || this.next > ANALYZE_UP_TO_SEQ) return;
+    if (this.running) {
+      this.noted = Math.max(this.noted, seq);
+      return;
+    }
+    if (seq < this.next || this.next > ANALYZE_UP_TO_SEQ || this.closed) return;
     while (this.next <= seq) this.next *= 2;
     // Best effort: a failure leaves the statistics to autovacuum (the next doubling tries again).
     this.running = this.db
@@ -31,11 +38,16 @@ export class GrowthAnalyzer {
       )
       .finally(() => {
         this.running = undefined;
+        const noted = this.noted;
+        this.noted = 0;
+        // Inserts that passed a doubling meanwhile (and maybe the last ones there are) get their ANALYZE now.
+        if (noted > 0) this.noteSeq(noted);
       });
   }
 
-  /** Waits for a running ANALYZE (close). */
+  /** Waits for a running ANALYZE and any it left due (close); starts no more. */
   async idle(): Promise<void> {
-    await this.running;
+    while (this.running) await this.running;
+    this.closed = true;
   }
 }
