@@ -62,7 +62,9 @@ test("process runtime: the AWS SDK's default chain and fetch inside the task fin
 });
 
 /** busybox: GET a URL with nc (HTTP/1.0), print the body (last line). */
-// busybox nc quits when its stdin ends: $3 seconds keep it open for a slower answer (stats).
+// busybox nc half-closes when its stdin ends, and Node's HTTP server then drops a request it has not answered yet:
+// $3 seconds keep stdin open for a slower answer (stats). A wait that times out prints the container's processes
+// and sockets (docker-env.ts), so a hang shows which GET it was.
 const GET = `get() { u=\${1#http://}; hp=\${u%%/*}; p=/\${u#*/}; { printf "GET $p HTTP/1.0\\r\\nAuthorization: $2\\r\\n\\r\\n"; sleep \${3:-0}; } | nc \${hp%:*} \${hp#*:} | tail -n 1; echo; };`;
 
 test("docker runtime: containers read metadata and credentials over the container network; no role, no credentials variable", async (t) => {
