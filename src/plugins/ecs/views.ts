@@ -149,10 +149,13 @@ async function launchedTask(
   q: TaskLogsQuery,
   signal: AbortSignal,
 ): Promise<{ meta: JobMeta; a: AttemptRecord; arn: string } | undefined> {
+  // The common case first: the task is recorded and launched, no need for the job's status.
+  const first = await findAttempt(state, q);
+  if (!("missing" in first) && first.a.task_arn !== null) return { meta: first.meta, a: first.a, arn: first.a.task_arn };
   for (let waited = false; !signal.aborted; waited = true) {
     // The job's status before the plugin's state: a job final by then has recorded every task it launched.
     const jobFinal = q.follow && q.jobStatus ? isFinalStatus(await q.jobStatus()) : true;
-    const found = await findAttempt(state, q);
+    const found = waited || (q.follow && q.jobStatus) ? await findAttempt(state, q) : first;
     if ("missing" in found) {
       if (jobFinal || !found.waitable) {
         if (waited) return undefined;
