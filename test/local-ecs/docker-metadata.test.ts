@@ -15,6 +15,12 @@ import { type Env, fargateDef, register, run, setup, stopped, waitTask } from ".
 const ROLE = "arn:aws:iam::000000000000:role/app";
 const KEYS = { accessKeyId: "AKIDLOCALTASK", secretAccessKey: "local-secret", sessionToken: "local-session" };
 const repo = new URL("../..", import.meta.url).pathname;
+/**
+ * A task here takes 1–3 s. In CI (the rest of the suite beside it, Podman's storage shared with other test files)
+ * one stayed RUNNING past a 60 s deadline twice, after set-ups of 30 s: twice the usual deadline, and a wait that
+ * still times out prints the container's processes and sockets (docker-env.ts).
+ */
+const ENGINE_WAIT_MS = 120_000;
 
 let pm: Podman | string;
 before(async () => {
@@ -79,7 +85,7 @@ test("docker runtime: containers read metadata and credentials over the containe
     };
     await register(env, mk("meta-role", true));
     await register(env, mk("meta-norole", false));
-    const a = await waitStopped(env, (await run(env, { taskDefinition: "meta-role" })).taskArn!);
+    const a = await waitStopped(env, (await run(env, { taskDefinition: "meta-role" })).taskArn!, ENGINE_WAIT_MS);
     const out = await lines(env, "meta-role", a);
     assert.equal(out[0], "creds=set");
     const container = JSON.parse(out[1]!) as Record<string, unknown>;
@@ -97,7 +103,7 @@ test("docker runtime: containers read metadata and credentials over the containe
     assert.equal((JSON.parse(out[4]!) as Record<string, unknown>).code, "AccessDenied", "a wrong token is refused");
     const stats = JSON.parse(out[5]!) as { memory_stats?: { usage?: number } };
     assert.ok((stats.memory_stats?.usage ?? 0) > 0, `engine stats: ${out[5]}`);
-    const b = await waitStopped(env, (await run(env, { taskDefinition: "meta-norole" })).taskArn!);
+    const b = await waitStopped(env, (await run(env, { taskDefinition: "meta-norole" })).taskArn!, ENGINE_WAIT_MS);
     const out2 = await lines(env, "meta-norole", b);
     assert.equal(out2[0], "creds=", "no taskRoleArn → no credentials variable");
     assert.equal((JSON.parse(out2[2]!) as Record<string, unknown>).TaskARN, b.taskArn);
@@ -142,7 +148,7 @@ test("docker runtime with hostAddress 169.254.170.2: the host's AWS SDK accepts 
     );
     d.containerDefinitions![0]!.image = IMAGE;
     await register(env, d);
-    const task = await waitStopped(env, (await run(env, { taskDefinition: "meta-ll" })).taskArn!);
+    const task = await waitStopped(env, (await run(env, { taskDefinition: "meta-ll" })).taskArn!, ENGINE_WAIT_MS);
     const [url, token, body] = await lines(env, "meta-ll", task);
     assert.match(url ?? "", /^http:\/\/169\.254\.170\.2:\d+\/v2\/credentials\/[0-9a-f]{32}$/);
     assert.equal((JSON.parse(body!) as Record<string, unknown>).AccessKeyId, KEYS.accessKeyId, "reachable from the container");
@@ -186,7 +192,7 @@ test("An AWS SDK inside a container finds both the metadata and credentials endp
     };
     await register(env, mk("sdk-role", true));
     await register(env, mk("sdk-norole", false));
-    const a = await waitStopped(env, (await run(env, { taskDefinition: "sdk-role" })).taskArn!);
+    const a = await waitStopped(env, (await run(env, { taskDefinition: "sdk-role" })).taskArn!, ENGINE_WAIT_MS);
     const withRole = await probe("sdk-role", a);
     assert.match(withRole.variables?.credentialsFullUri ?? "", /^http:\/\/169\.254\.170\.2:\d+\/v2\/credentials\/[0-9a-f]{32}$/);
     assert.deepEqual(withRole.credentials, KEYS, `the SDK's default chain got the role's keys (${withRole.error ?? ""})`);
@@ -194,7 +200,7 @@ test("An AWS SDK inside a container finds both the metadata and credentials endp
     assert.equal(withRole.metadata?.Family, "sdk-role");
     assert.deepEqual(withRole.metadata?.containers, ["main"]);
 
-    const b = await waitStopped(env, (await run(env, { taskDefinition: "sdk-norole" })).taskArn!);
+    const b = await waitStopped(env, (await run(env, { taskDefinition: "sdk-norole" })).taskArn!, ENGINE_WAIT_MS);
     const noRole = await probe("sdk-norole", b);
     assert.deepEqual(
       [noRole.variables?.credentialsFullUri, noRole.variables?.authorizationToken],
