@@ -22,6 +22,11 @@ const repo = new URL("../..", import.meta.url).pathname;
  */
 const ENGINE_WAIT_MS = 120_000;
 
+/** Runs one task of `family` and waits (ENGINE_WAIT_MS) until it has stopped. */
+async function runToEnd(env: Env, family: string): Promise<Task> {
+  return waitStopped(env, (await run(env, { taskDefinition: family })).taskArn!, ENGINE_WAIT_MS);
+}
+
 let pm: Podman | string;
 before(async () => {
   pm = await podman();
@@ -85,7 +90,7 @@ test("docker runtime: containers read metadata and credentials over the containe
     };
     await register(env, mk("meta-role", true));
     await register(env, mk("meta-norole", false));
-    const a = await waitStopped(env, (await run(env, { taskDefinition: "meta-role" })).taskArn!, ENGINE_WAIT_MS);
+    const a = await runToEnd(env, "meta-role");
     const out = await lines(env, "meta-role", a);
     assert.equal(out[0], "creds=set");
     const container = JSON.parse(out[1]!) as Record<string, unknown>;
@@ -103,7 +108,7 @@ test("docker runtime: containers read metadata and credentials over the containe
     assert.equal((JSON.parse(out[4]!) as Record<string, unknown>).code, "AccessDenied", "a wrong token is refused");
     const stats = JSON.parse(out[5]!) as { memory_stats?: { usage?: number } };
     assert.ok((stats.memory_stats?.usage ?? 0) > 0, `engine stats: ${out[5]}`);
-    const b = await waitStopped(env, (await run(env, { taskDefinition: "meta-norole" })).taskArn!, ENGINE_WAIT_MS);
+    const b = await runToEnd(env, "meta-norole");
     const out2 = await lines(env, "meta-norole", b);
     assert.equal(out2[0], "creds=", "no taskRoleArn → no credentials variable");
     assert.equal((JSON.parse(out2[2]!) as Record<string, unknown>).TaskARN, b.taskArn);
@@ -148,7 +153,7 @@ test("docker runtime with hostAddress 169.254.170.2: the host's AWS SDK accepts 
     );
     d.containerDefinitions![0]!.image = IMAGE;
     await register(env, d);
-    const task = await waitStopped(env, (await run(env, { taskDefinition: "meta-ll" })).taskArn!, ENGINE_WAIT_MS);
+    const task = await runToEnd(env, "meta-ll");
     const [url, token, body] = await lines(env, "meta-ll", task);
     assert.match(url ?? "", /^http:\/\/169\.254\.170\.2:\d+\/v2\/credentials\/[0-9a-f]{32}$/);
     assert.equal((JSON.parse(body!) as Record<string, unknown>).AccessKeyId, KEYS.accessKeyId, "reachable from the container");
@@ -192,7 +197,7 @@ test("An AWS SDK inside a container finds both the metadata and credentials endp
     };
     await register(env, mk("sdk-role", true));
     await register(env, mk("sdk-norole", false));
-    const a = await waitStopped(env, (await run(env, { taskDefinition: "sdk-role" })).taskArn!, ENGINE_WAIT_MS);
+    const a = await runToEnd(env, "sdk-role");
     const withRole = await probe("sdk-role", a);
     assert.match(withRole.variables?.credentialsFullUri ?? "", /^http:\/\/169\.254\.170\.2:\d+\/v2\/credentials\/[0-9a-f]{32}$/);
     assert.deepEqual(withRole.credentials, KEYS, `the SDK's default chain got the role's keys (${withRole.error ?? ""})`);
@@ -200,7 +205,7 @@ test("An AWS SDK inside a container finds both the metadata and credentials endp
     assert.equal(withRole.metadata?.Family, "sdk-role");
     assert.deepEqual(withRole.metadata?.containers, ["main"]);
 
-    const b = await waitStopped(env, (await run(env, { taskDefinition: "sdk-norole" })).taskArn!, ENGINE_WAIT_MS);
+    const b = await runToEnd(env, "sdk-norole");
     const noRole = await probe("sdk-norole", b);
     assert.deepEqual(
       [noRole.variables?.credentialsFullUri, noRole.variables?.authorizationToken],

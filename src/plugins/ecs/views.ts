@@ -152,10 +152,12 @@ async function launchedTask(
   // The common case first: the task is recorded and launched, no need for the job's status.
   const first = await findAttempt(state, q);
   if (!("missing" in first) && first.a.task_arn !== null) return { meta: first.meta, a: first.a, arn: first.a.task_arn };
+  // Following a job whose status can be read: each look reads that status, then the plugin's state again (a job
+  // final by then has recorded every task it launched). Otherwise the first read stands until a wait.
+  const watchJob = q.follow === true && q.jobStatus !== undefined;
   for (let waited = false; !signal.aborted; waited = true) {
-    // The job's status before the plugin's state: a job final by then has recorded every task it launched.
-    const jobFinal = q.follow && q.jobStatus ? isFinalStatus(await q.jobStatus()) : true;
-    const found = waited || (q.follow && q.jobStatus) ? await findAttempt(state, q) : first;
+    const jobFinal = watchJob ? isFinalStatus(await q.jobStatus!()) : true;
+    const found = watchJob || waited ? await findAttempt(state, q) : first;
     if ("missing" in found) {
       if (jobFinal || !found.waitable) {
         if (waited) return undefined;
