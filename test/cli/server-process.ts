@@ -52,6 +52,23 @@ export interface LaunchedServer {
  * and benchmark harnesses, which each bring their own config.
  */
 export async function launchServer(config: Record<string, unknown> | undefined, opts: LaunchOptions): Promise<LaunchedServer> {
+  // freePort's port can be taken by another process before the server binds it (seen in CI: EADDRINUSE). When the
+  // config listens on exactly that port, try again on a fresh one (the answer's url says which).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(config, opts);
+    } catch (e) {
+      const server = config?.["server"] as { addr?: string } | undefined;
+      const ours = server?.addr === `127.0.0.1:${opts.port}`;
+      if (attempt >= 3 || !ours || !/EADDRINUSE/.test((e as Error).message)) throw e;
+      const port = await freePort();
+      config = { ...config, server: { ...server, addr: `127.0.0.1:${port}` } };
+      opts = { ...opts, port };
+    }
+  }
+}
+
+async function launchOnce(config: Record<string, unknown> | undefined, opts: LaunchOptions): Promise<LaunchedServer> {
   const args = [opts.bin ?? BIN, "serve"];
   if (config) {
     const file = join(opts.dir, `heimdall-${opts.port}.yaml`);
